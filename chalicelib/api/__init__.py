@@ -1,0 +1,1 @@
+"""HTTP API: one Chalice Blueprint per subsystem, built with :mod:`chalicelib.api.routing`."""

@@ -1,0 +1,231 @@
+"""Public management (公共管理): health, API docs, the caller, organisations, villages, parameters, audit."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chalice import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api.routing import Api, Request
+from chalicelib.clock import business_date
+
+api = Api("public", tag="public management")
+
+_DOC_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript",
+               "favicon-32x32.png": "image/png"}
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok")
+    stage: str
+    version: str
+
+
+class Me(BaseModel):
+    user_id: str
+    username: str
+    role: str
+    org_id: str
+    org_path: str
+    household_id: str | None = None
+    permissions: list[str]
+
+
+class Org(BaseModel):
+    org_id: str
+    name: str
+    level: str = Field(description="province | institution | branch | outlet")
+    parent_id: str | None = None
+    org_path: str
+    county_code: str | None = None
+
+
+class OrgList(BaseModel):
+    items: list[Org]
+
+
+class Village(BaseModel):
+    village_code: str = Field(description="12-digit statistical division code (行政区划代码)")
+    village_name: str
+    township_name: str
+    county_name: str
+    org_id: str
+
+
+class VillagePage(BaseModel):
+    items: list[Village]
+    cursor: str | None = None
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2048)
+
+
+class ParameterVersion(BaseModel):
+    name: str
+    version: int
+    effective_from: date
+    value: dict[str, Any]
+    created_by: str | None = None
+    created_at: str | None = None
+    comment: str | None = None
+
+
+class ParameterVersions(BaseModel):
+    items: list[ParameterVersion]
+
+
+class ParameterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    on: date | None = Field(default=None, description="business date; default today (Asia/Shanghai)")
+
+
+class NewParameterVersion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: dict[str, Any]
+    effective_from: date
+    comment: str = Field(min_length=2, max_length=500)
+
+
+class AuditRecord(BaseModel):
+    entity_type: str
+    entity_id: str
+    action: str
+    actor_id: str
+    at: str
+    reason: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRecord]
+    cursor: str | None = None
+
+
+@api.route("/health", "GET", summary="Liveness and configuration check", public=True, response=Health)
+def health(req: Request) -> Health:
+    from chalicelib import __version__
+    from chalicelib.settings import get_settings
+
+    return Health(status="ok", stage=get_settings().stage, version=__version__)
+
+
+@api.route("/docs", "GET", summary="Human API documentation (Swagger UI, offline assets)", public=True,
+           content_type="text/html")
+def docs(req: Request) -> Response:
+    html = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>village-credit API</title>
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"><link rel="icon" href="docs/assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div><script src="docs/assets/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+</body></html>"""
+    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+@api.route("/docs/assets/{name}", "GET", summary="Swagger UI static asset", public=True,
+           content_type="application/octet-stream")
+def docs_asset(req: Request, name: str) -> Response:
+    from chalicelib.errors import NotFound
+
+    if name not in _DOC_ASSETS:
+        raise NotFound("no such asset", code="ASSET_NOT_FOUND", field="name")
+    from importlib import resources
+
+    data = (resources.files("swagger_ui_bundle") / "vendor" / name).read_bytes()
+    body: Any = data if name.endswith(".png") else data.decode("utf-8")
+    return Response(body=body, status_code=200, headers={"Content-Type": _DOC_ASSETS[name],
+                                                         "Cache-Control": "max-age=86400"})
+
+
+@api.route("/openapi.json", "GET", summary="This API's OpenAPI document", public=True)
+def openapi_document(req: Request) -> Response:
+    from importlib import resources
+
+    text = (resources.files("chalicelib.reference") / "openapi.json").read_text(encoding="utf-8")
+    return Response(body=text, status_code=200, headers={"Content-Type": "application/json"})
+
+
+@api.route("/me", "GET", summary="The caller: role, organisation, permissions", permission="org:read",
+           response=Me)
+def me(req: Request) -> Me:
+    p = req.principal
+    return Me(user_id=p.user_id, username=p.username, role=p.role, org_id=p.org_id, org_path=p.org_path,
+              household_id=p.household_id, permissions=sorted(p.permissions))
+
+
+@api.route("/orgs/{org_id}", "GET", summary="One organisation in the caller's scope", permission="org:read",
+           response=Org, errors=("ORG_NOT_FOUND",))
+def get_org(req: Request, org_id: str) -> Org:
+    from chalicelib.data import orgs
+
+    item = orgs.get_org(org_id)
+    p = req.principal
+    if item is None or not (p.can_see(org_path=item["org_path"]) or item["org_path"] in p.org_path):
+        from chalicelib.errors import NotFound
+
+        raise NotFound("organisation not found", code="ORG_NOT_FOUND", field="org_id")
+    return Org.model_validate(item)
+
+
+@api.route("/orgs/{org_id}/children", "GET", summary="Child organisations in the caller's scope",
+           permission="org:read", response=OrgList, errors=("ORG_NOT_FOUND",))
+def org_children(req: Request, org_id: str) -> OrgList:
+    from chalicelib.data import orgs
+
+    return OrgList(items=[Org.model_validate(i) for i in orgs.list_children(req.principal, org_id)])
+
+
+@api.route("/institutions/{institution_id}/villages", "GET", summary="Villages served, in the caller's scope",
+           permission="org:read", query=PageQuery, response=VillagePage, errors=("ORG_NOT_FOUND", "INVALID_CURSOR"))
+def institution_villages(req: Request, institution_id: str) -> VillagePage:
+    from chalicelib.data import orgs
+
+    page = orgs.list_villages(req.principal, institution_id, limit=req.query.limit, cursor=req.query.cursor)
+    return VillagePage(items=[Village.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+@api.route("/parameters/{name}", "GET", summary="The parameter version in force on a business date",
+           permission="parameter:read", query=ParameterQuery, response=ParameterVersion,
+           errors=("PARAMETER_NOT_FOUND",))
+def get_parameter(req: Request, name: str) -> ParameterVersion:
+    from chalicelib.data import parameters
+
+    return ParameterVersion.model_validate(parameters.get_effective(name, req.query.on or business_date()))
+
+
+@api.route("/parameters/{name}/versions", "GET", summary="Every version of a parameter",
+           permission="parameter:read", response=ParameterVersions)
+def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
+    from chalicelib.data import parameters
+
+    return ParameterVersions(items=[ParameterVersion.model_validate(v) for v in parameters.list_versions(name)])
+
+
+@api.route("/parameters/{name}/versions", "POST", summary="Add a parameter version with an effective date",
+           permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
+           errors=("PARAMETER_NAME", "PARAMETER_VALUE", "PARAMETER_EFFECTIVE_DATE"))
+def add_parameter_version(req: Request, name: str) -> ParameterVersion:
+    import re
+
+    from chalicelib.data import parameters
+    from chalicelib.errors import ValidationFailed
+
+    if not re.match(parameters.NAME_PATTERN, name):
+        raise ValidationFailed("parameter names are lower_snake_case", code="PARAMETER_NAME", field="name")
+    if req.body.effective_from < business_date():
+        raise ValidationFailed("a new version cannot take effect in the past", code="PARAMETER_EFFECTIVE_DATE",
+                               field="effective_from")
+    return ParameterVersion.model_validate(parameters.put_version(
+        name, req.body.value, effective_from=req.body.effective_from, actor=req.principal, comment=req.body.comment))
+
+
+@api.route("/audit/{entity_type}/{entity_id}", "GET", summary="Audit trail of one entity (append-only)",
+           permission="audit:read", query=PageQuery, response=AuditPage, errors=("INVALID_CURSOR",))
+def audit_trail(req: Request, entity_type: str, entity_id: str) -> AuditPage:
+    from chalicelib.data import audit
+
+    page = audit.trail(req.principal, entity_type, entity_id, limit=req.query.limit, cursor=req.query.cursor)
+    return AuditPage(items=[AuditRecord.model_validate(i) for i in page.items], cursor=page.cursor)

@@ -1,0 +1,29 @@
+"""Which Blueprint belongs to which API function. The template's route events, the full local app
+(``app.py``) and the OpenAPI document are all derived from this one table."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from chalice import Chalice
+
+#: route group → module defining ``api`` (a :class:`chalicelib.api.routing.Api`).
+GROUPS: dict[str, str] = {
+    "public": "chalicelib.api.public",
+}
+
+
+def api_of(group: str):
+    """The :class:`~chalicelib.api.routing.Api` of one route group."""
+    return import_module(GROUPS[group]).api
+
+
+def mount(app: Chalice, *groups: str) -> Chalice:
+    """Register the Blueprints of ``groups`` (default: all) on ``app``."""
+    for group in groups or tuple(GROUPS):
+        app.register_blueprint(api_of(group).blueprint)
+    return app
+
+
+def all_specs():
+    """Every RouteSpec of every group, with its group name: ``[(group, spec), ...]``."""
+    return [(g, s) for g in GROUPS for s in api_of(g).specs]

@@ -1,0 +1,218 @@
+"""Route registry: one decorator declares a route's method, path, permission, request and response
+models, and whether it is idempotent. From that single declaration come
+
+* the Chalice route on the subsystem's Blueprint,
+* authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors),
+* ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
+* the mapping of :class:`~chalicelib.errors.DomainError` to HTTP (the one place that does it),
+* the OpenAPI operation (``chalicelib.api.openapi``).
+
+Handlers stay thin: ``def handler(req: Request, **path) -> BaseModel | dict``.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.auth import Principal, principal_from_claims, verify_token
+from chalicelib.errors import BadRequest, Conflict, DomainError, FieldError, ValidationFailed
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+@dataclass
+class RouteSpec:
+    """Everything known about one route; the OpenAPI generator reads these."""
+
+    path: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    permission: str | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    public: bool
+    idempotent: bool
+    errors: tuple[str, ...]
+    content_type: str = "application/json"
+
+
+@dataclass
+class Request:
+    """What a handler gets: the caller, the validated body/query, raw headers and the correlation id."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    headers: dict[str, str]
+    correlation_id: str
+    raw: Any = field(repr=False, default=None)
+
+
+class Api:
+    """A subsystem's routes: wraps a Chalice :class:`Blueprint` and records a :class:`RouteSpec` per route."""
+
+    def __init__(self, name: str, tag: str):
+        self.blueprint = Blueprint(f"chalicelib.api.{name}")
+        self.tag = tag
+        self.specs: list[RouteSpec] = []
+
+    def route(self, path: str, method: str, *, summary: str, permission: str | None = None,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
+              idempotent: bool = False, errors: tuple[str, ...] = (), content_type: str = "application/json"):
+        """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
+        ``Idempotency-Key`` header and replays the first response for a repeated key."""
+        if not public and not permission:
+            raise ValueError(f"{method} {path}: a non-public route needs a permission")
+
+        def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
+            spec = RouteSpec(path=path, method=method.upper(), name=fn.__name__, summary=summary, tag=self.tag,
+                             permission=permission, body=body, query=query, response=response, status=status,
+                             public=public, idempotent=idempotent, errors=errors, content_type=content_type)
+            self.specs.append(spec)
+            bp = self.blueprint
+
+            def view(**path_params: str) -> Response:
+                return dispatch(spec, fn, bp.current_request, path_params, getattr(bp, "lambda_context", None))
+
+            view.__name__ = fn.__name__
+            bp.route(path, methods=[spec.method], content_types=["application/json"] if body else None
+                     or ["application/json"])(view)
+            return fn
+
+        return decorator
+
+
+def error_response(err: DomainError, correlation_id: str) -> Response:
+    """The one mapping from a domain error to an HTTP response."""
+    body = err.to_dict()
+    body["error"]["correlation_id"] = correlation_id
+    headers = dict(JSON_HEADERS)
+    if err.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="village-credit"'
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=err.status, headers=headers)
+
+
+def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = [FieldError(field=_loc(e["loc"]) or where, code=_code(e["type"]), message=e["msg"])
+                  for e in exc.errors()]
+        raise ValidationFailed(f"the {where} is not valid", code="REQUEST_VALIDATION", fields=fields) from None
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _code(pydantic_type: str) -> str:
+    known = {"missing": "FIELD_REQUIRED", "extra_forbidden": "FIELD_UNKNOWN", "value_error": "FIELD_INVALID"}
+    return known.get(pydantic_type, "FIELD_" + pydantic_type.upper().replace(".", "_"))
+
+
+def _headers(req: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in (req.headers or {}).items()}
+
+
+def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dict[str, str],
+             lambda_context: Any = None) -> Response:
+    """Run one request through auth, validation, idempotency and the handler; never lets a
+    client-caused error out as a 500."""
+    headers = _headers(req)
+    context = getattr(req, "context", None) or {}
+    correlation_id = headers.get("x-correlation-id") or context.get("requestId") or uuid.uuid4().hex
+    from chalicelib.observability import logger
+
+    log = logger()
+    log.set_correlation_id(correlation_id)
+    try:
+        principal = None
+        if not spec.public:
+            principal = principal_from_claims(verify_token(headers.get("authorization")))
+            principal.require(spec.permission or "")
+        body = None
+        if spec.body is not None:
+            raw = req.raw_body or b""
+            try:
+                data = json.loads(raw.decode("utf-8")) if raw else None
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise BadRequest("the request body is not valid JSON", code="INVALID_JSON") from None
+            if data is None:
+                raise BadRequest("a JSON request body is required", code="BODY_REQUIRED")
+            body = _parse(spec.body, data, "body")
+        query = _parse(spec.query, dict(req.query_params or {}), "query") if spec.query else None
+        request = Request(principal=principal, body=body, query=query, headers=headers,
+                          correlation_id=correlation_id, raw=req)
+        if spec.idempotent:
+            status, payload = _idempotent_call(spec, fn, request, path_params, lambda_context)
+        else:
+            status, payload = _call(spec, fn, request, path_params)
+        if isinstance(payload, Response):
+            return payload
+        return Response(body=json.dumps(payload, ensure_ascii=False), status_code=status, headers=JSON_HEADERS)
+    except DomainError as err:
+        log.info("request refused", extra={"code": err.code, "status": err.status, "route": spec.name})
+        return error_response(err, correlation_id)
+    except Exception:  # a fault of ours, not of the client: 500 with the correlation id, details only in the log
+        log.exception("unhandled error", extra={"route": spec.name})
+        body = {"error": {"code": "INTERNAL", "message": "internal error; quote the correlation id",
+                          "correlation_id": correlation_id}}
+        return Response(body=json.dumps(body), status_code=500, headers=JSON_HEADERS)
+
+
+def _call(spec: RouteSpec, fn: Callable[..., Any], request: Request, path_params: dict[str, str]) -> tuple[int, Any]:
+    result = fn(request, **path_params)
+    if isinstance(result, Response):
+        return result.status_code, result
+    status = spec.status
+    if isinstance(result, tuple):
+        status, result = result
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json", exclude_none=True)
+    return status, result
+
+
+def _idempotent_call(spec: RouteSpec, fn: Callable[..., Any], request: Request, path_params: dict[str, str],
+                     lambda_context: Any) -> tuple[int, Any]:
+    key = request.headers.get("idempotency-key", "").strip()
+    if not key:
+        raise BadRequest("this operation moves money: send an Idempotency-Key header",
+                         code="IDEMPOTENCY_KEY_REQUIRED", field="Idempotency-Key")
+    if len(key) > 128:
+        raise BadRequest("Idempotency-Key is longer than 128 characters", code="IDEMPOTENCY_KEY_INVALID",
+                         field="Idempotency-Key")
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError, IdempotencyValidationError)
+
+    from chalicelib.api import idempotency
+
+    record = {"key": f"{request.principal.user_id if request.principal else '-'}:{spec.method}:{spec.path}:{key}",
+              "payload": {"path": path_params,
+                          "body": request.body.model_dump(mode="json") if request.body is not None else None}}
+
+    def run(record: dict[str, Any]) -> dict[str, Any]:
+        status, payload = _call(spec, fn, request, path_params)
+        return {"status": status, "payload": payload}
+
+    try:
+        out = idempotency.run_once(run, record, lambda_context)
+    except IdempotencyValidationError:
+        raise ValidationFailed("this Idempotency-Key was already used with a different request",
+                               code="IDEMPOTENCY_KEY_REUSED", field="Idempotency-Key") from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly",
+                       code="IDEMPOTENCY_IN_PROGRESS", field="Idempotency-Key") from None
+    return out["status"], out["payload"]

@@ -1,0 +1,313 @@
+"""The one place that talks to DynamoDB: item (de)serialisation, transactions with optimistic
+locking and an audit record, and cursor pagination.
+
+Keys and indexes are defined once, in template.yaml; this module only uses their attribute names
+(``PK``/``SK``, ``GSI1PK``/``GSI1SK``, ``GSI2PK``/``GSI2SK``). pynamodb models were not used because
+they would be a second definition of every table's keys (see docs/decisions/0002-data-access.md).
+
+Every mutation of an aggregate goes through :func:`write_aggregate`, which puts the new state with a
+version condition and appends the audit record in one ``TransactWriteItems`` call: the change and
+its audit trail land together or not at all.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from typing import Any, Iterable
+
+from chalicelib.clock import utc_now_iso
+from chalicelib.errors import BadRequest, Conflict
+
+
+@cache
+def client():
+    """A process-wide boto3 DynamoDB client (honours ``AWS_ENDPOINT_URL`` for the local stack)."""
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+@cache
+def _codec():
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _clean(value: Any) -> Any:
+    """Drop ``None`` and empty strings (DynamoDB rejects empty key attributes); floats are refused."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, float):
+        raise TypeError("float reached the data layer; money and measures must be Decimal")
+    return value
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    """Plain dict (str, int, Decimal, bool, list, dict) → DynamoDB wire item."""
+    ser, _ = _codec()
+    return {k: ser.serialize(v) for k, v in _clean(data).items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB wire item → plain dict; numbers come back as ``Decimal`` (ints as int when integral)."""
+    _, de = _codec()
+    return {k: _ints(de.deserialize(v)) for k, v in item.items()}
+
+
+def _ints(value: Any) -> Any:
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value.as_tuple().exponent == 0:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def get(table: str, pk: str, sk: str, *, consistent: bool = True) -> dict[str, Any] | None:
+    """Read one item by key, or ``None``."""
+    resp = client().get_item(TableName=table, Key=to_item({"PK": pk, "SK": sk}), ConsistentRead=consistent)
+    return from_item(resp["Item"]) if "Item" in resp else None
+
+
+@dataclass
+class Page:
+    """One page of a query: ``items`` and an opaque ``cursor`` for the next page (``None`` at the end)."""
+
+    items: list[dict[str, Any]]
+    cursor: str | None
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    """LastEvaluatedKey → opaque url-safe cursor."""
+    if not last_key:
+        return None
+    raw = json.dumps(from_item(last_key), default=str, sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, partition: tuple[str, str]) -> dict[str, Any] | None:
+    """Opaque cursor → ExclusiveStartKey; raises BadRequest(INVALID_CURSOR) when it is malformed
+    or belongs to another listing (its partition attribute must equal ``partition``)."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(key, dict) or key.get(partition[0]) != partition[1]:
+            raise ValueError("cursor of another listing")
+        return to_item({k: str(v) for k, v in key.items()})
+    except (ValueError, TypeError):
+        raise BadRequest("cursor is not valid for this listing", code="INVALID_CURSOR", field="cursor") from None
+
+
+def query(table: str, *, pk_value: str, index: str | None = None, sk_prefix: str | None = None,
+          sk_between: tuple[str, str] | None = None, limit: int = 50, cursor: str | None = None,
+          forward: bool = True, consistent: bool = False) -> Page:
+    """Query one partition (of the table or of GSI ``index``) with an optional sort-key prefix or range."""
+    pk_attr, sk_attr = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+    expr = "#pk = :pk"
+    names = {"#pk": pk_attr}
+    values: dict[str, Any] = {":pk": pk_value}
+    if sk_prefix:
+        expr += " AND begins_with(#sk, :sk)"
+        names["#sk"] = sk_attr
+        values[":sk"] = sk_prefix
+    elif sk_between:
+        expr += " AND #sk BETWEEN :lo AND :hi"
+        names["#sk"] = sk_attr
+        values[":lo"], values[":hi"] = sk_between
+    kwargs: dict[str, Any] = dict(TableName=table, KeyConditionExpression=expr, ExpressionAttributeNames=names,
+                                  ExpressionAttributeValues=to_item(values), Limit=limit, ScanIndexForward=forward)
+    if index:
+        kwargs["IndexName"] = index
+    elif consistent:
+        kwargs["ConsistentRead"] = True
+    start = decode_cursor(cursor, partition=(pk_attr, pk_value))
+    if start:
+        kwargs["ExclusiveStartKey"] = start
+    resp = client().query(**kwargs)
+    return Page([from_item(i) for i in resp.get("Items", [])], encode_cursor(resp.get("LastEvaluatedKey")))
+
+
+def query_all(table: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """All items of a partition (follows cursors). For bounded partitions only (a village, a loan)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = query(table, limit=500, cursor=cursor, **kwargs)
+        items.extend(page.items)
+        if not page.cursor:
+            return items
+        cursor = page.cursor
+
+
+@dataclass
+class Audit:
+    """One audit record: who did what to which entity, with the state before and after."""
+
+    entity_type: str
+    entity_id: str
+    action: str
+    actor_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    org_path: str = "/"
+    reason: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        at = utc_now_iso()
+        return {
+            "PK": f"{self.entity_type}#{self.entity_id}",
+            "SK": f"{at}#{uuid.uuid4().hex[:12]}",
+            "GSI1PK": f"ACTOR#{self.actor_id}",
+            "GSI1SK": at,
+            "entity_type": self.entity_type, "entity_id": self.entity_id, "action": self.action,
+            "actor_id": self.actor_id, "at": at, "org_path": self.org_path, "reason": self.reason,
+            "before": _strip_keys(self.before), "after": _strip_keys(self.after),
+        }
+
+
+def _strip_keys(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {k: v for k, v in state.items() if k not in ("PK", "SK") and not k.startswith("GSI")}
+
+
+@dataclass
+class TxBuilder:
+    """Collects the operations of one ``TransactWriteItems`` call (at most 100 on AWS).
+
+    ``labels`` keeps, per operation, the domain error to raise when that operation's condition fails.
+    """
+
+    ops: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[Exception | None] = field(default_factory=list)
+
+    def put(self, table: str, item: dict[str, Any], *, condition: str | None = None,
+            values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
+            on_fail: Exception | None = None) -> "TxBuilder":
+        op: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
+        _add_condition(op, condition, values, names)
+        self.ops.append({"Put": op})
+        self.labels.append(on_fail)
+        return self
+
+    def update(self, table: str, key: dict[str, str], update: str, *, values: dict[str, Any],
+               names: dict[str, str] | None = None, condition: str | None = None,
+               on_fail: Exception | None = None) -> "TxBuilder":
+        op: dict[str, Any] = {"TableName": table, "Key": to_item(key), "UpdateExpression": update,
+                              "ExpressionAttributeValues": to_item(values)}
+        if names:
+            op["ExpressionAttributeNames"] = names
+        if condition:
+            op["ConditionExpression"] = condition
+        self.ops.append({"Update": op})
+        self.labels.append(on_fail)
+        return self
+
+    def delete(self, table: str, key: dict[str, str], *, condition: str | None = None,
+               values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
+               on_fail: Exception | None = None) -> "TxBuilder":
+        op: dict[str, Any] = {"TableName": table, "Key": to_item(key)}
+        _add_condition(op, condition, values, names)
+        self.ops.append({"Delete": op})
+        self.labels.append(on_fail)
+        return self
+
+    def check(self, table: str, key: dict[str, str], condition: str, *, values: dict[str, Any] | None = None,
+              names: dict[str, str] | None = None, on_fail: Exception | None = None) -> "TxBuilder":
+        op: dict[str, Any] = {"TableName": table, "Key": to_item(key)}
+        _add_condition(op, condition, values, names)
+        self.ops.append({"ConditionCheck": op})
+        self.labels.append(on_fail)
+        return self
+
+    def audit(self, audit_table: str, audit: Audit) -> "TxBuilder":
+        return self.put(audit_table, audit.to_record(), condition="attribute_not_exists(PK)")
+
+    def commit(self, *, token: str | None = None) -> None:
+        """Run the transaction; a failed condition raises that operation's ``on_fail`` error
+        (default: Conflict ``CONCURRENT_UPDATE``). ``token`` makes the call idempotent for 10 minutes."""
+        if not self.ops:
+            return
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"TransactItems": self.ops}
+        if token:
+            kwargs["ClientRequestToken"] = token[:36]
+        try:
+            client().transact_write_items(**kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            for label, reason in zip(self.labels, reasons):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise (label or Conflict("the data changed meanwhile; reload and retry",
+                                             code="CONCURRENT_UPDATE")) from None
+            raise Conflict("the data changed meanwhile; reload and retry", code="CONCURRENT_UPDATE") from None
+
+
+def _add_condition(op: dict[str, Any], condition: str | None, values: dict[str, Any] | None,
+                   names: dict[str, str] | None) -> None:
+    if condition:
+        op["ConditionExpression"] = condition
+    if values:
+        op["ExpressionAttributeValues"] = to_item(values)
+    if names:
+        op["ExpressionAttributeNames"] = names
+
+
+def put_versioned(tx: TxBuilder, table: str, item: dict[str, Any], *, expected_version: int | None,
+                  entity: str) -> dict[str, Any]:
+    """Add a put of aggregate ``item`` with optimistic locking to ``tx`` and return the stored item.
+
+    ``expected_version`` ``None`` means create (fails with 409 ``<ENTITY>_EXISTS`` if present);
+    otherwise the stored ``version`` must equal it (409 ``VERSION_CONFLICT``). The new item gets
+    ``version = expected + 1`` (1 on create) and ``updated_at``.
+    """
+    stored = dict(item)
+    stored["updated_at"] = utc_now_iso()
+    if expected_version is None:
+        stored["version"] = 1
+        stored.setdefault("created_at", stored["updated_at"])
+        tx.put(table, stored, condition="attribute_not_exists(PK)",
+               on_fail=Conflict(f"{entity} already exists", code=f"{entity.upper()}_EXISTS"))
+    else:
+        stored["version"] = expected_version + 1
+        tx.put(table, stored, condition="#v = :v", names={"#v": "version"}, values={":v": expected_version},
+               on_fail=Conflict(f"{entity} was changed by someone else (expected version {expected_version}); "
+                                "reload and retry", code="VERSION_CONFLICT", field="version"))
+    return stored
+
+
+def batch_put(table: str, items: Iterable[dict[str, Any]]) -> int:
+    """Unconditional batch writes (seeding, derived read models). Returns the number written."""
+    n = 0
+    batch: list[dict[str, Any]] = []
+    for item in items:
+        batch.append({"PutRequest": {"Item": to_item(item)}})
+        if len(batch) == 25:
+            n += _flush(table, batch)
+            batch = []
+    if batch:
+        n += _flush(table, batch)
+    return n
+
+
+def _flush(table: str, batch: list[dict[str, Any]]) -> int:
+    pending = {table: batch}
+    for _ in range(8):
+        resp = client().batch_write_item(RequestItems=pending)
+        pending = resp.get("UnprocessedItems") or {}
+        if not pending:
+            return len(batch)
+    raise RuntimeError("DynamoDB kept items unprocessed after 8 attempts")

@@ -1,0 +1,38 @@
+"""Powertools Logger and Metrics, created lazily so that cold start stays light.
+
+The Tracer is created only when ``POWERTOOLS_TRACE_ENABLED`` is true: merely constructing it imports
+aws_xray_sdk (+100–185 ms of cold start, measured; see docs/decisions/0003-cold-start.md).
+Personal data never reaches these loggers: log ids, never names, ID numbers or phone numbers.
+"""
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "village-credit")
+
+
+@cache
+def logger():
+    """The process-wide Powertools ``Logger`` (JSON lines, correlation id when set)."""
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=SERVICE)
+
+
+@cache
+def metrics():
+    """The process-wide Powertools ``Metrics`` (CloudWatch EMF) in namespace ``VillageCredit``."""
+    from aws_lambda_powertools import Metrics
+
+    return Metrics(namespace="VillageCredit", service=SERVICE)
+
+
+def tracer() -> Any | None:
+    """The Powertools ``Tracer`` when tracing is enabled, else ``None`` (keeps X-Ray off the cold path)."""
+    if os.environ.get("POWERTOOLS_TRACE_ENABLED", "false").lower() != "true":
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)

@@ -1,0 +1,1 @@
+"""API functions: each mounts one subsystem Blueprint."""

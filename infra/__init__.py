@@ -1,0 +1,1 @@
+"""Infrastructure tooling: the template reader, the local stack, seeding and the console command."""

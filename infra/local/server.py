@@ -1,0 +1,103 @@
+"""``make run``: the whole product on one machine, in one process.
+
+1. a moto server on 127.0.0.1:``MOTO_PORT`` (default 8001) with the seams installed;
+2. the stack built from template.yaml, reference data and demo users seeded;
+3. the Chalice API (``app.py``) on 127.0.0.1:``PORT`` (default 8000), tokens verified against the
+   local pool's JWKS;
+4. the template's schedules fired by a background thread.
+Ctrl-C stops everything. ``.local-stack.json`` tells the console command where the stack is.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+from pathlib import Path
+
+from infra.template import ROOT
+
+STATE_FILE = ROOT / ".local-stack.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_moto(port: int):
+    """Start an in-process moto server with the seams installed; return (server, endpoint)."""
+    from moto.server import ThreadedMotoServer
+
+    from infra.local import seams
+
+    seams.install()
+    os.environ["MOTO_PORT"] = str(port)  # Step Functions service integrations call back to this port
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def start_stack(port: int | None = None, *, seed: bool = True, extra_env: dict[str, str] | None = None):
+    """Moto server + stack from the template + (optionally) seed data, env applied to this process."""
+    from infra.local import stack as stack_mod
+
+    server, endpoint = start_moto(port or free_port())
+    stack = stack_mod.build(endpoint, extra_env=extra_env)
+    stack_mod.apply_env(stack)
+    if seed:
+        from infra import seed as seed_mod
+
+        seed_mod.seed_all(stack)
+    return server, stack
+
+
+def serve_api(host: str, port: int):
+    """Serve app.py with Chalice's local server on a daemon thread; returns the server."""
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    from app import app
+
+    server = create_local_server(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port)
+    threading.Thread(target=server.serve_forever, name="api", daemon=True).start()
+    return server
+
+
+def main() -> None:
+    host = "127.0.0.1"
+    api_port = int(os.environ.get("PORT", "8000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "8001"))
+    print(f"starting the local stack (moto on {host}:{moto_port}) ...", flush=True)
+    moto_server, stack = start_stack(moto_port)
+    from infra.local.scheduler import Scheduler
+
+    scheduler = Scheduler(stack)
+    scheduler.start()
+    api = serve_api(host, api_port)
+    STATE_FILE.write_text(json.dumps({**stack.describe(), "api": f"http://{host}:{api_port}"}, indent=1))
+    from infra.seed import DEMO_PASSWORD, demo_users
+
+    print(f"\nvillage-credit is running\n  API:   http://{host}:{api_port}\n  Docs:  http://{host}:{api_port}/docs"
+          f"\n  AWS:   {stack.endpoint} (moto)\n\nDemo users (password {DEMO_PASSWORD}):")
+    for u in demo_users():
+        print(f"  {u.username:<16} {u.role:<18} {u.org_id}")
+    print("\nGet a token:  .venv/bin/village-credit login am.nongan\n"
+          "Call the API: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8000/me\n"
+          "Stop with Ctrl-C.", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    print("stopping ...", flush=True)
+    scheduler.stop()
+    api.shutdown()
+    moto_server.stop()
+    STATE_FILE.unlink(missing_ok=True)
+    print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

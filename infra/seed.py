@@ -1,0 +1,132 @@
+"""Reference and demo data for the local stack: the Jilin organisation tree, village assignments,
+default parameter versions and demo users.
+
+Organisation tree (real division names from the shipped NBS 2023 list):
+province union ``JL`` → institutions ``JL-220122`` (农安县) and ``JL-220182`` (榆树市) → one branch
+(支行) per township → one outlet (网点) per branch. Each village-level unit of the two counties is
+assigned to the outlet of its township.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+INSTITUTIONS = {"220122": "吉林农安农村商业银行", "220182": "吉林榆树农村商业银行"}
+PROVINCE = {"org_id": "JL", "name": "吉林省农村信用社联合社"}
+DEMO_PASSWORD = "Demo-Passw0rd"
+#: The showcase village (a real 村委会 of 农安县; its outlet is the demo account manager's).
+SHOWCASE_VILLAGE = "220122102202"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    role: str
+    org_id: str
+    household_id: str | None = None
+
+
+def outlet_id(township_code: str) -> str:
+    return f"JL-{township_code[:6]}-{township_code[6:]}-01"
+
+
+def branch_id(township_code: str) -> str:
+    return f"JL-{township_code[:6]}-{township_code[6:]}"
+
+
+def demo_users() -> list[DemoUser]:
+    """Demo accounts: one per role, two institutions; the account manager serves the showcase village."""
+    showcase_outlet = outlet_id(SHOWCASE_VILLAGE[:9])
+    from chalicelib.domain.divisions import villages_in_county
+
+    yushu_township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
+    return [
+        DemoUser("am.nongan", "account_manager", showcase_outlet),
+        DemoUser("am2.nongan", "account_manager", showcase_outlet),
+        DemoUser("reviewer.nongan", "reviewer", "JL-220122"),
+        DemoUser("approver.nongan", "approver", "JL-220122"),
+        DemoUser("admin.nongan", "institution_admin", "JL-220122"),
+        DemoUser("am.yushu", "account_manager", outlet_id(yushu_township)),
+        DemoUser("admin.yushu", "institution_admin", "JL-220182"),
+        DemoUser("province.admin", "province_admin", "JL"),
+        DemoUser("auditor", "auditor", "JL"),
+    ]
+
+
+def seed_orgs(core_table: str) -> int:
+    """Write the organisation tree and village assignments; returns the number of items."""
+    from chalicelib.data import dynamo, orgs
+    from chalicelib.domain.divisions import villages_in_county
+
+    province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
+    items = [province]
+    for county, name in INSTITUTIONS.items():
+        inst = orgs.org_item(org_id=f"JL-{county}", name=name, level="institution", parent=province,
+                             county_code=county)
+        items.append(inst)
+        villages = villages_in_county(county)
+        townships = {v.township_code: v.township_name for v in villages}
+        outlets = {}
+        for code, tname in sorted(townships.items()):
+            branch = orgs.org_item(org_id=branch_id(code), name=f"{name}{tname}支行", level="branch", parent=inst,
+                                   county_code=county)
+            outlet = orgs.org_item(org_id=outlet_id(code), name=f"{name}{tname}支行营业部", level="outlet",
+                                   parent=branch, county_code=county)
+            items += [branch, outlet]
+            outlets[code] = outlet
+        items += [orgs.village_item(v, outlets[v.township_code]) for v in villages]
+    return dynamo.batch_put(core_table, items)
+
+
+def seed_parameters(actor_id: str = "system") -> list[str]:
+    """Store version 1 of every shipped default parameter document (effective 2020-01-01), once."""
+    from chalicelib.auth import Principal
+    from chalicelib.data import parameters
+    from chalicelib.errors import NotFound
+
+    actor = Principal(user_id=actor_id, username=actor_id, role="province_admin", org_id="JL", org_path="/JL/")
+    written = []
+    for name in parameters.list_names():
+        try:
+            parameters.get_effective(name, date(2099, 1, 1))
+            continue
+        except NotFound:
+            pass
+        parameters.put_version(name, parameters.default_document(name), effective_from=date(2020, 1, 1),
+                               actor=actor, comment="shipped default")
+        written.append(name)
+    return written
+
+
+def seed_users(endpoint: str | None, pool_id: str, users: list[DemoUser]) -> None:
+    """Create (or update) demo users with a permanent password and their role attributes."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", endpoint_url=endpoint)
+    for u in users:
+        attrs = [{"Name": "custom:role", "Value": u.role}, {"Name": "custom:org_id", "Value": u.org_id}]
+        if u.household_id:
+            attrs.append({"Name": "custom:household_id", "Value": u.household_id})
+        try:
+            idp.admin_create_user(UserPoolId=pool_id, Username=u.username, UserAttributes=attrs,
+                                  MessageAction="SUPPRESS")
+        except idp.exceptions.UsernameExistsException:
+            idp.admin_update_user_attributes(UserPoolId=pool_id, Username=u.username, UserAttributes=attrs)
+        idp.admin_set_user_password(UserPoolId=pool_id, Username=u.username, Password=DEMO_PASSWORD, Permanent=True)
+
+
+def login(endpoint: str | None, client_id: str, username: str, password: str = DEMO_PASSWORD) -> str:
+    """A user's ID token (USER_PASSWORD_AUTH)."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", endpoint_url=endpoint)
+    out = idp.initiate_auth(ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+                            AuthParameters={"USERNAME": username, "PASSWORD": password})
+    return out["AuthenticationResult"]["IdToken"]
+
+
+def seed_all(stack) -> None:
+    """Everything the local stack needs before it serves requests."""
+    seed_orgs(stack.env["CORE_TABLE"])
+    seed_parameters()
+    seed_users(stack.endpoint, stack.env["USER_POOL_ID"], demo_users())
