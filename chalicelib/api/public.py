@@ -12,8 +12,8 @@ from chalicelib.clock import business_date
 
 api = Api("public", tag="public management")
 
-_DOC_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "application/javascript",
-               "favicon-32x32.png": "image/png"}
+_DOC_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8",
+               "swagger-ui-bundle.js": "application/javascript; charset=utf-8"}
 
 
 class Health(BaseModel):
@@ -118,7 +118,7 @@ def health(req: Request) -> Health:
            content_type="text/html")
 def docs(req: Request) -> Response:
     html = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>village-credit API</title>
-<link rel="stylesheet" href="docs/assets/swagger-ui.css"><link rel="icon" href="docs/assets/favicon-32x32.png"></head>
+<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div><script src="docs/assets/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
 </body></html>"""
@@ -132,10 +132,11 @@ def docs_asset(req: Request, name: str) -> Response:
 
     if name not in _DOC_ASSETS:
         raise NotFound("no such asset", code="ASSET_NOT_FOUND", field="name")
-    from importlib import resources
+    from pathlib import Path
 
-    data = (resources.files("swagger_ui_bundle") / "vendor" / name).read_bytes()
-    body: Any = data if name.endswith(".png") else data.decode("utf-8")
+    from swagger_ui_bundle import swagger_ui_path  # Swagger UI's dist files, shipped in the layer (offline)
+
+    body = (Path(swagger_ui_path) / name).read_text(encoding="utf-8")
     return Response(body=body, status_code=200, headers={"Content-Type": _DOC_ASSETS[name],
                                                          "Cache-Control": "max-age=86400"})
 

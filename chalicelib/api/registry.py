@@ -20,7 +20,7 @@ def api_of(group: str):
 def mount(app: Chalice, *groups: str) -> Chalice:
     """Register the Blueprints of ``groups`` (default: all) on ``app``."""
     for group in groups or tuple(GROUPS):
-        app.register_blueprint(api_of(group).blueprint)
+        app.register_blueprint(api_of(group).blueprint())
     return app
 
 

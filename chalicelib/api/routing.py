@@ -58,12 +58,15 @@ class Request:
 
 
 class Api:
-    """A subsystem's routes: wraps a Chalice :class:`Blueprint` and records a :class:`RouteSpec` per route."""
+    """A subsystem's routes: records a :class:`RouteSpec` and handler per route; :meth:`blueprint`
+    builds a Chalice Blueprint from them (a fresh one per app: Chalice consumes a Blueprint's
+    registration arguments, so one Blueprint cannot be mounted on two apps)."""
 
     def __init__(self, name: str, tag: str):
-        self.blueprint = Blueprint(f"chalicelib.api.{name}")
+        self.name = name
         self.tag = tag
         self.specs: list[RouteSpec] = []
+        self._handlers: list[tuple[RouteSpec, Callable[..., Any]]] = []
 
     def route(self, path: str, method: str, *, summary: str, permission: str | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
@@ -79,17 +82,25 @@ class Api:
                              permission=permission, body=body, query=query, response=response, status=status,
                              public=public, idempotent=idempotent, errors=errors, content_type=content_type)
             self.specs.append(spec)
-            bp = self.blueprint
-
-            def view(**path_params: str) -> Response:
-                return dispatch(spec, fn, bp.current_request, path_params, getattr(bp, "lambda_context", None))
-
-            view.__name__ = fn.__name__
-            bp.route(path, methods=[spec.method], content_types=["application/json"] if body else None
-                     or ["application/json"])(view)
+            self._handlers.append((spec, fn))
             return fn
 
         return decorator
+
+    def blueprint(self) -> Blueprint:
+        """A new Chalice Blueprint serving every declared route."""
+        bp = Blueprint(f"chalicelib.api.{self.name}")
+        for spec, fn in self._handlers:
+            bp.route(spec.path, methods=[spec.method], name=spec.name)(_view(bp, spec, fn))
+        return bp
+
+
+def _view(bp: Blueprint, spec: RouteSpec, fn: Callable[..., Any]) -> Callable[..., Response]:
+    def view(**path_params: str) -> Response:
+        return dispatch(spec, fn, bp.current_request, path_params, getattr(bp, "lambda_context", None))
+
+    view.__name__ = spec.name
+    return view
 
 
 def error_response(err: DomainError, correlation_id: str) -> Response:

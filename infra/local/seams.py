@@ -44,9 +44,9 @@ def resolve_handler(handler: str) -> Any:
     return getattr(module, attr)
 
 
-def _invoke_in_process(self: LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
-    payload = json.loads(event) if event else {}
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     try:
+        payload = json.loads(event) if isinstance(event, (str, bytes, bytearray)) and event else (event or {})
         result = resolve_handler(self.handler)(payload, _context(self))
         return json.dumps(result, default=str), False, ""
     except Exception as exc:  # reported as a Lambda function error, like the real service
