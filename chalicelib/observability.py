@@ -7,23 +7,39 @@ Personal data never reaches these loggers: log ids, never names, ID numbers or p
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache
 from typing import Any
+
+_LOCK = threading.Lock()
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "village-credit")
 
 
-@cache
 def logger():
-    """The process-wide Powertools ``Logger`` (JSON lines, correlation id when set)."""
+    """The process-wide Powertools ``Logger`` (JSON lines, correlation id when set).
+
+    Built once under a lock: concurrent first requests (the local server is threaded) must not build
+    two loggers on the same stdlib logger."""
+    with _LOCK:
+        return _logger()
+
+
+@cache
+def _logger():
     from aws_lambda_powertools import Logger
 
     return Logger(service=SERVICE)
 
 
-@cache
 def metrics():
     """The process-wide Powertools ``Metrics`` (CloudWatch EMF) in namespace ``VillageCredit``."""
+    with _LOCK:
+        return _metrics()
+
+
+@cache
+def _metrics():
     from aws_lambda_powertools import Metrics
 
     return Metrics(namespace="VillageCredit", service=SERVICE)

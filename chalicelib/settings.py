@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     reconciliation_queue_url: str = Field(min_length=3)
     pii_key_id: str = Field(min_length=1, description="KMS key id/alias for envelope encryption of personal data")
     pii_hash_secret_id: str = Field(min_length=1, description="Secrets Manager secret holding the HMAC key for exact-match search")
+    contract_signing_key_id: str = Field(min_length=1, description="KMS asymmetric key (SIGN_VERIFY) of the sandbox e-signature adapter")
     user_pool_id: str = Field(min_length=3)
     user_pool_client_id: str = Field(min_length=3)
     jwt_issuer: str = Field(min_length=8, description="expected `iss` claim of ID tokens")
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     approval_state_machine_arn: str = Field(min_length=10)
     disbursement_state_machine_arn: str = Field(min_length=10)
     campaign_state_machine_arn: str = Field(min_length=10)
+    roster_import_function_name: str = Field(min_length=3, description="the roster import function, invoked asynchronously")
     business_timezone: str = "Asia/Shanghai"
     tracing_enabled: bool = Field(default=False, validation_alias="POWERTOOLS_TRACE_ENABLED")
     business_date_override: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$",

@@ -21,6 +21,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(template_app, name="template")
 app.add_typer(model_app, name="model")
 
+from infra.campaign_cli import campaign_app  # noqa: E402  (whole-village credit, issue 4)
+
+app.add_typer(campaign_app, name="campaign")
+
 
 def _state() -> dict:
     from infra.local.server import STATE_FILE
@@ -131,6 +135,14 @@ def model_train(data: Path, target: str = typer.Option(..., "--target"),
         typer.echo(f"  IV {v['iv']:.4f}  {v['name']}")
     out.write_text(json.dumps(result.artifact, ensure_ascii=False, indent=1), encoding="utf-8")
     typer.echo(f"artifact {result.artifact['version']} written to {out}")
+
+
+@model_app.command("publish")
+def model_publish(artifact: Path) -> None:
+    """Store a points-table artifact in the local stack (models/<model_id>/<version>.json) for campaigns."""
+    from infra.campaign_cli import publish_model
+
+    publish_model(artifact)
 
 
 if __name__ == "__main__":

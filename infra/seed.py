@@ -125,8 +125,31 @@ def login(endpoint: str | None, client_id: str, username: str, password: str = D
     return out["AuthenticationResult"]["IdToken"]
 
 
+#: The demo farmer's household (fixed id so that re-seeding finds it).
+FARMER_DEMO_HOUSEHOLD = "00000000-0000-4000-8000-220122102202"
+
+
+def seed_farmer_demo(stack) -> str:
+    """One synthetic household in the showcase village and the ``farmer.demo`` user linked to it
+    (farmer self-service demo). Idempotent; returns the household id."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.data import households
+    from chalicelib.domain import roster
+    from chalicelib.domain.households import HouseholdIn
+    from infra.roster_synth import synth_households, to_csv
+
+    if households.get_unscoped(FARMER_DEMO_HOUSEHOLD) is None:
+        parsed = roster.parse(to_csv(synth_households(1, seed=20261129)), "demo.csv", village_code=SHOWCASE_VILLAGE)
+        households.create(SYSTEM, HouseholdIn.model_validate(parsed.households[0].payload),
+                          household_id=FARMER_DEMO_HOUSEHOLD)
+    seed_users(stack.endpoint, stack.env["USER_POOL_ID"],
+               [DemoUser("farmer.demo", "farmer", outlet_id(SHOWCASE_VILLAGE[:9]), FARMER_DEMO_HOUSEHOLD)])
+    return FARMER_DEMO_HOUSEHOLD
+
+
 def seed_all(stack) -> None:
     """Everything the local stack needs before it serves requests."""
     seed_orgs(stack.env["CORE_TABLE"])
     seed_parameters()
     seed_users(stack.endpoint, stack.env["USER_POOL_ID"], demo_users())
+    seed_farmer_demo(stack)

@@ -9,6 +9,10 @@ from chalice import Chalice
 #: route group → module defining ``api`` (a :class:`chalicelib.api.routing.Api`).
 GROUPS: dict[str, str] = {
     "public": "chalicelib.api.public",
+    "customers": "chalicelib.api.customers",
+    "rating": "chalicelib.api.rating",
+    "loans": "chalicelib.api.loans",
+    "postloan": "chalicelib.api.postloan",
 }
 
 

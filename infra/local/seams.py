@@ -1,4 +1,4 @@
-"""The two places where the local stack reaches into moto's internals. Kept here, small, and guarded
+"""The places where the local stack reaches into moto's internals. Kept here, small, and guarded
 by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames what they patch.
 
 1. ``LambdaFunction._invoke_lambda(self, event) -> (payload_json, errored, logs)``: moto runs Lambda
@@ -9,6 +9,11 @@ by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames w
 2. ``DynamoHandler.call_action``: moto checks a condition and writes without a lock, so concurrent
    conditional writes are not atomic. Real DynamoDB is atomic per item and per transaction; we
    serialise every DynamoDB call with one lock so the local stack shows the same behaviour.
+3. ``DynamoDBBackend.transact_write_items`` deep-copies a whole table (for its rollback) once per
+   *operation* of the transaction: a 100-operation transaction on a table of a few thousand items
+   took seconds, and every transaction got slower as the table grew. We snapshot each table once,
+   copying deeply only the items the transaction updates in place (same rollback semantics; checked
+   by ``tests/infra/test_transaction_rollback_seam.py``).
 """
 from __future__ import annotations
 
@@ -64,7 +69,7 @@ def _serialised_call_action(self: DynamoHandler) -> Any:
 
 
 def install() -> None:
-    """Install both seams (idempotent)."""
+    """Install the seams (idempotent)."""
     global _installed
     if _installed:
         return
@@ -72,4 +77,79 @@ def install() -> None:
         raise RuntimeError("moto renamed LambdaFunction._invoke_lambda: update infra/local/seams.py")
     LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialised_call_action  # type: ignore[method-assign]
+    _install_transact_copy_once()
     _installed = True
+
+
+class _TableSnapshots:
+    """Stand-in for the ``copy`` module inside one ``transact_write_items`` call.
+
+    moto snapshots each table for its rollback with ``copy.deepcopy(table)``, once per operation. Here a
+    table is snapshotted once, cheaply: a shallow copy of the table with its own item dicts, sharing the
+    Item objects except those the transaction *updates* in place, which are deep-copied. Puts and
+    deletes replace or remove entries of the dicts, which the snapshot does not share.
+    """
+
+    def __init__(self, transact_items: Any) -> None:
+        self._tables: dict[int, tuple[Any, Any]] = {}
+        self._updated: dict[str, list[dict[str, Any]]] = {}
+        for op in transact_items or ():
+            kind, body = next(iter(op.items()))
+            if kind == "Update":
+                self._updated.setdefault(body.get("TableName"), []).append(body.get("Key") or {})
+
+    def deepcopy(self, obj: Any, memo: Any = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        if not isinstance(obj, Table):
+            return copy.deepcopy(obj, memo)
+        held = self._tables.get(id(obj))
+        if held is None or held[0] is not obj:
+            held = (obj, self._snapshot(obj))
+            self._tables[id(obj)] = held
+        return held[1]
+
+    def _snapshot(self, table: Any) -> Any:
+        import copy
+        from collections import defaultdict
+
+        from moto.dynamodb.models.dynamo_type import DynamoType
+
+        snap = copy.copy(table)
+        ranged = bool(table.range_key_attr)
+        snap.items = defaultdict(dict, {h: (dict(r) if ranged else r) for h, r in table.items.items()})
+        for key in self._updated.get(table.name, []):
+            if table.hash_key_attr not in key:
+                continue
+            hv = DynamoType(key[table.hash_key_attr])
+            rv = DynamoType(key[table.range_key_attr]) if ranged and table.range_key_attr in key else None
+            item = table.get_item(hv, rv)
+            if item is None:
+                continue
+            if ranged:
+                snap.items[hv][rv] = copy.deepcopy(item)
+            else:
+                snap.items[hv] = copy.deepcopy(item)
+        return snap
+
+
+def _install_transact_copy_once() -> None:
+    import moto.dynamodb.models as ddb_models
+
+    backend = ddb_models.DynamoDBBackend
+    if not hasattr(backend, "transact_write_items") or not hasattr(ddb_models, "copy"):
+        raise RuntimeError("moto changed DynamoDBBackend.transact_write_items: update infra/local/seams.py")
+    original = backend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: Any) -> Any:
+        with _DYNAMO_LOCK:  # the module attribute is swapped for the duration of this call only
+            saved = ddb_models.copy
+            ddb_models.copy = _TableSnapshots(transact_items)  # type: ignore[assignment]
+            try:
+                return original(self, transact_items)
+            finally:
+                ddb_models.copy = saved
+
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]

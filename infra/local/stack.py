@@ -79,7 +79,9 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
 
     kms = _client("kms", endpoint)
     for lid, res in resources_of(template, "AWS::KMS::Key").items():
-        key = kms.create_key(Description=res["Properties"].get("Description", lid))["KeyMetadata"]
+        props = res["Properties"]
+        key = kms.create_key(Description=props.get("Description", lid), KeySpec=props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+                             KeyUsage=props.get("KeyUsage", "ENCRYPT_DECRYPT"))["KeyMetadata"]
         r.physical[lid] = key["KeyId"]
         r.attributes[(lid, "Arn")] = key["Arn"]
 
@@ -190,6 +192,14 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
                     expression=ep.get("Schedule") or ep.get("ScheduleExpression"),
                     input=json.loads(ep.get("Input", "{}")), enabled=ep.get("Enabled", True)))
 
+    # switch execution on BEFORE creating state machines: moto keeps executing state machines in a
+    # separate backend (stepfunctions.parser), so machines created earlier would not be found
+    import urllib.request
+
+    req = urllib.request.Request(f"{endpoint}/moto-api/config", method="POST",
+                                 data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
     sfn = _client("stepfunctions", endpoint)
     for lid, res in resources_of(template, "AWS::Serverless::StateMachine").items():
         props = res["Properties"]
@@ -202,12 +212,6 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
                                  type=props.get("Type", "STANDARD"))
         stack.state_machines[lid] = r.physical[lid]
 
-    import urllib.request
-
-    req = urllib.request.Request(f"{endpoint}/moto-api/config", method="POST",
-                                 data=json.dumps({"stepfunctions": {"execute_state_machine": True}}).encode(),
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=10).read()
     return stack
 
 

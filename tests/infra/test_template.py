@@ -66,7 +66,7 @@ def test_every_state_machine_file_is_valid_asl():
     if not validator.exists():
         pytest.fail("asl-validator is not installed: run `npm ci` (make test does)")
     for f in files:
-        result = subprocess.run([str(validator), "--no-arn-check", "--json-definition-file", str(f)],
+        result = subprocess.run([str(validator), "--no-arn-check", "--json-path", str(f)],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, f"{f.name}: {result.stdout}{result.stderr}"
 
@@ -76,7 +76,7 @@ def test_asl_validator_really_catches_a_dangling_next(tmp_path):
     f = tmp_path / "bad.asl.json"
     f.write_text(json.dumps(bad))
     validator = ROOT / "node_modules" / ".bin" / "asl-validator"
-    result = subprocess.run([str(validator), "--no-arn-check", "--json-definition-file", str(f)],
+    result = subprocess.run([str(validator), "--no-arn-check", "--json-path", str(f)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
 

@@ -1,0 +1,117 @@
+"""Benchmark: one whole-village credit campaign of 300 households on the local stack.
+
+A fresh local stack (moto server built from template.yaml, seeded) in this process; 300 synthetic
+households (``infra.synthetic``) written as submitted files of village 220122102202 (setup, not timed).
+Timed: start (``services.campaign.start_campaign``) → state machine: load, Map over batches of 25
+(rate + propose lines), village evaluation, notice CSV + PDF → awaiting confirmation → confirm (as a
+second person) → activation → completed. Completion is observed with DescribeExecution, so polling adds
+no DynamoDB calls. DynamoDB calls are counted at the moto server (every call of every client), by
+operation. Figures are printed, not asserted; moto is far slower per call than DynamoDB, so wall time
+here is an upper bound of the workflow's own cost, and requests per household is the portable figure.
+
+``run() -> dict`` (``python -m bench.bench_campaign`` prints it).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+N_HOUSEHOLDS = 300
+VILLAGE = "220122102202"
+
+
+def _count_dynamodb_calls():
+    """Wrap moto's DynamoDB handler (serialised by the local-stack seam) with a per-operation counter."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+    inner = DynamoHandler.call_action
+
+    def counted(self):
+        target = (self.headers or {}).get("X-Amz-Target") or (self.headers or {}).get("x-amz-target") or "?"
+        with lock:
+            counts[target.split(".")[-1]] += 1
+        return inner(self)
+
+    DynamoHandler.call_action = counted  # type: ignore[method-assign]
+    return counts, lambda: setattr(DynamoHandler, "call_action", inner)
+
+
+def _wait(sfn, arn: str, done: set[str], campaign_status, deadline: float, what: str) -> None:
+    while True:
+        if campaign_status() in done:
+            return
+        if sfn.describe_execution(executionArn=arn)["status"] in ("FAILED", "TIMED_OUT", "ABORTED"):
+            raise RuntimeError(f"the campaign execution ended badly while waiting for {what}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
+    import boto3
+
+    from infra.local.server import free_port, start_stack
+
+    server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
+    try:
+        from chalicelib.auth import Principal
+        from chalicelib.data import campaigns, dynamo, orgs
+        from chalicelib.services import campaign as svc
+        from infra.synthetic import stored_household, village_households_in
+
+        village = orgs.village_assignment(VILLAGE)
+        items = [stored_household(h, f"HH-BENCH-{k:04d}", org_path=village["org_path"], status="submitted")
+                 for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))]
+        dynamo.batch_put(stack.env["CORE_TABLE"], items)
+        manager = Principal(user_id="bench-am", username="bench.am", role="account_manager",
+                            org_id=village["org_id"], org_path=village["org_path"])
+        institution = Principal(user_id="bench-admin", username="bench.admin", role="institution_admin",
+                                org_id="JL-220122", org_path="/JL/JL-220122/")
+        sfn = boto3.client("stepfunctions")
+        counts, restore = _count_dynamodb_calls()
+        try:
+            t0 = time.perf_counter()
+            c, _ = svc.start_campaign(manager, VILLAGE)
+            cid = c["campaign_id"]
+
+            def status() -> str:
+                return campaigns.get_unscoped(cid)["status"]
+
+            deadline = time.monotonic() + 600
+            _wait(sfn, c["execution_arn"], {"awaiting_confirmation", "failed"}, status, deadline, "the notice")
+            t_notice = time.perf_counter() - t0
+            requests_to_notice = sum(counts.values())
+            svc.confirm(institution, cid, "bench")
+            _wait(sfn, c["execution_arn"], {"completed", "failed"}, status, deadline, "activation")
+            seconds = time.perf_counter() - t0
+        finally:
+            restore()
+        final = campaigns.get_unscoped(cid)
+        total = sum(counts.values())
+        return {"households": n, "status": final["status"], "rated": int(final.get("rated", 0)),
+                "lines_activated": int(final.get("activated", 0)),
+                "seconds_total": round(seconds, 2), "seconds_to_notice": round(t_notice, 2),
+                "households_per_second": round(n / seconds, 1),
+                "dynamodb_requests": total, "dynamodb_requests_per_household": round(total / n, 2),
+                "dynamodb_requests_to_notice_per_household": round(requests_to_notice / n, 2),
+                "by_operation": dict(counts.most_common())}
+    finally:
+        server.stop()
+
+
+def report(result: dict[str, Any]) -> str:
+    return (f"campaign of {result['households']} households: {result['status']} in {result['seconds_total']} s "
+            f"({result['seconds_to_notice']} s to the posted notice); DynamoDB requests "
+            f"{result['dynamodb_requests']} = {result['dynamodb_requests_per_household']} per household "
+            f"({result['by_operation']})")
+
+
+if __name__ == "__main__":
+    r = run()
+    print(report(r))
+    print(json.dumps(r, ensure_ascii=False, indent=1))

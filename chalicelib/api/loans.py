@@ -1,0 +1,405 @@
+"""Business management (业务管理): products, drawdowns, face verification, approval inbox, contracts,
+disbursement, loans and repayments."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.api.routing import Api, Request
+
+api = Api("loans", tag="business management")
+
+Money = Decimal
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+# ------------------------------------------------------------------------------------------------ models
+class ProductOut(_Out):
+    product_code: str
+    name: str
+    kind: str = Field(description="credit | guaranteed | land_mortgage")
+    purposes: list[str]
+    amount: dict[str, Money]
+    term_months: dict[str, int]
+    pricing: dict[str, Any]
+    repayment_methods: list[str]
+    interest_periods: list[str]
+    day_count: str
+    entrusted_payment_threshold: Money
+    penalty_rate_uplift: Money
+    grace_days: int
+    age_limits: dict[str, int]
+    prepayment: dict[str, Any]
+    repayment_allocation_order: list[str]
+    revolving: bool
+
+
+class ProductList(_Out):
+    version: int = Field(description="version of the products parameter in force")
+    items: list[ProductOut]
+
+
+class Payee(_In):
+    name: str = Field(min_length=1, max_length=100, description="收款人 (supplier) for entrusted payment")
+    account_no: str = Field(pattern=r"^[0-9]{8,32}$")
+    bank_name: str = Field(min_length=2, max_length=100)
+
+
+class Guarantee(_In):
+    form: Literal["natural_person_guarantee", "joint_guarantee_group"]
+    guarantor_name: str = Field(min_length=1, max_length=50)
+    guarantor_household_id: str | None = Field(default=None, max_length=64)
+
+
+class Collateral(_In):
+    certificate_no: str = Field(min_length=4, max_length=64, description="土地经营权证 number")
+    area_mu: Decimal = Field(gt=0, le=100000, decimal_places=2)
+    appraised_value: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+
+
+class DrawdownIn(_In):
+    line_id: str = Field(min_length=1, max_length=64)
+    product_code: str = Field(min_length=1, max_length=32)
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="CNY")
+    term_months: int = Field(ge=1, le=360)
+    repayment_method: str = Field(description="one of the product's repayment_methods")
+    interest_period: Literal["monthly", "quarterly"] | None = Field(default=None, description="default monthly")
+    purpose: str = Field(min_length=1, max_length=64)
+    first_due_date: date | None = Field(default=None, description="a fixed repayment day: the first period is "
+                                        "broken (interest by actual days); within two periods of the drawdown")
+    payment_mode: Literal["self", "entrusted"] = "self"
+    payee: Payee | None = None
+    guarantee: Guarantee | None = None
+    collateral: Collateral | None = None
+    face_verification_id: str | None = Field(default=None, max_length=64,
+                                             description="required for self-service (farmer) drawdowns")
+    consent: bool = Field(description="the borrower accepts the contract terms and its e-signature")
+    disburse_immediately: bool = Field(default=True, description="false: disburse later with POST .../disburse")
+
+
+class HistoryEntry(_Out):
+    status: str
+    at: str
+    actor_id: str | None = None
+    note: str | None = None
+
+
+class DrawdownOut(_Out):
+    drawdown_id: str
+    household_id: str
+    line_id: str
+    product_code: str
+    amount: Money
+    term_months: int
+    repayment_method: str
+    interest_period: str | None = None
+    purpose: str
+    payment_mode: str
+    channel: str
+    status: str
+    requested_on: str
+    pricing: dict[str, Any] | None = None
+    preview: dict[str, Any] | None = None
+    decision: dict[str, Any] | None = None
+    parameter_versions: dict[str, int] | None = None
+    investigated_by: str | None = None
+    reviewed_by: str | None = None
+    approved_by: str | None = None
+    loan_id: str | None = None
+    failure: dict[str, Any] | None = None
+    disbursed_on: str | None = None
+    history: list[HistoryEntry] | None = None
+    version: int
+
+
+class DrawdownPage(_Out):
+    items: list[DrawdownOut]
+    cursor: str | None = None
+
+
+class HouseholdQuery(_In):
+    household_id: str = Field(min_length=1, max_length=64)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2048)
+
+
+class FaceIn(_In):
+    image: str = Field(min_length=4, max_length=2_000_000, description="live photo, base64")
+
+
+class FaceOut(_Out):
+    verification_id: str
+    passed: bool
+    score: str
+    expires_at: str
+
+
+class TaskOut(_Out):
+    task_id: str
+    drawdown_id: str
+    stage: str = Field(description="investigation | review | approval")
+    status: str
+    amount: Money
+    product_code: str
+    borrower_household_id: str
+    scope_path: str
+    escalations: int
+    opened_at: str | None = None
+    deadline: str | None = None
+    decided_by: str | None = None
+    outcome: str | None = None
+    comment: str | None = None
+
+
+class TaskList(_Out):
+    items: list[TaskOut]
+
+
+class DecisionIn(_In):
+    outcome: Literal["approve", "reject"]
+    comment: str = Field(min_length=2, max_length=1000)
+
+
+class Signature(_Out):
+    signer_role: str
+    signer_id: str
+    algorithm: str
+    key_id: str
+    signature: str
+    signed_at: str
+    valid: bool | None = None
+
+
+class ContractOut(_Out):
+    contract_no: str
+    template_id: str | None = None
+    template_version: int
+    sha256: str
+    size: int
+    signatures: list[Signature]
+    signed_at: str
+    document_intact: bool | None = None
+    download_url: str
+
+
+class InstallmentOut(_Out):
+    number: int
+    period_start: str
+    due_date: str
+    principal: Money
+    interest: Money
+    payment: Money
+    paid_principal: Money
+    paid_interest: Money
+    paid_penalty: Money
+    penalty_accrued: Money
+    status: str
+    schedule_version: int
+
+
+class RepaymentOut(_Out):
+    repayment_id: str
+    at: str
+    value_date: str
+    kind: str
+    amount: Money
+    applied: dict[str, Money]
+    outstanding_after: Money
+    line_restored: dict[str, Money] | None = None
+    loan_status: str | None = None
+
+
+class LoanOut(_Out):
+    loan_id: str
+    drawdown_id: str
+    household_id: str
+    line_id: str
+    product_code: str
+    status: str
+    principal: Money
+    outstanding_principal: Money
+    annual_rate: Money
+    method: str
+    repayment_method: str
+    day_count: str
+    start_date: str
+    maturity_date: str
+    next_due_date: str | None = None
+    closed_on: str | None = None
+    schedule_version: int
+    allocation_order: list[str]
+    prepayment_mode: str
+    installments: list[InstallmentOut] | None = None
+    repayments: list[RepaymentOut] | None = None
+    quote: dict[str, Any] | None = None
+
+
+class LoanList(_Out):
+    items: list[LoanOut]
+
+
+class RepaymentIn(_In):
+    kind: Literal["due", "prepay_partial", "prepay_full"] = Field(
+        description="due: pay what is due (amount ≤ due); prepay_partial: prepay principal_amount (plus the "
+                    "interest accrued to today); prepay_full: pay off the loan (amount = the quote's payoff)")
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    principal_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+
+
+# ------------------------------------------------------------------------------------------------ routes
+@api.route("/products", "GET", summary="Loan products in force (lending terms)", permission="loan:read",
+           response=ProductList)
+def list_products(req: Request) -> ProductList:
+    from chalicelib.services.loans import config
+
+    doc, version = config.document(config.PRODUCTS)
+    from chalicelib.domain.products import load_products
+
+    codes = set(load_products(doc))
+    return ProductList(version=version, items=[ProductOut.model_validate(p) for p in doc.get("products", [])
+                                               if p["product_code"] in codes])
+
+
+@api.route("/face-verifications", "POST", summary="Face verification of the borrower (self-service)",
+           permission="loan:apply", body=FaceIn, response=FaceOut, status=201, errors=("IMAGE_INVALID",))
+def create_face_verification(req: Request) -> FaceOut:
+    from chalicelib.services.loans import drawdowns
+
+    return FaceOut.model_validate(drawdowns.verify_face(req.principal, req.body.image))
+
+
+@api.route("/drawdowns", "POST", summary="Draw on a credit line (用信申请); decided by rules or people",
+           permission="loan:apply", body=DrawdownIn, response=DrawdownOut, status=202, idempotent=True,
+           errors=("CREDIT_LINE_NOT_FOUND", "PRODUCT_NOT_FOUND", "HOUSEHOLD_NOT_FOUND", "DRAWDOWN_INVALID",
+                   "MASTER_LINE_EXCEEDED", "SUB_LINE_EXCEEDED", "LINE_NOT_ACTIVE", "LINE_NOT_VALID_TODAY",
+                   "SUB_LINE_MISSING", "TERM_BEYOND_LINE_VALIDITY", "FACE_VERIFICATION_REQUIRED",
+                   "FACE_VERIFICATION_INVALID", "CONSENT_REQUIRED", "LPR_TABLE_STALE"))
+def create_drawdown(req: Request) -> DrawdownOut:
+    from chalicelib.services.loans import drawdowns
+
+    return DrawdownOut.model_validate(drawdowns.request(req.principal, req.body))
+
+
+@api.route("/drawdowns", "GET", summary="A household's drawdowns, newest first", permission="loan:read",
+           query=HouseholdQuery, response=DrawdownPage, errors=("INVALID_CURSOR",))
+def list_drawdowns(req: Request) -> DrawdownPage:
+    from chalicelib.data import drawdowns
+
+    page = drawdowns.list_for_household(req.principal, req.query.household_id, limit=req.query.limit,
+                                        cursor=req.query.cursor)
+    return DrawdownPage(items=[DrawdownOut.model_validate(i) for i in page.items], cursor=page.cursor)
+
+
+@api.route("/drawdowns/{drawdown_id}", "GET", summary="A drawdown with its decision and every status change",
+           permission="loan:read", response=DrawdownOut, errors=("DRAWDOWN_NOT_FOUND",))
+def get_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
+    from chalicelib.services.loans import drawdowns
+
+    return DrawdownOut.model_validate(drawdowns.view(req.principal, drawdown_id))
+
+
+@api.route("/drawdowns/{drawdown_id}/disburse", "POST", summary="Disburse a signed drawdown (exactly once)",
+           permission="loan:apply", response=DrawdownOut, status=202, idempotent=True,
+           errors=("DRAWDOWN_NOT_FOUND", "DRAWDOWN_STATUS"))
+def disburse_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
+    from chalicelib.services.loans import disbursement
+
+    return DrawdownOut.model_validate(disbursement.start(drawdown_id, req.principal.user_id, req.principal))
+
+
+class ReconciliationIn(_In):
+    posted: bool = Field(description="true: the core system shows the transfer (open the loan); false: it does not "
+                                     "(release the line)")
+    core_ref: str | None = Field(default=None, max_length=64, description="core-banking reference when posted")
+    comment: str = Field(min_length=2, max_length=1000)
+
+
+@api.route("/drawdowns/{drawdown_id}/reconciliation", "POST", summary="Settle a disbursement whose core-banking "
+           "result was unknown (manual reconciliation)", permission="loan:approve", body=ReconciliationIn,
+           response=DrawdownOut, idempotent=True, errors=("DRAWDOWN_NOT_FOUND", "DRAWDOWN_STATUS"))
+def reconcile_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
+    from chalicelib.services.loans import disbursement
+
+    b = req.body
+    return DrawdownOut.model_validate(disbursement.resolve_reconciliation(
+        req.principal, drawdown_id, posted=b.posted, core_ref=b.core_ref, comment=b.comment))
+
+
+@api.route("/drawdowns/{drawdown_id}/contract", "GET", summary="The signed contract: hash, signatures verified, "
+           "download link", permission="loan:read", response=ContractOut,
+           errors=("DRAWDOWN_NOT_FOUND", "CONTRACT_NOT_FOUND"))
+def get_contract(req: Request, drawdown_id: str) -> ContractOut:
+    from chalicelib.services.loans import contracts
+
+    return ContractOut.model_validate(contracts.view(req.principal, drawdown_id))
+
+
+@api.route("/tasks", "GET", summary="My tasks: approval steps I may decide now", permission="task:decide",
+           response=TaskList)
+def my_tasks(req: Request) -> TaskList:
+    from chalicelib.services.loans import approval
+
+    return TaskList(items=[TaskOut.model_validate(approval.task_view(t)) for t in approval.my_tasks(req.principal)])
+
+
+@api.route("/tasks/{task_id}", "GET", summary="One approval task", permission="task:decide", response=TaskOut,
+           errors=("TASK_NOT_FOUND",))
+def get_task(req: Request, task_id: str) -> TaskOut:
+    from chalicelib.services.loans import approval
+
+    return TaskOut.model_validate(approval.task_view(approval.get_task(req.principal, task_id)))
+
+
+@api.route("/tasks/{task_id}/decision", "POST", summary="Decide an approval step, with a comment",
+           permission="task:decide", body=DecisionIn, response=TaskOut,
+           errors=("TASK_NOT_FOUND", "TASK_NOT_OPEN", "AUTHORITY_EXCEEDED", "SEPARATION_OF_DUTIES",
+                   "PERMISSION_DENIED", "VERSION_CONFLICT"))
+def decide_task(req: Request, task_id: str) -> TaskOut:
+    from chalicelib.services.loans import approval
+
+    task = approval.decide(req.principal, task_id, req.body.outcome, req.body.comment)
+    return TaskOut.model_validate(approval.task_view(task))
+
+
+class LoanQuery(_In):
+    household_id: str = Field(min_length=1, max_length=64)
+
+
+@api.route("/loans", "GET", summary="A household's loans", permission="loan:read", query=LoanQuery,
+           response=LoanList)
+def list_loans(req: Request) -> LoanList:
+    from chalicelib.data import loans
+
+    return LoanList(items=[LoanOut.model_validate(i) for i in loans.list_for_household(req.principal,
+                                                                                       req.query.household_id)])
+
+
+@api.route("/loans/{loan_id}", "GET", summary="A loan with its schedule, repayments and today's quote",
+           permission="loan:read", response=LoanOut, errors=("LOAN_NOT_FOUND",))
+def get_loan(req: Request, loan_id: str) -> LoanOut:
+    from chalicelib.services.loans import repayments
+
+    return LoanOut.model_validate(repayments.loan_view(req.principal, loan_id))
+
+
+@api.route("/loans/{loan_id}/repayments", "POST", summary="Repay: what is due, or early (partial or full)",
+           permission="loan:apply", body=RepaymentIn, response=RepaymentOut, status=201, idempotent=True,
+           errors=("LOAN_NOT_FOUND", "LOAN_CLOSED", "NOTHING_DUE", "REPAYMENT_EXCEEDS_DUE",
+                   "PAYOFF_AMOUNT_MISMATCH", "DUES_OUTSTANDING", "PREPAYMENT_EXCEEDS_BALANCE", "AMOUNT_INVALID"))
+def create_repayment(req: Request, loan_id: str) -> RepaymentOut:
+    from chalicelib.services.loans import repayments
+
+    b = req.body
+    return RepaymentOut.model_validate(repayments.repay(req.principal, loan_id, kind=b.kind, amount=b.amount,
+                                                        principal_amount=b.principal_amount))
+

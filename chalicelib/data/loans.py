@@ -1,0 +1,131 @@
+"""Loan accounts (贷款账户), their repayment schedules and repayments.
+
+Items (core table):
+- ``LOAN#<loan_id>`` / ``LOAN``: ``loan_id``, ``drawdown_id``, ``household_id``, ``org_path``, ``line_id``,
+  ``product_code``, ``revolving``, ``principal``, ``outstanding_principal``, ``annual_rate``, ``pricing``,
+  ``penalty_uplift``, ``grace_days``, ``day_count``, ``method`` (schedules method), ``repayment_method``
+  (product name), ``frequency_months``, ``allocation_order``, ``prepayment_mode``, ``start_date``,
+  ``maturity_date``, ``next_due_date`` (first open installment; absent when closed), ``status``
+  (active | closed), ``closed_on``, ``schedule_version``, ``core_ref``, ``parameter_versions``, ``version``.
+  GSI1 ``HH#<household_id>#LOAN`` / ``A#<next_due_date>#<loan_id>`` while active, ``C#<closed_on>#<loan_id>``
+  once closed (a household's overdue loans are one key-range query: ``A#`` up to today);
+  GSI3 ``LOANS#ACTIVE#<shard 00-15>`` / ``<next_due_date>#<loan_id>`` while active: the sparse work queue
+  of the post-loan jobs (classification, penalty accrual, reminders) — query each shard by due date.
+- ``LOAN#<loan_id>`` / ``INST#<nnn>``: one installment (see :mod:`chalicelib.domain.servicing`).
+- ``LOAN#<loan_id>`` / ``RPY#<at>#<repayment_id>``: one repayment with its allocation.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable
+
+from chalicelib.auth import Principal
+from chalicelib.data import dynamo
+
+SHARDS = 16
+
+
+def _settings():
+    from chalicelib.settings import get_settings
+
+    return get_settings()
+
+
+def loan_id_for(drawdown_id: str) -> str:
+    """The loan account of a drawdown (deterministic: creating it twice is detectable)."""
+    return "LA" + drawdown_id[2:]
+
+
+def key(loan_id: str) -> dict[str, str]:
+    return {"PK": f"LOAN#{loan_id}", "SK": "LOAN"}
+
+
+def inst_key(loan_id: str, number: int) -> dict[str, str]:
+    return {"PK": f"LOAN#{loan_id}", "SK": f"INST#{int(number):03d}"}
+
+
+def with_keys(loan: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in loan.items() if not k.startswith("GSI")}
+    active = out.get("status") == "active" and out.get("next_due_date")
+    out.update(key(loan["loan_id"]), kind="loan", GSI1PK=f"HH#{loan['household_id']}#LOAN",
+               GSI1SK=f"A#{out['next_due_date']}#{loan['loan_id']}" if active
+               else f"C#{out.get('closed_on') or loan['start_date']}#{loan['loan_id']}")
+    if active:
+        shard = int(hashlib.sha256(loan["loan_id"].encode()).hexdigest()[:4], 16) % SHARDS
+        out.update(GSI3PK=f"LOANS#ACTIVE#{shard:02d}", GSI3SK=f"{out['next_due_date']}#{loan['loan_id']}")
+    return out
+
+
+def inst_item(loan: dict[str, Any], inst: dict[str, Any]) -> dict[str, Any]:
+    clean = {k: v for k, v in inst.items() if k not in ("PK", "SK")}
+    return {**inst_key(loan["loan_id"], inst["number"]), "kind": "installment", "loan_id": loan["loan_id"],
+            "household_id": loan["household_id"], "org_path": loan["org_path"], **clean}
+
+
+def get(loan_id: str) -> dict[str, Any] | None:
+    return dynamo.get(_settings().core_table, f"LOAN#{loan_id}", "LOAN")
+
+
+def get_scoped(principal: Principal, loan_id: str) -> dict[str, Any]:
+    return principal.ensure_can_see(get(loan_id), "loan")
+
+
+def installments(loan_id: str) -> list[dict[str, Any]]:
+    return dynamo.query_all(_settings().core_table, pk_value=f"LOAN#{loan_id}", sk_prefix="INST#", consistent=True)
+
+
+def repayments(loan_id: str) -> list[dict[str, Any]]:
+    return dynamo.query_all(_settings().core_table, pk_value=f"LOAN#{loan_id}", sk_prefix="RPY#", consistent=True)
+
+
+def for_household_unscoped(household_id: str) -> list[dict[str, Any]]:
+    return dynamo.query_all(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#LOAN")
+
+
+def overdue_for_household(household_id: str, today: str) -> list[dict[str, Any]]:
+    """Active loans of the household whose first open installment fell due before ``today`` (ISO date)."""
+    return dynamo.query_all(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#LOAN",
+                            sk_between=("A#", f"A#{today}"))
+
+
+def list_for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
+    return [i for i in for_household_unscoped(household_id)
+            if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]
+
+
+def add_create(tx: dynamo.TxBuilder, loan: dict[str, Any], records: Iterable[dict[str, Any]], *,
+               actor_id: str) -> dict[str, Any]:
+    """Add the creation of a loan account and its installments (and the audit record) to ``tx``."""
+    s = _settings()
+    stored = dynamo.put_versioned(tx, s.core_table, with_keys(loan), expected_version=None, entity="loan")
+    for rec in records:
+        tx.put(s.core_table, inst_item(loan, rec))
+    tx.audit(s.audit_table, dynamo.Audit("loan", loan["loan_id"], "loan.opened", actor_id, before=None,
+                                         after=_summary(stored), org_path=loan["org_path"]))
+    return stored
+
+
+def _summary(loan: dict[str, Any]) -> dict[str, Any]:
+    return {k: loan.get(k) for k in ("status", "principal", "outstanding_principal", "next_due_date",
+                                     "schedule_version", "version") if loan.get(k) is not None}
+
+
+def add_update(tx: dynamo.TxBuilder, before: dict[str, Any], after: dict[str, Any], *, changed: Iterable[dict[str, Any]],
+               deleted: Iterable[int] = (), repayment: dict[str, Any] | None = None, actor_id: str,
+               action: str) -> dict[str, Any]:
+    """Add an optimistic update of the loan (version), changed/deleted installments, the repayment item
+    and the audit record to ``tx``."""
+    s = _settings()
+    stored = dynamo.put_versioned(tx, s.core_table, with_keys(after), expected_version=before["version"],
+                                  entity="loan")
+    for rec in changed:
+        tx.put(s.core_table, inst_item(after, rec))
+    for number in deleted:
+        tx.delete(s.core_table, inst_key(after["loan_id"], number))
+    if repayment is not None:
+        tx.put(s.core_table, {"PK": f"LOAN#{after['loan_id']}", "SK": f"RPY#{repayment['at']}#{repayment['repayment_id']}",
+                              "kind": "repayment", "loan_id": after["loan_id"], "household_id": after["household_id"],
+                              "org_path": after["org_path"], **repayment}, condition="attribute_not_exists(PK)")
+    tx.audit(s.audit_table, dynamo.Audit("loan", after["loan_id"], action, actor_id, before=_summary(before),
+                                         after=_summary(stored), org_path=after["org_path"]))
+    return stored

@@ -1,0 +1,7 @@
+"""API function for the customer-management route group (households, members, agricultural entities,
+roster imports, PAD sync, images)."""
+from chalice import Chalice
+
+from chalicelib.api.registry import mount
+
+app = mount(Chalice(app_name="village-credit-customers"), "customers")

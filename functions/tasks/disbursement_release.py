@@ -1,0 +1,10 @@
+"""Disbursement failure: release the reservation and fail the drawdown."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.services.loans import disbursement
+
+    return disbursement.release(event)

@@ -1,0 +1,236 @@
+"""``village-credit campaign ...``: the whole-village credit job against the running local stack.
+
+``campaign run --village 220122102202 --roster docs/examples/roster_220122102202.csv`` imports the
+roster (in-process, as the account manager), submits the imported household files, starts the
+campaign through the API, shows its progress, confirms as the institution once the public notice is
+posted, waits for activation and prints a summary. ``campaign roster`` writes a synthetic roster
+(made-up people with well-formed ID numbers) of any size for demos and benchmarks.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+campaign_app = typer.Typer(help="whole-village credit campaigns (整村授信)", no_args_is_help=True)
+
+
+def _stack() -> dict[str, Any]:
+    import os
+
+    from infra.local.server import STATE_FILE
+
+    if not STATE_FILE.exists():
+        typer.echo("the local stack is not running: start it with `make run`", err=True)
+        raise typer.Exit(2)
+    state = json.loads(STATE_FILE.read_text())
+    os.environ.update(state["env"])
+    from chalicelib.settings import get_settings
+
+    get_settings.cache_clear()
+    return state
+
+
+class _Api:
+    def __init__(self, state: dict[str, Any]):
+        import requests
+
+        from infra.seed import login
+
+        self.base = state["api"]
+        self.session = requests.Session()
+        self._login = lambda user: login(state["endpoint"], state["env"]["USER_POOL_CLIENT_ID"], user)
+        self._tokens: dict[str, str] = {}
+
+    def token(self, user: str) -> str:
+        if user not in self._tokens:
+            self._tokens[user] = self._login(user)
+        return self._tokens[user]
+
+    def call(self, method: str, path: str, user: str, **kw: Any) -> Any:
+        r = self.session.request(method, self.base + path, timeout=60,
+                                 headers={"Authorization": f"Bearer {self.token(user)}"}, **kw)
+        if r.status_code >= 400:
+            err = r.json().get("error", {}) if r.headers.get("content-type", "").startswith("application/json") else {}
+            typer.echo(f"{method} {path} → {r.status_code} {err.get('code', '')}: {err.get('message', r.text[:200])}",
+                       err=True)
+            raise typer.Exit(1)
+        return r.json()
+
+
+def _principal(api: _Api, user: str):
+    from chalicelib.auth import principal_from_claims, verify_token
+
+    return principal_from_claims(verify_token(f"Bearer {api.token(user)}"))
+
+
+@campaign_app.command("run")
+def run(village: str = typer.Option(..., "--village", help="12-digit village code (行政区划代码)"),
+        roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False,
+                                              help="roster file (CSV or XLSX); omit to rate the households filed"),
+        period: Optional[str] = typer.Option(None, "--period", help="campaign period (default: business year)"),
+        manager: str = typer.Option("am.nongan", "--as", help="account manager who imports and starts"),
+        confirmer: str = typer.Option("admin.nongan", "--confirm-as", help="institution user who confirms"),
+        timeout: float = typer.Option(600, help="seconds to wait for each phase")) -> None:
+    """Import, rate, post the notice, confirm and activate a village's credit lines; print a summary."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console()
+    state = _stack()
+    api = _Api(state)
+    started = time.monotonic()
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as bar:
+        if roster is not None:
+            _import(api, manager, village, roster, bar)
+        body: dict[str, Any] = {"village_code": village}
+        if period:
+            body["period"] = period
+        c = api.call("POST", "/campaigns", manager, json=body)
+        cid = c["campaign_id"]
+        rating = bar.add_task("rating households", total=max(c.get("total") or 1, 1))
+        deadline = time.monotonic() + timeout
+        while c["status"] == "running":
+            if time.monotonic() > deadline:
+                raise typer.Exit(_fail(console, f"campaign {cid} still running after {timeout:.0f}s"))
+            time.sleep(0.5)
+            c = api.call("GET", f"/campaigns/{cid}", manager)
+            bar.update(rating, total=max(c["total"], 1), completed=c["rated"] + c["failed"])
+        bar.update(rating, completed=max(c["total"], 1))
+        if c["status"] == "awaiting_confirmation":
+            task = bar.add_task(f"confirm as {confirmer}", total=1)
+            api.call("POST", f"/campaigns/{cid}/confirm", confirmer,
+                     json={"comment": "公示期满，经审议无异议 (confirmed from the console)"})
+            bar.update(task, completed=1)
+        act = bar.add_task("activating lines", total=1)
+        deadline = time.monotonic() + timeout
+        while c["status"] in ("awaiting_confirmation", "activating"):
+            if time.monotonic() > deadline:
+                raise typer.Exit(_fail(console, f"campaign {cid} not activated after {timeout:.0f}s"))
+            time.sleep(0.5)
+            c = api.call("GET", f"/campaigns/{cid}", manager)
+        bar.update(act, completed=1)
+    _summary(console, api, manager, c, time.monotonic() - started)
+    if c["status"] != "completed":
+        raise typer.Exit(1)
+
+
+def _fail(console: Any, message: str) -> int:
+    console.print(f"[red]{message}[/red]")
+    return 1
+
+
+def _import(api: _Api, manager: str, village: str, roster: Path, bar: Any) -> None:
+    from chalicelib.data import households
+    from chalicelib.services.roster_import import import_roster
+
+    principal = _principal(api, manager)
+    task = bar.add_task("importing roster", total=None)
+
+    def progress(done: int, total: int, counts: dict[str, int]) -> None:
+        bar.update(task, total=total, completed=done)
+
+    report = import_roster(principal, village, roster.read_bytes(), roster.name, progress=progress)
+    bar.update(task, total=report["households_total"], completed=report["households_total"])
+    drafts = []
+    for h in report["households"]:
+        if h.get("household_id") and h["outcome"] in ("created", "updated", "unchanged"):
+            drafts.append(h["household_id"])
+    submit = bar.add_task("submitting household files", total=max(len(drafts), 1))
+    for n, hid in enumerate(drafts, 1):
+        item = households.get_unscoped(hid)
+        if item and item["status"] == "draft":
+            households.set_status(principal, hid, "submitted", expected_version=item["version"])
+        bar.update(submit, completed=n)
+    counts = report["counts"]
+    bar.console.print(f"roster {roster.name}: {report['households_total']} households "
+                      f"(created {counts['created']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
+                      f"invalid {counts['invalid']}, conflict {counts['conflict']})")
+    for e in report["errors"][:10]:
+        bar.console.print(f"  [yellow]row {e['row']} {e['field']}: {e['code']}[/yellow] {e['message']}")
+
+
+def _summary(console: Any, api: _Api, user: str, c: dict[str, Any], seconds: float) -> None:
+    from decimal import Decimal
+
+    from rich.table import Table
+
+    console.print(f"\n[bold]{c.get('county_name', '')}{c.get('township_name', '')}{c.get('village_name', '')}"
+                  f"[/bold] ({c['village_code']})  campaign {c['campaign_id']}  status [bold]{c['status']}[/bold]  "
+                  f"{seconds:.1f}s")
+    ratings = api.call("GET", f"/campaigns/{c['campaign_id']}/ratings?limit=500", user)["items"]
+    grades = Table(title="ratings and proposed limits (元)")
+    for col in ("grade", "households", "limit total", "average limit"):
+        grades.add_column(col, justify="right")
+    for g in ("AAA", "AA", "A", "NONE"):
+        rs = [r for r in ratings if r["grade"] == g and r["status"] != "withdrawn"]
+        total = sum((Decimal(r.get("proposed_limit") or 0) for r in rs), Decimal(0))
+        grades.add_row(g, str(len(rs)), f"{total:,.0f}", f"{(total / len(rs)):,.0f}" if rs and total else "-")
+    withdrawn = [r for r in ratings if r["status"] == "withdrawn"]
+    grades.add_row("withdrawn", str(len(withdrawn)), "-", "-")
+    console.print(grades)
+    ev = c.get("evaluation") or {}
+    facts = ev.get("facts") or {}
+    table = Table(title="village evaluation (信用村评定)")
+    table.add_column("criterion")
+    table.add_column("value", justify="right")
+    table.add_row("households (filed, incl. drafts)", str(facts.get("household_count", "-")))
+    table.add_row("credit households", str(facts.get("credit_household_count", "-")))
+    table.add_row("credit household ratio", _pct(ev.get("credit_household_ratio")))
+    table.add_row("borrowers without arrears", _pct(ev.get("borrowers_without_arrears_ratio")))
+    table.add_row("NPL ratio", _pct(ev.get("npl_ratio")))
+    table.add_row("credit village (信用村)", "yes" if ev.get("is_credit_village") else f"no {ev.get('failed', [])}")
+    town = ev.get("township") or {}
+    if town:
+        table.add_row("credit villages in township", f"{town['credit_village_count']}/{town['village_count']}")
+    console.print(table)
+    console.print(f"lines active: {c.get('activated', 0)} (total {Decimal(c.get('active_limit_total') or 0):,.0f} 元, "
+                  f"valid from {c.get('lines_valid_from', '-')}), withdrawn: {c.get('withdrawn', 0)}, "
+                  f"households failed: {c['failed']}, skipped (draft files): {c['skipped']}")
+    for f in c.get("failures", [])[:10]:
+        console.print(f"  [yellow]{f['household_id']}: {f['code']}[/yellow] {f.get('message', '')}")
+    if c.get("notice"):
+        for fmt in ("pdf", "csv"):
+            link = api.call("GET", f"/campaigns/{c['campaign_id']}/notice?format={fmt}", user)
+            console.print(f"public notice ({fmt}, {link['notice_from']} – {link['notice_until']}): {link['url']}")
+
+
+def _pct(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{float(value) * 100:.1f} %"
+
+
+@campaign_app.command("roster")
+def roster(village: str = typer.Option(..., "--village"), households: int = typer.Option(300, "--households"),
+           seed: int = typer.Option(42, "--seed"), out: Path = typer.Option(..., "--out")) -> None:
+    """Write a synthetic roster CSV (made-up people, well-formed ID numbers) for a village."""
+    from chalicelib.domain.divisions import get_village
+    from infra.synthetic import roster_csv, village_households_in
+
+    get_village(village)
+    out.write_bytes(roster_csv(village_households_in(village, households, seed=seed)))
+    typer.echo(f"{households} households written to {out}")
+
+
+def publish_model(artifact: Path) -> None:
+    """Store a points-table artifact in the local stack's documents bucket at models/<model_id>/<version>.json,
+    where a campaign's statistical challenger reads it."""
+    import boto3
+
+    from chalicelib.domain.village_credit import challenger_missing_features
+    from chalicelib.services.campaign import artifact_key
+
+    state = _stack()
+    doc = json.loads(artifact.read_text(encoding="utf-8"))
+    key = artifact_key(doc["model_id"], doc["version"])
+    boto3.client("s3").put_object(Bucket=state["env"]["DOCUMENTS_BUCKET"], Key=key, Body=artifact.read_bytes(),
+                                  ContentType="application/json")
+    typer.echo(f"s3://{state['env']['DOCUMENTS_BUCKET']}/{key}")
+    missing = challenger_missing_features(doc)
+    if missing:
+        typer.echo(f"note: features households do not have, so campaigns will refuse it as challenger: {missing[:8]}")

@@ -1,0 +1,57 @@
+"""The local stack's TransactWriteItems seam (infra/local/seams.py, seam 3) keeps moto's rollback
+semantics: a transaction whose condition fails leaves every item as it was, including items that an
+earlier operation of the same transaction had already updated in place, put or deleted."""
+from __future__ import annotations
+
+import uuid
+
+import boto3
+import pytest
+
+
+@pytest.fixture
+def ddb(stack):
+    """A scratch table on the local stack (never ``mock_aws`` here: it would reset the in-process moto
+    backends that the session's local stack serves from)."""
+    client = boto3.client("dynamodb")
+    name = f"seam-test-{uuid.uuid4().hex[:8]}"
+    client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
+                                              {"AttributeName": "SK", "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                                   {"AttributeName": "SK", "KeyType": "RANGE"}])
+    for n in range(4):
+        client.put_item(TableName=name, Item={"PK": {"S": f"A#{n}"}, "SK": {"S": "X"}, "v": {"N": "1"}})
+    yield client, name
+    client.delete_table(TableName=name)
+
+
+def _key(pk: str) -> dict:
+    return {"PK": {"S": pk}, "SK": {"S": "X"}}
+
+
+def test_failed_transaction_rolls_back_updates_puts_and_deletes(ddb):
+    ddb, t = ddb
+    with pytest.raises(ddb.exceptions.TransactionCanceledException):
+        ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": t, "Key": _key("A#0"), "UpdateExpression": "SET v = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Put": {"TableName": t, "Item": {**_key("A#1"), "v": {"N": "9"}}}},
+            {"Delete": {"TableName": t, "Key": _key("A#2")}},
+            {"Put": {"TableName": t, "Item": {**_key("NEW"), "v": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": t, "Key": _key("A#3"), "ConditionExpression": "attribute_not_exists(PK)"}},
+        ])
+    items = {i["PK"]["S"]: i["v"]["N"] for i in ddb.scan(TableName=t)["Items"]}
+    assert items == {"A#0": "1", "A#1": "1", "A#2": "1", "A#3": "1"}
+
+
+def test_successful_transaction_applies_everything(ddb):
+    ddb, t = ddb
+    ddb.transact_write_items(TransactItems=[
+        {"Update": {"TableName": t, "Key": _key("A#0"), "UpdateExpression": "SET v = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+        {"Delete": {"TableName": t, "Key": _key("A#2")}},
+        {"Put": {"TableName": t, "Item": {**_key("NEW"), "v": {"N": "5"}}}},
+    ])
+    items = {i["PK"]["S"]: i["v"]["N"] for i in ddb.scan(TableName=t)["Items"]}
+    assert items == {"A#0": "2", "A#1": "1", "A#3": "1", "NEW": "5"}

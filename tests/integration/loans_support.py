@@ -1,0 +1,207 @@
+"""Helpers of the loans integration tests: borrower households, ratings and credit lines written with the
+rating and customer subsystems' item shapes (so the loans tests do not depend on a campaign run), a pinned
+business date, parameter overrides, and polls with deadlines."""
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterator
+
+import pytest
+
+from tests.conftest import wait_for
+
+#: The loans tests run on a pinned business date: pricing uses the shipped LPR table, which a real date
+#: far in the future would find stale (LPR_TABLE_STALE, tested separately).
+BUSINESS_DATE = date(2026, 11, 30)
+SHOWCASE_VILLAGE = "220122102202"
+
+
+@pytest.fixture(scope="module")
+def pinned_date(stack) -> Iterator[date]:
+    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
+    os.environ["BUSINESS_DATE_OVERRIDE"] = BUSINESS_DATE.isoformat()
+    yield BUSINESS_DATE
+    if old is None:
+        os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
+    else:
+        os.environ["BUSINESS_DATE_OVERRIDE"] = old
+
+
+@contextlib.contextmanager
+def business_date(day: date) -> Iterator[date]:
+    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
+    os.environ["BUSINESS_DATE_OVERRIDE"] = day.isoformat()
+    try:
+        yield day
+    finally:
+        if old is None:
+            os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
+        else:
+            os.environ["BUSINESS_DATE_OVERRIDE"] = old
+
+
+def showcase_org_path() -> str:
+    from chalicelib.data import orgs
+
+    return orgs.village_assignment(SHOWCASE_VILLAGE)["org_path"]
+
+
+def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, grade: str = "AA",
+                  rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
+                  valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
+    """A household with a head, an effective rating and an active master line with sub-lines."""
+    from chalicelib.data import credit_lines, dynamo, ratings
+    from chalicelib.settings import get_settings
+
+    table = get_settings().core_table
+    org_path = org_path or showcase_org_path()
+    hh = "HH" + uuid.uuid4().hex[:10].upper()
+    today = BUSINESS_DATE
+    household = {"PK": f"HH#{hh}", "SK": "HH", "kind": "household", "household_id": hh, "org_path": org_path,
+                 "village_code": SHOWCASE_VILLAGE, "version": 1,
+                 "members": [{"member_id": f"{hh}-M1", "relation": "head", "name": "张建国", "birth_date": birth,
+                              "gender": "male"},
+                             {"member_id": f"{hh}-M2", "relation": "spouse", "name": "李秀兰",
+                              "birth_date": "1982-03-03", "gender": "female"}]}
+    rating_id = "RT" + uuid.uuid4().hex[:10].upper()
+    rating = ratings.with_keys({"rating_id": rating_id, "household_id": hh, "org_path": org_path,
+                                "campaign_id": "TEST", "rated_on": (today - timedelta(days=30)).isoformat(),
+                                "status": rating_status, "grade": grade, "score": 80,
+                                "valid_from": (today - timedelta(days=30)).isoformat(),
+                                "valid_to": (today + timedelta(days=335)).isoformat(), "version": 1})
+    line_id = "LN" + uuid.uuid4().hex[:10].upper()
+    line = credit_lines.with_keys({"line_id": line_id, "household_id": hh, "org_path": org_path,
+                                   "village_code": SHOWCASE_VILLAGE, "status": line_status, "limit": Decimal(limit),
+                                   "available": Decimal(limit), "valid_from": (today - timedelta(days=1)).isoformat(),
+                                   "valid_to": (today + timedelta(days=365 * valid_years)).isoformat(), "grade": grade,
+                                   "rating_id": rating_id, "campaign_id": "TEST", "created_on": today.isoformat(),
+                                   "version": 1})
+    sub_items = [credit_lines.sub_item(line, code, Decimal(v), Decimal(v))
+                 for code, v in (subs or {"NH_XYD": limit, "NH_DBD": limit}).items()]
+    dynamo.batch_put(table, [household, rating, line, *sub_items])
+    return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path}
+
+
+def line_amounts(line_id: str) -> dict[str, Decimal]:
+    from chalicelib.data import line_usage
+
+    line = line_usage.get_line(line_id)
+    out = {"master": Decimal(str(line["available"]))}
+    for sub in line["sub_lines"]:
+        out[sub["product_code"]] = Decimal(str(sub["available"]))
+    return out
+
+
+def drawdown_body(line_id: str, **overrides: Any) -> dict[str, Any]:
+    body = {"line_id": line_id, "product_code": "NH_XYD", "amount": "20000.00", "term_months": 12,
+            "repayment_method": "equal_installment", "interest_period": "monthly", "purpose": "planting",
+            "consent": True}
+    body.update(overrides)
+    return body
+
+
+def request(client, user: str, body: dict[str, Any], key: str | None = None):
+    return client.as_user(user).post("/drawdowns", json=body, headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def stored(drawdown_id: str) -> dict[str, Any]:
+    from chalicelib.data import drawdowns
+
+    return drawdowns.get(drawdown_id)
+
+
+def wait_status(drawdown_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+    def check():
+        item = stored(drawdown_id)
+        return item if item and item["status"] in statuses else None
+
+    try:
+        return wait_for(check, timeout=timeout, interval=0.05, what=f"{drawdown_id} to reach {statuses}")
+    except AssertionError:
+        item = stored(drawdown_id)
+        raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}") from None
+
+
+def history(drawdown_id: str) -> list[str]:
+    from chalicelib.data import drawdowns
+
+    return [e["status"] for e in drawdowns.events(drawdown_id)]
+
+
+@contextlib.contextmanager
+def parameter_override(name: str, **changes: Any) -> Iterator[dict[str, Any]]:
+    """A new version of parameter ``name`` effective on the pinned date with ``changes``; the old value is
+    put back (as a newer version) afterwards."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.data import parameters
+
+    day = date.fromisoformat(os.environ.get("BUSINESS_DATE_OVERRIDE", BUSINESS_DATE.isoformat()))
+    current = parameters.get_effective(name, day)["value"]
+    new = parameters.put_version(name, {**current, **changes}, effective_from=day, actor=SYSTEM, comment="test")
+    try:
+        yield new
+    finally:
+        parameters.put_version(name, current, effective_from=day, actor=SYSTEM, comment="test restore")
+
+
+def farmer_user(stack, household_id: str, username: str | None = None) -> str:
+    """A farmer login linked to ``household_id`` (created in the local user pool)."""
+    from infra.seed import DemoUser, seed_users
+
+    username = username or f"farmer.{household_id.lower()}"
+    seed_users(stack.endpoint, stack.env["USER_POOL_ID"], [DemoUser(username, "farmer", "JL-220122", household_id)])
+    return username
+
+
+def staff_user(stack, username: str, role: str, org_id: str) -> str:
+    from infra.seed import DemoUser, seed_users
+
+    seed_users(stack.endpoint, stack.env["USER_POOL_ID"], [DemoUser(username, role, org_id)])
+    return username
+
+
+def pdf_text_streams(pdf: bytes) -> bytes:
+    """The decoded page content streams of a reportlab PDF (ASCII85 + Flate), concatenated."""
+    import base64
+    import re
+    import zlib
+
+    out = b""
+    for m in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \][^>]*>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
+        data = m.group(1).strip()
+        if data.endswith(b"~>"):
+            data = data[:-2]
+        out += zlib.decompress(base64.a85decode(data))
+    return out
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text drawn with the CID font (UTF-16BE literal strings of ``Tj`` operators), joined by newlines."""
+    import re
+
+    def unescape(raw: bytes) -> bytes:
+        out, i = bytearray(), 0
+        while i < len(raw):
+            c = raw[i]
+            if c == 0x5C:  # backslash
+                nxt = raw[i + 1:i + 2]
+                if nxt.isdigit():
+                    j = i + 1
+                    while j < len(raw) and j < i + 4 and raw[j:j + 1].isdigit():
+                        j += 1
+                    out.append(int(raw[i + 1:j], 8))
+                    i = j
+                    continue
+                out += {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(nxt, nxt)
+                i += 2
+                continue
+            out.append(c)
+            i += 1
+        return bytes(out)
+
+    strings = re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", pdf_text_streams(pdf), re.S)
+    return "\n".join(unescape(s).decode("utf-16-be", errors="replace") for s in strings)

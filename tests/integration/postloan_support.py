@@ -1,0 +1,196 @@
+"""Helpers of the post-loan integration tests: households, lines, ratings and loan accounts written with
+the other subsystems' own item builders (``loans.add_create`` with a real schedule, ``credit_lines.with_keys``,
+``ratings.with_keys``), jobs fired like ``village-credit jobs run NAME --business-date D``, and a pinned
+business date for API calls."""
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Iterator
+
+VILLAGE = "220122102201"        # 头道沟村, 哈拉海镇, 农安县 (the demo account managers' outlet)
+OTHER_VILLAGE = "220122102203"  # 三道沟村, same outlet
+
+
+@contextlib.contextmanager
+def business_date(day: date) -> Iterator[date]:
+    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
+    os.environ["BUSINESS_DATE_OVERRIDE"] = day.isoformat()
+    try:
+        yield day
+    finally:
+        if old is None:
+            os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
+        else:
+            os.environ["BUSINESS_DATE_OVERRIDE"] = old
+
+
+def yushu_village() -> str:
+    from chalicelib.domain.divisions import villages_in_county
+
+    township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
+    return sorted(v.code for v in villages_in_county("220182") if v.township_code == township and v.kind == "village")[0]
+
+
+def village_org_path(code: str) -> str:
+    from chalicelib.data import orgs
+
+    return orgs.village_assignment(code)["org_path"]
+
+
+def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
+                   manager: str | None = None, tag: str = "") -> dict[str, Any]:
+    """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
+    from chalicelib.data import credit_lines, dynamo, ratings
+    from chalicelib.settings import get_settings
+
+    org_path = village_org_path(village)
+    hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
+    items: list[dict[str, Any]] = [{"PK": f"HH#{hh}", "SK": "HH", "kind": "household", "household_id": hh,
+                                    "org_path": org_path, "village_code": village, "version": 1,
+                                    "account_manager_id": manager,
+                                    "members": [{"member_id": f"{hh}-M1", "relation": "head", "name": "王德福",
+                                                 "birth_date": "1975-04-02", "gender": "male"}]}]
+    rating_id = "RT" + uuid.uuid4().hex[:10].upper()
+    items.append(ratings.with_keys({
+        "rating_id": rating_id, "household_id": hh, "org_path": org_path, "village_code": village,
+        "campaign_id": "PLTEST", "rated_on": "2024-12-01", "status": "effective", "grade": "AA", "score": 80,
+        "valid_from": "2024-12-01", "valid_to": (rating_valid_to or date(2027, 11, 30)).isoformat(), "version": 1}))
+    line_id = "LN" + uuid.uuid4().hex[:10].upper()
+    items.append(credit_lines.with_keys({
+        "line_id": line_id, "household_id": hh, "org_path": org_path, "village_code": village, "status": "active",
+        "limit": Decimal("100000"), "available": Decimal("100000"), "valid_from": "2024-12-01",
+        "valid_to": (line_valid_to or date(2027, 11, 30)).isoformat(), "grade": "AA", "rating_id": rating_id,
+        "campaign_id": "PLTEST", "created_on": "2024-12-01", "version": 1}))
+    dynamo.batch_put(get_settings().core_table, items)
+    return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path, "village": village}
+
+
+def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00", term_months: int = 12,
+              rate: str = "0.0600", manager: str | None = None, with_village: bool = True,
+              status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
+    """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
+    equal-installment schedule, as the disbursement saga builds it."""
+    from chalicelib.data import dynamo, loans
+    from chalicelib.domain.schedules import build_schedule
+    from chalicelib.domain.servicing import installment_record
+
+    schedule = build_schedule(principal=Decimal(amount), annual_rate=Decimal(rate), method="equal_installment",
+                              term_months=term_months, start_date=start, frequency_months=1, day_count="ACT/360")
+    records = [installment_record(i, schedule_version=1) for i in schedule.installments]
+    loan_id = "LA" + uuid.uuid4().hex[:14].upper()
+    loan = {"loan_id": loan_id, "drawdown_id": "DD" + loan_id[2:], "household_id": household["household_id"],
+            "org_path": household["org_path"], "line_id": household["line_id"], "product_code": "NH_XYD",
+            "product_kind": "credit", "revolving": True, "principal": Decimal(amount),
+            "outstanding_principal": Decimal(amount), "annual_rate": Decimal(rate),
+            "pricing": {"mode": "fixed", "annual_rate": Decimal(rate)}, "penalty_uplift": Decimal("0.5"),
+            "grace_days": 0, "day_count": "ACT/360", "method": "equal_installment",
+            "repayment_method": "equal_installment", "frequency_months": 1,
+            "allocation_order": ["penalty", "interest", "principal"], "prepayment_mode": "reduce_installment",
+            "start_date": start.isoformat(), "maturity_date": schedule.maturity_date.isoformat(),
+            "next_due_date": records[0]["due_date"], "status": status, "schedule_version": 1,
+            "parameter_versions": {}, "account_manager_id": manager}
+    if with_village:
+        loan["village_code"] = household["village"]
+    if status == "closed":
+        loan.pop("next_due_date")
+        loan["closed_on"] = (closed_on or start).isoformat()
+        loan["outstanding_principal"] = Decimal("0.00")
+        for r in records:
+            r.update(status="paid", paid_principal=r["principal"], paid_interest=r["interest"])
+    tx = dynamo.TxBuilder()
+    loans.add_create(tx, loan, records, actor_id="test")
+    tx.commit()
+    return loan
+
+
+def repay_due(loan_id: str, day: date) -> dict[str, Any]:
+    """Pay everything due on ``day`` through the loans subsystem's repayment service."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.data import loans
+    from chalicelib.services.loans import repayments
+
+    with business_date(day):
+        loan = loans.get(loan_id)
+        quote = repayments.quote(loan, loans.installments(loan_id), day)
+        return repayments.repay(SYSTEM, loan_id, kind="due", amount=quote["due"]["total"], principal_amount=None)
+
+
+def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
+    """Pay the loan off on ``day`` through the loans subsystem's repayment service."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.data import loans
+    from chalicelib.services.loans import repayments
+
+    with business_date(day):
+        loan = loans.get(loan_id)
+        payoff = repayments.quote(loan, loans.installments(loan_id), day)["payoff"]
+        return repayments.repay(SYSTEM, loan_id, kind="prepay_full", amount=payoff, principal_amount=None)
+
+
+def keep_current(loan_ids: list[str], day: date) -> None:
+    """Each loan pays every installment due up to ``day`` on its due date (on time, no penalty)."""
+    from chalicelib.data import loans
+
+    for loan_id in loan_ids:
+        while True:
+            loan = loans.get(loan_id)
+            if loan["status"] != "active" or loan["next_due_date"] > day.isoformat():
+                break
+            repay_due(loan_id, date.fromisoformat(loan["next_due_date"]))
+
+
+def quote(loan_id: str, day: date) -> dict[str, Any]:
+    from chalicelib.data import loans
+    from chalicelib.services.loans import repayments
+
+    return repayments.quote(loans.get(loan_id), loans.installments(loan_id), day)
+
+
+def run_job(stack, job: str, day: date, **extra: Any) -> dict[str, Any]:
+    """Fire a job's schedule with a business date, exactly as ``village-credit jobs run`` does."""
+    from infra.local.scheduler import fire
+
+    match = [s for s in stack.schedules if s.input.get("job") == job]
+    assert match, f"no schedule for {job}"
+    schedule = match[0]
+    original = dict(schedule.input)
+    schedule.input = {**original, "business_date": day.isoformat(), **extra}
+    try:
+        return fire(stack, schedule)
+    finally:
+        schedule.input = original
+
+
+DAILY = ("loan_classification", "penalty_accrual", "inspections", "warning_scan", "reminders")
+
+
+def run_day(stack, day: date, times: int = 2) -> list[dict[str, Any]]:
+    """Every daily job for ``day`` in schedule order, ``times`` times (a re-run must change nothing)."""
+    out = []
+    for n in range(times):
+        for job in DAILY:
+            result = run_job(stack, job, day)
+            expected = "completed" if n == 0 else "already_completed"
+            assert result["status"] == expected, result
+            out.append(result)
+    return out
+
+
+def upload_photo(task_id: str) -> str:
+    """Put a photo under the task's prefix directly (the presigned flow is tested separately)."""
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    key = f"inspections/{task_id}/{uuid.uuid4().hex}.jpg"
+    boto3.client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=b"\xff\xd8\xff\xe0 test jpeg",
+                                  ContentType="image/jpeg")
+    return key
+
+
+def days_after(start: date, n: int) -> date:
+    return start + timedelta(days=n)

@@ -1,0 +1,202 @@
+"""The disbursement saga: every core-banking fault (timeout, failure, unknown then success, unknown then
+manual reconciliation), exactly one transfer under 50 concurrent disburse requests, and 20 concurrent
+drawdowns that never take a line past its limit (master or sub-line)."""
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+
+from tests.integration.loans_support import (drawdown_body, line_amounts, make_borrower, parameter_override,
+                                             pinned_date, request, stored, wait_status)
+
+pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def quick_queries(pinned_date):
+    """Backoff of the unknown-result queries shortened to seconds for the tests (a parameter)."""
+    with parameter_override("loan_workflow", query_wait_seconds=[1, 1, 1]):
+        yield
+
+
+def _signed(client, b: dict, **overrides) -> str:
+    """A drawdown approved and signed, waiting for POST .../disburse."""
+    body = drawdown_body(b["line_id"], disburse_immediately=False, **overrides)
+    dd = request(client, "am.nongan", body).json()
+    wait_status(dd["drawdown_id"], "CONTRACT_SIGNED")
+    return dd["drawdown_id"]
+
+
+def _disburse(client, drawdown_id: str, key: str | None = None):
+    return client.as_user("am.nongan").post(f"/drawdowns/{drawdown_id}/disburse",
+                                            headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def _script(drawdown_id: str, *, transfer: list[str] | None = None, query: list[str] | None = None) -> str:
+    from chalicelib.adapters import sandbox
+    from chalicelib.services.loans.disbursement import request_id
+
+    rid = request_id(drawdown_id)
+    if transfer:
+        sandbox.set_scenario("core_banking", f"{rid}#transfer", transfer)
+    if query:
+        sandbox.set_scenario("core_banking", f"{rid}#query", query)
+    return rid
+
+
+def _execution(drawdown_id: str) -> dict:
+    import boto3
+
+    from chalicelib.services.loans.disbursement import execution_name
+    from chalicelib.settings import get_settings
+
+    arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + \
+        execution_name(drawdown_id)
+    sfn = boto3.client("stepfunctions")
+    from tests.conftest import wait_for
+
+    return wait_for(lambda: (lambda e: e if e["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=arn)),
+                    timeout=30, what="the disbursement execution to end")
+
+
+def test_a_lost_answer_is_retried_with_the_same_request_id_and_posts_once(client):
+    from chalicelib.adapters import core_banking
+
+    b = make_borrower()
+    d = _signed(client, b)
+    rid = _script(d, transfer=["timeout", "ok"])
+    assert _disburse(client, d).status_code == 202
+    done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
+    assert done["status"] == "DISBURSED"
+    assert core_banking.sandbox_calls(rid) == 2 and len(core_banking.sandbox_postings(d)) == 1
+    assert done["core_ref"] == core_banking.sandbox_postings(d)[0]["core_ref"]
+    assert _execution(d)["status"] == "SUCCEEDED"
+
+
+def test_a_refused_transfer_releases_the_reservation(client):
+    from chalicelib.adapters import core_banking
+    from chalicelib.data import line_usage
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    d = _signed(client, b)
+    _script(d, transfer=["fail"])
+    _disburse(client, d)
+    done = wait_status(d, "DISBURSEMENT_FAILED", "DISBURSED")
+    assert done["status"] == "DISBURSEMENT_FAILED" and done["failure"]["reason"] == "CORE_BANKING_ACCOUNT_REJECTED"
+    assert line_amounts(b["line_id"]) == {"master": Decimal("100000"), "NH_XYD": Decimal("50000")}
+    assert line_usage.get_reservation(b["line_id"], d)["status"] == "released"
+    assert core_banking.sandbox_postings(d) == [] and not done.get("loan_id")
+    assert _execution(d)["status"] == "FAILED"
+
+
+def test_an_unknown_answer_is_queried_until_it_is_known(client):
+    from chalicelib.adapters import core_banking
+
+    b = make_borrower()
+    d = _signed(client, b)
+    _script(d, transfer=["unknown"], query=["unknown", "real"])
+    _disburse(client, d)
+    done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
+    assert done["status"] == "DISBURSED" and done["loan_id"]
+    assert len(core_banking.sandbox_postings(d)) == 1
+
+
+def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack):
+    import boto3
+
+    from chalicelib.data import line_usage
+    from chalicelib.settings import get_settings
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    d = _signed(client, b)
+    _script(d, transfer=["unknown"], query=["unknown"])
+    _disburse(client, d)
+    done = wait_status(d, "PENDING_RECONCILIATION", "DISBURSED", "DISBURSEMENT_FAILED")
+    assert done["status"] == "PENDING_RECONCILIATION"
+    # the money may have left: the reservation stays held
+    assert line_usage.get_reservation(b["line_id"], d)["status"] == "reserved"
+    assert line_amounts(b["line_id"])["master"] == Decimal("80000")
+    sqs = boto3.client("sqs")
+    found = []
+    for _ in range(10):
+        msgs = sqs.receive_message(QueueUrl=get_settings().reconciliation_queue_url, MaxNumberOfMessages=10,
+                                   WaitTimeSeconds=0).get("Messages", [])
+        found += [json.loads(m["Body"]) for m in msgs]
+        if any(f["drawdown_id"] == d for f in found):
+            break
+    message = next(f for f in found if f["drawdown_id"] == d)
+    assert message["queries"] == 3 and Decimal(message["amount"]) == Decimal("20000")
+    # people check the core system and settle the case: posted → the loan account opens
+    body = {"posted": True, "core_ref": "CB-MANUAL-1", "comment": "核心系统已入账"}
+    assert client.as_user("am.nongan").post(f"/drawdowns/{d}/reconciliation", json=body,
+                                            headers={"Idempotency-Key": uuid.uuid4().hex}).status_code == 403
+    settled = client.as_user("approver.nongan").post(f"/drawdowns/{d}/reconciliation", json=body,
+                                                     headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert settled.status_code == 200, settled.text
+    assert settled.json()["status"] == "DISBURSED" and settled.json()["loan_id"]
+    assert line_usage.get_reservation(b["line_id"], d)["status"] == "committed"
+    assert line_amounts(b["line_id"])["master"] == Decimal("80000")
+
+
+def test_a_reconciled_transfer_that_never_happened_releases_the_line(client):
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    d = _signed(client, b)
+    _script(d, transfer=["timeout_before"], query=["unknown"])
+    _disburse(client, d)
+    assert wait_status(d, "PENDING_RECONCILIATION", "DISBURSED", "DISBURSEMENT_FAILED")["status"] == \
+        "PENDING_RECONCILIATION"
+    r = client.as_user("approver.nongan").post(f"/drawdowns/{d}/reconciliation",
+                                               json={"posted": False, "comment": "核心系统无此笔"},
+                                               headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 200 and r.json()["status"] == "DISBURSEMENT_FAILED"
+    assert line_amounts(b["line_id"]) == {"master": Decimal("100000"), "NH_XYD": Decimal("50000")}
+
+
+def test_fifty_concurrent_disburse_requests_make_exactly_one_transfer(client):
+    from chalicelib.adapters import core_banking
+    from chalicelib.data import line_usage
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    d = _signed(client, b)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        answers = list(pool.map(lambda _: _disburse(client, d), range(50)))
+    assert all(a.status_code == 202 for a in answers), {a.status_code for a in answers}
+    done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
+    assert done["status"] == "DISBURSED"
+    assert core_banking.sandbox_calls(core_banking_request := _script(d)) == 1, core_banking_request
+    assert len(core_banking.sandbox_postings(d)) == 1
+    assert line_amounts(b["line_id"]) == {"master": Decimal("80000"), "NH_XYD": Decimal("30000")}
+    assert line_usage.get_reservation(b["line_id"], d)["status"] == "committed"
+    # asking again later changes nothing
+    assert _disburse(client, d).json()["status"] == "DISBURSED"
+
+
+@pytest.mark.parametrize("limit, sub, fits, reason", [
+    ("100000", "60000", 12, "SUB_LINE_EXCEEDED"),      # the sub-line binds: 12 × 5,000
+    ("30000", "100000", 6, "MASTER_LINE_EXCEEDED"),    # the master line binds: 6 × 5,000
+])
+def test_twenty_concurrent_drawdowns_never_take_the_line_past_its_limit(client, limit, sub, fits, reason):
+    from chalicelib.adapters import core_banking
+
+    b = make_borrower(limit=limit, subs={"NH_XYD": sub})
+    body = drawdown_body(b["line_id"], amount="5000.00")
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(20)))
+    accepted = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
+    assert len(accepted) == 20, [a.text for a in answers if a.status_code != 202][:2]
+    final = [wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION", "DECLINED", timeout=60)
+             for d in accepted]
+    disbursed = [f for f in final if f["status"] == "DISBURSED"]
+    failed = [f for f in final if f["status"] != "DISBURSED"]
+    assert len(disbursed) == fits
+    assert {f["status"] for f in failed} == {"DISBURSEMENT_FAILED"}
+    assert {f["failure"]["reason"] for f in failed} == {reason}
+    amounts = line_amounts(b["line_id"])
+    assert amounts["master"] == Decimal(limit) - 5000 * fits >= 0
+    assert amounts["NH_XYD"] == Decimal(sub) - 5000 * fits >= 0
+    assert sum(len(core_banking.sandbox_postings(f["drawdown_id"])) for f in final) == fits
+    assert all(stored(f["drawdown_id"])["status"] == f["status"] for f in final)

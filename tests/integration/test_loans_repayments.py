@@ -1,0 +1,196 @@
+"""Loan accounts after disbursement: the schedule (checked against a published reference case and the
+domain), scheduled repayments with penalty interest and the allocation order, early partial repayments
+by the product's prepayment mode, payoff, the revolving line restored, and idempotency."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.integration.loans_support import (BUSINESS_DATE, business_date, drawdown_body, line_amounts, make_borrower,
+                                             parameter_override, pinned_date, request, wait_status)
+
+pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
+D = Decimal
+
+
+def _loan(client, line_id: str, **overrides) -> dict:
+    dd = request(client, "am.nongan", drawdown_body(line_id, **overrides)).json()
+    done = wait_status(dd["drawdown_id"], "DISBURSED", "PENDING_INVESTIGATION", "DECLINED", "DISBURSEMENT_FAILED")
+    assert done["status"] == "DISBURSED", done["status"]
+    return client.as_user("am.nongan").get(f"/loans/{done['loan_id']}").json()
+
+
+def _repay(client, loan_id: str, key: str | None = None, **body):
+    return client.as_user("am.nongan").post(f"/loans/{loan_id}/repayments", json=body,
+                                            headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def _products_with(code: str, **changes) -> list[dict]:
+    from chalicelib.data import parameters
+
+    doc = parameters.get_effective("products", BUSINESS_DATE)["value"]
+    for p in doc["products"]:
+        if p["product_code"] == code:
+            for k, v in changes.items():
+                p[k] = {**p.get(k, {}), **v} if isinstance(v, dict) else v
+    return doc["products"]
+
+
+def test_the_schedule_of_a_loan_matches_the_published_reference_case(client):
+    ref = next(c for c in json.loads(Path("tests/fixtures/amortization_reference_cases.json").read_text())["cases"]
+               if c["id"] == "npf-doc-schedule-2500-8.24pct-12m")
+    b = make_borrower()
+    fixed = {"pricing": {"default_mode": "fixed", "fixed_rate_default": "0.0824"}}
+    with parameter_override("products", products=_products_with("NH_XYD", **fixed)):
+        loan = _loan(client, b["line_id"], amount="2500.00", term_months=12)
+    assert D(str(loan["annual_rate"])) == D("0.0824")
+    rows = loan["installments"]
+    assert len(rows) == 12 and D(rows[0]["payment"]) == D(str(-ref["expected"]["payment"]))
+    for row, expected in zip(rows[:-1], ref["expected"]["schedule"][:-1]):
+        assert abs(D(row["principal"]) - D(str(-expected["principal"]))) <= D("0.01"), row
+        assert abs(D(row["interest"]) - D(str(-expected["interest"]))) <= D("0.01"), row
+    assert sum(D(r["principal"]) for r in rows) == D("2500")
+    assert abs(sum(D(r["interest"]) for r in rows) - D(str(-ref["expected"]["total_interest"]))) <= D("0.02")
+    assert rows[0]["due_date"] == "2026-12-30" and loan["maturity_date"] == "2027-11-30"
+
+
+def test_scheduled_partial_and_full_repayments_restore_the_line_and_close_the_loan(client):
+    from chalicelib.adapters import sms
+    from chalicelib.domain.repayment import penalty_interest
+    from chalicelib.domain.schedules import build_schedule
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    loan = _loan(client, b["line_id"], amount="12000.00")
+    lid = loan["loan_id"]
+    expected = build_schedule(principal=D("12000"), annual_rate=D("0.045"), method="equal_installment",
+                              term_months=12, start_date=BUSINESS_DATE)
+    assert [(r["due_date"], D(r["principal"]), D(r["interest"])) for r in loan["installments"]] == \
+        [(i.due_date.isoformat(), i.principal, i.interest) for i in expected.installments]
+    assert line_amounts(b["line_id"]) == {"master": D("88000"), "NH_XYD": D("38000")}
+
+    nothing = _repay(client, lid, kind="due", amount="10.00")
+    assert nothing.status_code == 422 and nothing.json()["error"]["code"] == "NOTHING_DUE"
+
+    # early partial repayment on day 15: interest to date, same maturity, lower installments (reduce_installment)
+    with business_date(BUSINESS_DATE + timedelta(days=15)):
+        key = uuid.uuid4().hex
+        r = _repay(client, lid, key, kind="prepay_partial", principal_amount="3000.00")
+        assert r.status_code == 201, r.text
+        again = _repay(client, lid, key, kind="prepay_partial", principal_amount="3000.00")
+    rp = r.json()
+    assert again.json()["repayment_id"] == rp["repayment_id"]
+    assert D(rp["applied"]["interest"]) == D("22.50") and D(rp["amount"]) == D("3022.50")  # 12000 × 4.5 % × 15/360
+    assert D(rp["outstanding_after"]) == D("9000")
+    assert line_amounts(b["line_id"])["master"] == D("91000") and line_amounts(b["line_id"])["NH_XYD"] == D("41000")
+    after = client.as_user("am.nongan").get(f"/loans/{lid}").json()
+    assert after["maturity_date"] == loan["maturity_date"] and after["schedule_version"] == 2
+    assert D(after["installments"][1]["payment"]) < D(loan["installments"][1]["payment"])
+    assert sum(D(i["principal"]) for i in after["installments"]) == D("9000")
+    assert len(after["repayments"]) == 1
+
+    # first installment left unpaid 10 days past its due date (grace 3 days): penalty on the overdue principal
+    first = after["installments"][0]
+    late = date.fromisoformat(first["due_date"]) + timedelta(days=10)
+    with business_date(late):
+        quote = client.as_user("am.nongan").get(f"/loans/{lid}").json()["quote"]
+        penalty = penalty_interest(D(first["principal"]), D("0.045"), D("0.5"), days=10)
+        assert D(quote["due"]["penalty"]) == penalty > 0
+        assert D(quote["due"]["interest"]) == D(first["interest"])
+        partial = _repay(client, lid, kind="due", amount=str(penalty + D("1.00"))).json()
+        assert D(partial["applied"]["penalty"]) == penalty and D(partial["applied"]["interest"]) == D("1.00")
+        assert D(partial["applied"]["principal"]) == 0  # allocation order: penalty → interest → principal
+        rest = D(quote["due"]["total"]) - penalty - D("1.00")
+        paid = _repay(client, lid, kind="due", amount=str(rest)).json()
+        assert D(paid["applied"]["principal"]) == D(first["principal"])
+        too_much = _repay(client, lid, kind="due", amount="1.00")
+        assert too_much.json()["error"]["code"] == "NOTHING_DUE"
+    state = client.as_user("am.nongan").get(f"/loans/{lid}").json()
+    assert state["installments"][0]["status"] == "paid" and state["next_due_date"] == state["installments"][1]["due_date"]
+
+    # pay off: the whole line comes back, the loan closes
+    with business_date(late + timedelta(days=5)):
+        quote = client.as_user("am.nongan").get(f"/loans/{lid}").json()["quote"]
+        wrong = _repay(client, lid, kind="prepay_full", amount=str(D(quote["payoff"]) - 1))
+        assert wrong.json()["error"]["code"] == "PAYOFF_AMOUNT_MISMATCH"
+        done = _repay(client, lid, kind="prepay_full", amount=quote["payoff"]).json()
+    assert done["loan_status"] == "closed" and D(done["outstanding_after"]) == 0
+    closed = client.as_user("am.nongan").get(f"/loans/{lid}").json()
+    assert closed["status"] == "closed" and all(i["status"] == "paid" for i in closed["installments"])
+    assert line_amounts(b["line_id"])["master"] == D("100000") and line_amounts(b["line_id"])["NH_XYD"] == D("50000")
+    assert any("已结清" in m["text"] for m in sms.sandbox_messages(lid))
+    assert _repay(client, lid, kind="due", amount="1.00").json()["error"]["code"] == "LOAN_CLOSED"
+
+
+def test_draw_and_repay_bullet_loan_charges_daily_interest_on_early_repayment(client):
+    b = make_borrower()
+    loan = _loan(client, b["line_id"], amount="10000.00", term_months=6, repayment_method="bullet")
+    assert len(loan["installments"]) == 1 and loan["maturity_date"] == "2027-05-30"
+    with business_date(BUSINESS_DATE + timedelta(days=60)):
+        r = _repay(client, loan["loan_id"], kind="prepay_partial", principal_amount="4000.00").json()
+    assert D(r["applied"]["interest"]) == D("75.00")  # 10,000 × 4.5 % × 60 / 360
+    after = client.as_user("am.nongan").get(f"/loans/{loan['loan_id']}").json()
+    inst = after["installments"][0]
+    assert D(inst["principal"]) == D("6000") and inst["period_start"] == "2027-01-29"
+    assert D(inst["interest"]) == D("90.75")  # 6,000 × 4.5 % × 121 / 360, rounded half-up
+    assert line_amounts(b["line_id"])["master"] == D("94000")
+
+
+def test_shorten_term_prepayment_keeps_the_installment_and_ends_earlier(client):
+    b = make_borrower()
+    shorter = {"prepayment": {"mode": "allowed_without_fee", "recompute_mode": "shorten_term"}}
+    with parameter_override("products", products=_products_with("NH_XYD", **shorter)):
+        loan = _loan(client, b["line_id"], amount="24000.00", term_months=24)
+    assert loan["prepayment_mode"] == "shorten_term"
+    with business_date(BUSINESS_DATE + timedelta(days=10)):
+        r = _repay(client, loan["loan_id"], kind="prepay_partial", principal_amount="8000.00")
+        assert r.status_code == 201, r.text
+    after = client.as_user("am.nongan").get(f"/loans/{loan['loan_id']}").json()
+    assert len(after["installments"]) < 24 and after["maturity_date"] < loan["maturity_date"]
+    assert D(after["installments"][1]["payment"]) == D(loan["installments"][1]["payment"])
+    assert sum(D(i["principal"]) for i in after["installments"]) == D("16000")
+
+
+def test_an_overdue_loan_sends_the_next_drawdown_to_people(client):
+    b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
+    loan = _loan(client, b["line_id"], amount="6000.00")
+    overdue_day = date.fromisoformat(loan["installments"][0]["due_date"]) + timedelta(days=5)
+    fresh = {"pricing": {"lpr_max_age_days": 400}}
+    with parameter_override("products", products=_products_with("NH_XYD", **fresh)), business_date(overdue_day):
+        dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount="2000.00")).json()
+        done = wait_status(dd["drawdown_id"], "PENDING_INVESTIGATION", "DISBURSED")
+    assert done["status"] == "PENDING_INVESTIGATION"
+    assert done["decision"]["facts"]["overdue_loans"] == 1
+    assert "AA04" in {f["rule_id"] for f in done["decision"]["fired"]}
+
+
+def test_people_of_another_county_and_other_farmers_cannot_see_or_repay_a_loan(client, stack):
+    from tests.integration.loans_support import farmer_user
+
+    b = make_borrower()
+    loan = _loan(client, b["line_id"], amount="3000.00")
+    assert client.as_user("am.yushu").get(f"/loans/{loan['loan_id']}").status_code == 404
+    stranger = farmer_user(stack, make_borrower()["household_id"])
+    assert client.as_user(stranger).get(f"/loans/{loan['loan_id']}").status_code == 404
+    r = client.as_user(stranger).post(f"/loans/{loan['loan_id']}/repayments", json={"kind": "due", "amount": "1.00"},
+                                      headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert r.status_code == 404
+    owner = farmer_user(stack, b["household_id"])
+    listed = client.as_user(owner).get(f"/loans?household_id={b['household_id']}").json()["items"]
+    assert [x["loan_id"] for x in listed] == [loan["loan_id"]]
+
+
+def test_a_fixed_repayment_day_makes_a_broken_first_period(client):
+    from chalicelib.domain.schedules import accrue_interest
+
+    b = make_borrower()
+    loan = _loan(client, b["line_id"], amount="12000.00", first_due_date="2026-12-21")
+    first, second = loan["installments"][:2]
+    assert (first["period_start"], first["due_date"], second["due_date"]) == ("2026-11-30", "2026-12-21", "2027-01-21")
+    assert D(first["interest"]) == accrue_interest(D("12000"), D("0.045"), BUSINESS_DATE, date(2026, 12, 21)) == D("31.50")
+    bad = request(client, "am.nongan", drawdown_body(b["line_id"], first_due_date="2027-03-01"))
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "FIRST_DUE_DATE_INVALID"

@@ -1,0 +1,461 @@
+"""Post-loan management on the local stack, walked through a controllable business-date timeline.
+
+Loans are opened through the loans subsystem's data layer (real schedules) on 2025-01-15 with the first
+installment due 2025-02-15; the daily jobs (fired like ``village-credit jobs run NAME --business-date D``)
+run for every date of the timeline **twice** (the second run must report ``already_completed`` and
+change nothing), and the outcome is read back through the API as the people responsible, and only
+them, see it.
+
+Loan A never pays: days past due 1 on 2025-02-16, then the classification boundaries 90/91 (2025-05-16/17),
+270/271 (2025-11-12/13), 360/361 (2026-02-10/11). Loan E pays what is due on 2025-03-16 (cured). Loan B
+has a household on the judicial enforcement list and an inspection that could not confirm its purpose.
+Loan C is in 榆树 (another institution). The timeline stays before 2026-12 so that loans other tests
+open (pinned to 2026-11-30) are never overdue on these dates.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.integration.postloan_support import (
+    OTHER_VILLAGE, VILLAGE, business_date, keep_current, make_household, make_loan, quote, repay_due, repay_in_full,
+    run_day, run_job, upload_photo, yushu_village)
+
+START = date(2025, 1, 15)
+FIRST_DUE = date(2025, 2, 15)
+
+
+def dpd_date(n: int) -> date:
+    return FIRST_DUE + timedelta(days=n)
+
+
+T1, T2, T3 = date(2025, 2, 8), date(2025, 2, 14), dpd_date(1)          # T-7, T-1, first day overdue
+T4, T4B = date(2025, 3, 16), date(2025, 3, 18)                          # E cures; D2's rating expired
+B90, B91, B270, B271, B360, B361 = (dpd_date(n) for n in (90, 91, 270, 271, 360, 361))
+
+
+@pytest.fixture(scope="module")
+def world(stack, client) -> dict[str, Any]:
+    from chalicelib.adapters import judicial
+
+    me = {u: client.as_user(u).get("/me").json()["user_id"] for u in ("am.nongan", "am2.nongan", "am.yushu")}
+    am = me["am.nongan"]
+    hh = {name: make_household(VILLAGE, manager=am, tag=name) for name in ("A", "B", "E")}
+    hh["D1"] = make_household(VILLAGE, manager=am, tag="D1", line_valid_to=date(2025, 3, 10))
+    hh["D2"] = make_household(VILLAGE, manager=am, tag="D2", rating_valid_to=date(2025, 3, 16))
+    for n in range(3, 8):
+        hh[f"D{n}"] = make_household(VILLAGE, manager=am, tag=f"D{n}")
+    loans = {name: make_loan(h, start=START, manager=am, with_village=name != "D3") for name, h in hh.items()}
+    hh["C"] = make_household(yushu_village(), manager=me["am.yushu"], tag="C")
+    loans["C"] = make_loan(hh["C"], start=START, manager=me["am.yushu"])
+    # a household of another account manager cycling through short loans: two drawn and repaid within
+    # days (never seen by a daily scan), one seen on T1 and repaid before T2, one drawn the day before T3
+    hh["Y"] = make_household(OTHER_VILLAGE, manager=me["am2.nongan"], tag="Y")
+    for k in range(2):
+        make_loan(hh["Y"], start=date(2025, 1, 20) + timedelta(days=3 * k), amount="5000.00", manager=me["am2.nongan"],
+                  status="closed", closed_on=date(2025, 1, 30) + timedelta(days=3 * k))
+    loans["Y3"] = make_loan(hh["Y"], start=T1 - timedelta(days=1), amount="5000.00", manager=me["am2.nongan"])
+    judicial.sandbox_add(hh["B"]["household_id"], case_no="(2025)吉0122执123号", court="农安县人民法院",
+                         listed_on="2025-02-10")
+    return {"me": me, "hh": hh, "loans": loans, "results": {},
+            "current": [loans[n]["loan_id"] for n in ("B", "D1", "D2", "D3", "D4", "D5", "D6", "D7")]}
+
+
+def advance(stack, world, day: date) -> None:
+    """The healthy loans pay on time up to ``day``, then every job runs for ``day`` (twice)."""
+    keep_current(world["current"], day)
+    run_day(stack, day)
+
+
+def _ids(items: list[dict[str, Any]], key: str = "loan_id") -> set[str]:
+    return {i[key] for i in items if i.get(key)}
+
+
+def _notifications(client, household_id: str, template: str) -> list[dict[str, Any]]:
+    items = client.as_user("admin.nongan").get(f"/postloan/households/{household_id}/notifications").json()["items"]
+    return [i for i in items if i["template"] == template]
+
+
+def _loan_warnings(client, user: str, loan_id: str) -> list[dict[str, Any]]:
+    r = client.as_user(user).get(f"/postloan/loans/{loan_id}/warnings")
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def _household_warnings(client, user: str, household_id: str) -> list[dict[str, Any]]:
+    r = client.as_user(user).get(f"/postloan/households/{household_id}/warnings")
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def _classification(client, user: str, loan_id: str) -> dict[str, Any]:
+    r = client.as_user(user).get(f"/postloan/loans/{loan_id}/classification")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+# ------------------------------------------------------------------------------------------------ T-7
+def test_t7_reminders_and_first_inspections_exactly_once(stack, client, world):
+    from chalicelib.adapters import push, sms
+
+    advance(stack, world, T1)
+    loans, hh = world["loans"], world["hh"]
+    for name in ("A", "B", "E", "D1", "D3", "C"):
+        sent = _notifications(client, hh[name]["household_id"], "repayment_due_t7") if name != "C" else None
+        if sent is not None:
+            assert len(sent) == 1 and sent[0]["status"] == "sent" and sent[0]["channel"] == "sms"
+            assert "2025-02-15到期" in sent[0]["text"] and loans[name]["loan_id"][-6:] in sent[0]["text"]
+            assert sent[0]["text"].startswith("【吉林农安农村商业银行】")
+        gateway = [m for m in sms.sandbox_messages(loans[name]["loan_id"]) if "将于2025-02-15到期" in m["text"]]
+        assert len(gateway) == 1, (name, gateway)
+    # D1's line expires on 2025-03-10: T-30 to the household and the account manager
+    line_sms = _notifications(client, hh["D1"]["household_id"], "line_expiry_t30")
+    assert len(line_sms) == 1 and "2025-03-10" in line_sms[0]["text"]
+    assert len(push.sandbox_messages(hh["D1"]["line_id"])) == 1
+    # a first inspection for every loan, due 30 days after disbursement, on the account manager's list
+    tasks = client.as_user("am.nongan").get("/postloan/inspections?limit=200").json()["items"]
+    mine = {t["loan_id"]: t for t in tasks if t["loan_id"] in _ids(list(loans.values()))}
+    assert set(mine) == {loans[n]["loan_id"] for n in hh if n not in ("C", "Y")}
+    assert loans["Y3"]["loan_id"] in _ids(client.as_user("am2.nongan").get("/postloan/inspections").json()["items"])
+    assert {t["kind"] for t in mine.values()} == {"first"} and {t["due_on"] for t in mine.values()} == {"2025-02-14"}
+    yushu = client.as_user("am.yushu").get("/postloan/inspections?limit=200").json()["items"]
+    assert loans["C"]["loan_id"] in _ids(yushu) and not (_ids(yushu) & set(mine))
+    world["tasks"] = mine
+
+
+# ------------------------------------------------------------------------------------------------ T-1 and visits
+def test_t1_reminders_and_visits(stack, client, world):
+    import requests
+
+    from chalicelib.adapters import push
+
+    advance(stack, world, T2)
+    loans, hh = world["loans"], world["hh"]
+    for name in ("A", "B", "E"):
+        t1 = _notifications(client, hh[name]["household_id"], "repayment_due_t1")
+        assert len(t1) == 1 and "明日（2025-02-15）到期" in t1[0]["text"]
+        assert len(_notifications(client, hh[name]["household_id"], "repayment_due_t7")) == 1
+    # D2's rating expires on 2025-03-16: T-30 push to the account manager
+    rating_push = push.sandbox_messages(hh["D2"]["rating_id"])
+    assert len(rating_push) == 1 and rating_push[0]["user_id"] == world["me"]["am.nongan"]
+
+    am = client.as_user("am.nongan")
+    with business_date(T2):
+        # B: photo through the presigned upload, purpose NOT confirmed
+        task = am.get(f"/postloan/inspections/{world['tasks'][loans['B']['loan_id']]['task_id']}").json()
+        up = am.post(f"/postloan/inspections/{task['task_id']}/photos", json={"content_type": "image/jpeg"})
+        assert up.status_code == 201, up.text
+        put = requests.put(up.json()["upload_url"], data=b"\xff\xd8\xff jpeg", headers={"Content-Type": "image/jpeg"},
+                           timeout=30)
+        assert put.status_code == 200
+        body = {"version": task["version"], "gps": {"lat": "44.123456", "lng": "125.012345", "accuracy_m": "8"},
+                "photos": [up.json()["key"]], "findings": "贷款资金未见用于春耕，户主称已借给亲戚", "purpose_confirmed": False}
+        assert am.post(f"/postloan/inspections/{task['task_id']}/visit", json={**body, "photos": ["x/y.jpg"]}) \
+            .json()["error"]["code"] == "PHOTO_NOT_OF_TASK"
+        assert client.as_user("am.yushu").post(f"/postloan/inspections/{task['task_id']}/visit", json=body) \
+            .status_code == 404
+        r = am.post(f"/postloan/inspections/{task['task_id']}/visit", json=body)
+        assert r.status_code == 200, r.text
+        done = r.json()
+        assert done["status"] == "done" and done["visit"]["purpose_confirmed"] is False and done["next_task_id"]
+        again = am.post(f"/postloan/inspections/{task['task_id']}/visit", json=body)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "INSPECTION_NOT_OPEN"
+        nxt = am.get(f"/postloan/inspections/{done['next_task_id']}").json()
+        assert nxt["kind"] == "periodic" and nxt["due_on"] == (T2 + timedelta(days=180)).isoformat()
+        # the rules ran at once: purpose not confirmed → orange warning on loan B
+        sig = [w for w in _loan_warnings(client, "am.nongan", loans["B"]["loan_id"])
+               if w["rule_id"] == "PURPOSE_UNCONFIRMED"]
+        assert len(sig) == 1 and sig[0]["level"] == "orange" and sig[0]["status"] == "open"
+        assert sig[0]["assignee_id"] == world["me"]["am.nongan"] and sig[0]["evidence"]["purpose_confirmed"] is False
+        # the D households were visited on time, purpose confirmed
+        for name in ("D1", "D2", "D3", "D4", "D5", "D6", "D7"):
+            t = world["tasks"][loans[name]["loan_id"]]
+            r = am.post(f"/postloan/inspections/{t['task_id']}/visit", json={
+                "version": t["version"], "gps": {"lat": "44.1", "lng": "125.0"}, "photos": [upload_photo(t["task_id"])],
+                "findings": "玉米已播种，用途相符", "purpose_confirmed": True})
+            assert r.status_code == 200, r.text
+    outside = am.post(f"/postloan/inspections/{nxt['task_id']}/visit", json={
+        "version": nxt["version"], "gps": {"lat": "10.0", "lng": "10.0"}, "photos": ["a"], "findings": "xx",
+        "purpose_confirmed": True})
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "GPS_OUT_OF_AREA"
+
+
+# ------------------------------------------------------------------------------------------------ first day overdue
+def test_first_day_overdue(stack, client, world):
+    from chalicelib.adapters import push, sms
+
+    repay_in_full(world["loans"]["Y3"]["loan_id"], date(2025, 2, 12))
+    world["loans"]["Y"] = make_loan(world["hh"]["Y"], start=T3 - timedelta(days=1), amount="5000.00",
+                                    manager=world["me"]["am2.nongan"])
+    world["current"].append(world["loans"]["Y"]["loan_id"])
+    advance(stack, world, T3)
+    loans, hh, me = world["loans"], world["hh"], world["me"]
+    a, e, b, c = (loans[n]["loan_id"] for n in "AEBC")
+    for lid in (a, e, c):
+        cls = _classification(client, "province.admin", lid)
+        assert (cls["category"], cls["dpd"], cls["classified_on"]) == ("special_mention", 1, T3.isoformat())
+        assert [(h["from"], h["to"]) for h in cls["history"]] == [("pass", "special_mention")]
+    assert _classification(client, "province.admin", b)["category"] == "pass"
+    # penalty: the day's accrual equals what the loans subsystem charges on repayment
+    pen = _classification(client, "am.nongan", a)["penalties"]
+    assert len(pen) == 1 and Decimal(pen[0]["amount"]) == quote(a, T3)["due"]["penalty"] > 0
+    # overdue reminders: one SMS to the household, one push to its account manager
+    for name in ("A", "E"):
+        assert len(_notifications(client, hh[name]["household_id"], "overdue")) == 1
+        assert len([m for m in sms.sandbox_messages(loans[name]["loan_id"]) if "已逾期1天" in m["text"]]) == 1
+        assert len([m for m in push.sandbox_messages(loans[name]["loan_id"]) if m["user_id"] == me["am.nongan"]]) == 1
+    # signals, once each
+    wa = {w["rule_id"]: w for w in _loan_warnings(client, "am.nongan", a)}
+    assert wa["OVERDUE"]["level"] == "yellow" and wa["OVERDUE"]["evidence"]["dpd"] == 1
+    assert wa["INSPECTION_OVERDUE"]["level"] == "yellow"
+    assert wa["INTEREST_ARREARS"]["level"] == "yellow" and Decimal(wa["INTEREST_ARREARS"]["evidence"]["interest_arrears"]) > 0
+    assert len(_loan_warnings(client, "am.nongan", a)) == 3
+    judicial = [w for w in _household_warnings(client, "am.nongan", hh["B"]["household_id"]) if w["rule_id"] == "JUDICIAL"]
+    assert len(judicial) == 1 and judicial[0]["level"] == "red" and judicial[0]["subject_type"] == "household"
+    assert judicial[0]["evidence"]["judicial_listed"] is True
+    line = [w for w in _household_warnings(client, "am.nongan", hh["D1"]["household_id"]) if w["rule_id"] == "LINE_EXPIRING"]
+    assert len(line) == 1 and line[0]["level"] == "yellow"
+    cyc = [w for w in _household_warnings(client, "am2.nongan", hh["Y"]["household_id"]) if w["rule_id"] == "CYCLING"]
+    assert len(cyc) == 1 and cyc[0]["evidence"]["draw_repay_cycles"] == 3 and cyc[0]["assignee_id"] == me["am2.nongan"]
+    # the repaid loan's open inspection was cancelled
+    closed = client.as_user("am2.nongan").get("/postloan/inspections?status=closed").json()["items"]
+    y3 = [t for t in closed if t["loan_id"] == loans["Y3"]["loan_id"]]
+    assert len(y3) == 1 and y3[0]["status"] == "cancelled" and y3[0]["cancel_reason"] == "loan closed"
+    # the village: 2 of 10 loans overdue (20 % of the balance) → red
+    village = client.as_user("am.nongan").get(f"/postloan/warnings?village_code={VILLAGE}&limit=200").json()["items"]
+    vsig = [w for w in village if w["subject_type"] == "village"]
+    assert len(vsig) == 1 and vsig[0]["rule_id"] == "VILLAGE_OVERDUE_RATE" and vsig[0]["level"] == "red"
+    assert vsig[0]["evidence"]["loan_count"] == 10 and vsig[0]["subject_id"] == VILLAGE
+    # a red warning is pushed to the account manager at once
+    assert any("红色预警" in m["text"] for m in push.sandbox_messages(vsig[0]["signal_id"]))
+    world["village_signal"] = vsig[0]
+
+
+def test_queries_show_warnings_to_the_right_people_only(client, world):
+    loans, hh = world["loans"], world["hh"]
+    a, c = loans["A"]["loan_id"], loans["C"]["loan_id"]
+    nongan = client.as_user("am.nongan").get("/postloan/warnings?limit=200").json()["items"]
+    yushu = client.as_user("am.yushu").get("/postloan/warnings?limit=200").json()["items"]
+    assert a in _ids(nongan) and c not in _ids(nongan)
+    assert c in _ids(yushu) and not [w for w in yushu if w["org_path"].startswith("/JL/JL-220122/")]
+    assert client.as_user("am.yushu").get(f"/postloan/loans/{a}/warnings").status_code == 404
+    assert client.as_user("am.yushu").get(f"/postloan/households/{hh['A']['household_id']}/warnings").status_code == 404
+    sig = next(w for w in nongan if w.get("loan_id") == a)
+    assert client.as_user("am.yushu").get(f"/postloan/warnings/{sig['signal_id']}").status_code == 404
+    assert client.as_user("am.yushu").post(f"/postloan/warnings/{sig['signal_id']}/acknowledge",
+                                           json={"version": sig["version"]}).status_code == 404
+    r = client.as_user("admin.yushu").get("/postloan/warnings?org_id=JL-220122")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "ORG_NOT_FOUND"
+    both = client.as_user("province.admin").get("/postloan/warnings?limit=200")
+    seen, cursor = _ids(both.json()["items"]), both.json().get("cursor")
+    while cursor:
+        page = client.as_user("province.admin").get(f"/postloan/warnings?limit=200&cursor={cursor}").json()
+        seen |= _ids(page["items"])
+        cursor = page.get("cursor")
+    assert {a, c} <= seen
+    red = client.as_user("admin.nongan").get("/postloan/warnings?level=red&org_id=JL-220122&limit=200").json()["items"]
+    assert red and {w["level"] for w in red} == {"red"}
+    mine = client.as_user("am.nongan").get("/postloan/warnings?assignee=me&limit=200").json()["items"]
+    assert a in _ids(mine) and {w["assignee_id"] for w in mine} == {world["me"]["am.nongan"]}
+    assert [w["level"] for w in mine] == sorted((w["level"] for w in mine), key=["red", "orange", "yellow"].index)
+    # overdue list and classification lists
+    over = client.as_user("am.nongan").get("/postloan/overdue?limit=200").json()["items"]
+    assert {a, loans["E"]["loan_id"]} <= _ids(over) and c not in _ids(over)
+    assert next(o for o in over if o["loan_id"] == a)["dpd"] == 1
+    assert _ids(client.as_user("am.yushu").get("/postloan/overdue?limit=200").json()["items"]) >= {c}
+    assert a not in _ids(client.as_user("am.yushu").get("/postloan/overdue?limit=200").json()["items"])
+    assert a in _ids(client.as_user("admin.nongan").get(
+        f"/postloan/classification?category=special_mention&village_code={VILLAGE}").json()["items"])
+    summary = client.as_user("am.nongan").get(f"/postloan/classification/summary?village_code={VILLAGE}").json()
+    assert summary["loan_count"] == 10 and summary["overdue_count"] == 2
+    assert client.as_user("auditor").post(f"/postloan/warnings/{sig['signal_id']}/acknowledge",
+                                          json={"version": sig["version"]}).status_code == 403
+
+
+def test_warning_lifecycle_and_no_duplicate_after_dismissal(stack, client, world):
+    sig = world["village_signal"]
+    am = client.as_user("am.nongan")
+    assert am.post(f"/postloan/warnings/{sig['signal_id']}/resolve", json={"version": sig["version"],
+                                                                            "resolution": ""}).status_code == 422
+    ack = am.post(f"/postloan/warnings/{sig['signal_id']}/acknowledge", json={"version": sig["version"], "note": "已知悉"})
+    assert ack.status_code == 200 and ack.json()["status"] == "acknowledged"
+    stale = am.post(f"/postloan/warnings/{sig['signal_id']}/dismiss", json={"version": sig["version"], "reason": "xx"})
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "VERSION_CONFLICT"
+    dis = am.post(f"/postloan/warnings/{sig['signal_id']}/dismiss",
+                  json={"version": ack.json()["version"], "reason": "两户均为春耕资金周转，已承诺月底前还款"})
+    assert dis.status_code == 200 and dis.json()["status"] == "dismissed"
+    assert am.post(f"/postloan/warnings/{sig['signal_id']}/acknowledge",
+                   json={"version": dis.json()["version"]}).json()["error"]["code"] == "WARNING_STATE"
+    trail = client.as_user("admin.nongan").get(f"/audit/warning/{sig['signal_id']}").json()["items"]
+    assert [t["action"] for t in trail] == ["warning.raised", "warning.acknowledged", "warning.dismissed"]
+    active = client.as_user("am.nongan").get(f"/postloan/warnings?village_code={VILLAGE}&limit=200").json()["items"]
+    assert not [w for w in active if w["subject_type"] == "village"]
+
+
+# ------------------------------------------------------------------------------------------------ E cures
+def test_cure_and_portfolio_deterioration(stack, client, world):
+    loans, me = world["loans"], world["me"]
+    e, a = loans["E"]["loan_id"], loans["A"]["loan_id"]
+    paid = repay_due(e, T4)
+    assert paid["applied"]["penalty"] > 0
+    world["current"].append(e)
+    advance(stack, world, T4)
+    cls = _classification(client, "am.nongan", e)
+    assert cls["category"] == "pass" and cls["dpd"] == 0
+    assert [(h["from"], h["to"]) for h in cls["history"]] == [("pass", "special_mention"), ("special_mention", "pass")]
+    over = _ids(client.as_user("am.nongan").get("/postloan/overdue?limit=200").json()["items"])
+    assert a in over and e not in over
+    # E's overdue signal stays for people to close, marked as cleared
+    ovd = [w for w in _loan_warnings(client, "am.nongan", e) if w["rule_id"] == "OVERDUE"]
+    assert len(ovd) == 1 and ovd[0]["cleared_on"] == T4.isoformat() and ovd[0]["status"] == "open"
+    # the village signal was dismissed 28 days ago: the same condition is not raised again yet
+    village = [w for w in client.as_user("admin.nongan").get(f"/postloan/warnings?village_code={VILLAGE}&limit=200")
+               .json()["items"] if w["subject_type"] == "village"]
+    assert village == []
+    # am.nongan's overdue rate went from 0 (2025-02-14) to ~10 %: portfolio deteriorating, red
+    am_sig = [w for w in client.as_user("admin.nongan").get("/postloan/warnings?limit=200&org_id=JL-220122")
+              .json()["items"] if w["subject_type"] == "account_manager" and w["subject_id"] == me["am.nongan"]]
+    assert len(am_sig) == 1 and am_sig[0]["rule_id"] == "AM_PORTFOLIO" and am_sig[0]["level"] == "red"
+    assert Decimal(str(am_sig[0]["evidence"]["overdue_rate_change"])) > Decimal("0.05")
+    # penalty ledger of A: the cumulative accrual equals the loans subsystem's figure
+    pens = _classification(client, "am.nongan", a)["penalties"]
+    assert sum(Decimal(p["amount"]) for p in pens) == quote(a, T4)["due"]["penalty"]
+    assert len({p["business_date"] for p in pens}) == len(pens) == 2
+
+
+def test_rating_expired_and_inspection_overdue_escalation(stack, client, world):
+    from chalicelib.adapters import push
+
+    hh, loans = world["hh"], world["loans"]
+    assert len(push.sandbox_messages(hh["D2"]["rating_id"])) == 2  # T-30 and on the day (T-0)
+    advance(stack, world, T4B)
+    exp = [w for w in _household_warnings(client, "am.nongan", hh["D2"]["household_id"]) if w["rule_id"] == "RATING_EXPIRED"]
+    assert len(exp) == 1 and exp[0]["level"] == "orange" and exp[0]["evidence"]["rating_expired_days"] == 2
+    insp = [w for w in _loan_warnings(client, "am.nongan", loans["A"]["loan_id"]) if w["rule_id"] == "INSPECTION_OVERDUE"]
+    assert len(insp) == 1 and insp[0]["level"] == "orange"
+    assert [x["level"] for x in insp[0]["levels"]] == ["yellow", "orange"]
+
+
+# ------------------------------------------------------------------------------------------------ boundaries
+@pytest.mark.parametrize("day,dpd,category,level", [
+    (B90, 90, "special_mention", "orange"), (B91, 91, "substandard", "red"),
+    (B270, 270, "substandard", "red"), (B271, 271, "doubtful", "red"),
+    (B360, 360, "doubtful", "red"), (B361, 361, "loss", "red")])
+def test_classification_boundaries(stack, client, world, day, dpd, category, level):
+    a = world["loans"]["A"]["loan_id"]
+    advance(stack, world, day)
+    cls = _classification(client, "admin.nongan", a)
+    assert (cls["dpd"], cls["category"], cls["classified_on"]) == (dpd, category, day.isoformat())
+    ovd = [w for w in _loan_warnings(client, "am.nongan", a) if w["rule_id"] == "OVERDUE"]
+    assert len(ovd) == 1 and ovd[0]["level"] == level and ovd[0]["status"] == "open"
+    listed = client.as_user("am.nongan").get(f"/postloan/classification?category={category}&limit=200").json()["items"]
+    assert a in _ids(listed)
+
+
+def test_history_after_the_boundaries(client, world):
+    a = world["loans"]["A"]["loan_id"]
+    cls = _classification(client, "admin.nongan", a)
+    assert [(h["from"], h["to"], h["dpd"], h["business_date"]) for h in cls["history"]] == [
+        ("pass", "special_mention", 1, T3.isoformat()), ("special_mention", "substandard", 91, B91.isoformat()),
+        ("substandard", "doubtful", 271, B271.isoformat()), ("doubtful", "loss", 361, B361.isoformat())]
+    ovd = [w for w in _loan_warnings(client, "am.nongan", a) if w["rule_id"] == "OVERDUE"]
+    assert [x["level"] for x in ovd[0]["levels"]] == ["yellow", "orange", "red"]
+    npl = client.as_user("am.nongan").get("/postloan/classification?category=npl&limit=200").json()["items"]
+    assert a in _ids(npl)
+    trail = client.as_user("admin.nongan").get(f"/audit/loan/{a}?limit=200").json()["items"]
+    assert [t["after"]["category"] for t in trail if t["action"] == "loan.classified"] == [
+        "special_mention", "substandard", "doubtful", "loss"]
+    # overdue reminders went out on the listed days only, once each
+    hh = world["hh"]["A"]["household_id"]
+    overdue = client.as_user("am.nongan").get(f"/postloan/households/{hh}/notifications").json()["items"]
+    days = sorted(n["business_date"] for n in overdue if n["template"] == "overdue")
+    assert days == [T3.isoformat(), B90.isoformat(), B270.isoformat(), B360.isoformat()]  # listed days, then every 30
+
+
+# ------------------------------------------------------------------------------------------------ crash and resume
+def test_a_crashed_run_resumes_from_its_checkpoint(stack, client, world, monkeypatch):
+    from chalicelib.data import job_runs
+    from chalicelib.services import postloan as svc
+
+    day = date(2026, 3, 20)
+    hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="F")
+    f_loan = make_loan(hh, start=date(2026, 1, 19))  # first due 2026-02-19: 29 days past due on 2026-03-20
+    target = world["loans"]["A"]["loan_id"]
+    real = svc._classify_loan
+    calls = {"n": 0}
+
+    def crash_on_a(jr, loan, *args, **kwargs):
+        calls["n"] += 1
+        if loan["loan_id"] == target:
+            raise RuntimeError("simulated crash")
+        return real(jr, loan, *args, **kwargs)
+
+    monkeypatch.setattr(svc, "_classify_loan", crash_on_a)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_job(stack, "loan_classification", day)
+    run = job_runs.get("loan_classification", day)
+    assert run["status"] == "running" and "simulated crash" in run["last_error"]
+    monkeypatch.setattr(svc, "_classify_loan", real)
+    first_calls = calls["n"]
+
+    resumed = run_job(stack, "loan_classification", day)
+    assert resumed["status"] == "completed"
+    assert job_runs.get("loan_classification", day)["attempts"] == 2
+    # the shards finished before the crash were not read again
+    assert resumed["counters"]["loans_overdue_seen"] >= first_calls
+    assert run_job(stack, "loan_classification", day)["status"] == "already_completed"
+    f_cls = _classification(client, "am.nongan", f_loan["loan_id"])
+    assert [(h["from"], h["to"]) for h in f_cls["history"]] == [("pass", "special_mention")]
+    assert _classification(client, "am.nongan", target)["classified_on"] == day.isoformat()
+
+
+def test_a_run_in_slices_with_max_pages(stack, client, world):
+    day = date(2026, 3, 21)
+    assert run_job(stack, "loan_classification", day)["status"] == "completed"
+    first = run_job(stack, "inspections", day, max_pages=1)
+    assert first["status"] == "partial"
+    n = 0
+    while True:
+        n += 1
+        out = run_job(stack, "inspections", day, max_pages=3)
+        if out["status"] == "completed":
+            break
+        assert out["status"] == "partial" and n < 20
+    assert run_job(stack, "inspections", day)["status"] == "already_completed"
+    r = client.as_user("admin.nongan").get(f"/postloan/jobs/inspections/runs/{day.isoformat()}")
+    assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["attempts"] >= 2
+    assert client.as_user("am.nongan").get(f"/postloan/jobs/inspections/runs/{day.isoformat()}").status_code == 403
+
+
+def test_dependent_jobs_wait_for_the_classification(stack):
+    with pytest.raises(RuntimeError, match="PrerequisiteNotMet"):
+        run_job(stack, "warning_scan", date(2026, 4, 1))
+
+
+def test_a_non_job_event_is_refused_without_touching_aws():
+    from functions.jobs import warning_scan
+    from chalicelib.services.jobs import BadJobEvent
+
+    with pytest.raises(BadJobEvent):
+        warning_scan.handler({}, None)
+    with pytest.raises(BadJobEvent):
+        warning_scan.handler({"job": "warning_scan", "business_date": "2026-13-01"}, None)
+
+
+def test_the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, world):
+    from chalicelib.services.postloan import on_loan_opened
+
+    hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="H")
+    loan = make_loan(hh, start=date(2026, 3, 25), manager=world["me"]["am.nongan"])
+    task_id = on_loan_opened(loan)
+    task = client.as_user("am.nongan").get(f"/postloan/inspections/{task_id}").json()
+    assert (task["kind"], task["due_on"], task["loan_id"]) == ("first", "2026-04-24", loan["loan_id"])
+    assert on_loan_opened(loan) == task_id  # calling it twice plans nothing new
+    assert on_loan_opened({"loan_id": "broken"}) is None  # never raises into the caller
+    out = run_job(stack, "inspections", date(2026, 3, 26))
+    assert out["status"] == "completed"
+    tasks = client.as_user("am.nongan").get("/postloan/inspections?limit=200").json()["items"]
+    assert [t["task_id"] for t in tasks if t["loan_id"] == loan["loan_id"]] == [task_id]
