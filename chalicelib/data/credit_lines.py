@@ -70,7 +70,12 @@ def get(principal: Principal, line_id: str) -> dict[str, Any]:
 
 
 def for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
-    """The household's lines (newest last), each with its sub-lines, filtered to the caller's scope."""
+    """The household's lines (newest last), each with its sub-lines, filtered to the caller's scope.
+
+    Raises NotFound(``HOUSEHOLD_NOT_FOUND``) when the household itself is outside the caller's scope."""
+    from chalicelib.data import households
+
+    households.get(principal, household_id)
     masters = dynamo.query_all(_table(), index="GSI1", pk_value=f"HH#{household_id}#LINE")
     out = []
     for m in masters:
