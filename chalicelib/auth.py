@@ -22,6 +22,7 @@ ROLES = ("account_manager", "reviewer", "approver", "institution_admin", "provin
 
 #: Role → permissions. The single definition of who may do what (by kind of action; *which* data is
 #: decided by the organisation scope). ``pii:reveal`` shows full ID and phone numbers (audited).
+_EVERYONE = frozenset({"me:read"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account_manager": frozenset({
         "org:read", "household:read", "household:write", "import:write", "image:write",
@@ -46,6 +47,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "warning:read", "parameter:read", "audit:read", "report:read"}),
     "farmer": frozenset({"household:read", "line:read", "loan:read", "loan:apply", "rating:read"}),
 }
+PERMISSIONS = {role: perms | _EVERYONE for role, perms in PERMISSIONS.items()}
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,13 @@ class ValidationFailed(DomainError):
     code = "VALIDATION_FAILED"
 
 
+class UnsupportedMediaType(DomainError):
+    """The request body is not JSON (415)."""
+
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class TooManyRequests(DomainError):
     """Throttled, or an idempotent request with the same key is still in progress (429)."""
 

@@ -56,6 +56,7 @@ def login(username: str, password: Optional[str] = typer.Option(None, help="defa
     from infra.seed import login as do_login
 
     state = _state()
+    _use_stack(state)
     typer.echo(do_login(state["endpoint"], state["env"]["USER_POOL_CLIENT_ID"], username, password or DEMO_PASSWORD))
 
 
@@ -83,7 +84,12 @@ def jobs_run(name: str, business_date: Optional[str] = typer.Option(None, help="
     schedule = match[0]
     if business_date:
         schedule.input = {**schedule.input, "business_date": business_date}
-    typer.echo(json.dumps(fire(stack, schedule), ensure_ascii=False, indent=1))
+    try:
+        result = fire(stack, schedule)
+    except RuntimeError as exc:
+        typer.echo(f"{name} failed: {exc}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
 
 
 @app.command()

@@ -6,8 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from chalicelib.api.fields import PositiveMoney
 from chalicelib.api.routing import Api, Request
 
 api = Api("loans", tag="business management")
@@ -70,7 +71,7 @@ class Collateral(_In):
 class DrawdownIn(_In):
     line_id: str = Field(min_length=1, max_length=64)
     product_code: str = Field(min_length=1, max_length=32)
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2, description="CNY")
+    amount: PositiveMoney
     term_months: int = Field(ge=1, le=360)
     repayment_method: str = Field(description="one of the product's repayment_methods")
     interest_period: Literal["monthly", "quarterly"] | None = Field(default=None, description="default monthly")
@@ -83,7 +84,7 @@ class DrawdownIn(_In):
     collateral: Collateral | None = None
     face_verification_id: str | None = Field(default=None, max_length=64,
                                              description="required for self-service (farmer) drawdowns")
-    consent: bool = Field(description="the borrower accepts the contract terms and its e-signature")
+    consent: StrictBool = Field(description="the borrower accepts the contract terms and its e-signature")
     disburse_immediately: bool = Field(default=True, description="false: disburse later with POST .../disburse")
 
 
@@ -252,8 +253,8 @@ class RepaymentIn(_In):
     kind: Literal["due", "prepay_partial", "prepay_full"] = Field(
         description="due: pay what is due (amount ≤ due); prepay_partial: prepay principal_amount (plus the "
                     "interest accrued to today); prepay_full: pay off the loan (amount = the quote's payoff)")
-    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
-    principal_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    amount: PositiveMoney | None = None
+    principal_amount: PositiveMoney | None = None
 
 
 # ------------------------------------------------------------------------------------------------ routes

@@ -149,7 +149,7 @@ def openapi_document(req: Request) -> Response:
     return Response(body=text, status_code=200, headers={"Content-Type": "application/json"})
 
 
-@api.route("/me", "GET", summary="The caller: role, organisation, permissions", permission="org:read",
+@api.route("/me", "GET", summary="The caller: role, organisation, permissions", permission="me:read",
            response=Me)
 def me(req: Request) -> Me:
     p = req.principal

@@ -20,9 +20,14 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.auth import Principal, principal_from_claims, verify_token
-from chalicelib.errors import BadRequest, Conflict, DomainError, FieldError, ValidationFailed
+from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
+                               ValidationFailed)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+#: Chalice answers other content types itself, outside the error model; we let these through and
+#: answer 415 ``UNSUPPORTED_MEDIA_TYPE`` ourselves for anything but JSON.
+ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
+                          "multipart/form-data", "application/octet-stream", "application/xml", "text/xml"]
 
 
 @dataclass
@@ -91,7 +96,8 @@ class Api:
         """A new Chalice Blueprint serving every declared route."""
         bp = Blueprint(f"chalicelib.api.{self.name}")
         for spec, fn in self._handlers:
-            bp.route(spec.path, methods=[spec.method], name=spec.name)(_view(bp, spec, fn))
+            bp.route(spec.path, methods=[spec.method], name=spec.name,
+                     content_types=ACCEPTED_CONTENT_TYPES)(_view(bp, spec, fn))
         return bp
 
 
@@ -116,6 +122,8 @@ def error_response(err: DomainError, correlation_id: str) -> Response:
 def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
     try:
         return model.model_validate(data)
+    except RecursionError:
+        raise BadRequest(f"the {where} is nested too deeply", code="INVALID_JSON") from None
     except ValidationError as exc:
         fields = [FieldError(field=_loc(e["loc"]) or where, code=_code(e["type"]), message=e["msg"])
                   for e in exc.errors()]
@@ -157,10 +165,16 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
         body = None
         if spec.body is not None:
             raw = req.raw_body or b""
+            content_type = headers.get("content-type", "application/json").split(";")[0].strip().lower()
+            if content_type != "application/json":
+                raise UnsupportedMediaType("send the request body as application/json",
+                                           code="UNSUPPORTED_MEDIA_TYPE", field="Content-Type")
             try:
                 data = json.loads(raw.decode("utf-8")) if raw else None
             except (UnicodeDecodeError, json.JSONDecodeError):
                 raise BadRequest("the request body is not valid JSON", code="INVALID_JSON") from None
+            except RecursionError:
+                raise BadRequest("the request body is nested too deeply", code="INVALID_JSON") from None
             if data is None:
                 raise BadRequest("a JSON request body is required", code="BODY_REQUIRED")
             body = _parse(spec.body, data, "body")

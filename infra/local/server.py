@@ -35,6 +35,9 @@ def start_moto(port: int):
 
     seams.install()
     os.environ["MOTO_PORT"] = str(port)  # Step Functions service integrations call back to this port
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     return server, f"http://127.0.0.1:{port}"
@@ -84,8 +87,9 @@ def main() -> None:
           f"\n  AWS:   {stack.endpoint} (moto)\n\nDemo users (password {DEMO_PASSWORD}):")
     for u in demo_users():
         print(f"  {u.username:<16} {u.role:<18} {u.org_id}")
+    print(f"  {'farmer.demo':<16} {'farmer':<18} (a household of the showcase village 220122102202)")
     print("\nGet a token:  .venv/bin/village-credit login am.nongan\n"
-          "Call the API: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8000/me\n"
+          f"Call the API: curl -H \"Authorization: Bearer $TOKEN\" http://{host}:{api_port}/me\n"
           "Stop with Ctrl-C.", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
