@@ -56,7 +56,8 @@ class Totals(BaseModel):
     total_assets: Decimal
     total_liabilities: Decimal
     net_assets: Decimal
-    net_income: Decimal
+    gross_income: Decimal
+    net_income: Decimal = Field(description="income − expenses (the figure the scorecard uses)")
     total_expenses: Decimal
 
 

@@ -358,18 +358,14 @@ def content_fingerprint(norm: Normalised) -> str:
 
 
 def totals(item: dict[str, Any]) -> dict[str, Decimal]:
-    """Derived figures of a stored household: total assets, total liabilities, net assets, net income,
-    total expenses (CNY). Used by responses and by the rating subsystem."""
-    a, li, inc, ex = (item.get(k) or {} for k in ("assets", "liabilities", "income", "expenses"))
-    money_assets = ("house_value", "livestock_value", "machinery_value", "vehicles_value", "deposits",
-                    "credit_union_shares", "appliances_value", "receivables_value", "other_assets_value")
-    total_assets = sum((Decimal(str(a.get(k, 0))) for k in money_assets), Decimal(0))
-    total_liab = sum((Decimal(str(v)) for v in li.values()), Decimal(0))
-    net_income = sum((Decimal(str(v)) for v in inc.values()), Decimal(0))
-    total_exp = sum((Decimal(str(v)) for v in ex.values()), Decimal(0))
-    return {"total_assets": _q(total_assets), "total_liabilities": _q(total_liab),
-            "net_assets": _q(total_assets - total_liab), "net_income": _q(net_income),
-            "total_expenses": _q(total_exp)}
+    """Derived figures of a stored household (CNY): total assets, total liabilities, net assets, gross and
+    net income (income − expenses), total expenses. The rules live in ``household_metrics`` (one place,
+    shared with the rating)."""
+    from chalicelib.domain import household_metrics as m
+
+    return {"total_assets": _q(m.total_assets(item)), "total_liabilities": _q(m.total_liabilities(item)),
+            "net_assets": _q(m.net_assets(item)), "gross_income": _q(m.gross_income(item)),
+            "net_income": _q(m.net_income(item)), "total_expenses": _q(m.total_expenses(item))}
 
 
 STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {"draft": ("submitted",), "submitted": ("verified", "draft"),

@@ -30,7 +30,8 @@ def test_create_derives_gender_and_birth_date_masks_numbers_and_totals(client):
     # money as exact decimal strings; totals derived
     assert hh["assets"]["house_value"] == "120000.00"
     assert hh["totals"] == {"total_assets": "267000.00", "total_liabilities": "50000.00", "net_assets": "217000.00",
-                            "net_income": "55800.00", "total_expenses": "38000.00"}
+                            "gross_income": "55800.00", "net_income": "17800.00",  # 55800 − 38000
+                            "total_expenses": "38000.00"}
     got = client.as_user("am2.nongan").get(f"/households/{hh['household_id']}")
     assert got.status_code == 200 and got.json()["version"] == 1
 

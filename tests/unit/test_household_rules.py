@@ -133,7 +133,8 @@ def test_totals_and_transitions():
             "liabilities": {"bank_loans": 50000}, "income": {"crops": Decimal("-1200.50"), "wages": 24000},
             "expenses": {"living": 20000}}
     assert totals(item) == {"total_assets": Decimal("155000.50"), "total_liabilities": Decimal("50000.00"),
-                            "net_assets": Decimal("105000.50"), "net_income": Decimal("22799.50"),
+                            "net_assets": Decimal("105000.50"), "gross_income": Decimal("22799.50"),
+                            "net_income": Decimal("2799.50"),  # 22799.50 income − 20000 expenses
                             "total_expenses": Decimal("20000.00")}
     check_transition("draft", "submitted")
     check_transition("submitted", "verified")
