@@ -100,22 +100,8 @@ def query_page(*, pk_attr: str, pk_value: str, index: str | None = None, sk_attr
 
 
 def batch_get(keys: list[dict[str, str]], *, consistent: bool = True) -> list[dict[str, Any]]:
-    """Items by key (missing ones are absent), 100 keys per request."""
-    table = _table()
-    out: list[dict[str, Any]] = []
-    unique = list({(k["PK"], k["SK"]): k for k in keys}.values())
-    for start in range(0, len(unique), 100):
-        pending: dict[str, Any] = {table: {"Keys": [dynamo.to_item(k) for k in unique[start:start + 100]],
-                                           "ConsistentRead": consistent}}
-        for _ in range(8):
-            resp = dynamo.client().batch_get_item(RequestItems=pending)
-            out.extend(dynamo.from_item(i) for i in resp.get("Responses", {}).get(table, []))
-            pending = resp.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-        else:
-            raise RuntimeError("DynamoDB kept keys unprocessed after 8 attempts")
-    return out
+    """Items of the core table by key (missing ones are absent), 100 keys per request."""
+    return dynamo.batch_get(_table(), keys, consistent=consistent)
 
 
 # ------------------------------------------------------------------------------------------------ loans' index

@@ -158,20 +158,8 @@ def batch_get(rating_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 
 def batch_get_items(table: str, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """BatchGetItem of ``keys`` (dicts of PK/SK), 100 per request, consistent; missing keys are absent."""
-    out: list[dict[str, Any]] = []
-    for start in range(0, len(keys), 100):
-        pending: dict[str, Any] = {table: {"Keys": [dynamo.to_item(k) for k in keys[start:start + 100]],
-                                           "ConsistentRead": True}}
-        for _ in range(8):
-            resp = dynamo.client().batch_get_item(RequestItems=pending)
-            out.extend(dynamo.from_item(i) for i in resp.get("Responses", {}).get(table, []))
-            pending = resp.get("UnprocessedKeys") or {}
-            if not pending:
-                break
-        else:
-            raise RuntimeError("DynamoDB kept keys unprocessed after 8 attempts")
-    return out
+    """BatchGetItem of ``keys`` (dicts of PK/SK), consistent; missing keys are absent."""
+    return dynamo.batch_get(table, keys)
 
 
 def due_for_expiry(day: str) -> list[dict[str, Any]]:

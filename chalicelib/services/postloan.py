@@ -158,9 +158,15 @@ def _active_on(loan: dict[str, Any], day: date) -> bool:
 
 
 def _facts_of(loan: dict[str, Any], day: date, records: list[dict[str, Any]] | None = None) -> LoanFacts:
+    """Facts of a loan from its installments; without installment items, from the loan item's own
+    ``next_due_date`` (the first open installment: the oldest unpaid one once it is past)."""
     item = dict(loan)
     if "installments" not in item:
-        item["installments"] = records if records is not None else postloan.installments(loan["loan_id"])
+        found = records if records is not None else postloan.installments(loan["loan_id"])
+        if found:
+            item["installments"] = found
+        else:
+            item.setdefault("oldest_unpaid_due_date", item.get("next_due_date"))
     return loan_facts(item, day)
 
 
@@ -563,14 +569,18 @@ def evaluate_loan_now(loan_id: str, day: date) -> list[str]:
     rules = warning_rules(day)
     pol = policy(day)
     task = inspections.open_for_loan(loan_id)
-    facts = _loan_rule_facts(state, task, day)
+    facts = _loan_rule_facts(state, task, day, as_last_classified=True)
     outcomes = _apply_rules(rules, pol, "loan", loan_id, facts, _loan_meta(state, task), day, {}, None)
     return outcomes
 
 
 # ================================================================================================ 4 warning scan
-def _loan_rule_facts(state: dict[str, Any] | None, task: dict[str, Any] | None, day: date) -> dict[str, Any]:
-    current = bool(state) and state.get("status") == "active" and state.get("classified_on") == day.isoformat()
+def _loan_rule_facts(state: dict[str, Any] | None, task: dict[str, Any] | None, day: date, *,
+                     as_last_classified: bool = False) -> dict[str, Any]:
+    """Rule facts of a loan on ``day``: days past due and arrears from its state when the classification
+    of that day saw it (or, ``as_last_classified``, from its last classification), else none."""
+    current = bool(state) and state.get("status") == "active" and (
+        as_last_classified or state.get("classified_on") == day.isoformat())
     overdue_days = 0
     if task and task.get("status") == "open":
         overdue_days = max(0, (day - date.fromisoformat(task["due_on"])).days)
@@ -629,7 +639,7 @@ def _subject_label(signal: dict[str, Any], meta: dict[str, Any]) -> str:
     if kind == "household":
         return f"农户尾号{nt.ref(sid)}"
     if kind == "village":
-        return f"{meta.get('village_name') or sid}村"
+        return str(meta.get("village_name") or f"村{sid}")
     return "客户经理管户贷款"
 
 
