@@ -4,28 +4,16 @@ the other subsystems' own item builders (``loans.add_create`` with a real schedu
 business date for API calls."""
 from __future__ import annotations
 
-import contextlib
-import os
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 VILLAGE = "220122102201"        # 头道沟村, 哈拉海镇, 农安县 (the demo account managers' outlet)
 OTHER_VILLAGE = "220122102203"  # 三道沟村, same outlet
 
 
-@contextlib.contextmanager
-def business_date(day: date) -> Iterator[date]:
-    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
-    os.environ["BUSINESS_DATE_OVERRIDE"] = day.isoformat()
-    try:
-        yield day
-    finally:
-        if old is None:
-            os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
-        else:
-            os.environ["BUSINESS_DATE_OVERRIDE"] = old
+from tests.integration.loans_support import business_date  # noqa: F401  (one pinned-date helper)
 
 
 def yushu_village() -> str:
