@@ -122,32 +122,10 @@ def _timed(job: str, day: date, counter: _Counter) -> dict[str, Any]:
             "by_operation": dict(sorted(counter.ops.items())), "counters": out["counters"]}
 
 
-def _release_transaction_snapshots() -> None:
-    """Work around a memory leak of the local stack, in this process only: moto's ``BaseModel.__new__``
-    records every model instance in ``instances_tracked``, including the table snapshot that every
-    TransactWriteItems makes for its rollback (seam 3 of infra/local/seams.py, or moto's own deep copy),
-    so each transaction keeps a copy of the table's item index alive (~8 MB at 30,000 items; the 100,000
-    loan run was OOM-killed at 23 GB). Reported in docs/notes/postloan-needs.md."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-
-    inner = DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: Any) -> Any:
-        tracked = len(Table.instances_tracked)
-        try:
-            return inner(self, transact_items)
-        finally:
-            del Table.instances_tracked[tracked:]  # a transaction creates no table: only snapshots
-
-    DynamoDBBackend.transact_write_items = transact_write_items
-
-
 def run(n: int = N_LOANS) -> dict[str, Any]:
     from infra.local.server import free_port, start_stack
 
     server, _stack = start_stack(free_port(), extra_env={"STAGE": "test"})
-    _release_transaction_snapshots()
     try:
         from chalicelib.data import dynamo
 

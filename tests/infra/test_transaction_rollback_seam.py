@@ -55,3 +55,19 @@ def test_successful_transaction_applies_everything(ddb):
     ])
     items = {i["PK"]["S"]: i["v"]["N"] for i in ddb.scan(TableName=t)["Items"]}
     assert items == {"A#0": "2", "A#1": "1", "A#3": "1", "NEW": "5"}
+
+
+def test_transactions_leave_no_table_snapshot_alive(ddb):
+    """moto tracks every model instance it creates (``BaseModel.instances_tracked``), the rollback snapshot
+    of each transaction included; the seam drops those, or every transaction would keep a copy of the
+    table's index alive for the life of the process (the 100,000-loan benchmark ran out of memory)."""
+    from moto.dynamodb.models.table import Table
+
+    ddb, t = ddb
+    before = len(Table.instances_tracked)
+    for n in range(5):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": t, "Item": {**_key(f"T#{n}"), "v": {"N": "1"}}}},
+            {"ConditionCheck": {"TableName": t, "Key": _key("A#3"), "ConditionExpression": "attribute_exists(PK)"}},
+        ])
+    assert len(Table.instances_tracked) == before
