@@ -3,7 +3,7 @@
 A fresh local stack (moto server built from template.yaml, organisations and parameters seeded) gets
 ``N`` active loan accounts written directly with batch writes, in the loans subsystem's item shape
 (:func:`chalicelib.data.loans.with_keys`: GSI3 ``LOANS#ACTIVE#<shard>`` / ``<next_due_date>#<loan_id>``)
-plus the fields post-loan asks for (``village_code``, ``account_manager_id``), spread over every
+with ``village_code``, ``account_manager_id`` and ``next_due_amount``, spread over every
 village of 农安县 and 榆树市 and 300 account managers. ``OVERDUE_SHARE`` of them are overdue (1 to 400
 days past due) and get their installment items too; the healthy loans' installments are not written
 because neither job reads them.
@@ -86,6 +86,7 @@ def _seed(n: int, day: date) -> dict[str, Any]:
                     "penalty_uplift": Decimal("0.5"), "grace_days": 0, "day_count": "ACT/360",
                     "method": "equal_installment", "frequency_months": 1, "start_date": start.isoformat(),
                     "maturity_date": (start + timedelta(days=365)).isoformat(), "next_due_date": next_due.isoformat(),
+                    "next_due_amount": (amount * Decimal("0.0856")).quantize(Decimal("0.01")),  # ~1/12 + interest
                     "status": "active", "schedule_version": 1, "version": 1}
             yield loans.with_keys(loan)
             if is_overdue:

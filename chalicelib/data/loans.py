@@ -5,12 +5,16 @@ Items (core table):
   ``product_code``, ``revolving``, ``principal``, ``outstanding_principal``, ``annual_rate``, ``pricing``,
   ``penalty_uplift``, ``grace_days``, ``day_count``, ``method`` (schedules method), ``repayment_method``
   (product name), ``frequency_months``, ``allocation_order``, ``prepayment_mode``, ``start_date``,
-  ``maturity_date``, ``next_due_date`` (first open installment; absent when closed), ``status``
-  (active | closed), ``closed_on``, ``schedule_version``, ``core_ref``, ``parameter_versions``, ``version``.
+  ``maturity_date``, ``next_due_date`` (first open installment; absent when closed), ``next_due_amount``
+  (its unpaid principal + interest), ``status`` (active | closed), ``closed_on``, ``schedule_version``,
+  ``core_ref``, ``parameter_versions``, ``village_code`` (the household's village at disbursement),
+  ``account_manager_id`` (the responsible account manager), ``version``.
   GSI1 ``HH#<household_id>#LOAN`` / ``A#<next_due_date>#<loan_id>`` while active, ``C#<closed_on>#<loan_id>``
   once closed (a household's overdue loans are one key-range query: ``A#`` up to today);
   GSI3 ``LOANS#ACTIVE#<shard 00-15>`` / ``<next_due_date>#<loan_id>`` while active: the sparse work queue
-  of the post-loan jobs (classification, penalty accrual, reminders) — query each shard by due date.
+  of the post-loan jobs (classification, penalty accrual, reminders) — query each shard by due date;
+  GSI2 ``VILLAGE#<village_code>#LOAN`` / ``<household_id>#<loan_id>`` while active: a village's loan book
+  (the credit-village evaluation of a campaign).
 - ``LOAN#<loan_id>`` / ``INST#<nnn>``: one installment (see :mod:`chalicelib.domain.servicing`).
 - ``LOAN#<loan_id>`` / ``RPY#<at>#<repayment_id>``: one repayment with its allocation.
 """
@@ -53,6 +57,8 @@ def with_keys(loan: dict[str, Any]) -> dict[str, Any]:
     if active:
         shard = int(hashlib.sha256(loan["loan_id"].encode()).hexdigest()[:4], 16) % SHARDS
         out.update(GSI3PK=f"LOANS#ACTIVE#{shard:02d}", GSI3SK=f"{out['next_due_date']}#{loan['loan_id']}")
+        if out.get("village_code"):
+            out.update(GSI2PK=f"VILLAGE#{out['village_code']}#LOAN", GSI2SK=f"{loan['household_id']}#{loan['loan_id']}")
     return out
 
 
@@ -80,6 +86,11 @@ def repayments(loan_id: str) -> list[dict[str, Any]]:
 
 def for_household_unscoped(household_id: str) -> list[dict[str, Any]]:
     return dynamo.query_all(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#LOAN")
+
+
+def active_in_village(village_code: str) -> list[dict[str, Any]]:
+    """Every active loan of a village (GSI2, eventually consistent), in household order."""
+    return dynamo.query_all(_settings().core_table, index="GSI2", pk_value=f"VILLAGE#{village_code}#LOAN")
 
 
 def overdue_for_household(household_id: str, today: str) -> list[dict[str, Any]]:

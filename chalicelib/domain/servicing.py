@@ -56,6 +56,13 @@ def open_installments(installments: Iterable[dict[str, Any]]) -> list[dict[str, 
     return sorted((i for i in installments if i.get("status", "open") == "open"), key=lambda i: int(i["number"]))
 
 
+def unpaid_scheduled(installment: dict[str, Any]) -> Decimal:
+    """Principal plus interest of an installment record not yet paid (CNY; penalty interest excluded):
+    what the borrower is reminded to pay on its due date."""
+    return (_d(installment["principal"]) - _d(installment.get("paid_principal"))
+            + _d(installment["interest"]) - _d(installment.get("paid_interest")))
+
+
 def accrue_penalties(installments: list[dict[str, Any]], today: date, *, annual_rate: Decimal, uplift: Decimal,
                      grace_days: int, day_count: str) -> list[dict[str, Any]]:
     """Installments with penalty interest accrued up to ``today`` (returns new dicts; see module rules)."""

@@ -139,18 +139,6 @@ def _household_loans(household_id: str) -> list[dict[str, Any]]:
     return loans.for_household_unscoped(household_id)
 
 
-def _fill_villages(loans: list[dict[str, Any]]) -> None:
-    """Loans without ``village_code``: take it from their credit line (one batch read per page)."""
-    missing = {ln["line_id"] for ln in loans if not ln.get("village_code") and ln.get("line_id")}
-    if not missing:
-        return
-    lines = {i["line_id"]: i for i in postloan.batch_get([{"PK": f"LINE#{lid}", "SK": "LINE"} for lid in missing],
-                                                         consistent=False)}
-    for ln in loans:
-        if not ln.get("village_code") and ln.get("line_id") in lines:
-            ln["village_code"] = lines[ln["line_id"]].get("village_code")
-
-
 def _active_on(loan: dict[str, Any], day: date) -> bool:
     """An active loan item that existed on ``day`` (a job replaying a past date ignores later loans)."""
     start = str(loan.get("start_date") or loan.get("disbursed_on") or "")
@@ -240,7 +228,6 @@ def classification_job(jr: jobs.JobRun) -> dict[str, Any]:
         items = [i for i in items if i.get("kind") == "loan" and i.get("status") == "active"]
         if not items:
             return
-        _fill_villages(items)
         states = postloan.states_by_id([i["loan_id"] for i in items])
         records = postloan.installments_for(items)
         for loan in items:
@@ -427,7 +414,6 @@ def inspections_job(jr: jobs.JobRun) -> dict[str, Any]:
                 jr.count("tasks_rescheduled")
         if not new:
             return
-        _fill_villages(new)
         for loan in new:
             try:
                 _plan_loan(jr, loan, risk.get(loan["loan_id"], Category.PASS.value), day, pol)
@@ -688,7 +674,6 @@ def warning_scan_job(jr: jobs.JobRun) -> dict[str, Any]:
         from chalicelib.adapters import judicial
 
         items = [i for i in items if _active_on(i, day)]
-        _fill_villages(items)
         overdue_ids = [i["loan_id"] for i in items if (i.get("next_due_date") or "9999") < day.isoformat()]
         states = postloan.states_by_id(overdue_ids) if overdue_ids else {}
         recent_from = (day - timedelta(days=2)).isoformat()  # drawn since the last daily scan (one day slack)
@@ -935,18 +920,8 @@ def reminders_job(jr: jobs.JobRun) -> dict[str, Any]:
         due_on = day + timedelta(days=days_before)
 
         def due(shard: str, items: list[dict[str, Any]], _n: int = days_before, _due: date = due_on) -> None:
-            items = [i for i in items if _active_on(i, day)]
-            need = [i for i in items if i.get("next_due_amount") is None]
-            records = postloan.installments_for(need) if need else {}
-            for loan in items:
-                amount = loan.get("next_due_amount")
-                if amount is None:
-                    nxt = next((i for i in records.get(loan["loan_id"], [])
-                                if i.get("status", "open") == "open" and i.get("due_date") == _due.isoformat()), None)
-                    if nxt is None:
-                        continue
-                    amount = (Decimal(str(nxt["principal"])) - Decimal(str(nxt.get("paid_principal") or 0))
-                              + Decimal(str(nxt["interest"])) - Decimal(str(nxt.get("paid_interest") or 0)))
+            for loan in (i for i in items if _active_on(i, day)):
+                amount = loan["next_due_amount"]  # unpaid principal + interest of the installment due on _due
                 send(f"repayment_due_t{_n}", recipient_type="household", recipient_id=loan["household_id"],
                      reference=loan["loan_id"], about=_due.isoformat(), org_path=loan["org_path"],
                      household_id=loan["household_id"],

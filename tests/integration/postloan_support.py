@@ -58,7 +58,7 @@ def make_household(village: str, *, line_valid_to: date | None = None, rating_va
 
 
 def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00", term_months: int = 12,
-              rate: str = "0.0600", manager: str | None = None, with_village: bool = True,
+              rate: str = "0.0600", manager: str | None = None,
               status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
     """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
     equal-installment schedule, as the disbursement saga builds it."""
@@ -80,11 +80,11 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
             "allocation_order": ["penalty", "interest", "principal"], "prepayment_mode": "reduce_installment",
             "start_date": start.isoformat(), "maturity_date": schedule.maturity_date.isoformat(),
             "next_due_date": records[0]["due_date"], "status": status, "schedule_version": 1,
-            "parameter_versions": {}, "account_manager_id": manager}
-    if with_village:
-        loan["village_code"] = household["village"]
+            "next_due_amount": records[0]["payment"], "parameter_versions": {}, "account_manager_id": manager,
+            "village_code": household["village"]}
     if status == "closed":
         loan.pop("next_due_date")
+        loan.pop("next_due_amount")
         loan["closed_on"] = (closed_on or start).isoformat()
         loan["outstanding_principal"] = Decimal("0.00")
         for r in records:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -200,3 +201,31 @@ def test_twenty_concurrent_drawdowns_never_take_the_line_past_its_limit(client, 
     assert amounts["NH_XYD"] == Decimal(sub) - 5000 * fits >= 0
     assert sum(len(core_banking.sandbox_postings(f["drawdown_id"])) for f in final) == fits
     assert all(stored(f["drawdown_id"])["status"] == f["status"] for f in final)
+
+
+def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_planned_for_inspection(client):
+    """The loan account opened by the saga holds what post-loan and the credit-village evaluation read:
+    the household's village (and the village loan-book index), the responsible account manager (the PAD
+    applicant), the amount of the next installment; the first inspection is planned at once."""
+    from chalicelib.data import inspections, loans
+    from tests.integration.loans_support import BUSINESS_DATE, SHOWCASE_VILLAGE
+    from tests.integration.postloan_support import repay_due
+
+    b = make_borrower()
+    dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount="12000.00")).json()
+    done = wait_status(dd["drawdown_id"], "DISBURSED")
+    loan = loans.get(done["loan_id"])
+    first = loans.installments(loan["loan_id"])[0]
+    assert loan["village_code"] == SHOWCASE_VILLAGE
+    assert loan["account_manager_id"] == done["applicant_user_id"]
+    assert loan["next_due_amount"] == first["payment"] > 0
+    assert loan["loan_id"] in {i["loan_id"] for i in loans.active_in_village(SHOWCASE_VILLAGE)}
+
+    task = inspections.open_for_loan(loan["loan_id"])
+    assert task is not None and task["assignee_id"] == done["applicant_user_id"]
+    assert BUSINESS_DATE.isoformat() < task["due_on"] <= "2026-12-30"  # within first_inspection_within_days (30)
+
+    repay_due(loan["loan_id"], date.fromisoformat(first["due_date"]))
+    after = loans.get(loan["loan_id"])
+    second = loans.installments(loan["loan_id"])[1]
+    assert after["next_due_date"] == second["due_date"] and after["next_due_amount"] == second["payment"]

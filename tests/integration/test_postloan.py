@@ -48,7 +48,7 @@ def world(stack, client) -> dict[str, Any]:
     hh["D2"] = make_household(VILLAGE, manager=am, tag="D2", rating_valid_to=date(2025, 3, 16))
     for n in range(3, 8):
         hh[f"D{n}"] = make_household(VILLAGE, manager=am, tag=f"D{n}")
-    loans = {name: make_loan(h, start=START, manager=am, with_village=name != "D3") for name, h in hh.items()}
+    loans = {name: make_loan(h, start=START, manager=am) for name, h in hh.items()}
     hh["C"] = make_household(yushu_village(), manager=me["am.yushu"], tag="C")
     loans["C"] = make_loan(hh["C"], start=START, manager=me["am.yushu"])
     # a household of another account manager cycling through short loans: two drawn and repaid within

@@ -22,7 +22,7 @@ from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
 from chalicelib.data import drawdowns, dynamo, line_usage, loans
 from chalicelib.domain import products as products_domain
-from chalicelib.domain.servicing import installment_record
+from chalicelib.domain.servicing import installment_record, unpaid_scheduled
 from chalicelib.errors import Conflict
 from chalicelib.services.loans import config, notify
 from chalicelib.services.loans.contracts import loan_schedule
@@ -196,6 +196,8 @@ def complete(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
             "frequency_months": st.frequency_months, "allocation_order": list(product.repayment_allocation_order),
             "prepayment_mode": product.prepayment.recompute_mode, "start_date": today.isoformat(),
             "maturity_date": schedule.maturity_date.isoformat(), "next_due_date": records[0]["due_date"],
+            "next_due_amount": unpaid_scheduled(records[0]), "village_code": dd.get("village_code"),
+            "account_manager_id": dd.get("account_manager_id"),
             "status": "active", "schedule_version": 1, "core_ref": core_ref, "payee": dd.get("payee"),
             "parameter_versions": dd.get("parameter_versions", {}), "contract_no": (dd.get("contract") or {}).get("contract_no")}
 
@@ -207,6 +209,9 @@ def complete(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
                          actor_id=actor_id, action="drawdown.disbursed", current=dd, extra=extra,
                          changes={"loan_id": loan_id, "disbursed_on": today.isoformat(), "disbursed_at": utc_now_iso(),
                                   "core_ref": core_ref, "reservation": {"status": "committed", "at": utc_now_iso()}})
+    from chalicelib.services import postloan
+
+    postloan.on_loan_opened(loan)  # first inspection, cycling note; never raises (the daily jobs catch up)
     notify.send(dd["household_id"], "disbursed", loan_id, terms=dd, amount=dd["amount"], date=today.isoformat(),
                 loan_id=loan_id, first_due_date=records[0]["due_date"])
     return {"loan_id": loan_id}

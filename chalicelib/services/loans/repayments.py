@@ -167,8 +167,10 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
     if new_loan["outstanding_principal"] == 0 and not remaining_open:
         new_loan.update(status="closed", closed_on=today.isoformat())
         new_loan.pop("next_due_date", None)
+        new_loan.pop("next_due_amount", None)
     else:
         new_loan["next_due_date"] = remaining_open[0]["due_date"]
+        new_loan["next_due_amount"] = sv.unpaid_scheduled(remaining_open[0])
     before = {int(i["number"]): i for i in stored}
     changed = [r for n, r in sorted(changes.items()) if n not in before or _differs(before[n], r)]
     repayment = {"repayment_id": "RP" + uuid.uuid4().hex[:14].upper(), "at": utc_now_iso(),
