@@ -168,6 +168,8 @@ class Rating(_Out):
     auto_grade: str | None = Field(default=None, description="the grade the scorecard gave (before adjustment)")
     grade_by_score: str | None = None
     knocked_out: list[str] = []
+    ledger_overdue_loans: list[str] = Field(default=[], description="the household's loans at this institution "
+                                            "past due on the rating date (they make it currently overdue)")
     reasons: list[str] = []
     points: list[IndicatorPoints] = []
     figures: dict[str, Any] = {}

@@ -10,7 +10,7 @@ Item (core table), written by the campaign tasks and the rating API:
   ``campaign_id``, ``status`` (auto | adjusted | approved | effective | expired | withdrawn),
   ``scorecard_id``/``scorecard_version``/``parameter_versions``, ``score``, ``auto_grade`` (the grade
   the scorecard gave), ``grade`` (current, after an approved adjustment), ``grade_by_score``,
-  ``knocked_out`` (rule ids), ``points`` (per indicator), ``reasons`` (top reason codes), ``figures``
+  ``knocked_out`` (rule ids), ``ledger_overdue_loans`` (loans past due on the rating date), ``points`` (per indicator), ``reasons`` (top reason codes), ``figures``
   (the household metrics used), ``is_credit_household``, ``proposed_limit``, ``line_id``,
   ``challenger`` (statistical result, optional), ``head_name``/``head_id_masked`` (for the notice),
   ``rated_on``, ``valid_from``/``valid_to`` (once effective), ``adjusted_by``/``adjustment`` and

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, ROUND_DOWN
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -159,6 +160,89 @@ class VillageFacts:
 
 
 @dataclass(frozen=True)
+class LoanBook:
+    """The loan side of a village's facts, with where each figure came from (the evidence kept with the
+    evaluation). Counts are households or loans as named; balances are Decimal CNY."""
+
+    borrower_count: int
+    borrowers_without_arrears: int
+    loan_balance: Decimal
+    npl_balance: Decimal
+    ledger_loan_count: int
+    ledger_borrowers: int
+    ledger_balance: Decimal
+    overdue_loan_count: int
+    npl_loan_count: int
+    balance_by_category: dict[str, Decimal]
+    file_only_borrowers: int
+    declared_balance: Decimal
+
+
+def village_loan_book(ledger_loans: Iterable[Mapping[str, Any]], ratings: Iterable[Mapping[str, Any]], *,
+                      today: date, classification_rule: Mapping[str, Any] | None = None,
+                      assessed: Mapping[str, str] | None = None) -> LoanBook:
+    """Borrowers, arrears, loan balance and NPL balance of a village, from the institution's own loan
+    ledger first and the household files second.
+
+    - ``ledger_loans``: the village's active loan accounts (``loan_id``, ``household_id``,
+      ``outstanding_principal``, ``next_due_date`` = due date of the first open installment, i.e. the
+      oldest unpaid one once it is past). Each is classified on ``today`` with the five-category rule
+      (:func:`chalicelib.domain.classification.classify`, 2023 rule by default) from its days past due,
+      never better than its ``assessed`` category (loan id → category, from post-loan). A loan more than
+      0 days past due is in arrears; substandard, doubtful and loss are non-performing (NPL).
+    - ``ratings``: the campaign's household ratings (``household_id``, ``bank_loans`` declared in the
+      file, ``currently_overdue`` flag). A household with declared bank loans but no ledger loan is a
+      borrower too (loans from before the system or from other lenders): its declared balance counts in
+      the loan balance as performing (its classification is unknown), and it is in arrears when its file
+      says it is currently overdue. Declared loans of a household that has ledger loans are not added
+      (they would be counted twice when the declaration includes the institution's own loan).
+
+    Raises ``ValidationFailed`` (``DPD_INVALID``, ``CATEGORY_INVALID``) on malformed loan facts.
+    """
+    from chalicelib.domain.classification import Category, classify, days_past_due
+
+    assessed = assessed or {}
+    by_category = {c.value: Decimal("0") for c in Category}
+    in_arrears: set[str] = set()
+    ledger_households: set[str] = set()
+    ledger_balance = npl_balance = Decimal("0")
+    loans = overdue = npl = 0
+    for loan in ledger_loans:
+        outstanding = Decimal(str(loan.get("outstanding_principal") or 0))
+        if outstanding <= 0:
+            continue
+        due = loan.get("next_due_date")
+        dpd = days_past_due(date.fromisoformat(str(due)) if due else None, today)
+        category = classify(dpd, classification_rule, assessed=assessed.get(loan["loan_id"]))
+        loans += 1
+        ledger_households.add(loan["household_id"])
+        ledger_balance += outstanding
+        by_category[category.value] += outstanding
+        if dpd > 0:
+            overdue += 1
+            in_arrears.add(loan["household_id"])
+        if category.is_npl:
+            npl += 1
+            npl_balance += outstanding
+    file_only: set[str] = set()
+    declared = Decimal("0")
+    for r in ratings:
+        hid = r["household_id"]
+        if r.get("currently_overdue"):
+            in_arrears.add(hid)
+        amount = Decimal(str(r.get("bank_loans") or 0))
+        if amount > 0 and hid not in ledger_households:
+            file_only.add(hid)
+            declared += amount
+    borrowers = ledger_households | file_only
+    return LoanBook(borrower_count=len(borrowers), borrowers_without_arrears=len(borrowers - in_arrears),
+                    loan_balance=ledger_balance + declared, npl_balance=npl_balance, ledger_loan_count=loans,
+                    ledger_borrowers=len(ledger_households), ledger_balance=ledger_balance,
+                    overdue_loan_count=overdue, npl_loan_count=npl, balance_by_category=by_category,
+                    file_only_borrowers=len(file_only), declared_balance=declared)
+
+
+@dataclass(frozen=True)
 class VillageEvaluation:
     """Ratios (Decimal fractions; None when the denominator is zero), ``is_credit_village`` (信用村)
     and the failed criteria codes."""
@@ -238,7 +322,7 @@ def evaluate_township(village_count: int, credit_village_count: int,
 
 __all__: Sequence[str] = (
     "EvaluationPolicy", "load_evaluation_policy", "default_evaluation_document",
-    "HouseholdEvaluation", "evaluate_household", "VillageFacts", "VillageEvaluation", "evaluate_village",
+    "HouseholdEvaluation", "evaluate_household", "VillageFacts", "LoanBook", "village_loan_book", "VillageEvaluation", "evaluate_village",
     "TownshipEvaluation", "evaluate_township", "GRADE_BELOW_MIN", "KNOCKED_OUT", "CREDIT_HOUSEHOLD_RATIO_LOW",
     "BORROWERS_WITHOUT_ARREARS_RATIO_LOW", "NPL_RATIO_TOO_HIGH", "CREDIT_VILLAGE_RATIO_LOW",
 )

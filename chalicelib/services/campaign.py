@@ -103,7 +103,8 @@ def _documents(on: date) -> tuple[dict[str, Any], dict[str, int]]:
 
     campaign_doc = parameters.get_effective("village_campaign", on)
     names = {"scorecard": campaign_doc["value"].get("scorecard_parameter") or "scorecard_expert",
-             "credit_line": "credit_line_policy", "products": "products", "evaluation": "credit_evaluation"}
+             "credit_line": "credit_line_policy", "products": "products", "evaluation": "credit_evaluation",
+             "classification": "classification_rule"}
     docs = {"campaign": campaign_doc["value"]}
     versions = {"village_campaign": campaign_doc["version"]}
     for role, name in names.items():
@@ -124,6 +125,7 @@ class Config:
     campaign_doc: dict[str, Any]
     challenger: dict[str, Any] | None = None
     challenger_artifact: dict[str, Any] | None = field(default=None, repr=False)
+    classification_rule: dict[str, Any] | None = None  # five-category rule (None: the 2023 default)
 
     @property
     def notice_days(self) -> int:
@@ -153,7 +155,8 @@ def config(campaign_id: str) -> Config:
         averages=VillageAverages(household_count=int(avg["household_count"]),
                                  **{k: Decimal(str(avg[k])) for k in ("total_assets", "net_assets", "net_income",
                                                                       "credit_union_shares")}),
-        campaign_doc=docs["campaign"], challenger=item.get("challenger"))
+        campaign_doc=docs["campaign"], challenger=item.get("challenger"),
+        classification_rule=docs.get("classification"))
     if cfg.challenger:
         cfg.challenger_artifact = load_artifact(cfg.challenger["model_id"], cfg.challenger["version"])
     if len(_CONFIG_CACHE) > 64:
@@ -537,6 +540,7 @@ def rating_record(campaign: dict[str, Any], household: dict[str, Any], outcome: 
         "village_averages": {"total_assets": cfg.averages.total_assets, "net_assets": cfg.averages.net_assets,
                              "net_income": cfg.averages.net_income},
         "bank_loans": Decimal(str(bank_loans)), "currently_overdue": inp.currently_overdue,
+        "ledger_overdue_loans": list(household.get("ledger_overdue_loans") or []),
         "is_credit_household": outcome.is_credit_household,
         "proposed_limit": p.master_limit, "line_id": vc.line_id(campaign["campaign_id"], outcome.household_id)
         if p.eligible else None,
@@ -603,6 +607,7 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     existing = rating_repo.batch_get(rids.values())
     todo = [h for h in ids if rids[h] not in existing]
     households = households_by_id(todo)
+    ledger = _ledger_overdue(c["village_code"], set(todo), cfg.rated_on) if todo else {}
     units: list[Unit] = []
     failures: list[tuple[str, str, str]] = []
     for hid in todo:
@@ -613,6 +618,8 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
         if h.get("village_code") != c["village_code"]:
             failures.append((hid, "HOUSEHOLD_NOT_IN_VILLAGE", "the household belongs to another village now"))
             continue
+        if ledger.get(hid):
+            h = {**h, "currently_overdue": True, "ledger_overdue_loans": ledger[hid]}
         try:
             outcome = vc.rate_household(h, cfg.averages, cfg.policies, today=cfg.rated_on,
                                         challenger_artifact=cfg.challenger_artifact)
@@ -625,6 +632,18 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     commit_units(campaign_id, units)
     record_failures(campaign_id, failures)
     return {"rated": len(units), "failed": len(failures), "already_rated": len(ids) - len(todo)}
+
+
+def _ledger_overdue(village_code: str, household_ids: set[str], on: date) -> dict[str, list[str]]:
+    """Household id → its loans at this institution past due on ``on`` (the village's active loans, one
+    index query): such a household is *currently overdue* for the knock-out rule, whatever its file says."""
+    from chalicelib.data import loans
+
+    out: dict[str, list[str]] = {}
+    for loan in loans.active_in_village(village_code):
+        if loan["household_id"] in household_ids and str(loan.get("next_due_date") or "9999") < on.isoformat():
+            out.setdefault(loan["household_id"], []).append(loan["loan_id"])
+    return out
 
 
 def record_failures(campaign_id: str, failures: list[tuple[str, str, str]]) -> None:
@@ -659,20 +678,19 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     c = camp_repo.get_unscoped(campaign_id)
     cfg = config(campaign_id)
     ratings = [r for r in rating_repo.list_for_campaign(campaign_id) if r["status"] != "withdrawn"]
+    day = business_date()
+    book = _loan_book(c["village_code"], ratings, day, cfg.classification_rule)
     household_count = int(c.get("total", 0)) + int(c.get("skipped", 0))
-    borrowers = [r for r in ratings if Decimal(str(r.get("bank_loans") or 0)) > 0]
     facts = VillageFacts(
-        household_count=max(household_count, len(ratings)),
+        household_count=max(household_count, len(ratings), book.borrower_count),
         credit_household_count=sum(1 for r in ratings if r.get("is_credit_household")),
-        borrower_count=len(borrowers),
-        borrowers_without_arrears=sum(1 for r in borrowers if not r.get("currently_overdue")),
-        loan_balance=sum((Decimal(str(r.get("bank_loans") or 0)) for r in borrowers), Decimal("0")),
-        npl_balance=Decimal("0"))
+        borrower_count=book.borrower_count, borrowers_without_arrears=book.borrowers_without_arrears,
+        loan_balance=book.loan_balance, npl_balance=book.npl_balance)
     ev = evaluate_village(facts, cfg.policies.evaluation)
     now = utc_now_iso()
     base = {"village_code": c["village_code"], "village_name": c.get("village_name"),
             "township_code": c.get("township_code"), "org_path": c["org_path"], "campaign_id": campaign_id,
-            "evaluated_at": now, "evaluated_on": business_date().isoformat(),
+            "evaluated_at": now, "evaluated_on": day.isoformat(),
             "evaluation_id": cfg.policies.evaluation.evaluation_id,
             "evaluation_version": cfg.policies.evaluation.version,
             "parameter_version": cfg.policies.versions.get("credit_evaluation"),
@@ -680,8 +698,11 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
                       "borrower_count": facts.borrower_count,
                       "borrowers_without_arrears": facts.borrowers_without_arrears,
                       "loan_balance": facts.loan_balance, "npl_balance": facts.npl_balance,
-                      "loan_facts_source": "household files (declared bank loans, overdue flag); NPL from the loan "
-                                           "ledger is not linked yet"},
+                      "ledger": {"loans": book.ledger_loan_count, "borrowers": book.ledger_borrowers,
+                                 "balance": book.ledger_balance, "overdue_loans": book.overdue_loan_count,
+                                 "npl_loans": book.npl_loan_count, "balance_by_category": book.balance_by_category},
+                      "household_files": {"borrowers_without_ledger_loans": book.file_only_borrowers,
+                                          "declared_balance": book.declared_balance}},
             "credit_household_ratio": ev.credit_household_ratio,
             "borrowers_without_arrears_ratio": ev.borrowers_without_arrears_ratio, "npl_ratio": ev.npl_ratio,
             "is_credit_village": ev.is_credit_village, "failed": list(ev.failed)}
@@ -713,6 +734,21 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
     return {"is_credit_village": ev.is_credit_village,
             "is_credit_township": township["is_credit_township"] if township else None}
+
+
+def _loan_book(village_code: str, ratings: list[dict[str, Any]], day: date,
+                classification_rule: dict[str, Any] | None) -> Any:
+    """The village's loan book on ``day``: its active loans (one index query), each classified with the
+    campaign's rule and never better than the category post-loan assessed for it (one batch read of the
+    post-loan states: healthy loans mostly have none)."""
+    from chalicelib.data import loans
+    from chalicelib.data import postloan as postloan_repo
+    from chalicelib.domain.evaluation import village_loan_book
+
+    ledger = loans.active_in_village(village_code)
+    states = postloan_repo.states_by_id([ln["loan_id"] for ln in ledger]) if ledger else {}
+    assessed = {k: v["assessed_category"] for k, v in states.items() if v.get("assessed_category")}
+    return village_loan_book(ledger, ratings, today=day, classification_rule=classification_rule, assessed=assessed)
 
 
 # ================================================================================= task: notice

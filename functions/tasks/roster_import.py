@@ -15,14 +15,8 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    import boto3
-
-    from chalicelib.auth import Principal
     from chalicelib.data import imports
-    from chalicelib.errors import DomainError
     from chalicelib.observability import logger
-    from chalicelib.services.roster_import import import_roster
-    from chalicelib.settings import get_settings
 
     log = logger()
     import_id = str(event.get("import_id") or "")
@@ -30,6 +24,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if job is None:
         log.info("roster import not claimable", extra={"import_id": import_id})
         return {"import_id": import_id, "status": "skipped"}
+    # Imported only once a job is claimed: a skipped (duplicate/empty) delivery needs none of them.
+    import boto3
+
+    from chalicelib.auth import Principal
+    from chalicelib.errors import DomainError
+    from chalicelib.services.roster_import import import_roster
+    from chalicelib.settings import get_settings
+
     settings = get_settings()
     s3 = boto3.client("s3")
     principal = Principal(**job["requested_by"])

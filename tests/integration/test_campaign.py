@@ -581,3 +581,69 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     assert late.status_code == 409 and late.json()["error"]["code"] == "CAMPAIGN_NOT_AWAITING_CONFIRMATION"
     again = client.as_user("am2.nongan").post("/campaigns", json={"village_code": code, "period": "2026-EXP"})
     assert again.status_code == 200 and again.json()["status"] == "expired"
+
+
+def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, stack):
+    """A village whose households already borrow from the institution: a loan past due knocks its household
+    out (whatever the file says), and the credit-village evaluation counts borrowers, arrears, the loan
+    balance and the NPL balance from the loan ledger, classified by the five-category rule."""
+    from chalicelib.clock import business_date
+    from chalicelib.data import dynamo, loans, orgs
+    from chalicelib.domain.classification import classify_loan
+    from chalicelib.settings import get_settings
+    from infra.synthetic import stored_household, village_households_in
+    from tests.integration.postloan_support import make_loan
+
+    code = "220122102204"  # 金大房子村委会, 哈拉海镇: no other test uses it
+    assignment = orgs.village_assignment(code)
+    today = business_date()
+    stored = [stored_household(h, f"HH-{code}-L{n:03d}", org_path=assignment["org_path"], status="verified")
+              for n, h in enumerate(village_households_in(code, 10, seed=41), 1)]
+    for item in stored:
+        item["liabilities"] = {**item.get("liabilities", {}), "bank_loans": Decimal("0.00")}
+        item["currently_overdue"] = False
+    stored[4]["liabilities"]["bank_loans"] = Decimal("15000.00")  # a borrower elsewhere, not in the ledger
+    dynamo.batch_put(get_settings().core_table, stored)
+
+    def loan(n: int, months_back: int, days_back: int, amount: str) -> dict:
+        hh = {"household_id": stored[n]["household_id"], "org_path": assignment["org_path"],
+              "line_id": f"LN-LEDGER-{n}", "village": code}
+        start = date(today.year, today.month, 1) - timedelta(days=days_back)
+        start = start.replace(day=min(start.day, 28))
+        for _ in range(months_back):
+            start = (start.replace(day=1) - timedelta(days=1)).replace(day=min(start.day, 28))
+        return make_loan(hh, start=start, amount=amount)
+
+    current = loan(0, 0, 0, "30000.00")       # first installment due next month: current
+    late = loan(1, 1, 10, "20000.00")          # first installment about 10 days past due: in arrears
+    bad = loan(2, 4, 5, "50000.00")            # about 95+ days past due: substandard, non-performing
+    late_dpd = (today - date.fromisoformat(late["next_due_date"])).days
+    bad_dpd = (today - date.fromisoformat(bad["next_due_date"])).days
+    assert 0 < late_dpd <= 90 < bad_dpd <= 270
+    assert classify_loan(date.fromisoformat(bad["next_due_date"]), today).is_npl
+    assert {i["loan_id"] for i in loans.active_in_village(code)} == {current["loan_id"], late["loan_id"], bad["loan_id"]}
+
+    r = client.as_user("am.nongan").post("/campaigns", json={"village_code": code, "period": "2026-LEDGER"})
+    assert r.status_code == 202, r.text
+    cid = r.json()["campaign_id"]
+    c = _wait_status(client, cid, {"awaiting_confirmation", "failed"})
+    assert c["status"] == "awaiting_confirmation", c.get("error")
+
+    for n, loan_item in ((1, late), (2, bad)):
+        rating = _rating(client, stored[n]["household_id"])
+        assert "CURRENTLY_OVERDUE" in rating["knocked_out"] and rating["grade"] == "NONE"
+        assert rating["ledger_overdue_loans"] == [loan_item["loan_id"]]
+    assert "CURRENTLY_OVERDUE" not in _rating(client, stored[0]["household_id"])["knocked_out"]
+
+    facts = c["evaluation"]["facts"]
+    assert facts["borrower_count"] == 4  # three ledger borrowers + one declared elsewhere
+    assert facts["borrowers_without_arrears"] == 2
+    assert Decimal(facts["loan_balance"]) == Decimal("115000.00")  # 30,000 + 20,000 + 50,000 + 15,000 declared
+    assert Decimal(facts["npl_balance"]) == Decimal("50000.00")
+    assert facts["ledger"]["loans"] == 3 and facts["ledger"]["overdue_loans"] == 2 and facts["ledger"]["npl_loans"] == 1
+    assert Decimal(facts["ledger"]["balance_by_category"]["special_mention"]) == Decimal("20000.00")
+    assert facts["household_files"] == {"borrowers_without_ledger_loans": 1, "declared_balance": "15000.00"}
+    assert {"BORROWERS_WITHOUT_ARREARS_RATIO_LOW", "NPL_RATIO_TOO_HIGH"} <= set(c["evaluation"]["failed"])
+    assert c["evaluation"]["is_credit_village"] is False
+    assert Decimal(c["evaluation"]["npl_ratio"]) == (Decimal(50000) / Decimal(115000)).quantize(Decimal("0.000001"),
+                                                                                               "ROUND_DOWN")

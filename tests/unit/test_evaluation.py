@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
@@ -106,3 +107,64 @@ def test_township_threshold_exactly_50_percent():
     with pytest.raises(ValidationFailed) as ex:
         evaluate_township(3, 4, POLICY)
     assert ex.value.code == "INVALID_TOWNSHIP_FACTS"
+
+
+# ------------------------------------------------------------------------------------ the village loan book
+
+def _loan(loan_id, household, outstanding, due):
+    return {"loan_id": loan_id, "household_id": household, "outstanding_principal": D(outstanding),
+            "next_due_date": due}
+
+
+TODAY = date(2026, 11, 30)
+
+
+@pytest.mark.parametrize("due, category, npl", [
+    ("2026-11-30", "pass", False),             # due today: not yet past due
+    ("2026-11-29", "special_mention", False),  # 1 day past due
+    ("2026-09-01", "special_mention", False),  # 90 days: not more than 90
+    ("2026-08-31", "substandard", True),       # 91 days
+    ("2026-03-05", "substandard", True),       # 270 days
+    ("2026-03-04", "doubtful", True),          # 271 days
+    ("2025-12-05", "doubtful", True),          # 360 days
+    ("2025-12-04", "loss", True),              # 361 days
+])
+def test_a_ledger_loan_is_classified_by_days_past_due(due, category, npl):
+    from chalicelib.domain.evaluation import village_loan_book
+
+    book = village_loan_book([_loan("L1", "H1", "1000.00", due)], [], today=TODAY)
+    assert book.balance_by_category[category] == D("1000.00")
+    assert book.npl_balance == (D("1000.00") if npl else 0)
+    assert book.borrowers_without_arrears == (1 if category == "pass" else 0)
+
+
+def test_the_loan_book_combines_the_ledger_and_the_household_files():
+    from chalicelib.domain.evaluation import evaluate_village, village_loan_book
+
+    ledger = [_loan("L1", "H1", "30000.00", "2026-12-20"), _loan("L2", "H1", "10000.00", "2026-11-20"),
+              _loan("L3", "H2", "50000.00", "2026-06-01"), _loan("L4", "H3", "20000.00", "2026-12-31"),
+              _loan("L5", "H6", "0.00", "2026-01-01")]  # nothing outstanding: not a borrower
+    ratings = [{"household_id": "H1", "bank_loans": D("40000")},   # declared = its ledger loans: not added
+               {"household_id": "H4", "bank_loans": D("15000")},   # borrows elsewhere only
+               {"household_id": "H5", "bank_loans": D("5000"), "currently_overdue": True},
+               {"household_id": "H7", "bank_loans": D("0")}]
+    book = village_loan_book(ledger, ratings, today=TODAY, assessed={"L4": "doubtful"})
+    assert (book.ledger_loan_count, book.ledger_borrowers, book.file_only_borrowers) == (4, 3, 2)
+    assert book.borrower_count == 5
+    assert book.borrowers_without_arrears == 2  # H3 and H4; H1 (L2), H2 (L3) and H5 (its file) are in arrears
+    assert book.loan_balance == D("130000.00")  # 110,000 in the ledger + 20,000 declared elsewhere
+    assert book.npl_balance == D("70000.00")    # L3 substandard by days, L4 doubtful as assessed
+    assert (book.overdue_loan_count, book.npl_loan_count) == (2, 2)
+    ev = evaluate_village(facts(household_count=7, credit_household_count=6, borrower_count=book.borrower_count,
+                                borrowers_without_arrears=book.borrowers_without_arrears,
+                                loan_balance=book.loan_balance, npl_balance=book.npl_balance), POLICY)
+    assert ev.failed == (BORROWERS_WITHOUT_ARREARS_RATIO_LOW, NPL_RATIO_TOO_HIGH)
+
+
+def test_the_loan_book_uses_the_classification_rule_given():
+    from chalicelib.domain.evaluation import village_loan_book
+
+    stricter = {"dpd_more_than": {"special_mention": 0, "substandard": 60, "doubtful": 180, "loss": 360}}
+    book = village_loan_book([_loan("L1", "H1", "1000.00", "2026-09-15")], [], today=TODAY,  # 76 days
+                             classification_rule=stricter)
+    assert book.npl_balance == D("1000.00")
