@@ -14,6 +14,13 @@ by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames w
    took seconds, and every transaction got slower as the table grew. We snapshot each table once,
    copying deeply only the items the transaction updates in place (same rollback semantics; checked
    by ``tests/infra/test_transaction_rollback_seam.py``).
+4. ``Table.query`` walks *every item of the table* for each query, base table and index alike, so
+   every query cost O(table): the 100,000-loan post-loan benchmark would have taken hours. We hand it
+   only the candidates of the queried partition: the base table's own partition dict, or a per-index
+   map hash value → items kept current by wrapping ``Table.put_item``, ``Table.delete_item`` and
+   ``DynamoDBBackend.update_item`` (built lazily per index, dropped with a transaction's rollback
+   snapshot). moto's own sorting, key conditions, filters and paging run unchanged on the candidates;
+   results are checked against scans by ``tests/infra/test_query_seam.py``.
 """
 from __future__ import annotations
 
@@ -78,6 +85,7 @@ def install() -> None:
     LambdaFunction._invoke_lambda = _invoke_in_process  # type: ignore[method-assign]
     DynamoHandler.call_action = _serialised_call_action  # type: ignore[method-assign]
     _install_transact_copy_once()
+    _install_keyed_queries()
     _installed = True
 
 
@@ -118,6 +126,7 @@ class _TableSnapshots:
         from moto.dynamodb.models.dynamo_type import DynamoType
 
         snap = copy.copy(table)
+        snap.__dict__[_INDEX_ATTR] = {}  # seam 4: the snapshot's item set differs from the live index
         ranged = bool(table.range_key_attr)
         snap.items = defaultdict(dict, {h: (dict(r) if ranged else r) for h, r in table.items.items()})
         for key in self._updated.get(table.name, []):
@@ -160,3 +169,121 @@ def _install_transact_copy_once() -> None:
                 del Table.instances_tracked[tracked:]
 
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------ seam 4: keyed queries
+_INDEX_ATTR = "_local_stack_index_partitions"
+
+
+def _index_partitions(table: Any, index_name: str) -> dict[str, Any] | None:
+    """``{"attr", "by_hash": {hash value: {primary key: Item}}, "where": {primary key: hash value}}`` of
+    one index of ``table`` (built on first use), or ``None`` for an index this seam does not handle."""
+    indexes = table.__dict__.setdefault(_INDEX_ATTR, {})
+    if index_name in indexes:
+        return indexes[index_name]
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    hash_keys = [k["AttributeName"] for k in (index.schema if index else []) if k["KeyType"] == "HASH"]
+    if len(hash_keys) != 1:
+        indexes[index_name] = None
+        return None
+    part: dict[str, Any] = {"attr": hash_keys[0], "by_hash": {}, "where": {}}
+    for item in table.all_items():
+        _place(part, item)
+    indexes[index_name] = part
+    return part
+
+
+def _place(part: dict[str, Any], item: Any) -> None:
+    pk = (item.hash_key, item.range_key)
+    old = part["where"].pop(pk, None)
+    if old is not None:
+        bucket = part["by_hash"].get(old)
+        if bucket is not None:
+            bucket.pop(pk, None)
+    value = item.attrs.get(part["attr"])
+    if value:
+        part["by_hash"].setdefault(value, {})[pk] = item
+        part["where"][pk] = value
+
+
+def _unplace(table: Any, item: Any) -> None:
+    pk = (item.hash_key, item.range_key)
+    for part in (table.__dict__.get(_INDEX_ATTR) or {}).values():
+        if part is not None:
+            old = part["where"].pop(pk, None)
+            if old is not None:
+                part["by_hash"].get(old, {}).pop(pk, None)
+
+
+def _reindex(table: Any, item: Any) -> None:
+    for part in (table.__dict__.get(_INDEX_ATTR) or {}).values():
+        if part is not None:
+            _place(part, item)
+
+
+def _candidates(table: Any, hash_key: Any, index_name: str | None, hash_conditions: Any) -> list[Any] | None:
+    if hash_conditions and len(hash_conditions) != 1:
+        return None
+    if index_name:
+        part = _index_partitions(table, index_name)
+        if part is None:
+            return None
+        value = hash_key
+        if hash_conditions:
+            name, value = hash_conditions[0]
+            if name != part["attr"]:
+                return None
+        return list(part["by_hash"].get(value, {}).values()) if value is not None else None
+    value = hash_conditions[0][1] if hash_conditions else hash_key
+    if value is None:
+        return None
+    found = table.items.get(value)
+    if found is None:
+        return []
+    return list(found.values()) if table.range_key_attr else [found]
+
+
+def _install_keyed_queries() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+
+    for owner, name in ((Table, "query"), (Table, "put_item"), (Table, "delete_item"),
+                        (DynamoDBBackend, "update_item")):
+        if not callable(getattr(owner, name, None)):
+            raise RuntimeError(f"moto renamed {owner.__name__}.{name}: update infra/local/seams.py")
+    original_query, original_put = Table.query, Table.put_item
+    original_delete, original_update = Table.delete_item, DynamoDBBackend.update_item
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        with _DYNAMO_LOCK:
+            subset = _candidates(self, hash_key, index_name, kwargs.get("hash_key_conditions"))
+            if subset is None:
+                return original_query(self, hash_key, *args, **kwargs)
+            self.all_items = lambda: iter(subset)  # shadows the method for this call only
+            try:
+                return original_query(self, hash_key, *args, **kwargs)
+            finally:
+                del self.all_items
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_put(self, *args, **kwargs)
+        _reindex(self, item)
+        return item
+
+    def delete_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = original_delete(self, *args, **kwargs)
+        if item is not None:
+            _unplace(self, item)
+        return item
+
+    def update_item(self: Any, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        item = original_update(self, table_name, *args, **kwargs)
+        if item is not None:
+            _reindex(self.get_table(table_name), item)
+        return item
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.put_item = put_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
