@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.routing import Api, Request
 from chalicelib.clock import business_date
+from chalicelib.domain.parameter_checks import ERROR_CODES
 
 api = Api("public", tag="public management")
 
@@ -207,11 +208,15 @@ def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
 
 @api.route("/parameters/{name}/versions", "POST", summary="Add a parameter version with an effective date",
            permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
-           errors=("PARAMETER_NAME", "PARAMETER_VALUE", "PARAMETER_EFFECTIVE_DATE"))
+           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES))
 def add_parameter_version(req: Request, name: str) -> ParameterVersion:
+    """Store a new version; the document of a parameter with a parser (``chalicelib.domain.parameter_checks``:
+    ``lpr_fixings``, ``products``, rules, policies) must parse, else 422 with the parser's code and the field
+    under ``value`` (``PARAMETER_VALUE`` when the parser fails otherwise); nothing is stored."""
     import re
 
     from chalicelib.data import parameters
+    from chalicelib.domain import parameter_checks
     from chalicelib.errors import ValidationFailed
 
     if not re.match(parameters.NAME_PATTERN, name):
@@ -219,6 +224,7 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
     if req.body.effective_from < business_date():
         raise ValidationFailed("a new version cannot take effect in the past", code="PARAMETER_EFFECTIVE_DATE",
                                field="effective_from")
+    parameter_checks.check(name, req.body.value, effective_from=req.body.effective_from)
     return ParameterVersion.model_validate(parameters.put_version(
         name, req.body.value, effective_from=req.body.effective_from, actor=req.principal, comment=req.body.comment))
 

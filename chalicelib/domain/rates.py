@@ -6,9 +6,10 @@ Facts used
   全国银行间同业拆借中心 (CFETS / National Interbank Funding Center) on the 20th (next business day
   if a holiday) for two tenors: 1 year and 5 years and above. New loans are priced as
   ``LPR ± spread``. A fixing is in force from its publication date until the next fixing.
-* The fixings table ships as ``chalicelib/reference/lpr_history.json`` (see
-  ``chalicelib/reference/SOURCES.md``); callers load it (or a parameter-store copy) and pass the parsed
-  document to :func:`parse_lpr_table`. This module never reads files.
+* The fixings table is the versioned parameter ``lpr_fixings`` (shipped default
+  ``chalicelib/reference/parameters/lpr_fixings.json``, see ``chalicelib/reference/SOURCES.md``; operations
+  add each monthly fixing as a new version); callers load the version in force and pass the document to
+  :func:`parse_lpr_table`. This module never reads files.
 
 Rates are returned as annual ``Decimal`` fractions (4.25 % → ``Decimal("0.0425")``).
 """
@@ -64,11 +65,11 @@ def _pct(value: Any, where: str) -> Decimal:
 
 
 def parse_lpr_table(document: Mapping[str, Any]) -> LprTable:
-    """Build an :class:`LprTable` from the parsed ``lpr_history.json`` document.
+    """Build an :class:`LprTable` from an ``lpr_fixings`` parameter document.
 
     Shape: ``{"fixings": [["2019-08-20", "4.25", "4.85"], ...], "as_of": "YYYY-MM-DD" (optional)}``
     with rates in percent as strings. Raises ``ValidationFailed`` (``LPR_TABLE_INVALID``) for an
-    empty table, malformed rows, float rates or duplicate dates.
+    empty table, malformed rows, float rates, duplicate dates or a malformed ``as_of``.
     """
     rows = document.get("fixings") if isinstance(document, Mapping) else None
     if not rows:
@@ -86,7 +87,11 @@ def parse_lpr_table(document: Mapping[str, Any]) -> LprTable:
     fixings.sort(key=lambda f: f.date)
     if len({f.date for f in fixings}) != len(fixings):
         raise ValidationFailed("LPR table has duplicate dates", code="LPR_TABLE_INVALID", field="fixings")
-    as_of = date.fromisoformat(document["as_of"]) if document.get("as_of") else fixings[-1].date
+    try:
+        as_of = date.fromisoformat(document["as_of"]) if document.get("as_of") else fixings[-1].date
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"as_of: bad date {document['as_of']!r}", code="LPR_TABLE_INVALID",
+                               field="as_of") from None
     return LprTable(tuple(fixings), as_of)
 
 

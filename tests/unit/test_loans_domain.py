@@ -66,7 +66,7 @@ def test_pricing_is_lpr_plus_spread_and_refuses_a_stale_table():
     import json
     from pathlib import Path
 
-    table = parse_lpr_table(json.loads(Path("chalicelib/reference/lpr_history.json").read_text()))
+    table = parse_lpr_table(json.loads(Path("chalicelib/reference/parameters/lpr_fixings.json").read_text()))
     price = products.price(_product(), TODAY, table)
     assert price["annual_rate"] == D("0.0450") and price["benchmark_rate"] == D("0.0300") and price["spread_bps"] == 150
     with pytest.raises(ValidationFailed) as err:

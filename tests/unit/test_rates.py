@@ -11,7 +11,7 @@ import pytest
 from chalicelib.domain.rates import contract_rate, lpr_on, parse_lpr_table
 from chalicelib.errors import ValidationFailed
 
-LPR_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "lpr_history.json"
+LPR_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters" / "lpr_fixings.json"
 TABLE = parse_lpr_table(json.loads(LPR_FILE.read_text(encoding="utf-8")))
 ANY = {"max_age_days": None}
 
@@ -98,6 +98,7 @@ def test_contract_rate_validation(kwargs, code):
     {"fixings": [["2019-08-20", "4.25"]]},
     {"fixings": [["2019-13-20", "4.25", "4.85"]]},
     {"fixings": [["2019-08-20", "4.25", "4.85"], ["2019-08-20", "4.20", "4.85"]]},
+    {"fixings": [["2019-08-20", "4.25", "4.85"]], "as_of": "2019-08-32"},
 ])
 def test_bad_table_rejected(document):
     with pytest.raises(ValidationFailed) as err:

@@ -1,19 +1,18 @@
 """The parameter documents loans decide with, each with the version in force (recorded on decisions)."""
 from __future__ import annotations
 
-import json
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from chalicelib.clock import business_date
+from chalicelib.domain.rates import LprTable
 
 PRODUCTS = "products"
 APPROVAL_RULES = "approval_rules"
 AUTHORITY = "approval_authority"
 WORKFLOW = "loan_workflow"
 CONTRACT_TEMPLATE = "contract_template"
+LPR_FIXINGS = "lpr_fixings"
 
 
 _BY_VERSION: dict[tuple[str, int], dict[str, Any]] = {}
@@ -44,13 +43,35 @@ def recorded(name: str, item: dict[str, Any]) -> dict[str, Any]:
     return _BY_VERSION[key]
 
 
-@cache
-def lpr_table():
-    """The shipped LPR fixings (chalicelib/reference/lpr_history.json), parsed once per process."""
-    from chalicelib.domain.rates import parse_lpr_table
+#: Parsed LPR tables by ``lpr_fixings`` version (``None``: the shipped default). A version never changes, so an
+#: entry stays valid; the cache is emptied when it holds a few versions.
+_LPR_TABLES: dict[int | None, LprTable] = {}
+_LPR_TABLES_KEPT = 4
 
-    text = (resources.files("chalicelib.reference") / "lpr_history.json").read_text(encoding="utf-8")
-    return parse_lpr_table(json.loads(text))
+
+def lpr_table(on: date | None = None) -> tuple[LprTable, int | None]:
+    """``(table, version)``: the LPR fixings (parameter ``lpr_fixings``) in force on ``on`` (default: today's
+    business date), parsed. ``version`` is the stored version, or ``None`` when no version is stored yet and the
+    shipped default (``chalicelib/reference/parameters/lpr_fixings.json``) is used. The version is looked up on
+    every call (a fixing added by operations applies from its effective date); the parsed table is cached per
+    version. Raises ValidationFailed ``LPR_TABLE_INVALID`` for a malformed stored document."""
+    from chalicelib.data import parameters
+    from chalicelib.domain.rates import parse_lpr_table
+    from chalicelib.errors import NotFound
+
+    try:
+        found = parameters.get_effective(LPR_FIXINGS, on or business_date())
+        version: int | None = int(found["version"])
+        value = found["value"]
+    except NotFound:
+        version, value = None, None
+    table = _LPR_TABLES.get(version)
+    if table is None:
+        table = parse_lpr_table(parameters.default_document(LPR_FIXINGS) if version is None else value)
+        if len(_LPR_TABLES) >= _LPR_TABLES_KEPT:
+            _LPR_TABLES.clear()
+        _LPR_TABLES[version] = table
+    return table, version
 
 
 def workflow_input(workflow: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,8 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
     ``MASTER_LINE_EXCEEDED``, ``SUB_LINE_EXCEEDED``, ``LINE_NOT_ACTIVE``, ``LINE_NOT_VALID_TODAY``,
     ``SUB_LINE_MISSING``; ``DRAWDOWN_INVALID`` with field errors; ``TERM_BEYOND_LINE_VALIDITY``;
     ``FACE_VERIFICATION_REQUIRED``/``FACE_VERIFICATION_INVALID``; ``CONSENT_REQUIRED``; pricing errors
-    such as ``LPR_TABLE_STALE``)."""
+    such as ``LPR_TABLE_STALE``). An LPR-priced drawdown records the ``lpr_fixings`` version that priced it in
+    ``parameter_versions``."""
     today = business_date()
     channel = "app" if principal.role == "farmer" else "pad"
     line = principal.ensure_can_see(line_usage.get_line(body.line_id), "credit_line")
@@ -70,7 +71,8 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
     refused = line_usage.refusal(line, product.product_code, amount, today)
     if refused:
         raise refused
-    pricing = products_domain.price(product, today, config.lpr_table())
+    lpr, lpr_version = config.lpr_table(today)
+    pricing = products_domain.price(product, today, lpr)
     preview = products_domain.schedule(product, amount=amount, annual_rate=pricing["annual_rate"],
                                        repayment_method=body.repayment_method, interest_period=body.interest_period,
                                        term_months=body.term_months, start=today, first_due_date=body.first_due_date)
@@ -103,6 +105,8 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
                     "total_interest": preview.total_interest},
         "parameter_versions": {config.PRODUCTS: products_version, config.WORKFLOW: workflow_version},
     }
+    if pricing["mode"] == "lpr_spread" and lpr_version is not None:  # None: the shipped default (nothing stored)
+        item["parameter_versions"][config.LPR_FIXINGS] = lpr_version
 
     def consume_face(tx):
         if channel == "app":
