@@ -8,6 +8,13 @@ When the invocation runs short of time, the run stops at a page boundary (:class
 its lease back and invokes its own function again asynchronously (on AWS; locally the caller simply
 runs the job again). A date that completed returns ``already_completed`` and does nothing.
 
+Crashes: an invocation that dies without giving its lease back (out of memory, killed at its timeout)
+holds the date until the lease runs out (:data:`LEASE_SECONDS`, the job functions' timeout); the
+schedules fire every 20 minutes through a window of hours (template.yaml), so the first fire after the
+lease ran out resumes from the checkpoint. A job that cannot start yet (:class:`NotYet`, e.g. the day's
+classification has not completed) gives its lease back and answers ``waiting``, not an error: the next
+fire tries again. Errors go to Lambda's retries, then to the dead-letter queue and its alarm.
+
 Events: ``{"job": NAME, "business_date": "YYYY-MM-DD"?, "max_pages": N?}``: the business date defaults to
 today's (Asia/Shanghai, :func:`chalicelib.clock.business_date`); ``max_pages`` stops after N pages
 (operations and tests use it to process a date in slices).
@@ -25,6 +32,10 @@ from chalicelib.data import job_runs
 
 LEASE_SECONDS = 900
 SAFETY_MS = 60_000
+
+
+class NotYet(Exception):
+    """Raised by a job body that must wait for another job of its business date (the next fire retries)."""
 
 
 class OutOfTime(Exception):
@@ -147,8 +158,11 @@ def run(job: str, event: Any, context: Any, body: Callable[[JobRun], dict[str, A
         extra = body(jr) or {}
     except OutOfTime as stop:
         job_runs.release(job, day, owner, None)
-        continued = _continue(event, context) if str(stop) == "time budget" else False
+        continued = _continue(event, context, day) if str(stop) == "time budget" else False
         return {**base, "status": "partial", "counters": jr.counters, "continued": continued}
+    except NotYet as wait:
+        job_runs.release(job, day, owner, None)
+        return {**base, "status": "waiting", "reason": str(wait)}
     except Exception as exc:
         job_runs.release(job, day, owner, f"{type(exc).__name__}: {exc}")
         raise
@@ -157,8 +171,9 @@ def run(job: str, event: Any, context: Any, body: Callable[[JobRun], dict[str, A
     return {**base, "status": "completed", **result}
 
 
-def _continue(event: Any, context: Any) -> bool:
-    """Invoke this function again (asynchronously) to carry on where the checkpoint stopped."""
+def _continue(event: Any, context: Any, day: date) -> bool:
+    """Invoke this function again (asynchronously) to carry on where the checkpoint stopped, for the same
+    business date (a continuation that starts after midnight must not move on to the next date)."""
     name = getattr(context, "function_name", None)
     if not name:
         return False
@@ -166,6 +181,7 @@ def _continue(event: Any, context: Any) -> bool:
 
     payload = dict(event) if isinstance(event, dict) else {}
     payload["continuation"] = int(payload.get("continuation", 0)) + 1
+    payload["business_date"] = day.isoformat()
     if payload["continuation"] > 50:
         return False
     boto3.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())

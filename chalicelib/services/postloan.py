@@ -47,7 +47,7 @@ REMINDERS = "reminders"
 JOBS = (CLASSIFICATION, PENALTY, INSPECTIONS, WARNING_SCAN, REMINDERS)
 
 
-class PrerequisiteNotMet(DomainError):
+class PrerequisiteNotMet(DomainError, jobs.NotYet):
     """A job ran before the classification of its business date completed (retry later)."""
 
     status = 409

@@ -88,3 +88,19 @@ def test_job_events_carry_the_business_date(monkeypatch):
     assert jobs.parse_event({"source": "aws.events", "detail-type": "Scheduled Event"}, "x") == date(2025, 3, 1)
     with pytest.raises(jobs.BadJobEvent):
         jobs.parse_event({"job": "warning_scan", "business_date": "2025-02-30"}, "warning_scan")
+
+
+def test_a_continuation_keeps_the_business_date(monkeypatch):
+    """A run continued after midnight must finish its own date, not start the next one."""
+    import json
+    from types import SimpleNamespace
+
+    import boto3
+
+    sent = []
+    monkeypatch.setattr(boto3, "client", lambda name: SimpleNamespace(
+        invoke=lambda **kw: sent.append((name, kw["FunctionName"], kw["InvocationType"], json.loads(kw["Payload"])))))
+    context = SimpleNamespace(function_name="stack-loan-classification")
+    assert jobs._continue({"job": "loan_classification"}, context, date(2026, 11, 29)) is True
+    assert sent == [("lambda", "stack-loan-classification", "Event",
+                     {"job": "loan_classification", "continuation": 1, "business_date": "2026-11-29"})]
