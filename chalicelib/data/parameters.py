@@ -106,5 +106,6 @@ def list_names() -> list[str]:
 @cache
 def default_document(name: str) -> dict[str, Any]:
     """The shipped default of ``name`` from ``chalicelib/reference/parameters/<name>.json``."""
-    path = resources.files("chalicelib.reference.parameters") / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    from chalicelib.reference.parameters import shipped
+
+    return shipped(name)

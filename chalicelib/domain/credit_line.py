@@ -14,11 +14,9 @@ unit (default 1,000 CNY), always rounded DOWN.
 from __future__ import annotations
 
 import calendar
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, ROUND_FLOOR
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -26,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from chalicelib.domain.scorecard import RatingInput, ScoreResult
 from chalicelib.errors import ValidationFailed
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "reference" / "parameters" / "credit_line_policy.json"
 
 GRADE_CAP = "GRADE_CAP"
 CAPACITY = "CAPACITY"
@@ -94,7 +91,9 @@ def load_policy(doc: Mapping[str, Any] | CreditLinePolicy) -> CreditLinePolicy:
 
 def default_policy_document() -> dict[str, Any]:
     """The bundled default credit-line policy document as a dict."""
-    return json.loads(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    from chalicelib.reference.parameters import shipped
+
+    return shipped("credit_line_policy")
 
 
 def _load_products(products: Iterable[Mapping[str, Any] | Product] | None) -> list[Product]:
@@ -251,5 +250,5 @@ def check_drawdown_fits(master_available: Decimal, sub_available: Decimal, amoun
 __all__: Sequence[str] = (
     "CreditLinePolicy", "Product", "load_policy", "default_policy_document", "round_down", "add_years",
     "SubLine", "LineProposal", "propose_line", "check_drawdown_fits",
-    "GRADE_CAP", "CAPACITY", "PRODUCT_CAP", "REGULATORY_CAP", "CONSTRAINT_ORDER", "DEFAULT_POLICY_PATH",
+    "GRADE_CAP", "CAPACITY", "PRODUCT_CAP", "REGULATORY_CAP", "CONSTRAINT_ORDER",
 )

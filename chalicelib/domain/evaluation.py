@@ -11,18 +11,15 @@ than the verdict.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, ROUND_DOWN
-from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.errors import ValidationFailed
 
-DEFAULT_EVALUATION_PATH = Path(__file__).resolve().parent.parent / "reference" / "parameters" / "credit_evaluation.json"
 _RATIO_Q = Decimal("0.000001")
 
 # failed-criterion codes
@@ -83,7 +80,9 @@ def load_evaluation_policy(doc: Mapping[str, Any] | EvaluationPolicy) -> Evaluat
 
 def default_evaluation_document() -> dict[str, Any]:
     """The bundled default evaluation document as a dict."""
-    return json.loads(DEFAULT_EVALUATION_PATH.read_text(encoding="utf-8"))
+    from chalicelib.reference.parameters import shipped
+
+    return shipped("credit_evaluation")
 
 
 def _ratio(num: int | Decimal, den: int | Decimal) -> Decimal | None:

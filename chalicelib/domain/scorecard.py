@@ -13,17 +13,14 @@ Money is ``Decimal`` CNY; scores and points are ``Decimal``. Errors are
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, fields
 from decimal import Decimal, ROUND_HALF_EVEN
-from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.errors import ValidationFailed
 
-DEFAULT_SCORECARD_PATH = Path(__file__).resolve().parent.parent / "reference" / "parameters" / "scorecard_expert.json"
 _CENT = Decimal("0.01")
 _RATIO_Q = Decimal("0.0001")
 
@@ -281,7 +278,9 @@ def load_scorecard(doc: Mapping[str, Any] | Scorecard) -> Scorecard:
 
 def default_scorecard_document() -> dict[str, Any]:
     """The bundled default expert scorecard document (the published 100-point form) as a dict."""
-    return json.loads(DEFAULT_SCORECARD_PATH.read_text(encoding="utf-8"))
+    from chalicelib.reference.parameters import shipped
+
+    return shipped("scorecard_expert")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -487,5 +486,5 @@ def grade_adjust_to(original: str, target: str, *, scorecard: Mapping[str, Any] 
 __all__: Sequence[str] = (
     "RatingInput", "VillageAverages", "village_averages", "Scorecard", "load_scorecard",
     "default_scorecard_document", "IndicatorScore", "ScoreResult", "score_household", "grade_for_score",
-    "knockouts_fired", "grade_adjust", "grade_adjust_to", "DEFAULT_SCORECARD_PATH",
+    "knockouts_fired", "grade_adjust", "grade_adjust_to",
 )
