@@ -86,6 +86,16 @@ class Principal:
             raise NotFound(f"{what} not found", code=f"{what.upper()}_NOT_FOUND")
         return item
 
+    def ensure_may_change(self, item: dict[str, Any], what: str) -> dict[str, Any]:
+        """Return ``item`` (already in scope) if the caller may change it: an account manager only what is
+        assigned to them (``assignee_id``) or to nobody; other roles holding the route's permission act on
+        anything in their scope. Otherwise Forbidden ``NOT_ASSIGNEE`` (field ``assignee_id``)."""
+        assignee = item.get("assignee_id")
+        if self.role == "account_manager" and assignee and assignee != self.user_id:
+            raise Forbidden(f"this {what} is assigned to another account manager", code="NOT_ASSIGNEE",
+                            field="assignee_id")
+        return item
+
 
 SYSTEM = Principal(user_id="system", username="system", role="province_admin", org_id="JL", org_path="/JL/")
 """The principal of batch jobs and state-machine tasks (acts on behalf of the platform)."""

@@ -2,7 +2,9 @@
 inspections with visits, notifications sent, and the daily jobs' runs.
 
 Every read is scoped by organisation (an account manager of 榆树 sees nothing of 农安: out-of-scope
-items answer 404 or are simply not listed)."""
+items answer 404 or are simply not listed). Changes are narrower: an account manager handles a warning or
+works on an inspection only when it is assigned to them or to nobody (403 ``NOT_ASSIGNEE``, field
+``assignee_id``); institution admins handle any warning in their scope."""
 from __future__ import annotations
 
 from datetime import date
@@ -196,7 +198,9 @@ class VisitIn(_In):
     findings: str = Field(min_length=2, max_length=4000, description="检查情况")
     purpose_confirmed: bool = Field(description="the loan is used for its stated purpose (贷款用途已核实)")
     risk_observed: bool = False
-    visited_at: str | None = Field(default=None, max_length=40, description="ISO 8601 time of the visit")
+    visited_at: str | None = Field(default=None, max_length=40, description="ISO 8601 date and time of the visit "
+                                   "with a UTC offset (2025-02-14T09:30:00+08:00), not in the future; stored in UTC; "
+                                   "default: when recorded")
 
 
 class Visit(_Out):
@@ -317,7 +321,7 @@ def get_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/acknowledge", "POST", summary="Acknowledge a warning (签收)",
            permission="warning:handle", body=AcknowledgeIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "WARNING_STATE", "VERSION_CONFLICT"))
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT"))
 def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.data import warnings as repo
 
@@ -327,7 +331,7 @@ def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/resolve", "POST", summary="Resolve a warning with what was done (处置)",
            permission="warning:handle", body=ResolveIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "WARNING_STATE", "VERSION_CONFLICT"))
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT"))
 def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.data import warnings as repo
     from chalicelib.services.postloan import policy
@@ -340,7 +344,8 @@ def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/dismiss", "POST", summary="Dismiss a warning as not a risk, with a reason",
            permission="warning:handle", body=DismissIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "WARNING_STATE", "VERSION_CONFLICT", "DISMISS_REASON_REQUIRED"))
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT",
+                   "DISMISS_REASON_REQUIRED"))
 def dismiss_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.clock import business_date
     from chalicelib.data import warnings as repo
@@ -367,12 +372,8 @@ def loan_warnings(req: Request, loan_id: str) -> WarningList:
            errors=("HOUSEHOLD_NOT_FOUND",))
 def household_warnings(req: Request, household_id: str) -> WarningList:
     from chalicelib.data import warnings as repo
-    from chalicelib.errors import NotFound
 
-    try:
-        items = repo.history(req.principal, f"HH#{household_id}#WARNING")
-    except NotFound:
-        raise NotFound("household not found", code="HOUSEHOLD_NOT_FOUND", field="household_id") from None
+    items = repo.for_household(req.principal, household_id)
     return WarningList(items=[WarningSignal.model_validate(i) for i in items])
 
 
@@ -464,7 +465,7 @@ def get_inspection(req: Request, task_id: str) -> Inspection:
 
 @api.route("/postloan/inspections/{task_id}/photos", "POST", summary="Upload URL for one inspection photo",
            permission="inspection:write", body=PhotoIn, response=PhotoUpload, status=201,
-           errors=("INSPECTION_NOT_FOUND", "INSPECTION_NOT_OPEN"))
+           errors=("INSPECTION_NOT_FOUND", "NOT_ASSIGNEE", "INSPECTION_NOT_OPEN"))
 def inspection_photo(req: Request, task_id: str) -> PhotoUpload:
     from chalicelib.services import postloan
 
@@ -473,8 +474,9 @@ def inspection_photo(req: Request, task_id: str) -> PhotoUpload:
 
 @api.route("/postloan/inspections/{task_id}/visit", "POST", summary="Record the inspection visit: GPS, photos, "
            "findings, loan purpose confirmed", permission="inspection:write", body=VisitIn, response=Inspection,
-           errors=("INSPECTION_NOT_FOUND", "INSPECTION_NOT_OPEN", "VERSION_CONFLICT", "PHOTO_NOT_OF_TASK",
-                   "PHOTO_NOT_FOUND", "GPS_OUT_OF_AREA"))
+           errors=("INSPECTION_NOT_FOUND", "NOT_ASSIGNEE", "INSPECTION_NOT_OPEN", "VERSION_CONFLICT",
+                   "PHOTO_NOT_OF_TASK", "PHOTO_DUPLICATE", "PHOTO_NOT_FOUND", "GPS_OUT_OF_AREA",
+                   "VISITED_AT_INVALID", "VISITED_AT_IN_FUTURE"))
 def record_visit(req: Request, task_id: str) -> Inspection:
     from chalicelib.errors import ValidationFailed
     from chalicelib.services import postloan
@@ -490,7 +492,8 @@ def record_visit(req: Request, task_id: str) -> Inspection:
 
 # ------------------------------------------------------------------------------------------------ notifications
 @api.route("/postloan/households/{household_id}/notifications", "GET", summary="Reminders and notices sent to a "
-           "household (newest first)", permission="warning:read", response=NotificationList)
+           "household (newest first)", permission="warning:read", response=NotificationList,
+           errors=("HOUSEHOLD_NOT_FOUND",))
 def household_notifications(req: Request, household_id: str) -> NotificationList:
     from chalicelib.data import notifications
 
@@ -499,8 +502,10 @@ def household_notifications(req: Request, household_id: str) -> NotificationList
 
 
 @api.route("/postloan/jobs/{job}/runs/{business_date}", "GET", summary="A daily post-loan job's run on a business "
-           "date: status, checkpoint, counters", permission="report:read", response=JobRunOut,
-           errors=("JOB_NOT_FOUND", "JOB_RUN_NOT_FOUND"))
+           "date: status, checkpoint, counters (province-wide figures: province-level staff only; a caller "
+           "whose scope is not the whole province gets 404 JOB_RUN_NOT_FOUND, as for any out-of-scope read)",
+           permission="report:read", response=JobRunOut,
+           errors=("JOB_NOT_FOUND", "JOB_RUN_NOT_FOUND", "BUSINESS_DATE_INVALID"))
 def job_run(req: Request, job: str, business_date: str) -> JobRunOut:
     from chalicelib.data import job_runs
     from chalicelib.errors import NotFound
@@ -508,7 +513,4 @@ def job_run(req: Request, job: str, business_date: str) -> JobRunOut:
 
     if job not in JOBS:
         raise NotFound(f"no job {job}", code="JOB_NOT_FOUND", field="job")
-    item = job_runs.get(job, business_date)
-    if item is None:
-        raise NotFound("the job has not run for this business date", code="JOB_RUN_NOT_FOUND", field="business_date")
-    return JobRunOut.model_validate(job_runs.public_view(item))
+    return JobRunOut.model_validate(job_runs.public_view(job_runs.get_visible(req.principal, job, business_date)))

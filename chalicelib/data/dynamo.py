@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib.clock import utc_now_iso
 from chalicelib.errors import BadRequest, Conflict
@@ -93,19 +94,74 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, partition: tuple[str, str]) -> dict[str, Any] | None:
-    """Opaque cursor → ExclusiveStartKey; raises BadRequest(INVALID_CURSOR) when it is malformed
-    or belongs to another listing (its partition attribute must equal ``partition``)."""
+def key_attributes(pk_attr: str) -> tuple[str, str, str, str] | tuple[str, str]:
+    """The attributes of a LastEvaluatedKey of a query on partition attribute ``pk_attr``: the table's
+    ``PK``/``SK`` for a table query, plus the index's own ``GSInPK``/``GSInSK`` for a GSI query."""
+    if pk_attr == "PK":
+        return ("PK", "SK")
+    if re.fullmatch(r"GSI\d+PK", pk_attr):
+        return ("PK", "SK", pk_attr, pk_attr[:-2] + "SK")
+    raise ValueError(f"no key schema for partition attribute {pk_attr}")
+
+
+def decode_cursor(cursor: str | None, *, partition: tuple[str, str],
+                  sort_ok: Callable[[str], bool] | None = None) -> dict[str, Any] | None:
+    """Opaque cursor → ExclusiveStartKey; raises BadRequest(INVALID_CURSOR, field ``cursor``) when it is
+    malformed or belongs to another listing: it must hold exactly the key attributes of the table or index
+    queried (:func:`key_attributes`), each a non-empty string within DynamoDB's key size limits, its
+    partition attribute must equal ``partition`` and its sort key must satisfy ``sort_ok`` (the query's
+    sort-key condition), so DynamoDB never sees a start key it would refuse."""
     if not cursor:
         return None
+    attrs = key_attributes(partition[0])
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, dict) or key.get(partition[0]) != partition[1]:
+        if not isinstance(key, dict) or set(key) != set(attrs) or key.get(partition[0]) != partition[1]:
             raise ValueError("cursor of another listing")
-        return to_item({k: str(v) for k, v in key.items()})
-    except (ValueError, TypeError):
+        if not all(isinstance(v, str) and 0 < len(v.encode()) <= 1024 for v in key.values()):
+            raise ValueError("cursor key values must be non-empty strings")
+        if sort_ok is not None and not sort_ok(key[attrs[-1]]):
+            raise ValueError("cursor outside the query's sort-key range")
+        return to_item(key)
+    except (ValueError, TypeError, UnicodeError):
         raise BadRequest("cursor is not valid for this listing", code="INVALID_CURSOR", field="cursor") from None
+
+
+def encode_unit_cursor(unit: int, inner: str | None) -> str:
+    """Cursor of a listing that walks several partitions (``units``) in turn: the unit's index and the
+    cursor inside it."""
+    return base64.urlsafe_b64encode(json.dumps({"u": unit, "c": inner}).encode()).decode().rstrip("=")
+
+
+def decode_unit_cursor(cursor: str | None, *, units: int) -> tuple[int, str | None]:
+    """``(unit index, inner cursor)`` of :func:`encode_unit_cursor` (``(0, None)`` without a cursor); raises
+    BadRequest(INVALID_CURSOR, field ``cursor``) unless the index is one of the ``units`` and the inner
+    cursor a string or null (the inner cursor is checked by :func:`decode_cursor` when used)."""
+    if not cursor:
+        return 0, None
+    try:
+        raw = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if not isinstance(raw, dict) or set(raw) != {"u", "c"}:
+            raise ValueError("not a unit cursor")
+        unit, inner = raw["u"], raw["c"]
+        if type(unit) is not int or not 0 <= unit < units or not (inner is None or isinstance(inner, str)):
+            raise ValueError("unit cursor out of range")
+        return unit, inner
+    except (ValueError, TypeError, UnicodeError):
+        raise BadRequest("cursor is not valid for this listing", code="INVALID_CURSOR", field="cursor") from None
+
+
+def sort_condition(op: str | None, value: Any) -> Callable[[str], bool] | None:
+    """A predicate for a cursor's sort key matching a query's sort-key condition (``op`` one of ``=``,
+    ``<``, ``<=``, ``>``, ``>=``, ``begins_with``, ``between`` with ``(lo, hi)``; ``None``: any)."""
+    if op is None:
+        return None
+    checks: dict[str, Callable[[str], bool]] = {
+        "=": lambda v: v == value, "<": lambda v: v < value, "<=": lambda v: v <= value,
+        ">": lambda v: v > value, ">=": lambda v: v >= value,
+        "begins_with": lambda v: v.startswith(value), "between": lambda v: value[0] <= v <= value[1]}
+    return checks[op]
 
 
 def query(table: str, *, pk_value: str, index: str | None = None, sk_prefix: str | None = None,
@@ -130,7 +186,8 @@ def query(table: str, *, pk_value: str, index: str | None = None, sk_prefix: str
         kwargs["IndexName"] = index
     elif consistent:
         kwargs["ConsistentRead"] = True
-    start = decode_cursor(cursor, partition=(pk_attr, pk_value))
+    start = decode_cursor(cursor, partition=(pk_attr, pk_value), sort_ok=sort_condition(
+        "begins_with" if sk_prefix else "between" if sk_between else None, sk_prefix or sk_between))
     if start:
         kwargs["ExclusiveStartKey"] = start
     resp = client().query(**kwargs)

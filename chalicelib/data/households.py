@@ -116,7 +116,8 @@ def _query_filtered(*, index: str, pk_value: str, sk_prefix: str, filters: dict[
         kwargs["FilterExpression"] = " AND ".join(parts)
     kwargs["ExpressionAttributeNames"] = names
     kwargs["ExpressionAttributeValues"] = dynamo.to_item(values)
-    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value))
+    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value),
+                                 sort_ok=dynamo.sort_condition("begins_with", sk_prefix))
     items: list[dict[str, Any]] = []
     while True:
         if start:

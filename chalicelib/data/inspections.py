@@ -72,6 +72,12 @@ def get(principal: Principal, task_id: str) -> dict[str, Any]:
     return principal.ensure_can_see(get_unscoped(task_id), "inspection")
 
 
+def get_for_change(principal: Principal, task_id: str) -> dict[str, Any]:
+    """The task if in scope (404 ``INSPECTION_NOT_FOUND``) and the caller may work on it: an account manager
+    only a task assigned to them or unassigned (403 ``NOT_ASSIGNEE``)."""
+    return principal.ensure_may_change(get(principal, task_id), "inspection")
+
+
 def new_task(loan: dict[str, Any], *, kind: str, due_on: date, category: str, day: date,
              assignee_id: str | None, previous_task_id: str | None = None) -> dict[str, Any]:
     return {"task_id": task_id_for(loan["loan_id"], kind, previous_task_id), "loan_id": loan["loan_id"],

@@ -132,6 +132,31 @@ def parts(job: str, day: date) -> dict[str, Any]:
     return out
 
 
+def get_visible(principal: Any, job: str, day: str) -> dict[str, Any]:
+    """The run of ``job`` on ``day`` for a caller whose scope is the whole province (job runs are the
+    platform's, covering every institution: they belong to the organisation of ``auth.SYSTEM``, the
+    province root). Anyone else, and a run that does not exist, get 404 ``JOB_RUN_NOT_FOUND`` (field
+    ``business_date``), as for any out-of-scope read; a ``day`` that is not a date gets 422
+    ``BUSINESS_DATE_INVALID`` (field ``business_date``)."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.errors import NotFound, ValidationFailed
+
+    missing = NotFound("the job has not run for this business date", code="JOB_RUN_NOT_FOUND", field="business_date")
+    if not principal.can_see(org_path=SYSTEM.org_path):
+        raise missing
+    try:
+        parsed = date.fromisoformat(day) if len(day) == 10 else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationFailed("business_date must be a date (YYYY-MM-DD)", code="BUSINESS_DATE_INVALID",
+                               field="business_date")
+    item = get(job, parsed)
+    if item is None:
+        raise missing
+    return item
+
+
 def public_view(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item.get(k) for k in ("job", "business_date", "status", "attempts", "started_at", "updated_at",
                                      "completed_at", "last_error", "result") if item.get(k) is not None} | {

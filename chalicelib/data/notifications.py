@@ -89,7 +89,13 @@ def _mark(nid: str, status: str, **values: Any) -> None:
 
 
 def for_recipient(principal: Principal, recipient_type: str, recipient_id: str) -> list[dict[str, Any]]:
-    """Notifications to a household or a member of staff, newest first, in the caller's scope."""
+    """Notifications to a household or a member of staff, newest first, in the caller's scope. A household
+    must exist and be in scope: 404 ``HOUSEHOLD_NOT_FOUND`` (field ``household_id``) otherwise, whether it
+    is unknown or another organisation's."""
+    if recipient_type == "household":
+        from chalicelib.data import households
+
+        households.get(principal, recipient_id)
     pk = f"HH#{recipient_id}#NOTIF" if recipient_type == "household" else f"USER#{recipient_id}#NOTIF"
     items = dynamo.query_all(_table(), index="GSI1", pk_value=pk, forward=False)
     return [i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]

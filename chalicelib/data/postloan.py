@@ -92,7 +92,7 @@ def query_page(*, pk_attr: str, pk_value: str, index: str | None = None, sk_attr
         kwargs["ConsistentRead"] = True
     if filter_expr:
         kwargs["FilterExpression"] = filter_expr
-    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value))
+    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value), sort_ok=dynamo.sort_condition(sk_op, sk_value))
     if start:
         kwargs["ExclusiveStartKey"] = start
     resp = dynamo.client().query(**kwargs)
@@ -396,22 +396,12 @@ def _scope_of(principal: Principal, org_id: str | None, village_code: str | None
 
 def list_at_risk(principal: Principal, *, categories: list[str], org_id: str | None, village_code: str | None,
                  min_dpd: int, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """At-risk loans (overdue or not pass) of the given categories in the caller's scope, worst first."""
-    import base64
-    import json
-
+    """At-risk loans (overdue or not pass) of the given categories in the caller's scope, worst first.
+    Raises BadRequest ``INVALID_CURSOR`` (field ``cursor``) for a cursor not issued by this listing."""
     insts, path, village = _scope_of(principal, org_id, village_code)
     wanted = [c for c in sorted(CATEGORIES, key=lambda c: -Category(c).rank) if c in categories]
     units = [(inst, cat) for inst in insts for cat in wanted]
-    pos, inner = 0, None
-    if cursor:
-        try:
-            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            pos, inner = int(raw["u"]), raw.get("c")
-        except (ValueError, KeyError, TypeError):
-            from chalicelib.errors import BadRequest
-
-            raise BadRequest("cursor is not valid for this listing", code="INVALID_CURSOR", field="cursor") from None
+    pos, inner = dynamo.decode_unit_cursor(cursor, units=len(units))
     out: list[dict[str, Any]] = []
     while pos < len(units) and len(out) < limit:
         inst, cat = units[pos]
@@ -423,10 +413,7 @@ def list_at_risk(principal: Principal, *, categories: list[str], org_id: str | N
         out.extend(i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")))
         if inner is None:
             pos += 1
-    next_cursor = None
-    if pos < len(units):
-        next_cursor = base64.urlsafe_b64encode(json.dumps({"u": pos, "c": inner}).encode()).decode().rstrip("=")
-    return out, next_cursor
+    return out, dynamo.encode_unit_cursor(pos, inner) if pos < len(units) else None
 
 
 def loan_scope_item(principal: Principal, loan_id: str) -> dict[str, Any]:

@@ -92,6 +92,12 @@ def get(principal: Principal, signal_id: str) -> dict[str, Any]:
     return principal.ensure_can_see(get_unscoped(signal_id), "warning")
 
 
+def get_for_change(principal: Principal, signal_id: str) -> dict[str, Any]:
+    """The signal if in scope (404 ``WARNING_NOT_FOUND``) and the caller may handle it: an account manager
+    only a signal assigned to them or unassigned (403 ``NOT_ASSIGNEE``)."""
+    return principal.ensure_may_change(get(principal, signal_id), "warning")
+
+
 def _summary(item: dict[str, Any]) -> dict[str, Any]:
     return {k: item.get(k) for k in ("status", "level", "rule_id", "subject_type", "subject_id", "assignee_id",
                                      "version") if item.get(k) is not None}
@@ -232,7 +238,7 @@ def active_for_institution(institution_id: str) -> list[dict[str, Any]]:
 def _transition(principal: Principal, signal_id: str, *, allowed_from: tuple[str, ...], to: str, version: int,
                 changes: dict[str, Any], action: str, reason: str | None, reraise_after_days: int) -> dict[str, Any]:
     s = _settings()
-    current = get(principal, signal_id)
+    current = get_for_change(principal, signal_id)
     if current["status"] not in allowed_from:
         raise Conflict(f"the warning is {current['status']}; it cannot become {to}", code="WARNING_STATE",
                        details={"status": current["status"]})
@@ -286,19 +292,9 @@ def dismiss(principal: Principal, signal_id: str, *, version: int, reason: str,
 # ------------------------------------------------------------------------------------------------ queries
 def list_active(principal: Principal, *, org_path: str, institution_ids: list[str], village_code: str | None,
                 level: str | None, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Active signals in an organisation subtree (or one village), optionally of one level."""
-    import base64
-    import json
-
-    pos, inner = 0, None
-    if cursor:
-        try:
-            raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-            pos, inner = int(raw["u"]), raw.get("c")
-        except (ValueError, KeyError, TypeError):
-            from chalicelib.errors import BadRequest
-
-            raise BadRequest("cursor is not valid for this listing", code="INVALID_CURSOR", field="cursor") from None
+    """Active signals in an organisation subtree (or one village), optionally of one level.
+    Raises BadRequest ``INVALID_CURSOR`` (field ``cursor``) for a cursor not issued by this listing."""
+    pos, inner = dynamo.decode_unit_cursor(cursor, units=len(institution_ids))
     prefix = org_path if not village_code else f"{org_path}#{village_code}#"
     out: list[dict[str, Any]] = []
     while pos < len(institution_ids) and len(out) < limit:
@@ -306,10 +302,7 @@ def list_active(principal: Principal, *, org_path: str, institution_ids: list[st
         out.extend(i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")))
         if inner is None:
             pos += 1
-    nxt = None
-    if pos < len(institution_ids):
-        nxt = base64.urlsafe_b64encode(json.dumps({"u": pos, "c": inner}).encode()).decode().rstrip("=")
-    return out, nxt
+    return out, dynamo.encode_unit_cursor(pos, inner) if pos < len(institution_ids) else None
 
 
 def _active_query(inst: str, prefix: str, level: str | None, limit: int, cursor: str | None):
@@ -331,6 +324,16 @@ def list_assigned(principal: Principal, assignee_id: str, *, level: str | None, 
     items, nxt = query_page(pk_attr="GSI2PK", pk_value=f"AMQ#{assignee_id}#WARN", index="GSI2", limit=limit,
                             cursor=cursor, **kwargs)
     return [i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))], nxt
+
+
+def for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
+    """Every signal (any status) of a household and its loans, newest first. The household must exist and
+    be in the caller's scope: 404 ``HOUSEHOLD_NOT_FOUND`` (field ``household_id``) for an unknown and for an
+    out-of-scope household alike."""
+    from chalicelib.data import households
+
+    households.get(principal, household_id)
+    return history(principal, f"HH#{household_id}#WARNING")
 
 
 def history(principal: Principal, partition: str, *, loan_id: str | None = None) -> list[dict[str, Any]]:

@@ -3,8 +3,8 @@
 What a loan looks like to post-loan management on a business date (:class:`LoanFacts`, built from the
 loans subsystem's loan-account item by :func:`loan_facts`), days past due and five-category
 classification (:mod:`chalicelib.domain.classification`), when inspections fall due
-(:func:`next_inspection_due`), which reminders a loan needs on a date (:func:`due_reminders`,
-:func:`overdue_reminder_due`), portfolio aggregates for villages and account managers
+(:func:`next_inspection_due`), when an overdue reminder goes out (:func:`overdue_reminder_due`), when a
+reported visit took place (:func:`visit_time`), portfolio aggregates for villages and account managers
 (:class:`Portfolio`) and deterministic ids (:func:`stable_id`).
 
 Loan-account item contract (what :func:`loan_facts` reads; see docs/notes/postloan-needs.md):
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
-from chalicelib.domain.classification import Category, classify, days_past_due
+from chalicelib.domain.classification import Category, days_past_due
 
 ZERO = Decimal("0.00")
 LEVELS = ("yellow", "orange", "red")
@@ -166,12 +166,6 @@ def loan_facts(item: Mapping[str, Any], as_of: date) -> LoanFacts:
         version=item.get("version"))
 
 
-def classify_facts(facts: LoanFacts, rule: Mapping[str, Any] | None,
-                   assessed: Category | str | None = None) -> Category:
-    """Five-category classification of ``facts`` under the ``classification_rule`` parameter document."""
-    return classify(facts.dpd, rule, assessed=assessed)
-
-
 def at_risk(dpd: int, category: Category | str) -> bool:
     """True when a loan belongs on the overdue / classification lists (overdue or not pass)."""
     return dpd > 0 or Category(category) is not Category.PASS
@@ -236,19 +230,40 @@ def next_inspection_due(policy: PostLoanPolicy, *, category: Category | str, dis
 
 
 # --------------------------------------------------------------------------------------------------
+# inspection visits
+# --------------------------------------------------------------------------------------------------
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
+"""How far a device's clock may run ahead of ours when it reports when a visit took place."""
+
+
+def visit_time(value: str | None, now: datetime) -> str:
+    """The ``visited_at`` to store for a visit reported at ``now`` (aware): ``value``, an ISO 8601 date and
+    time with a UTC offset (``2025-02-14T09:30:00+08:00``, ``…Z``), not later than ``now`` plus
+    :data:`VISIT_CLOCK_SKEW`, normalised to UTC (``2025-02-14T01:30:00.000Z``); ``now`` when ``value`` is
+    ``None``. Raises ValidationFailed ``VISITED_AT_INVALID`` (not such a time, or no offset) or
+    ``VISITED_AT_IN_FUTURE``, both with field ``visited_at``."""
+    from chalicelib.errors import ValidationFailed
+
+    def utc(moment: datetime) -> str:
+        return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    if value is None:
+        return utc(now)
+    try:
+        moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) and "T" in value else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationFailed("visited_at must be an ISO 8601 date and time with a UTC offset, e.g. "
+                               "2025-02-14T09:30:00+08:00", code="VISITED_AT_INVALID", field="visited_at")
+    if moment > now + VISIT_CLOCK_SKEW:
+        raise ValidationFailed("visited_at lies in the future", code="VISITED_AT_IN_FUTURE", field="visited_at")
+    return utc(moment)
+
+
+# --------------------------------------------------------------------------------------------------
 # reminders
 # --------------------------------------------------------------------------------------------------
-def due_reminders(policy: PostLoanPolicy, facts: LoanFacts) -> list[tuple[str, int, date, Decimal]]:
-    """Repayment-due reminders a loan needs on ``facts.as_of``: ``(template, days_before, due_date,
-    amount)`` for every unpaid installment due exactly ``days_before`` days later (T-7, T-1)."""
-    out = []
-    for due, amount in facts.upcoming:
-        days = (due - facts.as_of).days
-        if days in policy.repayment_reminder_days_before:
-            out.append((f"repayment_due_t{days}", days, due, amount))
-    return out
-
-
 def overdue_reminder_due(policy: PostLoanPolicy, dpd: int) -> bool:
     """True on the days past due when an overdue reminder goes out (the listed days, then every
     ``overdue_reminder_every_days_after`` days after the last listed one)."""
@@ -330,16 +345,3 @@ class Portfolio:
                    npl_outstanding=_d(d.get("npl_outstanding")),
                    managers={k: int(v) for k, v in (d.get("managers") or {}).items()})
 
-
-def merge_portfolios(target: dict[str, Portfolio], source: Mapping[str, Portfolio]) -> dict[str, Portfolio]:
-    for key, p in source.items():
-        target.setdefault(key, Portfolio()).merge(p)
-    return target
-
-
-def count_short_cycles(events: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Short draw-repay cycles (a loan repaid within ``short_cycle_days`` of its drawdown) per household."""
-    out: dict[str, int] = {}
-    for e in events:
-        out[e["household_id"]] = out.get(e["household_id"], 0) + 1
-    return out

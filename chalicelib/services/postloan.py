@@ -5,19 +5,21 @@ resumable, see :mod:`chalicelib.services.jobs`), in their daily order:
 
 1. ``loan_classification``: days past due and five-category classification of every overdue loan
    (the loans' index keys before the business date) and of every loan that was at risk and is not any
-   more (cured or closed); a change of category is stored with its history and audit record, and pulls
-   the loan's next inspection forward when the new category needs more frequent visits.
+   more (cured or closed); a change of category is stored with its history and audit record (the
+   classification job does not touch inspections: job 3 re-plans them).
 2. ``penalty_accrual``: the day's penalty interest on overdue principal, computed with the loans
    subsystem's own accrual (:func:`chalicelib.domain.servicing.accrue_penalties`), recorded once per
    loan and date in the post-loan ledger.
 3. ``inspections``: a first inspection for every new loan, a periodic one after every visit (planned
-   by the visit itself), tasks of closed loans cancelled.
+   by the visit itself), an open task pulled forward when the loan's category (as classified by job 1)
+   needs more frequent visits (:func:`replan_inspection`), tasks of closed loans cancelled.
 4. ``warning_scan``: the ``warning_rules`` decision table over loans at risk or with inspection
    findings, households with negative third-party data, expiring lines, expired ratings or frequent
    draw-repay cycles, and the portfolios of villages and account managers; signals raised, escalated
    or marked cleared; portfolio snapshots.
-5. ``reminders``: repayment due (T-7, T-1), overdue, line expiry (T-30), rating expiry, by SMS to the
-   household and push to the account manager (outbox: exactly once).
+5. ``reminders``: repayment due (T-7, T-1), overdue, line expiry (T-30), rating expiry (T-30, and
+   ``rating_expired_manager`` on its last valid day), by SMS to the household and push to the account
+   manager (outbox: exactly once); a malformed loan item is skipped and counted (``loans_skipped``).
 
 Jobs 2-5 need job 1 for the same date (:class:`PrerequisiteNotMet` otherwise).
 """
@@ -472,14 +474,16 @@ def on_loan_opened(loan: dict[str, Any]) -> str | None:
 
 # ================================================================================================ visits
 def photo_upload(principal: Any, task_id: str, content_type: str) -> dict[str, Any]:
-    """A presigned S3 PUT for one inspection photo (key under ``inspections/<task_id>/``)."""
+    """A presigned S3 PUT for one inspection photo (key under ``inspections/<task_id>/``). Raises NotFound
+    ``INSPECTION_NOT_FOUND``, Forbidden ``NOT_ASSIGNEE`` (another account manager's task), Conflict
+    ``INSPECTION_NOT_OPEN``."""
     import uuid
 
     import boto3
 
     from chalicelib.settings import get_settings
 
-    task = inspections.get(principal, task_id)
+    task = inspections.get_for_change(principal, task_id)
     if task["status"] != "open":
         raise Conflict("the inspection is not open", code="INSPECTION_NOT_OPEN")
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[content_type]
@@ -494,25 +498,39 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
                  findings: str, purpose_confirmed: bool, risk_observed: bool, visited_at: str | None) -> dict[str, Any]:
     """Record an inspection visit: the task is done, the next periodic task planned, the purpose check
     stored on the loan's post-loan state (one transaction); an unconfirmed purpose is evaluated by the
-    warning rules at once."""
+    warning rules at once.
+
+    Raises NotFound ``INSPECTION_NOT_FOUND`` (unknown or out of scope), Forbidden ``NOT_ASSIGNEE`` (an account
+    manager recording another's task), Conflict ``INSPECTION_NOT_OPEN`` / ``VERSION_CONFLICT``,
+    ValidationFailed ``VISITED_AT_INVALID`` / ``VISITED_AT_IN_FUTURE`` (field ``visited_at``: ISO 8601 with a
+    UTC offset, at most a few minutes ahead of the server's clock), ``PHOTO_NOT_OF_TASK`` (a key not issued
+    by :func:`photo_upload` for this task), ``PHOTO_DUPLICATE``, ``PHOTO_NOT_FOUND`` (field ``photos[i]``)."""
+    import re
+    from datetime import datetime, timezone
+
     import boto3
     from botocore.exceptions import ClientError
 
     from chalicelib.clock import business_date, utc_now_iso
+    from chalicelib.domain.postloan import visit_time
     from chalicelib.errors import ValidationFailed
     from chalicelib.settings import get_settings
 
-    task = inspections.get(principal, task_id)
+    task = inspections.get_for_change(principal, task_id)
     if task["status"] != "open":
         raise Conflict(f"the inspection is {task['status']}", code="INSPECTION_NOT_OPEN")
     if int(task["version"]) != int(version):
         raise Conflict("the inspection was changed by someone else; reload", code="VERSION_CONFLICT", field="version")
+    visited_at = visit_time(visited_at, datetime.now(timezone.utc))
     prefix = inspections.photo_prefix(task_id)
+    issued = re.compile(re.escape(prefix) + r"[0-9a-f]{32}\.(?:jpg|png|heic)")
     s3 = boto3.client("s3")
     for i, key in enumerate(photos):
-        if not key.startswith(prefix):
+        if not issued.fullmatch(key):
             raise ValidationFailed("a photo must be uploaded for this inspection", code="PHOTO_NOT_OF_TASK",
                                    field=f"photos[{i}]")
+        if key in photos[:i]:
+            raise ValidationFailed("the same photo is listed twice", code="PHOTO_DUPLICATE", field=f"photos[{i}]")
         try:
             s3.head_object(Bucket=get_settings().documents_bucket, Key=key)
         except ClientError:
@@ -526,7 +544,7 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
     state = postloan.get_state(task["loan_id"])
     category = (state or {}).get("category", Category.PASS.value)
     done = {**task, "status": "done", "completed_by": principal.user_id, "completed_on": day.isoformat(),
-            "visit": {"visited_at": visited_at or utc_now_iso(), "recorded_at": utc_now_iso(),
+            "visit": {"visited_at": visited_at, "recorded_at": utc_now_iso(),
                       "gps": gps, "photos": photos, "findings": findings, "purpose_confirmed": purpose_confirmed,
                       "risk_observed": risk_observed}}
     tx = dynamo.TxBuilder()
@@ -921,30 +939,38 @@ def reminders_job(jr: jobs.JobRun) -> dict[str, Any]:
 
         def due(shard: str, items: list[dict[str, Any]], _n: int = days_before, _due: date = due_on) -> None:
             for loan in (i for i in items if _active_on(i, day)):
-                amount = loan["next_due_amount"]  # unpaid principal + interest of the installment due on _due
-                send(f"repayment_due_t{_n}", recipient_type="household", recipient_id=loan["household_id"],
-                     reference=loan["loan_id"], about=_due.isoformat(), org_path=loan["org_path"],
-                     household_id=loan["household_id"],
-                     fields={"loan_ref": nt.ref(loan["loan_id"]), "due_date": _due.isoformat(),
-                             "amount": Decimal(str(amount))})
+                try:
+                    # unpaid principal + interest of the installment due on _due
+                    amount = Decimal(str(loan["next_due_amount"]))
+                    if not amount.is_finite():
+                        raise ValueError(f"next_due_amount {amount}")
+                    fields = {"loan_ref": nt.ref(loan["loan_id"]), "due_date": _due.isoformat(), "amount": amount}
+                    send(f"repayment_due_t{_n}", recipient_type="household", recipient_id=loan["household_id"],
+                         reference=loan["loan_id"], about=_due.isoformat(), org_path=loan["org_path"],
+                         household_id=loan["household_id"], fields=fields)
+                except (KeyError, ValueError, TypeError, ArithmeticError) as exc:  # a malformed loan item:
+                    _skip(jr, loan, exc)  # counted and logged, the run goes on
 
         jr.pages(f"due_t{days_before}", postloan.shards(),
                  lambda s, c, _d=due_on: postloan.active_loans_page(s, c, due_on=_d), due)
 
     def overdue(inst: str, items: list[dict[str, Any]]) -> None:
         for st in items:
-            dpd = int(st.get("dpd") or 0)
-            if st.get("status") != "active" or st.get("classified_on") != day.isoformat() \
-                    or not overdue_reminder_due(pol, dpd):
-                continue
-            fields = {"loan_ref": nt.ref(st["loan_id"]), "dpd": dpd,
-                      "overdue_principal": Decimal(str(st.get("overdue_principal") or 0)),
-                      "category_zh": nt.CATEGORY_ZH.get(st.get("category", "pass"), "")}
-            send("overdue", recipient_type="household", recipient_id=st["household_id"], reference=st["loan_id"],
-                 about=day.isoformat(), org_path=st["org_path"], household_id=st["household_id"], fields=fields)
-            send("overdue_manager", recipient_type="user", recipient_id=st.get("account_manager_id"),
-                 reference=st["loan_id"], about=day.isoformat(), org_path=st["org_path"],
-                 household_id=st["household_id"], fields=fields)
+            try:
+                dpd = int(st.get("dpd") or 0)
+                if st.get("status") != "active" or st.get("classified_on") != day.isoformat() \
+                        or not overdue_reminder_due(pol, dpd):
+                    continue
+                fields = {"loan_ref": nt.ref(st["loan_id"]), "dpd": dpd,
+                          "overdue_principal": Decimal(str(st.get("overdue_principal") or 0)),
+                          "category_zh": nt.CATEGORY_ZH.get(st.get("category", "pass"), "")}
+                send("overdue", recipient_type="household", recipient_id=st["household_id"], reference=st["loan_id"],
+                     about=day.isoformat(), org_path=st["org_path"], household_id=st["household_id"], fields=fields)
+                send("overdue_manager", recipient_type="user", recipient_id=st.get("account_manager_id"),
+                     reference=st["loan_id"], about=day.isoformat(), org_path=st["org_path"],
+                     household_id=st["household_id"], fields=fields)
+            except (KeyError, ValueError, TypeError, ArithmeticError) as exc:  # a malformed state: skipped
+                _skip(jr, st, exc)
 
     jr.pages("overdue", postloan.institutions(), lambda i, c: postloan.risk_page(i, c), overdue)
 
@@ -969,9 +995,11 @@ def reminders_job(jr: jobs.JobRun) -> dict[str, Any]:
                 if not str(rating.get("GSI3SK", "")).startswith("RATING#"):
                     continue
                 hh = rating["household_id"]
-                send("rating_expiry_manager", recipient_type="user", recipient_id=_household_manager(hh),
-                     reference=rating["rating_id"], about=f"{valid_to.isoformat()}#T{n}", org_path=rating["org_path"],
-                     household_id=hh, fields={"valid_to": valid_to.isoformat(), "days": n, "household_ref": nt.ref(hh)})
+                # T-0 is the rating's last valid day: "已于…到期"; before that "将于…到期（还有n天）"
+                send("rating_expiry_manager" if n else "rating_expired_manager", recipient_type="user",
+                     recipient_id=_household_manager(hh), reference=rating["rating_id"],
+                     about=f"{valid_to.isoformat()}#T{n}", org_path=rating["org_path"], household_id=hh,
+                     fields={"valid_to": valid_to.isoformat(), "days": n, "household_ref": nt.ref(hh)})
 
     jr.step("expiries", expiries)
     return {}

@@ -44,3 +44,41 @@ def test_consent_must_be_a_real_true(client):
 def test_every_role_may_read_itself(client):
     me = client.as_user("farmer.demo").get("/me")
     assert me.status_code == 200 and me.json()["role"] == "farmer" and me.json()["household_id"]
+
+
+def _b64(obj) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path,cursor", [
+    ("/postloan/warnings", {"u": -3, "c": None}),
+    ("/postloan/warnings", {"u": 5, "c": None}),
+    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": "WARNACT#JL-220122"})}),
+    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": "WARNACT#JL-220122", "GSI3SK": "/JL/", "PK": "x"})}),
+    ("/postloan/overdue", {"u": -30, "c": None}),
+    ("/postloan/overdue", {"u": 0, "c": _b64({"GSI1PK": "PLRISK#JL-220122"})}),
+    ("/postloan/overdue", {"u": 0, "c": _b64({"PK": "x", "SK": "y", "GSI1PK": "PLRISK#JL-220122", "GSI1SK": "zz"})}),
+    ("/postloan/classification?category=npl", {"u": -30, "c": None}),
+    ("/postloan/classification?category=loss", {"u": 0, "c": _b64({"GSI1PK": "PLRISK#JL-220122"})}),
+    ("/audit/warning/W1", {"PK": "warning#W1"}),
+    ("/audit/warning/W1", {"PK": "warning#W1", "SK": ""}),
+    ("/villages/220122102202/households", {"GSI1PK": "VILLAGE#220122102202"}),
+])
+def test_a_crafted_cursor_is_a_400_not_a_500(client, path, cursor):
+    sep = "&" if "?" in path else "?"
+    r = client.as_user("admin.nongan").get(f"{path}{sep}cursor={_b64(cursor)}")
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "INVALID_CURSOR" and r.json()["error"]["fields"][0]["field"] == "cursor"
+
+
+def test_an_inbox_cursor_outside_the_listing_is_a_400(client):
+    me = client.as_user("am.nongan").get("/me").json()["user_id"]
+    pk = f"AMQ#{me}#INSP"
+    for key in ({"GSI2PK": pk}, {"PK": "INSP#I1", "SK": "TASK", "GSI2PK": pk, "GSI2SK": "Z#2026-01-01#I1"}):
+        r = client.as_user("am.nongan").get(f"/postloan/inspections?status=open&cursor={_b64(key)}")
+        assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_CURSOR", r.text
+    ok = {"PK": "INSP#I1", "SK": "TASK", "GSI2PK": pk, "GSI2SK": "A#2026-01-01#I1"}
+    assert client.as_user("am.nongan").get(f"/postloan/inspections?status=open&cursor={_b64(ok)}").status_code == 200

@@ -242,7 +242,18 @@ def test_queries_show_warnings_to_the_right_people_only(client, world):
     assert a in _ids(nongan) and c not in _ids(nongan)
     assert c in _ids(yushu) and not [w for w in yushu if w["org_path"].startswith("/JL/JL-220122/")]
     assert client.as_user("am.yushu").get(f"/postloan/loans/{a}/warnings").status_code == 404
-    assert client.as_user("am.yushu").get(f"/postloan/households/{hh['A']['household_id']}/warnings").status_code == 404
+    # a household's warnings and notifications: 404 alike for another organisation's and for an unknown one
+    for who, household_id in (("am.yushu", hh["A"]["household_id"]), ("am.nongan", "HHNOSUCH0000"),
+                              ("admin.yushu", hh["A"]["household_id"])):
+        for what in ("warnings", "notifications"):
+            r = client.as_user(who).get(f"/postloan/households/{household_id}/{what}")
+            assert r.status_code == 404, (who, what, r.text)
+            assert r.json()["error"]["code"] == "HOUSEHOLD_NOT_FOUND"
+            assert r.json()["error"]["fields"][0]["field"] == "household_id"
+    assert client.as_user("am.yushu").get(f"/postloan/households/{hh['C']['household_id']}/notifications") \
+        .json()["items"]
+    quiet = make_household(VILLAGE, tag="Q")  # in scope, never warned
+    assert _household_warnings(client, "am.nongan", quiet["household_id"]) == []
     sig = next(w for w in nongan if w.get("loan_id") == a)
     assert client.as_user("am.yushu").get(f"/postloan/warnings/{sig['signal_id']}").status_code == 404
     assert client.as_user("am.yushu").post(f"/postloan/warnings/{sig['signal_id']}/acknowledge",
@@ -330,7 +341,10 @@ def test_rating_expired_and_inspection_overdue_escalation(stack, client, world):
     from chalicelib.adapters import push
 
     hh, loans = world["hh"], world["loans"]
-    assert len(push.sandbox_messages(hh["D2"]["rating_id"])) == 2  # T-30 and on the day (T-0)
+    pushed = [m["text"] for m in push.sandbox_messages(hh["D2"]["rating_id"])]
+    assert len(pushed) == 2  # T-30 ("将于…到期") and, on its last valid day, rating_expired_manager ("已于…到期")
+    assert sum("将于2025-03-16到期（还有30天）" in t for t in pushed) == 1
+    assert sum("已于2025-03-16到期，请尽快重新评级" in t for t in pushed) == 1
     advance(stack, world, T4B)
     exp = [w for w in _household_warnings(client, "am.nongan", hh["D2"]["household_id"]) if w["rule_id"] == "RATING_EXPIRED"]
     assert len(exp) == 1 and exp[0]["level"] == "orange" and exp[0]["evidence"]["rating_expired_days"] == 2
@@ -425,14 +439,18 @@ def test_a_run_in_slices_with_max_pages(stack, client, world):
             break
         assert out["status"] == "partial" and n < 20
     assert run_job(stack, "inspections", day)["status"] == "already_completed"
-    r = client.as_user("admin.nongan").get(f"/postloan/jobs/inspections/runs/{day.isoformat()}")
-    assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["attempts"] >= 2
-    assert client.as_user("am.nongan").get(f"/postloan/jobs/inspections/runs/{day.isoformat()}").status_code == 403
-
-
-def test_dependent_jobs_wait_for_the_classification(stack):
-    with pytest.raises(RuntimeError, match="PrerequisiteNotMet"):
-        run_job(stack, "warning_scan", date(2026, 4, 1))
+    path = f"/postloan/jobs/inspections/runs/{day.isoformat()}"
+    for province_level in ("province.admin", "auditor"):
+        r = client.as_user(province_level).get(path)
+        assert r.status_code == 200 and r.json()["status"] == "completed" and r.json()["attempts"] >= 2
+        assert r.json()["checkpoint"]["counters"]["active_loans"] > 0
+        bad = client.as_user(province_level).get("/postloan/jobs/inspections/runs/2026-13-01")
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "BUSINESS_DATE_INVALID"
+    # the run's counters are province-wide: an institution's staff do not see them (out of scope: 404)
+    for institution_level in ("admin.nongan", "admin.yushu"):
+        r = client.as_user(institution_level).get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "JOB_RUN_NOT_FOUND", r.text
+    assert client.as_user("am.nongan").get(path).status_code == 403  # no report:read at all
 
 
 def test_a_non_job_event_is_refused_without_touching_aws():
@@ -459,3 +477,193 @@ def test_the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, 
     assert out["status"] == "completed"
     tasks = client.as_user("am.nongan").get("/postloan/inspections?limit=200").json()["items"]
     assert [t["task_id"] for t in tasks if t["loan_id"] == loan["loan_id"]] == [task_id]
+
+
+# ------------------------------------------------------------------------------------------------ 2026: audit follow-ups
+# Loans G (am.nongan's) and K (nobody's) start on 2026-04-10, first due 2026-05-10; they are visited on
+# 2026-04-20 and fall overdue. The dates stay clear of the ones above (2026-04-01 is never classified).
+G_START, VISIT_DAY = date(2026, 4, 10), date(2026, 4, 20)
+D_OVERDUE, D_NEXT, D_ORANGE = date(2026, 5, 12), date(2026, 5, 13), date(2026, 6, 10)  # dpd 2, 3, 31
+D_REMIND, D_RULES = date(2026, 7, 8), date(2026, 8, 3)
+
+
+def _error(r, status: int, code: str, field: str | None = None) -> None:
+    assert r.status_code == status, r.text
+    assert r.json()["error"]["code"] == code, r.text
+    if field:
+        assert r.json()["error"]["fields"][0]["field"] == field, r.text
+
+
+def test_visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack, client, world):
+    from chalicelib.services.postloan import on_loan_opened
+
+    am, am2 = client.as_user("am.nongan"), client.as_user("am2.nongan")
+    hh_g = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="G")
+    hh_k = make_household(VILLAGE, tag="K")
+    g = make_loan(hh_g, start=G_START, manager=world["me"]["am.nongan"])
+    k = make_loan(hh_k, start=G_START, manager=None)
+    task_g, task_k = on_loan_opened(g), on_loan_opened(k)
+    world["g"], world["k"] = g, k
+    with business_date(VISIT_DAY):
+        task = am.get(f"/postloan/inspections/{task_g}").json()
+        assert task["assignee_id"] == world["me"]["am.nongan"]
+        # another account manager of the same outlet sees the task but may not work on it
+        assert am2.get(f"/postloan/inspections/{task_g}").status_code == 200
+        _error(am2.post(f"/postloan/inspections/{task_g}/photos", json={}), 403, "NOT_ASSIGNEE", "assignee_id")
+        photo = upload_photo(task_g)
+        body = {"version": task["version"], "gps": {"lat": "44.1", "lng": "125.0"}, "photos": [photo],
+                "findings": "玉米已播种，用途相符", "purpose_confirmed": True}
+        _error(am2.post(f"/postloan/inspections/{task_g}/visit", json=body), 403, "NOT_ASSIGNEE", "assignee_id")
+        for bad in ("not-a-time", "2026-04-20", "2026-04-20T09:30:00", "2026-04-31T09:30:00+08:00"):
+            _error(am.post(f"/postloan/inspections/{task_g}/visit", json={**body, "visited_at": bad}), 422,
+                   "VISITED_AT_INVALID", "visited_at")
+        _error(am.post(f"/postloan/inspections/{task_g}/visit", json={**body, "visited_at": "2099-01-01T00:00:00Z"}),
+               422, "VISITED_AT_IN_FUTURE", "visited_at")
+        other = upload_photo(task_k)
+        for photos, code in (([f"inspections/{task_g}/../{task_k}/{other.rsplit('/', 1)[1]}"], "PHOTO_NOT_OF_TASK"),
+                             ([f"inspections/{task_g}/x.jpg"], "PHOTO_NOT_OF_TASK"), ([other], "PHOTO_NOT_OF_TASK"),
+                             ([photo, photo], "PHOTO_DUPLICATE")):
+            _error(am.post(f"/postloan/inspections/{task_g}/visit", json={**body, "photos": photos}), 422, code,
+                   f"photos[{len(photos) - 1}]")
+        assert am.get(f"/postloan/inspections/{task_g}").json()["version"] == task["version"]  # nothing stored
+        r = am.post(f"/postloan/inspections/{task_g}/visit", json={**body, "visited_at": "2026-04-20T09:30:00+08:00"})
+        assert r.status_code == 200, r.text
+        assert r.json()["visit"]["visited_at"] == "2026-04-20T01:30:00.000Z"
+        nxt = am.get(f"/postloan/inspections/{r.json()['next_task_id']}").json()
+        assert (nxt["due_on"], nxt["category"]) == ((VISIT_DAY + timedelta(days=180)).isoformat(), "pass")
+        world["g_next_task"] = nxt["task_id"]
+        # a task nobody is assigned to: any account manager of the organisation may record it
+        k_task = am2.get(f"/postloan/inspections/{task_k}").json()
+        assert k_task.get("assignee_id") is None
+        assert am2.post(f"/postloan/inspections/{task_k}/photos", json={}).status_code == 201
+        r = am2.post(f"/postloan/inspections/{task_k}/visit", json={**body, "version": k_task["version"],
+                                                                     "photos": [other]})
+        assert r.status_code == 200 and r.json()["completed_by"] == world["me"]["am2.nongan"], r.text
+
+
+def test_a_worsening_category_pulls_the_next_inspection_forward(stack, client, world):
+    assert run_job(stack, "loan_classification", D_OVERDUE)["status"] == "completed"
+    assert _classification(client, "am.nongan", world["g"]["loan_id"])["category"] == "special_mention"
+    out = run_job(stack, "inspections", D_OVERDUE)
+    assert out["status"] == "completed" and out["counters"]["tasks_rescheduled"] >= 1
+    task = client.as_user("am.nongan").get(f"/postloan/inspections/{world['g_next_task']}").json()
+    # planned for 180 days after the visit (pass); special mention needs a visit every 90 days from now
+    assert (task["status"], task["category"]) == ("open", "special_mention")
+    assert task["due_on"] == (D_OVERDUE + timedelta(days=90)).isoformat()
+    trail = client.as_user("admin.nongan").get(f"/audit/inspection/{world['g_next_task']}").json()["items"]
+    assert [t["action"] for t in trail] == ["inspection.planned", "inspection.rescheduled"]
+    assert trail[-1]["after"]["due_on"] == task["due_on"] and trail[-1]["actor_id"] == "system"
+
+
+def test_signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them(stack, client, world):
+    from chalicelib.data import parameters
+
+    assert run_job(stack, "warning_scan", D_OVERDUE)["status"] == "completed"
+    version = parameters.get_effective("warning_rules", D_OVERDUE)["version"]
+    g = {w["rule_id"]: w for w in _loan_warnings(client, "am.nongan", world["g"]["loan_id"])}
+    assert set(g) == {"OVERDUE", "INTEREST_ARREARS"} and g["OVERDUE"]["level"] == "yellow"
+    assert {w["rule_version"] for w in g.values()} == {version} and g["OVERDUE"]["rule_set"]
+    assert g["OVERDUE"]["assignee_id"] == world["me"]["am.nongan"] and g["OVERDUE"]["evidence"]["dpd"] == 2
+    k = {w["rule_id"]: w for w in _loan_warnings(client, "am2.nongan", world["k"]["loan_id"])}
+    assert k["OVERDUE"].get("assignee_id") is None
+    am, am2, admin = (client.as_user(u) for u in ("am.nongan", "am2.nongan", "admin.nongan"))
+    with business_date(D_OVERDUE):
+        sig = g["OVERDUE"]
+        for action, extra in (("acknowledge", {}), ("resolve", {"resolution": "已电话催收"}),
+                              ("dismiss", {"reason": "不是风险"})):
+            _error(am2.post(f"/postloan/warnings/{sig['signal_id']}/{action}", json={"version": sig["version"], **extra}),
+                   403, "NOT_ASSIGNEE", "assignee_id")
+        assert am.get(f"/postloan/warnings/{sig['signal_id']}").json()["status"] == "open"  # nothing changed
+        # the institution admin handles any warning of the institution, an account manager an unassigned one
+        arrears = g["INTEREST_ARREARS"]
+        r = admin.post(f"/postloan/warnings/{arrears['signal_id']}/acknowledge", json={"version": arrears["version"]})
+        assert r.status_code == 200 and r.json()["acknowledged_by"] != world["me"]["am.nongan"], r.text
+        r = am2.post(f"/postloan/warnings/{k['OVERDUE']['signal_id']}/acknowledge", json={"version": k["OVERDUE"]["version"]})
+        assert r.status_code == 200 and r.json()["acknowledged_by"] == world["me"]["am2.nongan"], r.text
+        # the assignee resolves the overdue signal
+        r = am.post(f"/postloan/warnings/{sig['signal_id']}/resolve",
+                    json={"version": sig["version"], "resolution": "已电话催收，户主承诺5月20日前还款"})
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert (done["status"], done["closed_by"], done["resolution"]) == (
+        "resolved", world["me"]["am.nongan"], "已电话催收，户主承诺5月20日前还款")
+    assert done["closed_at"] and done["version"] == sig["version"] + 1
+    trail = admin.get(f"/audit/warning/{sig['signal_id']}").json()["items"]
+    assert [t["action"] for t in trail] == ["warning.raised", "warning.resolved"]
+    assert trail[-1]["actor_id"] == world["me"]["am.nongan"] and trail[-1]["reason"] == done["resolution"]
+    world["g_resolved"] = done
+
+
+def test_a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(stack, client, world):
+    g = world["g"]["loan_id"]
+    for day in (D_NEXT, D_ORANGE):
+        assert run_job(stack, "loan_classification", day)["status"] == "completed"
+        scan = run_job(stack, "warning_scan", day)
+        assert scan["status"] == "completed"
+        overdue = [w for w in _loan_warnings(client, "am.nongan", g) if w["rule_id"] == "OVERDUE"]
+        if day == D_NEXT:
+            # still overdue at the same level: suppressed for reraise_after_days, the resolved one untouched
+            assert scan["counters"]["signals_suppressed"] >= 1
+            assert [(w["signal_id"], w["status"]) for w in overdue] == [(world["g_resolved"]["signal_id"], "resolved")]
+    # 31 days past due: the rule fires at a higher level, which is raised again at once (a new signal)
+    assert [(w["status"], w["level"], w["raised_on"]) for w in overdue] == [
+        ("open", "orange", D_ORANGE.isoformat()), ("resolved", "yellow", D_OVERDUE.isoformat())]
+
+
+def test_a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
+    from chalicelib.data import dynamo
+    from chalicelib.settings import get_settings
+
+    hh_m, hh_n = (make_household(VILLAGE, manager=world["me"]["am.nongan"], tag=t) for t in ("M", "N"))
+    start = D_REMIND + timedelta(days=7) - timedelta(days=30)  # first due exactly 7 days after D_REMIND
+    m, n = (make_loan(h, start=start, manager=world["me"]["am.nongan"]) for h in (hh_m, hh_n))
+    assert m["next_due_date"] == n["next_due_date"] == (D_REMIND + timedelta(days=7)).isoformat()
+    dynamo.client().update_item(TableName=get_settings().core_table, Key=dynamo.to_item({"PK": f"LOAN#{m['loan_id']}",
+                                                                                         "SK": "LOAN"}),
+                                UpdateExpression="REMOVE next_due_amount")
+    assert run_job(stack, "loan_classification", D_REMIND)["status"] == "completed"
+    out = run_job(stack, "reminders", D_REMIND)
+    assert out["status"] == "completed" and out["counters"]["loans_skipped"] == 1, out
+    assert len(_notifications(client, hh_n["household_id"], "repayment_due_t7")) == 1
+    assert _notifications(client, hh_m["household_id"], "repayment_due_t7") == []
+
+
+def test_a_new_warning_rules_version_changes_what_the_scan_raises(stack, client, world):
+    import copy
+
+    from chalicelib.data import parameters
+    from chalicelib.domain.warning_rules import WarningRuleSet
+    from tests.integration.loans_support import parameter_override
+
+    hh_j = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="J")
+    j = make_loan(hh_j, start=D_RULES - timedelta(days=33), manager=world["me"]["am.nongan"])  # dpd 2 on D_RULES
+    shipped = parameters.get_effective("warning_rules", D_RULES)["value"]
+    stricter = copy.deepcopy(shipped["decision"])
+    row = next(r for r in stricter["nodes"][1]["content"]["rules"] if r["_id"] == "overdue_1")
+    row["in_dpd"] = "> 5"  # the institution tolerates five days before the first overdue warning
+    with business_date(D_RULES), parameter_override("warning_rules", decision=stricter) as new:
+        assert run_job(stack, "loan_classification", D_RULES)["status"] == "completed"
+        assert run_job(stack, "warning_scan", D_RULES)["status"] == "completed"
+    signals = _loan_warnings(client, "am.nongan", j["loan_id"])
+    assert [(w["rule_id"], w["rule_version"]) for w in signals] == [("INTEREST_ARREARS", new["version"])]
+    assert signals[0]["evidence"]["dpd"] == 2
+    # the shipped version would have raised OVERDUE on the same facts
+    assert "OVERDUE" in {f.rule_id for f in WarningRuleSet(shipped).evaluate("loan", signals[0]["evidence"])}
+    assert parameters.get_effective("warning_rules", D_RULES)["value"]["decision"] == shipped["decision"]
+
+
+def test_the_lists_page_through_with_their_cursors(client):
+    for path in ("/postloan/overdue", "/postloan/warnings", "/postloan/classification?category=special_mention"):
+        whole = client.as_user("admin.nongan").get(f"{path}{'&' if '?' in path else '?'}limit=200").json()
+        assert whole["items"] and not whole.get("cursor")
+        seen, cursor, pages = [], None, 0
+        while True:
+            sep = "&" if "?" in path else "?"
+            page = client.as_user("admin.nongan").get(f"{path}{sep}limit=4" + (f"&cursor={cursor}" if cursor else ""))
+            assert page.status_code == 200, page.text
+            seen += [i.get("signal_id") or i["loan_id"] for i in page.json()["items"]]
+            cursor, pages = page.json().get("cursor"), pages + 1
+            if not cursor:
+                break
+            assert pages < 100
+        assert seen == [i.get("signal_id") or i["loan_id"] for i in whole["items"]] and pages > 1

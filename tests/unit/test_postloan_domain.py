@@ -3,7 +3,7 @@ rules (zen-engine decision table) and notification templates. No sockets."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,8 +12,8 @@ import pytest
 from chalicelib.domain import notification_templates as nt
 from chalicelib.domain.classification import Category
 from chalicelib.domain.postloan import (
-    Portfolio, PostLoanPolicy, at_risk, due_reminders, institution_of, loan_facts, next_inspection_due,
-    overdue_reminder_due, stable_id)
+    Portfolio, PostLoanPolicy, at_risk, institution_of, loan_facts, next_inspection_due, overdue_reminder_due,
+    stable_id, visit_time)
 from chalicelib.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
 
 PARAMS = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters"
@@ -95,13 +95,6 @@ def test_policy_from_the_shipped_document():
     assert pol.inspection_interval_days["substandard"] == 30
     assert pol.repayment_reminder_days_before == (7, 1)
     assert pol.reraise_after_days == 30
-
-
-def test_due_reminders_t7_and_t1():
-    pol = PostLoanPolicy()
-    assert [r[0] for r in due_reminders(pol, loan_facts(LOAN, date(2025, 2, 8)))] == ["repayment_due_t7"]
-    assert [r[0] for r in due_reminders(pol, loan_facts(LOAN, date(2025, 2, 14)))] == ["repayment_due_t1"]
-    assert due_reminders(pol, loan_facts(LOAN, date(2025, 2, 10))) == []
 
 
 @pytest.mark.parametrize("dpd,expected", [(0, False), (1, True), (2, False), (30, True), (90, True), (91, False),
@@ -225,3 +218,27 @@ def test_loan_shard_mirrors_the_loans_index():
                                 "next_due_date": "2025-02-01"})
         assert item["GSI3PK"] == f"LOANS#ACTIVE#{postloan.loan_shard(lid)}"
     assert len({postloan.loan_shard(f"LA{n}") for n in range(400)}) == 16
+
+
+# ------------------------------------------------------------------------------------------------ visits
+NOW = datetime(2025, 2, 14, 8, 0, tzinfo=timezone.utc)
+
+
+def test_a_visit_time_is_stored_in_utc():
+    assert visit_time("2025-02-14T09:30:00+08:00", NOW) == "2025-02-14T01:30:00.000Z"
+    assert visit_time("2025-02-14T01:30:00Z", NOW) == "2025-02-14T01:30:00.000Z"
+    assert visit_time(None, NOW) == "2025-02-14T08:00:00.000Z"
+    assert visit_time("2025-02-14T16:04:00+08:00", NOW) == "2025-02-14T08:04:00.000Z"  # within the clock skew
+
+
+@pytest.mark.parametrize("value,code", [
+    ("not-a-time", "VISITED_AT_INVALID"), ("2025-02-14", "VISITED_AT_INVALID"),
+    ("2025-02-14T09:30:00", "VISITED_AT_INVALID"), ("2025-02-30T09:30:00+08:00", "VISITED_AT_INVALID"),
+    ("", "VISITED_AT_INVALID"), ("2025-02-14T16:06:00+08:00", "VISITED_AT_IN_FUTURE"),
+    ("2099-01-01T00:00:00Z", "VISITED_AT_IN_FUTURE")])
+def test_a_visit_time_must_be_a_past_instant_with_an_offset(value, code):
+    from chalicelib.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as err:
+        visit_time(value, NOW)
+    assert err.value.code == code and err.value.fields[0].field == "visited_at"
