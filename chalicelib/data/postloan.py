@@ -369,6 +369,14 @@ def snapshots(scopes: list[str], day: date) -> dict[str, dict[str, Any]]:
     return {i["scope"]: i for i in found}
 
 
+def snapshot_near(scope: str, day: date, *, earliest: date) -> dict[str, Any] | None:
+    """The newest snapshot of ``scope`` dated from ``earliest`` to ``day`` (a scan that did not run on
+    ``day`` itself must not make the comparison silently vanish)."""
+    items, _ = query_page(pk_attr="PK", pk_value=f"PLSNAP#{scope}", limit=1, forward=False, sk_attr="SK",
+                          sk_op="between", sk_value=(earliest.isoformat(), day.isoformat()))
+    return items[0] if items else None
+
+
 def latest_snapshot(scope: str) -> dict[str, Any] | None:
     items, _ = query_page(pk_attr="PK", pk_value=f"PLSNAP#{scope}", limit=1, forward=False)
     return items[0] if items else None

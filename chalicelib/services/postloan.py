@@ -196,6 +196,9 @@ def _save_state(before: dict[str, Any] | None, after: dict[str, Any], *, day: da
 def _classify_loan(jr: jobs.JobRun, loan: dict[str, Any], state: dict[str, Any] | None, rule: dict[str, Any],
                    rule_version: int | None, records: list[dict[str, Any]] | None) -> None:
     day = jr.day
+    if state and str(state.get("classified_on") or "") > day.isoformat():
+        jr.count("newer_classification_kept")  # a late run of a past date never turns the clock back
+        return
     facts = _facts_of(loan, day, records)
     dpd = facts.dpd
     category = classify(dpd, rule, assessed=(state or {}).get("assessed_category")).value
@@ -862,6 +865,11 @@ def warning_scan_job(jr: jobs.JobRun) -> dict[str, Any]:
                     target.setdefault(k, Portfolio()).merge(Portfolio.from_dict(d))
         compare = day - timedelta(days=pol.portfolio_compare_days)
         before = postloan.snapshots([f"AM#{m}" for m in managers], compare) if managers else {}
+        for m in managers:  # no scan on exactly that day: the newest of the week before it
+            if f"AM#{m}" not in before:
+                near = postloan.snapshot_near(f"AM#{m}", compare, earliest=compare - timedelta(days=7))
+                if near is not None:
+                    before[f"AM#{m}"] = near
         for code in sorted(set(villages) | {sid for (k, sid) in active if k == "village"}):
             p = villages.get(code) or Portfolio()
             village = orgs.village_assignment(code) or {}

@@ -2,7 +2,7 @@
 (template.yaml): a job whose prerequisite has not completed answers ``waiting`` (not an error that would
 end in the dead-letter queue) and runs on a later fire; a run left behind by an invocation that died
 holding its lease (out of memory, killed at its timeout) is resumed by the first fire after the lease
-ran out. Business dates far from the other post-loan tests' timelines."""
+ran out. Business dates before every loan of the suite, so that no other test's loan is touched."""
 from __future__ import annotations
 
 import time
@@ -14,7 +14,7 @@ from tests.integration.postloan_support import run_job
 def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
     from chalicelib.data import job_runs
 
-    day = date(2031, 1, 6)
+    day = date(2019, 1, 7)  # before every loan of the suite: nothing else is touched
     first = run_job(stack, "penalty_accrual", day)
     assert first["status"] == "waiting" and "classification" in first["reason"]
     run = job_runs.get("penalty_accrual", day)
@@ -31,7 +31,7 @@ def test_a_run_left_behind_by_a_dead_invocation_resumes_when_its_lease_runs_out(
     from chalicelib.services import jobs
     from chalicelib.settings import get_settings
 
-    day = date(2031, 1, 7)
+    day = date(2019, 1, 8)
     state, _ = job_runs.begin("loan_classification", day, owner="invocation-that-died",
                               lease_seconds=jobs.LEASE_SECONDS)
     assert state == "started"

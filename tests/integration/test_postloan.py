@@ -389,6 +389,29 @@ def test_history_after_the_boundaries(client, world):
     assert days == [T3.isoformat(), B90.isoformat(), B270.isoformat(), B360.isoformat()]  # listed days, then every 30
 
 
+def test_a_late_run_of_a_past_date_never_turns_the_clock_back(stack, client, world):
+    """Operations catch up a missed date after later dates ran: loans classified on a later date keep it."""
+    a = world["loans"]["A"]["loan_id"]
+    before = _classification(client, "admin.nongan", a)
+    late = run_job(stack, "loan_classification", B270 - timedelta(days=3))
+    assert late["status"] == "completed" and late["counters"]["newer_classification_kept"] >= 1
+    after = _classification(client, "admin.nongan", a)
+    assert (after["category"], after["dpd"], after["classified_on"]) == ("loss", 361, B361.isoformat())
+    assert after["history"] == before["history"]
+
+
+def test_the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before(world):
+    """The account-manager rule compares with the snapshot of 30 days before; when the scan did not run
+    that day (none ran on 2026-02-13), the newest snapshot of the 7 days before it is used (2026-02-11)."""
+    from chalicelib.data import postloan
+
+    scope = f"AM#{world['me']['am.nongan']}"
+    assert postloan.snapshot(scope, date(2026, 2, 13)) is None
+    near = postloan.snapshot_near(scope, date(2026, 2, 13), earliest=date(2026, 2, 6))
+    assert near is not None and near["business_date"] == B361.isoformat()
+    assert postloan.snapshot_near(scope, date(2026, 2, 9), earliest=date(2026, 2, 9)) is None
+
+
 # ------------------------------------------------------------------------------------------------ crash and resume
 def test_a_crashed_run_resumes_from_its_checkpoint(stack, client, world, monkeypatch):
     from chalicelib.data import job_runs
