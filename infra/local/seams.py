@@ -11,9 +11,11 @@ by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames w
    serialise every DynamoDB call with one lock so the local stack shows the same behaviour.
 3. ``DynamoDBBackend.transact_write_items`` deep-copies a whole table (for its rollback) once per
    *operation* of the transaction: a 100-operation transaction on a table of a few thousand items
-   took seconds, and every transaction got slower as the table grew. We snapshot each table once,
-   copying deeply only the items the transaction updates in place (same rollback semantics; checked
-   by ``tests/infra/test_transaction_rollback_seam.py``).
+   took seconds, and every transaction got slower as the table grew. We save only the partitions the
+   transaction touches, deep-copying only the items it updates in place, and put them back ourselves
+   when it fails (same rollback semantics; checked by ``tests/infra/test_transaction_rollback_seam.py``
+   and ``tests/infra/test_query_seam.py``). No table copy is made, so none is left in moto's
+   ``instances_tracked`` either.
 4. ``Table.query`` walks *every item of the table* for each query, base table and index alike, so
    every query cost O(table): the 100,000-loan post-loan benchmark would have taken hours. We hand it
    only the candidates of the queried partition: the base table's own partition dict, or a per-index
@@ -89,59 +91,73 @@ def install() -> None:
     _installed = True
 
 
-class _TableSnapshots:
-    """Stand-in for the ``copy`` module inside one ``transact_write_items`` call.
+class _TouchedPartitions:
+    """Stand-in for the ``copy`` module inside one ``transact_write_items`` call, and the rollback.
 
-    moto snapshots each table for its rollback with ``copy.deepcopy(table)``, once per operation. Here a
-    table is snapshotted once, cheaply: a shallow copy of the table with its own item dicts, sharing the
-    Item objects except those the transaction *updates* in place, which are deep-copied. Puts and
-    deletes replace or remove entries of the dicts, which the snapshot does not share.
+    moto snapshots each table for its rollback with ``copy.deepcopy(table)``, once per operation, and on
+    a failure puts the snapshot in the table's place. Here ``deepcopy(table)`` saves only the partitions
+    the transaction's operations touch (the partition dict, sharing the Item objects, with deep copies of
+    the items it *updates* in place, which moto mutates) and returns the live table itself, so moto's
+    "restore" is a no-op; :meth:`rollback` then puts the saved partitions back and re-indexes the items
+    for seam 4. A transaction costs O(its items), not O(table).
     """
 
     def __init__(self, transact_items: Any) -> None:
-        self._tables: dict[int, tuple[Any, Any]] = {}
-        self._updated: dict[str, list[dict[str, Any]]] = {}
+        self._ops: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for op in transact_items or ():
             kind, body = next(iter(op.items()))
-            if kind == "Update":
-                self._updated.setdefault(body.get("TableName"), []).append(body.get("Key") or {})
+            key = body.get("Item") if kind == "Put" else body.get("Key")
+            self._ops.setdefault(body.get("TableName"), []).append((kind, key or {}))
+        self._saved: dict[int, tuple[Any, dict[Any, Any]]] = {}
 
     def deepcopy(self, obj: Any, memo: Any = None) -> Any:
         import copy
 
+        from moto.dynamodb.models.dynamo_type import DynamoType
         from moto.dynamodb.models.table import Table
 
         if not isinstance(obj, Table):
             return copy.deepcopy(obj, memo)
-        held = self._tables.get(id(obj))
-        if held is None or held[0] is not obj:
-            held = (obj, self._snapshot(obj))
-            self._tables[id(obj)] = held
-        return held[1]
-
-    def _snapshot(self, table: Any) -> Any:
-        import copy
-        from collections import defaultdict
-
-        from moto.dynamodb.models.dynamo_type import DynamoType
-
-        snap = copy.copy(table)
-        snap.__dict__[_INDEX_ATTR] = {}  # seam 4: the snapshot's item set differs from the live index
-        ranged = bool(table.range_key_attr)
-        snap.items = defaultdict(dict, {h: (dict(r) if ranged else r) for h, r in table.items.items()})
-        for key in self._updated.get(table.name, []):
-            if table.hash_key_attr not in key:
+        if id(obj) in self._saved:
+            return obj
+        ranged = bool(obj.range_key_attr)
+        saved: dict[Any, Any] = {}
+        updated: set[tuple[Any, Any]] = set()
+        for kind, key in self._ops.get(obj.name, []):
+            if obj.hash_key_attr not in key:
                 continue
-            hv = DynamoType(key[table.hash_key_attr])
-            rv = DynamoType(key[table.range_key_attr]) if ranged and table.range_key_attr in key else None
-            item = table.get_item(hv, rv)
-            if item is None:
+            hv = DynamoType(key[obj.hash_key_attr])
+            if hv not in saved:
+                part = obj.items.get(hv)
+                saved[hv] = (dict(part) if ranged else part) if part is not None else None
+            if kind == "Update":
+                rv = DynamoType(key[obj.range_key_attr]) if ranged and obj.range_key_attr in key else None
+                updated.add((hv, rv))
+        for hv, rv in updated:
+            part = saved.get(hv)
+            if part is None:
                 continue
-            if ranged:
-                snap.items[hv][rv] = copy.deepcopy(item)
-            else:
-                snap.items[hv] = copy.deepcopy(item)
-        return snap
+            if ranged and rv in part:
+                part[rv] = copy.deepcopy(part[rv])
+            elif not ranged:
+                saved[hv] = copy.deepcopy(part)
+        self._saved[id(obj)] = (obj, saved)
+        return obj
+
+    def rollback(self) -> None:
+        """Put every saved partition back (the transaction failed)."""
+        for table, saved in self._saved.values():
+            ranged = bool(table.range_key_attr)
+            for hv, part in saved.items():
+                now = table.items.get(hv)
+                for item in ((now or {}).values() if ranged else ([now] if now is not None else [])):
+                    _unplace(table, item)
+                if part is None:
+                    table.items.pop(hv, None)
+                    continue
+                table.items[hv] = dict(part) if ranged else part
+                for item in (part.values() if ranged else [part]):
+                    _reindex(table, item)
 
 
 def _install_transact_copy_once() -> None:
@@ -152,21 +168,18 @@ def _install_transact_copy_once() -> None:
         raise RuntimeError("moto changed DynamoDBBackend.transact_write_items: update infra/local/seams.py")
     original = backend.transact_write_items
 
-    from moto.dynamodb.models.table import Table
-
     def transact_write_items(self: Any, transact_items: Any) -> Any:
         with _DYNAMO_LOCK:  # the module attribute is swapped for the duration of this call only
             saved = ddb_models.copy
-            ddb_models.copy = _TableSnapshots(transact_items)  # type: ignore[assignment]
-            tracked = len(Table.instances_tracked)
+            touched = _TouchedPartitions(transact_items)
+            ddb_models.copy = touched  # type: ignore[assignment]
             try:
                 return original(self, transact_items)
+            except Exception:
+                touched.rollback()
+                raise
             finally:
                 ddb_models.copy = saved
-                # moto's BaseModel.__new__ records every instance in instances_tracked, the rollback
-                # snapshots too: without this each transaction keeps a copy of the table's index alive
-                # (~8 MB per transaction at 30,000 items). A transaction never creates a table.
-                del Table.instances_tracked[tracked:]
 
     backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
