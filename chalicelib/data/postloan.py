@@ -28,8 +28,9 @@ Items owned here (core table):
   loan counts and outstanding by category, overdue and NPL rates.
 - ``PLRATEXP#<valid_to>`` / ``<household_id>#<rating_id>``: a rating noted before it expired (see
   :func:`note_rating_expiries`).
-- ``PLHH#<household_id>`` / ``DRAWS``: the loans of a household the warning scan saw appear in the cycling
-  window (see :func:`record_draws`).
+- ``PLHH#<household_id>`` / ``DRAWS``: the loans of a household drawn in the cycling window, noted by the
+  loan-opened hook and by the warning scan (see :func:`record_draws`); GSI2 ``PLDRAWN#<last draw date>`` /
+  ``<household_id>``: the households that drew on a date (:func:`households_drawn_on`).
 """
 from __future__ import annotations
 
@@ -330,11 +331,19 @@ def record_draws(new_loans: dict[str, list[tuple[str, str]]], *, keep_from: str)
         draws = {k: v for k, v in (found.get(hh, {}).get("draws") or {}).items() if v >= keep_from}
         draws.update({lid: start for lid, start in seen if start >= keep_from})
         out[hh] = draws
-        items.append({"PK": f"PLHH#{hh}", "SK": "DRAWS", "kind": "household_draws", "household_id": hh,
-                      "draws": draws})
+        item = {"PK": f"PLHH#{hh}", "SK": "DRAWS", "kind": "household_draws", "household_id": hh, "draws": draws}
+        if draws:
+            item.update(GSI2PK=f"PLDRAWN#{max(draws.values())}", GSI2SK=hh)
+        items.append(item)
     if items:
         dynamo.batch_put(_table(), items)
     return out
+
+
+def households_drawn_on(day: date) -> list[str]:
+    """Households whose latest noted draw was on ``day`` (GSI2 ``PLDRAWN#<day>``): the warning scan finds
+    those whose loans were drawn and repaid before it could see them active."""
+    return [i["household_id"] for i in dynamo.query_all(_table(), index="GSI2", pk_value=f"PLDRAWN#{day.isoformat()}")]
 
 
 # ------------------------------------------------------------------------------------------------ rating expiries

@@ -778,7 +778,11 @@ def warning_scan_job(jr: jobs.JobRun) -> dict[str, Any]:
             for hh, seen in (part.get("recent") or {}).items():
                 recent.setdefault(hh, []).extend((lid, start) for lid, start in seen)
         window_from = (day - timedelta(days=pol.cycling_window_days)).isoformat()
-        # cycling: only a household seen drawing at least twice in the window is looked at closely
+        # cycling: only a household seen drawing at least twice in the window is looked at closely; the
+        # loan-opened hook notes draws too, so households whose loans were repaid before this scan count
+        for back in (0, 1, 2):
+            for hh in postloan.households_drawn_on(day - timedelta(days=back)):
+                recent.setdefault(hh, [])
         draws = postloan.record_draws(recent, keep_from=window_from) if recent else {}
         cycling_candidates = {hh for hh, d in draws.items() if len(d) >= 2}
         facts: dict[str, dict[str, Any]] = {}

@@ -690,3 +690,20 @@ def test_the_lists_page_through_with_their_cursors(client):
                 break
             assert pages < 100
         assert seen == [i.get("signal_id") or i["loan_id"] for i in whole["items"]] and pages > 1
+
+
+def test_draws_repaid_between_two_scans_still_count_as_cycling(stack, client, world):
+    """Three loans drawn and repaid within days, none ever active at a daily scan: the disbursement hook
+    noted each draw, so the next scan finds the household and raises the cycling signal."""
+    from chalicelib.services.postloan import on_loan_opened
+
+    day = date(2026, 9, 15)
+    z = make_household(OTHER_VILLAGE, manager=world["me"]["am2.nongan"], tag="Z")
+    for back in (5, 3, 1):
+        loan = make_loan(z, start=day - timedelta(days=back), amount="3000.00", manager=world["me"]["am2.nongan"],
+                         status="closed", closed_on=day - timedelta(days=back - 1))
+        on_loan_opened(loan)
+    assert run_job(stack, "loan_classification", day)["status"] == "completed"
+    assert run_job(stack, "warning_scan", day)["status"] == "completed"
+    cyc = [w for w in _household_warnings(client, "am2.nongan", z["household_id"]) if w["rule_id"] == "CYCLING"]
+    assert len(cyc) == 1 and cyc[0]["evidence"]["draw_repay_cycles"] == 3
