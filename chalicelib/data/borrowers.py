@@ -29,6 +29,15 @@ def household(household_id: str) -> dict[str, Any] | None:
     return dynamo.get(_table(), f"HH#{household_id}", "HH")
 
 
+def responsible_manager(household_item: dict[str, Any] | None) -> str | None:
+    """The account manager responsible for a household (管户客户经理): its ``account_manager_id`` when
+    set, else the account manager who filed it (``collected_by``, customers' item); ``None`` if neither."""
+    for name in ("account_manager_id", "collected_by"):
+        if (household_item or {}).get(name):
+            return str(household_item[name])  # type: ignore[index]
+    return None
+
+
 def head(household_item: dict[str, Any]) -> dict[str, Any] | None:
     return next((m for m in household_item.get("members") or [] if m.get("relation") == "head"), None)
 

@@ -607,7 +607,7 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     existing = rating_repo.batch_get(rids.values())
     todo = [h for h in ids if rids[h] not in existing]
     households = households_by_id(todo)
-    ledger = _ledger_overdue(c["village_code"], set(todo), cfg.rated_on) if todo else {}
+    ledger = _ledger_overdue(todo, cfg.rated_on)
     units: list[Unit] = []
     failures: list[tuple[str, str, str]] = []
     for hid in todo:
@@ -634,15 +634,18 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     return {"rated": len(units), "failed": len(failures), "already_rated": len(ids) - len(todo)}
 
 
-def _ledger_overdue(village_code: str, household_ids: set[str], on: date) -> dict[str, list[str]]:
-    """Household id → its loans at this institution past due on ``on`` (the village's active loans, one
-    index query): such a household is *currently overdue* for the knock-out rule, whatever its file says."""
+def _ledger_overdue(household_ids: list[str], on: date) -> dict[str, list[str]]:
+    """Household id → its loans at this institution past due on ``on``: such a household is *currently
+    overdue* for the knock-out rule, whatever its file says. One key-range query per household on its own
+    loan index (GSI1 ``HH#<id>#LOAN``), so loans booked under another village (the household moved) or
+    written before loans carried a village count too."""
     from chalicelib.data import loans
 
     out: dict[str, list[str]] = {}
-    for loan in loans.active_in_village(village_code):
-        if loan["household_id"] in household_ids and str(loan.get("next_due_date") or "9999") < on.isoformat():
-            out.setdefault(loan["household_id"], []).append(loan["loan_id"])
+    for hid in household_ids:
+        late = [ln["loan_id"] for ln in loans.overdue_for_household(hid, on.isoformat())]
+        if late:
+            out[hid] = sorted(late)
     return out
 
 

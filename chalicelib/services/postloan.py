@@ -125,10 +125,9 @@ def loan_manager(loan: dict[str, Any]) -> str | None:
 def _household_manager(household_id: str) -> str | None:
     from chalicelib.data import borrowers
 
-    hh = borrowers.household(household_id) or {}
-    for name in ("account_manager_id", "manager_id", "collected_by", "created_by"):
-        if hh.get(name):
-            return str(hh[name])
+    manager = borrowers.responsible_manager(borrowers.household(household_id))
+    if manager:
+        return manager
     for loan in _household_loans(household_id):
         if loan.get("status") == "active" and loan_manager(loan):
             return loan_manager(loan)

@@ -605,9 +605,9 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     stored[4]["liabilities"]["bank_loans"] = Decimal("15000.00")  # a borrower elsewhere, not in the ledger
     dynamo.batch_put(get_settings().core_table, stored)
 
-    def loan(n: int, months_back: int, days_back: int, amount: str) -> dict:
+    def loan(n: int, months_back: int, days_back: int, amount: str, village: str = code) -> dict:
         hh = {"household_id": stored[n]["household_id"], "org_path": assignment["org_path"],
-              "line_id": f"LN-LEDGER-{n}", "village": code}
+              "line_id": f"LN-LEDGER-{n}", "village": village}
         start = date(today.year, today.month, 1) - timedelta(days=days_back)
         start = start.replace(day=min(start.day, 28))
         for _ in range(months_back):
@@ -617,6 +617,7 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     current = loan(0, 0, 0, "30000.00")       # first installment due next month: current
     late = loan(1, 1, 10, "20000.00")          # first installment about 10 days past due: in arrears
     bad = loan(2, 4, 5, "50000.00")            # about 95+ days past due: substandard, non-performing
+    moved = loan(3, 2, 0, "8000.00", village="220122102206")  # booked when the household lived elsewhere
     late_dpd = (today - date.fromisoformat(late["next_due_date"])).days
     bad_dpd = (today - date.fromisoformat(bad["next_due_date"])).days
     assert 0 < late_dpd <= 90 < bad_dpd <= 270
@@ -629,7 +630,7 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     c = _wait_status(client, cid, {"awaiting_confirmation", "failed"})
     assert c["status"] == "awaiting_confirmation", c.get("error")
 
-    for n, loan_item in ((1, late), (2, bad)):
+    for n, loan_item in ((1, late), (2, bad), (3, moved)):
         rating = _rating(client, stored[n]["household_id"])
         assert "CURRENTLY_OVERDUE" in rating["knocked_out"] and rating["grade"] == "NONE"
         assert rating["ledger_overdue_loans"] == [loan_item["loan_id"]]

@@ -229,3 +229,21 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
     after = loans.get(loan["loan_id"])
     second = loans.installments(loan["loan_id"])[1]
     assert after["next_due_date"] == second["due_date"] and after["next_due_amount"] == second["payment"]
+
+
+def test_the_loan_belongs_to_the_households_account_manager_not_to_whoever_filed_the_drawdown(client):
+    """Post-loan work (inspections, warnings, reminders) goes to the household's responsible account
+    manager (管户), even when a colleague filed the drawdown on the PAD."""
+    from chalicelib.data import dynamo, loans
+    from chalicelib.settings import get_settings
+
+    b = make_borrower()
+    am2 = client.as_user("am2.nongan").get("/me").json()["user_id"]
+    dynamo.client().update_item(TableName=get_settings().core_table,
+                                Key=dynamo.to_item({"PK": f"HH#{b['household_id']}", "SK": "HH"}),
+                                UpdateExpression="SET collected_by = :m",
+                                ExpressionAttributeValues=dynamo.to_item({":m": am2}))
+    dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount="8000.00")).json()
+    done = wait_status(dd["drawdown_id"], "DISBURSED")
+    assert done["applicant_user_id"] != am2
+    assert loans.get(done["loan_id"])["account_manager_id"] == am2

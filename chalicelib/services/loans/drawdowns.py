@@ -96,7 +96,8 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
         "collateral": body.collateral.model_dump(mode="json") if body.collateral else None,
         "channel": channel, "applicant_user_id": principal.user_id, "applicant_role": principal.role,
         "village_code": household.get("village_code"),
-        "account_manager_id": principal.user_id if principal.role == "account_manager" else household.get("collected_by"),
+        "account_manager_id": borrowers.responsible_manager(household)
+        or (principal.user_id if principal.role == "account_manager" else None),
         "face_verification_id": body.face_verification_id if channel == "app" else None,
         "disburse_immediately": body.disburse_immediately, "requested_on": today.isoformat(),
         "pricing": pricing,
