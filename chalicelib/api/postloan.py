@@ -321,7 +321,7 @@ def get_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/acknowledge", "POST", summary="Acknowledge a warning (签收)",
            permission="warning:handle", body=AcknowledgeIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT"))
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "SUBJECT_OF_WARNING", "WARNING_STATE", "VERSION_CONFLICT"))
 def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.data import warnings as repo
 
@@ -331,7 +331,7 @@ def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/resolve", "POST", summary="Resolve a warning with what was done (处置)",
            permission="warning:handle", body=ResolveIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT"))
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "SUBJECT_OF_WARNING", "WARNING_STATE", "VERSION_CONFLICT"))
 def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.data import warnings as repo
     from chalicelib.services.postloan import policy
@@ -344,7 +344,7 @@ def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
 
 @api.route("/postloan/warnings/{signal_id}/dismiss", "POST", summary="Dismiss a warning as not a risk, with a reason",
            permission="warning:handle", body=DismissIn, response=WarningSignal,
-           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "WARNING_STATE", "VERSION_CONFLICT",
+           errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "SUBJECT_OF_WARNING", "WARNING_STATE", "VERSION_CONFLICT",
                    "DISMISS_REASON_REQUIRED"))
 def dismiss_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.clock import business_date

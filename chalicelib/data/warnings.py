@@ -34,7 +34,7 @@ from chalicelib.clock import utc_now_iso
 from chalicelib.data import dynamo
 from chalicelib.data.postloan import query_page
 from chalicelib.domain.postloan import institution_of, level_rank, stable_id
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ACTIVE = ("open", "acknowledged")
 ENTITY = "warning"
@@ -94,8 +94,14 @@ def get(principal: Principal, signal_id: str) -> dict[str, Any]:
 
 def get_for_change(principal: Principal, signal_id: str) -> dict[str, Any]:
     """The signal if in scope (404 ``WARNING_NOT_FOUND``) and the caller may handle it: an account manager
-    only a signal assigned to them or unassigned (403 ``NOT_ASSIGNEE``)."""
-    return principal.ensure_may_change(get(principal, signal_id), "warning")
+    only a signal assigned to them or unassigned (403 ``NOT_ASSIGNEE``), and never a signal about an account
+    manager's own portfolio — those are handled by the institution (403 ``SUBJECT_OF_WARNING``, field
+    ``subject_type``), though the manager sees them in their queue."""
+    signal = principal.ensure_may_change(get(principal, signal_id), "warning")
+    if principal.role == "account_manager" and signal.get("subject_type") == "account_manager":
+        raise Forbidden("a warning about an account manager's portfolio is handled by the institution",
+                        code="SUBJECT_OF_WARNING", field="subject_type")
+    return signal
 
 
 def _summary(item: dict[str, Any]) -> dict[str, Any]:

@@ -331,6 +331,13 @@ def test_cure_and_portfolio_deterioration(stack, client, world):
               .json()["items"] if w["subject_type"] == "account_manager" and w["subject_id"] == me["am.nongan"]]
     assert len(am_sig) == 1 and am_sig[0]["rule_id"] == "AM_PORTFOLIO" and am_sig[0]["level"] == "red"
     assert Decimal(str(am_sig[0]["evidence"]["overdue_rate_change"])) > Decimal("0.05")
+    # the manager sees it but cannot dismiss a warning about his own portfolio; the institution can
+    mine = client.as_user("am.nongan").post(f"/postloan/warnings/{am_sig[0]['signal_id']}/acknowledge",
+                                            json={"version": am_sig[0]["version"]})
+    assert mine.status_code == 403 and mine.json()["error"]["code"] == "SUBJECT_OF_WARNING"
+    ack = client.as_user("admin.nongan").post(f"/postloan/warnings/{am_sig[0]['signal_id']}/acknowledge",
+                                              json={"version": am_sig[0]["version"]})
+    assert ack.status_code == 200, ack.text
     # penalty ledger of A: the cumulative accrual equals the loans subsystem's figure
     pens = _classification(client, "am.nongan", a)["penalties"]
     assert sum(Decimal(p["amount"]) for p in pens) == quote(a, T4)["due"]["penalty"]
