@@ -177,6 +177,8 @@ class Rating(_Out):
     is_credit_household: bool | None = None
     proposed_limit: Decimal | None = None
     line_id: str | None = None
+    existing_line_id: str | None = Field(default=None, description="the household's line from another campaign "
+                                         "(proposed, or active and valid): no second line is proposed")
     ineligible_reason: str | None = None
     binding_constraint: str | None = None
     challenger: dict[str, Any] | None = None

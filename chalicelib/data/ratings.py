@@ -11,7 +11,8 @@ Item (core table), written by the campaign tasks and the rating API:
   ``scorecard_id``/``scorecard_version``/``parameter_versions``, ``score``, ``auto_grade`` (the grade
   the scorecard gave), ``grade`` (current, after an approved adjustment), ``grade_by_score``,
   ``knocked_out`` (rule ids), ``ledger_overdue_loans`` (loans past due on the rating date), ``points`` (per indicator), ``reasons`` (top reason codes), ``figures``
-  (the household metrics used), ``is_credit_household``, ``proposed_limit``, ``line_id``,
+  (the household metrics used), ``is_credit_household``, ``proposed_limit``, ``line_id`` (none when
+  ``existing_line_id`` names the household's current line from another campaign),
   ``challenger`` (statistical result, optional), ``head_name``/``head_id_masked`` (for the notice),
   ``rated_on``, ``valid_from``/``valid_to`` (once effective), ``adjusted_by``/``adjustment`` and
   ``approved_by``/``approved_at``, ``version``.

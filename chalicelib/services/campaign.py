@@ -543,7 +543,8 @@ def rating_record(campaign: dict[str, Any], household: dict[str, Any], outcome: 
         "ledger_overdue_loans": list(household.get("ledger_overdue_loans") or []),
         "is_credit_household": outcome.is_credit_household,
         "proposed_limit": p.master_limit, "line_id": vc.line_id(campaign["campaign_id"], outcome.household_id)
-        if p.eligible else None,
+        if p.eligible and not household.get("existing_line_id") else None,
+        "existing_line_id": household.get("existing_line_id"),
         "ineligible_reason": p.ineligible_reason, "binding_constraint": p.binding_constraint,
         "challenger": {k: _plain(outcome.challenger[k]) for k in ("model_id", "version", "score", "score_int",
                                                                   "probability_of_default", "fallbacks")
@@ -583,7 +584,7 @@ def creation_unit(campaign: dict[str, Any], household: dict[str, Any], outcome: 
                                                             "reasons", "proposed_limit", "campaign_id")},
                                     rating["org_path"]))
     unit = Unit(tx=tx, rated=1, grade=rating["grade"])
-    if outcome.proposal.eligible:
+    if outcome.proposal.eligible and rating["line_id"]:
         line, subs = line_records(rating, outcome.proposal)
         dynamo.put_versioned(tx, _core(), line_repo.with_keys(line), expected_version=None, entity="credit_line")
         for s in subs:
@@ -608,6 +609,7 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     todo = [h for h in ids if rids[h] not in existing]
     households = households_by_id(todo)
     ledger = _ledger_overdue(todo, cfg.rated_on)
+    current_lines = _current_lines(todo, campaign_id, cfg.rated_on)
     units: list[Unit] = []
     failures: list[tuple[str, str, str]] = []
     for hid in todo:
@@ -620,6 +622,8 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
             continue
         if ledger.get(hid):
             h = {**h, "currently_overdue": True, "ledger_overdue_loans": ledger[hid]}
+        if current_lines.get(hid):
+            h = {**h, "existing_line_id": current_lines[hid]}
         try:
             outcome = vc.rate_household(h, cfg.averages, cfg.policies, today=cfg.rated_on,
                                         challenger_artifact=cfg.challenger_artifact)
@@ -632,6 +636,21 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     commit_units(campaign_id, units)
     record_failures(campaign_id, failures)
     return {"rated": len(units), "failed": len(failures), "already_rated": len(ids) - len(todo)}
+
+
+def _current_lines(household_ids: list[str], campaign_id: str, on: date) -> dict[str, str]:
+    """Household id → its line from another campaign that is proposed, or active and valid on ``on``. Such a
+    household is rated but gets no second line (one line per household: two would double its limit); the
+    rating names the existing line (``existing_line_id``). One query per household (GSI1 ``HH#<id>#LINE``)."""
+    out: dict[str, str] = {}
+    for hid in household_ids:
+        for line in dynamo.query_all(_core(), index="GSI1", pk_value=f"HH#{hid}#LINE"):
+            if line.get("campaign_id") == campaign_id:
+                continue
+            if line.get("status") == "proposed" or (
+                    line.get("status") == "active" and str(line.get("valid_to") or "") >= on.isoformat()):
+                out[hid] = line["line_id"]
+    return out
 
 
 def _ledger_overdue(household_ids: list[str], on: date) -> dict[str, list[str]]:
