@@ -129,19 +129,36 @@ def login(endpoint: str | None, client_id: str, username: str, password: str = D
 FARMER_DEMO_HOUSEHOLD = "00000000-0000-4000-8000-220122102202"
 
 
+def _account_manager(stack, username: str):
+    """The Principal of a seeded account manager (its Cognito ``sub`` is its user id)."""
+    import boto3
+
+    from chalicelib.auth import Principal
+    from chalicelib.data import orgs
+
+    user = boto3.client("cognito-idp", endpoint_url=stack.endpoint).admin_get_user(
+        UserPoolId=stack.env["USER_POOL_ID"], Username=username)
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    org = orgs.get_org(attrs["custom:org_id"])
+    return Principal(user_id=attrs["sub"], username=username, role=attrs["custom:role"], org_id=org["org_id"],
+                     org_path=org["org_path"])
+
+
 def seed_farmer_demo(stack) -> str:
-    """One synthetic household in the showcase village and the ``farmer.demo`` user linked to it
-    (farmer self-service demo). Idempotent; returns the household id."""
-    from chalicelib.auth import SYSTEM
+    """One synthetic household in the showcase village, filed and submitted by ``am.nongan`` (its
+    responsible account manager, so the showcase campaign rates it and gives it a line), and the
+    ``farmer.demo`` user linked to it (farmer self-service demo). Idempotent; returns the household id."""
     from chalicelib.data import households
     from chalicelib.domain import roster
     from chalicelib.domain.households import HouseholdIn
     from infra.roster_synth import synth_households, to_csv
 
     if households.get_unscoped(FARMER_DEMO_HOUSEHOLD) is None:
+        am = _account_manager(stack, "am.nongan")
         parsed = roster.parse(to_csv(synth_households(1, seed=20261129)), "demo.csv", village_code=SHOWCASE_VILLAGE)
-        households.create(SYSTEM, HouseholdIn.model_validate(parsed.households[0].payload),
-                          household_id=FARMER_DEMO_HOUSEHOLD)
+        stored = households.create(am, HouseholdIn.model_validate(parsed.households[0].payload),
+                                   household_id=FARMER_DEMO_HOUSEHOLD)
+        households.set_status(am, FARMER_DEMO_HOUSEHOLD, "submitted", expected_version=stored["version"])
     seed_users(stack.endpoint, stack.env["USER_POOL_ID"],
                [DemoUser("farmer.demo", "farmer", outlet_id(SHOWCASE_VILLAGE[:9]), FARMER_DEMO_HOUSEHOLD)])
     return FARMER_DEMO_HOUSEHOLD
