@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -236,11 +237,12 @@ VISIT_CLOCK_SKEW = timedelta(minutes=5)
 """How far a device's clock may run ahead of ours when it reports when a visit took place."""
 
 
-def visit_time(value: str | None, now: datetime) -> str:
+def visit_time(value: str | None, now: datetime, *, not_before: date | None = None) -> str:
     """The ``visited_at`` to store for a visit reported at ``now`` (aware): ``value``, an ISO 8601 date and
     time with a UTC offset (``2025-02-14T09:30:00+08:00``, ``…Z``), not later than ``now`` plus
-    :data:`VISIT_CLOCK_SKEW`, normalised to UTC (``2025-02-14T01:30:00.000Z``); ``now`` when ``value`` is
-    ``None``. Raises ValidationFailed ``VISITED_AT_INVALID`` (not such a time, or no offset) or
+    :data:`VISIT_CLOCK_SKEW` and not before ``not_before`` (the loan's disbursement date, in Asia/Shanghai),
+    normalised to UTC (``2025-02-14T01:30:00.000Z``); ``now`` when ``value`` is ``None``. Raises
+    ValidationFailed ``VISITED_AT_INVALID`` (not such a time, no offset, or before the loan existed) or
     ``VISITED_AT_IN_FUTURE``, both with field ``visited_at``."""
     from chalicelib.errors import ValidationFailed
 
@@ -253,11 +255,14 @@ def visit_time(value: str | None, now: datetime) -> str:
         moment = datetime.fromisoformat(value.strip()) if isinstance(value, str) and "T" in value else None
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None or moment.utcoffset() is None:
+    if moment is None or moment.tzinfo is None or moment.utcoffset() is None or moment.year < 2000:
         raise ValidationFailed("visited_at must be an ISO 8601 date and time with a UTC offset, e.g. "
                                "2025-02-14T09:30:00+08:00", code="VISITED_AT_INVALID", field="visited_at")
     if moment > now + VISIT_CLOCK_SKEW:
         raise ValidationFailed("visited_at lies in the future", code="VISITED_AT_IN_FUTURE", field="visited_at")
+    if not_before is not None and moment.astimezone(ZoneInfo("Asia/Shanghai")).date() < not_before:
+        raise ValidationFailed(f"visited_at is before the loan was disbursed ({not_before})",
+                               code="VISITED_AT_INVALID", field="visited_at")
     return utc(moment)
 
 

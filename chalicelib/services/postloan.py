@@ -523,7 +523,12 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
         raise Conflict(f"the inspection is {task['status']}", code="INSPECTION_NOT_OPEN")
     if int(task["version"]) != int(version):
         raise Conflict("the inspection was changed by someone else; reload", code="VERSION_CONFLICT", field="version")
-    visited_at = visit_time(visited_at, datetime.now(timezone.utc))
+    from chalicelib.data import loans as loan_repo
+
+    loan = loan_repo.get(task["loan_id"]) or {}
+    start = loan.get("start_date")
+    visited_at = visit_time(visited_at, datetime.now(timezone.utc),
+                            not_before=date.fromisoformat(start) if start else None)
     prefix = inspections.photo_prefix(task_id)
     issued = re.compile(re.escape(prefix) + r"[0-9a-f]{32}\.(?:jpg|png|heic)")
     s3 = boto3.client("s3")

@@ -229,16 +229,21 @@ def test_a_visit_time_is_stored_in_utc():
     assert visit_time("2025-02-14T01:30:00Z", NOW) == "2025-02-14T01:30:00.000Z"
     assert visit_time(None, NOW) == "2025-02-14T08:00:00.000Z"
     assert visit_time("2025-02-14T16:04:00+08:00", NOW) == "2025-02-14T08:04:00.000Z"  # within the clock skew
+    # the day of disbursement counts, in Beijing time
+    assert visit_time("2025-01-31T16:00:00Z", NOW, not_before=date(2025, 2, 1)) == "2025-01-31T16:00:00.000Z"
 
 
 @pytest.mark.parametrize("value,code", [
     ("not-a-time", "VISITED_AT_INVALID"), ("2025-02-14", "VISITED_AT_INVALID"),
     ("2025-02-14T09:30:00", "VISITED_AT_INVALID"), ("2025-02-30T09:30:00+08:00", "VISITED_AT_INVALID"),
     ("", "VISITED_AT_INVALID"), ("2025-02-14T16:06:00+08:00", "VISITED_AT_IN_FUTURE"),
-    ("2099-01-01T00:00:00Z", "VISITED_AT_IN_FUTURE")])
+    ("2099-01-01T00:00:00Z", "VISITED_AT_IN_FUTURE"),
+    ("0001-01-01T04:59:59+05:00", "VISITED_AT_INVALID"), ("1900-01-01T00:00:00Z", "VISITED_AT_INVALID"),
+    ("2025-01-31T23:59:59+08:00", "VISITED_AT_INVALID"),   # the day before the loan was disbursed (Beijing)
+    ("2025-01-31T15:59:59Z", "VISITED_AT_INVALID")])
 def test_a_visit_time_must_be_a_past_instant_with_an_offset(value, code):
     from chalicelib.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as err:
-        visit_time(value, NOW)
+        visit_time(value, NOW, not_before=date(2025, 2, 1))
     assert err.value.code == code and err.value.fields[0].field == "visited_at"
