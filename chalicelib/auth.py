@@ -22,6 +22,9 @@ ROLES = ("account_manager", "reviewer", "approver", "institution_admin", "provin
 
 #: Role → permissions. The single definition of who may do what (by kind of action; *which* data is
 #: decided by the organisation scope). ``pii:reveal`` shows full ID and phone numbers (audited).
+#: ``parameter:write`` is the province's alone: parameters are global (the province union's products, the LPR
+#: table, the rules of every institution), so an institution admin may read them but not add versions
+#: (``chalicelib.data.parameters.put_version`` also requires the province root scope).
 _EVERYONE = frozenset({"me:read"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "account_manager": frozenset({
@@ -37,8 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "line:read", "loan:read", "loan:approve", "task:decide", "warning:read"}),
     "institution_admin": frozenset({
         "org:read", "household:read", "rating:read", "campaign:read", "campaign:confirm", "campaign:run",
-        "line:read", "loan:read", "warning:read", "warning:handle", "parameter:read", "parameter:write",
-        "audit:read", "report:read"}),
+        "line:read", "loan:read", "warning:read", "warning:handle", "parameter:read", "audit:read", "report:read"}),
     "province_admin": frozenset({
         "org:read", "household:read", "rating:read", "campaign:read", "line:read", "loan:read",
         "warning:read", "parameter:read", "parameter:write", "audit:read", "report:read"}),

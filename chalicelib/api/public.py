@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.api.routing import Api, Request
 from chalicelib.clock import business_date
@@ -86,9 +86,20 @@ class ParameterQuery(BaseModel):
 
 class NewParameterVersion(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    value: dict[str, Any]
+    value: dict[str, Any] = Field(description="the document; numbers are kept exactly (parsed as decimals) and "
+                                              "must fit a DynamoDB number (see chalicelib.domain.parameter_checks)")
     effective_from: date
     comment: str = Field(min_length=2, max_length=500)
+
+    @field_validator("comment")
+    @classmethod
+    def _utf8(cls, comment: str) -> str:
+        """A lone surrogate (``"\\ud800"``) is valid JSON but no UTF-8 text: the store could not write it."""
+        try:
+            comment.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the comment is not valid Unicode text (lone surrogate)") from None
+        return comment
 
 
 class AuditRecord(BaseModel):
@@ -208,11 +219,14 @@ def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
 
 @api.route("/parameters/{name}/versions", "POST", summary="Add a parameter version with an effective date",
            permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
-           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES))
+           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES), exact_numbers=True)
 def add_parameter_version(req: Request, name: str) -> ParameterVersion:
-    """Store a new version; the document of a parameter with a parser (``chalicelib.domain.parameter_checks``:
-    ``lpr_fixings``, ``products``, rules, policies) must parse, else 422 with the parser's code and the field
-    under ``value`` (``PARAMETER_VALUE`` when the parser fails otherwise); nothing is stored."""
+    """Store a new version (province staff only: parameters are global, see ``chalicelib.auth``). Every
+    document must be storable as it was sent (finite numbers that fit DynamoDB, valid Unicode, bounded nesting
+    and size: ``PARAMETER_VALUE`` with the field); the document of a parameter with a parser
+    (``chalicelib.domain.parameter_checks``: ``lpr_fixings``, ``products``, rules, policies, workflows) must
+    pass it, else 422 with the parser's code and the field under ``value`` (``PARAMETER_VALUE`` when the parser
+    fails otherwise); nothing is stored."""
     import re
 
     from chalicelib.data import parameters

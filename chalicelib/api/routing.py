@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable
 
 from chalice import Blueprint, Response
@@ -48,6 +49,7 @@ class RouteSpec:
     idempotent: bool
     errors: tuple[str, ...]
     content_type: str = "application/json"
+    exact_numbers: bool = False
 
 
 @dataclass
@@ -76,16 +78,21 @@ class Api:
     def route(self, path: str, method: str, *, summary: str, permission: str | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
-              idempotent: bool = False, errors: tuple[str, ...] = (), content_type: str = "application/json"):
+              idempotent: bool = False, errors: tuple[str, ...] = (), content_type: str = "application/json",
+              exact_numbers: bool = False):
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
-        ``Idempotency-Key`` header and replays the first response for a repeated key."""
+        ``Idempotency-Key`` header and replays the first response for a repeated key. ``exact_numbers``
+        parses JSON numbers with a fraction or an exponent (and the non-standard ``NaN``/``Infinity``) as
+        ``Decimal``, not float, so nothing is rounded before the handler sees it; the handler must then refuse
+        what it cannot keep (non-finite numbers, for one)."""
         if not public and not permission:
             raise ValueError(f"{method} {path}: a non-public route needs a permission")
 
         def decorator(fn: Callable[..., Any]) -> Callable[..., Any]:
             spec = RouteSpec(path=path, method=method.upper(), name=fn.__name__, summary=summary, tag=self.tag,
                              permission=permission, body=body, query=query, response=response, status=status,
-                             public=public, idempotent=idempotent, errors=errors, content_type=content_type)
+                             public=public, idempotent=idempotent, errors=errors, content_type=content_type,
+                             exact_numbers=exact_numbers)
             self.specs.append(spec)
             self._handlers.append((spec, fn))
             return fn
@@ -169,9 +176,10 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
             if content_type != "application/json":
                 raise UnsupportedMediaType("send the request body as application/json",
                                            code="UNSUPPORTED_MEDIA_TYPE", field="Content-Type")
+            numbers = {"parse_float": Decimal, "parse_constant": Decimal} if spec.exact_numbers else {}
             try:
-                data = json.loads(raw.decode("utf-8")) if raw else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
+                data = json.loads(raw.decode("utf-8"), **numbers) if raw else None
+            except (UnicodeDecodeError, ValueError):  # JSONDecodeError, or an integer of more than 4300 digits
                 raise BadRequest("the request body is not valid JSON", code="INVALID_JSON") from None
             except RecursionError:
                 raise BadRequest("the request body is nested too deeply", code="INVALID_JSON") from None

@@ -20,7 +20,7 @@ from typing import Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import dynamo
-from chalicelib.errors import NotFound, ValidationFailed
+from chalicelib.errors import Forbidden, NotFound, ValidationFailed
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{2,63}$"
 
@@ -70,8 +70,13 @@ def put_version(name: str, value: dict[str, Any], *, effective_from: date, actor
                 comment: str | None = None) -> dict[str, Any]:
     """Append a new version (number = latest + 1) effective from ``effective_from``; audited.
 
-    Raises ValidationFailed(``PARAMETER_VALUE``) when ``value`` is not a JSON object.
+    Parameters are global (every institution prices, rates and warns with them), so only a principal whose scope
+    is the root of the organisation tree (``/JL/``: province staff, the system) may add a version: Forbidden
+    ``PERMISSION_DENIED`` otherwise. Raises ValidationFailed(``PARAMETER_VALUE``) when ``value`` is not a JSON
+    object.
     """
+    if not (actor.org_path.startswith("/") and actor.org_path.count("/") == 2 and len(actor.org_path) > 2):
+        raise Forbidden("parameters are global: only province staff may add a version", code="PERMISSION_DENIED")
     if not isinstance(value, dict):
         raise ValidationFailed("a parameter value is a JSON object", code="PARAMETER_VALUE", field="value")
     head = dynamo.get(_table(), f"PARAM#{name}", "HEAD")

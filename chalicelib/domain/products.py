@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain import schedules
 from chalicelib.domain.rates import LprTable, contract_rate
-from chalicelib.domain.repayment import DEFAULT_ALLOCATION_ORDER, PREPAYMENT_MODES
+from chalicelib.domain.repayment import COMPONENTS, DEFAULT_ALLOCATION_ORDER, PREPAYMENT_MODES
 from chalicelib.errors import FieldError, NotFound, ValidationFailed
 
 KINDS = ("credit", "guaranteed", "land_mortgage")
@@ -39,6 +39,27 @@ METHOD_MAP: dict[str, str] = {
     "bullet": schedules.BULLET,
 }
 PERIOD_MONTHS = {"monthly": 1, "quarterly": 3}
+
+# Sanity bounds of a product's terms (checked by :func:`load_products`, so when a ``products`` version is stored
+# and whenever it is read). Decisions, adjustable, each with its basis:
+#: Annual rates (``pricing.fixed_rate_default``) in (0, 24 %]. 24 % was the ceiling of judicially protected
+#: private-lending interest (最高人民法院关于审理民间借贷案件适用法律若干问题的规定, 2015, art. 26); its 2020
+#: revision lowered the ceiling to 4 × the 1Y LPR (at most 4 × 4.25 % = 17 % for any fixing since 2019). Neither
+#: binds a licensed lender, but a farm loan above either is a typo ("50" for 0.050), never a price.
+ANNUAL_RATE_MAX = Decimal("0.24")
+#: ``pricing.default_spread_bps`` over the LPR: -200 to +1500 bp (1Y LPR ≥ 3.00 % since 2019, so LPR + spread
+#: stays ≥ 1 % and, for any LPR under 9 %, within the 24 % bound above; the shipped spreads are 100-150 bp).
+SPREAD_BPS_RANGE = (-200, 1500)
+#: ``penalty_rate_uplift`` in [0, 1]: 银发〔2003〕251号 sets the overdue penalty rate at the contract rate plus
+#: 30 %-50 % (``chalicelib.domain.repayment``); [0, 1] leaves the institution room either side, refuses "50".
+PENALTY_UPLIFT_RANGE = (Decimal("0"), Decimal("1"))
+#: ``grace_days`` 0-30: a grace period longer than a monthly installment period is not a grace period.
+GRACE_DAYS_RANGE = (0, 30)
+#: ``amount`` and ``entrusted_payment_threshold``: positive CNY at the fen up to 1 亿元 (the largest shipped
+#: product lends 100 万元); ``term_months`` up to 30 years; ``pricing.lpr_max_age_days`` 0-730.
+AMOUNT_MAX = Decimal("100000000")
+TERM_MONTHS_MAX = 360
+LPR_MAX_AGE_DAYS_MAX = 730
 
 
 class _Model(BaseModel):
@@ -98,13 +119,59 @@ class LoanProduct(_Model):
     guarantee_forms: tuple[str, ...] = ()
 
 
-def load_products(doc: Mapping[str, Any]) -> dict[str, LoanProduct]:
-    """Parse the lending terms of every product in the ``products`` document.
+def _terms_problem(product: LoanProduct) -> tuple[str, str] | None:
+    """``(field, message)`` of the first term of ``product`` outside the sanity bounds above, or None."""
+    p = product.pricing
 
-    Raises ValidationFailed ``PRODUCTS_INVALID`` naming the product and field that is wrong.
+    def amount_problem(value: Decimal) -> str | None:
+        if not value.is_finite() or not Decimal("0") < value <= AMOUNT_MAX or value != value.quantize(Decimal("0.01")):
+            return f"must be a positive amount in CNY at the fen, at most {AMOUNT_MAX}"
+        return None
+
+    checks: list[tuple[str, str | None]] = [
+        ("pricing.default_mode", None if p.default_mode in ("fixed", "lpr_spread") else "must be fixed or lpr_spread"),
+        ("pricing.benchmark", None if p.benchmark in ("LPR1Y", "LPR5Y") else "must be LPR1Y or LPR5Y"),
+        ("pricing.fixed_rate_default",
+         "is required when default_mode is fixed" if p.default_mode == "fixed" and p.fixed_rate_default is None else
+         None if p.fixed_rate_default is None or (p.fixed_rate_default.is_finite()
+                                                  and Decimal("0") < p.fixed_rate_default <= ANNUAL_RATE_MAX)
+         else f"must be an annual rate as a fraction in (0, {ANNUAL_RATE_MAX}] (0.045 for 4.5 %)"),
+        ("pricing.default_spread_bps", None if SPREAD_BPS_RANGE[0] <= p.default_spread_bps <= SPREAD_BPS_RANGE[1]
+         else f"must be from {SPREAD_BPS_RANGE[0]} to {SPREAD_BPS_RANGE[1]} basis points"),
+        ("pricing.lpr_max_age_days",
+         None if p.lpr_max_age_days is None or 0 <= p.lpr_max_age_days <= LPR_MAX_AGE_DAYS_MAX
+         else f"must be from 0 to {LPR_MAX_AGE_DAYS_MAX} days"),
+        ("day_count", None if product.day_count in schedules.DAY_COUNTS
+         else f"must be one of {', '.join(schedules.DAY_COUNTS)}"),
+        ("repayment_allocation_order", None if sorted(product.repayment_allocation_order) == sorted(COMPONENTS)
+         else f"must list {', '.join(COMPONENTS)} each exactly once"),
+        ("penalty_rate_uplift", None if product.penalty_rate_uplift.is_finite()
+         and PENALTY_UPLIFT_RANGE[0] <= product.penalty_rate_uplift <= PENALTY_UPLIFT_RANGE[1]
+         else f"must be from {PENALTY_UPLIFT_RANGE[0]} to {PENALTY_UPLIFT_RANGE[1]} (0.5: contract rate + 50 %)"),
+        ("grace_days", None if GRACE_DAYS_RANGE[0] <= product.grace_days <= GRACE_DAYS_RANGE[1]
+         else f"must be from {GRACE_DAYS_RANGE[0]} to {GRACE_DAYS_RANGE[1]} days"),
+        ("amount.min", amount_problem(product.amount.min)),
+        ("amount.max", amount_problem(product.amount.max)),
+        ("amount", None if product.amount.min <= product.amount.max else "min must not exceed max"),
+        ("entrusted_payment_threshold", amount_problem(product.entrusted_payment_threshold)),
+        ("term_months", None if product.term_months.min <= product.term_months.max <= TERM_MONTHS_MAX
+         else f"min must not exceed max, at most {TERM_MONTHS_MAX} months"),
+        ("max_loan_to_value", None if product.max_loan_to_value is None or (
+            product.max_loan_to_value.is_finite() and Decimal("0") < product.max_loan_to_value <= 1)
+         else "must be a fraction in (0, 1]"),
+    ]
+    return next(((field, message) for field, message in checks if message), None)
+
+
+def load_products(doc: Mapping[str, Any]) -> dict[str, LoanProduct]:
+    """Parse the lending terms of every product in the ``products`` document and check them against the sanity
+    bounds above (rates, spread, day count, allocation order, penalty uplift, grace, amounts, terms).
+
+    Raises ValidationFailed ``PRODUCTS_INVALID`` naming the product and field that is wrong (the field, such as
+    ``products[0].pricing.fixed_rate_default``, for a term out of bounds).
     """
     out: dict[str, LoanProduct] = {}
-    for raw in doc.get("products", []):
+    for index, raw in enumerate(doc.get("products", [])):
         try:
             product = LoanProduct.model_validate(raw)
         except ValidationError as exc:
@@ -117,6 +184,10 @@ def load_products(doc: Mapping[str, Any]) -> dict[str, LoanProduct]:
         if unknown or product.prepayment.recompute_mode not in PREPAYMENT_MODES:
             raise ValidationFailed(f"product {product.product_code}: unknown repayment method or prepayment mode",
                                    code="PRODUCTS_INVALID")
+        problem = _terms_problem(product)
+        if problem:
+            raise ValidationFailed(f"product {product.product_code}: {problem[0]} {problem[1]}",
+                                   code="PRODUCTS_INVALID", field=f"products[{index}].{problem[0]}")
         out[product.product_code] = product
     return out
 

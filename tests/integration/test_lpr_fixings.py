@@ -22,11 +22,26 @@ def _versions(admin, name: str) -> list[int]:
     return [v["version"] for v in admin.get(f"/parameters/{name}/versions").json()["items"]]
 
 
+def _product_with(admin, **changes) -> dict:
+    doc = admin.get("/parameters/products").json()["value"]
+    first = doc["products"][0]
+    for key, value in changes.items():
+        first[key] = {**first[key], **value} if isinstance(value, dict) else value
+    return doc
+
+
+def _purple_warning_rules(admin) -> dict:
+    doc = admin.get("/parameters/warning_rules").json()["value"]
+    table = next(n for n in doc["decision"]["nodes"] if n["type"] == "decisionTableNode")
+    table["content"]["rules"][0]["out_level"] = '"purple"'
+    return doc
+
+
 def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before(client):
     from chalicelib.auth import SYSTEM
     from chalicelib.data import parameters
 
-    admin = client.as_user("admin.nongan")
+    admin = client.as_user("province.admin")
     b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
     with business_date(AFTER_LIMIT):
         current = admin.get("/parameters/lpr_fixings").json()
@@ -68,7 +83,7 @@ def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before
 
 
 def test_malformed_documents_of_checked_parameters_are_refused_and_change_nothing(client):
-    admin = client.as_user("admin.nongan")
+    admin = client.as_user("province.admin")
     lpr = admin.get("/parameters/lpr_fixings").json()
     fixings = lpr["value"]["fixings"]
     cases = [
@@ -85,7 +100,28 @@ def test_malformed_documents_of_checked_parameters_are_refused_and_change_nothin
         ("products", {"products": [{"product_code": "NH_XYD"}]}, "PRODUCTS_INVALID", "value"),
         # parsers failing with something else than ValidationFailed: still a 422, never a 500
         ("approval_rules", {"decision": {"nodes": "broken"}}, "PARAMETER_VALUE", "value.decision"),
-        ("postloan_policy", {"inspection_interval_days": {"pass": "often"}}, "PARAMETER_VALUE", "value"),
+        ("postloan_policy", {"inspection_interval_days": {"pass": "often"}}, "PARAMETER_VALUE",
+         "value.inspection_interval_days.pass"),
+        # documents that passed the parsers and then broke money paths (each was answered 201)
+        ("lpr_fixings", {**lpr["value"], "fixings": fixings + [["2026-11-20", "9e999999", "3.50"]]},
+         "LPR_TABLE_INVALID", f"value.fixings[{len(fixings)}]"),
+        ("lpr_fixings", {**lpr["value"], "fixings": fixings + [["2026-11-20", "0.0345", "3.50"]]},
+         "LPR_TABLE_INVALID", f"value.fixings[{len(fixings)}]"),
+        ("products", _product_with(admin, pricing={"fixed_rate_default": "50"}), "PRODUCTS_INVALID",
+         "value.products[0].pricing.fixed_rate_default"),
+        ("products", _product_with(admin, repayment_allocation_order=["fees", "principal"]), "PRODUCTS_INVALID",
+         "value.products[0].repayment_allocation_order"),
+        ("products", _product_with(admin, day_count="BOGUS/1"), "PRODUCTS_INVALID", "value.products[0].day_count"),
+        ("loan_workflow", {**admin.get("/parameters/loan_workflow").json()["value"],
+                           "task_timeout_seconds": {"investigation": "abc"}}, "PARAMETER_VALUE",
+         "value.task_timeout_seconds.investigation"),
+        ("postloan_policy", {**admin.get("/parameters/postloan_policy").json()["value"], "reraise_after_days": "x"},
+         "PARAMETER_VALUE", "value.reraise_after_days"),
+        ("warning_rules", _purple_warning_rules(admin), "WARNING_RULES_INVALID",
+         "value.decision.nodes[1].content.rules[0].out_level"),
+        ("village_campaign", {**admin.get("/parameters/village_campaign").json()["value"], "notice_days": "x"},
+         "PARAMETER_VALUE", "value.notice_days"),
+        ("scorecard_custom", {"anything": "goes"}, "SCORECARD_INVALID", "value"),
     ]
     names = sorted({c[0] for c in cases})
     before = {name: _versions(admin, name) for name in names}
