@@ -71,7 +71,7 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
         if not s.public:
             codes = [401, 403, *codes]
         if "{" in s.path:
-            codes.append(404)
+            codes += [400, 404]  # 400 INVALID_PATH_PARAMETER: a path parameter over 256 bytes
         if s.idempotent or s.method in ("PUT", "PATCH"):
             codes.append(409)
         for c in sorted(set(codes)):

@@ -153,6 +153,11 @@ def _headers(req: Any) -> dict[str, str]:
     return {k.lower(): v for k, v in (req.headers or {}).items()}
 
 
+#: Longest path parameter accepted (bytes): every id of the product is far shorter, and DynamoDB refuses
+#: sort keys over 1,024 bytes (a longer id would reach it as a 500).
+MAX_PATH_PARAMETER_BYTES = 256
+
+
 def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dict[str, str],
              lambda_context: Any = None) -> Response:
     """Run one request through auth, validation, idempotency and the handler; never lets a
@@ -169,6 +174,9 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
         if not spec.public:
             principal = principal_from_claims(verify_token(headers.get("authorization")))
             principal.require(spec.permission or "")
+        for name, value in (path_params or {}).items():
+            if len(str(value).encode("utf-8")) > MAX_PATH_PARAMETER_BYTES:  # ids are short; DynamoDB keys are not
+                raise BadRequest(f"{name} is too long", code="INVALID_PATH_PARAMETER", field=name)
         body = None
         if spec.body is not None:
             raw = req.raw_body or b""
