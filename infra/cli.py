@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
@@ -70,6 +71,12 @@ def jobs_list() -> None:
 @jobs_app.command("run")
 def jobs_run(name: str, business_date: Optional[str] = typer.Option(None, help="YYYY-MM-DD; default today")) -> None:
     """Fire one scheduled job now and print its result."""
+    if business_date:
+        try:
+            date.fromisoformat(business_date)
+        except ValueError:
+            typer.echo(f"--business-date {business_date!r} is not a date (YYYY-MM-DD)", err=True)
+            raise typer.Exit(2)
     from infra.local.scheduler import fire
     from infra.local.stack import LocalStack, Schedule
 
