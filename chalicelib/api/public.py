@@ -155,10 +155,15 @@ def docs_asset(req: Request, name: str) -> Response:
 
 @api.route("/openapi.json", "GET", summary="This API's OpenAPI document", public=True)
 def openapi_document(req: Request) -> Response:
+    """The committed document, served with a relative server URL ("."): OpenAPI resolves it against where
+    the document was fetched, so "Try it out" in /docs calls this server on any port or API stage."""
+    import json
     from importlib import resources
 
-    text = (resources.files("chalicelib.reference") / "openapi.json").read_text(encoding="utf-8")
-    return Response(body=text, status_code=200, headers={"Content-Type": "application/json"})
+    doc = json.loads((resources.files("chalicelib.reference") / "openapi.json").read_text(encoding="utf-8"))
+    doc["servers"] = [{"url": ".", "description": "the server this document was fetched from"}]
+    return Response(body=json.dumps(doc, ensure_ascii=False), status_code=200,
+                    headers={"Content-Type": "application/json"})
 
 
 @api.route("/me", "GET", summary="The caller: role, organisation, permissions", permission="me:read",

@@ -19,6 +19,7 @@ def test_health_and_docs_are_public(client):
     assert js.status_code == 200 and "SwaggerUIBundle" in js.text[:200000]
     spec = client.get("/openapi.json")
     assert spec.status_code == 200 and spec.json()["openapi"].startswith("3.")
+    assert spec.json()["servers"][0]["url"] == "."  # "Try it out" calls this server, whatever its port
 
 
 def test_a_request_without_a_token_gets_401_with_a_stable_code(client):
