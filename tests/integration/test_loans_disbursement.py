@@ -247,3 +247,26 @@ def test_the_loan_belongs_to_the_households_account_manager_not_to_whoever_filed
     done = wait_status(dd["drawdown_id"], "DISBURSED")
     assert done["applicant_user_id"] != am2
     assert loans.get(done["loan_id"])["account_manager_id"] == am2
+
+
+def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
+    """The amount is reserved with the signature: of four parallel 30,000 drawdowns on a 70,000 line, two
+    are signed and hold the line; the others end before signing, without a contract. Disbursing a signed
+    one uses its reservation (nothing is reserved twice)."""
+    b = make_borrower(limit="70000", subs={"NH_XYD": "70000"})
+    body = drawdown_body(b["line_id"], amount="30000.00", disburse_immediately=False)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(4)))
+    ids = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
+    assert len(ids) == 4, [a.text for a in answers]
+    final = [wait_status(d, "CONTRACT_SIGNED", "DISBURSEMENT_FAILED", "DECLINED", timeout=60) for d in ids]
+    signed = [f for f in final if f["status"] == "CONTRACT_SIGNED"]
+    others = [f for f in final if f["status"] != "CONTRACT_SIGNED"]
+    assert len(signed) == 2 and all(f["reservation"]["status"] == "reserved" for f in signed)
+    assert {f["status"] for f in others} == {"DISBURSEMENT_FAILED"}
+    assert {f["failure"]["reason"] for f in others} == {"MASTER_LINE_EXCEEDED"}
+    assert not any(f.get("contract") for f in others)
+    assert line_amounts(b["line_id"]) == {"master": Decimal("10000.00"), "NH_XYD": Decimal("10000.00")}
+    _disburse(client, signed[0]["drawdown_id"])
+    assert wait_status(signed[0]["drawdown_id"], "DISBURSED", "DISBURSEMENT_FAILED")["status"] == "DISBURSED"
+    assert line_amounts(b["line_id"]) == {"master": Decimal("10000.00"), "NH_XYD": Decimal("10000.00")}

@@ -15,7 +15,7 @@ from typing import Any
 
 from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
-from chalicelib.data import borrowers, drawdowns, orgs
+from chalicelib.data import borrowers, drawdowns, line_usage, orgs
 from chalicelib.domain import products as products_domain
 from chalicelib.domain.contract_pdf import amount_in_words, render
 from chalicelib.errors import NotFound
@@ -78,8 +78,22 @@ def _schedule_rows(dd: dict[str, Any], product: products_domain.LoanProduct, sta
     return rows, schedule
 
 
+def _line_refused(dd: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The line cannot give the amount any more (other drawdowns took it since the request): no contract;
+    the drawdown ends ``DISBURSEMENT_FAILED`` with the line's reason, as a refusal at disbursement would."""
+    drawdowns.transition(dd["drawdown_id"], allowed_from=("APPROVED",), to="DISBURSEMENT_FAILED", actor_id="system",
+                         action="drawdown.disbursement_failed", changes={"failure": {"reason": reason}},
+                         note=f"the line cannot give the amount: {reason}")
+    notify.send(dd["household_id"], "disbursement_failed", dd["drawdown_id"], terms=dd, amount=dd["amount"])
+    return {"disburse": False, "status": "DISBURSEMENT_FAILED"}
+
+
 def prepare(drawdown_id: str) -> dict[str, Any]:
-    """Render, hash, sign and store the contract of an approved drawdown; status → ``CONTRACT_SIGNED``.
+    """Render, hash, sign and store the contract of an approved drawdown and reserve its amount on the
+    master and sub-line in the same transaction; status → ``CONTRACT_SIGNED``. A borrower therefore never
+    signs for more than the line can give: parallel drawdowns that together exceed it end
+    ``DISBURSEMENT_FAILED`` (``MASTER_LINE_EXCEEDED`` / ``SUB_LINE_EXCEEDED``) before signing. The
+    reservation is committed when the loan opens and released if the disbursement fails.
     Returns ``{"disburse": bool}`` (whether the workflow starts the disbursement now). Idempotent."""
     from chalicelib.adapters import esign
 
@@ -87,6 +101,10 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
     if dd["status"] != "APPROVED":
         return {"disburse": bool(dd.get("disburse_immediately")), "status": dd["status"]}
     today = business_date()
+    amount = Decimal(dd["amount"])
+    refused = line_usage.refusal(line_usage.get_line(dd["line_id"]), dd["product_code"], amount, today)
+    if refused:
+        return _line_refused(dd, refused.code)
     template, template_version = config.document(config.CONTRACT_TEMPLATE, today)
     product = products_domain.get_product(config.recorded(config.PRODUCTS, dd), dd["product_code"])
     household = borrowers.household(dd["household_id"]) or {}
@@ -125,9 +143,17 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
                 "template_version": template_version, "s3_key": key, "s3_version_id": put.get("VersionId"),
                 "sha256": digest, "size": len(pdf), "signatures": signatures, "signed_at": utc_now_iso()}
     versions = {**dd.get("parameter_versions", {}), config.CONTRACT_TEMPLATE: template_version}
-    drawdowns.transition(drawdown_id, allowed_from=("APPROVED",), to="CONTRACT_SIGNED", actor_id="system",
-                         action="drawdown.contract_signed", current=dd,
-                         changes={"contract": contract, "parameter_versions": versions})
+    try:
+        drawdowns.transition(
+            drawdown_id, allowed_from=("APPROVED",), to="CONTRACT_SIGNED", actor_id="system",
+            action="drawdown.contract_signed", current=dd,
+            changes={"contract": contract, "parameter_versions": versions,
+                     "reservation": {"status": "reserved", "at": utc_now_iso()}},
+            extra=lambda tx, _dd: line_usage.add_reserve(tx, line_id=dd["line_id"], product_code=dd["product_code"],
+                                                         amount=amount, drawdown_id=drawdown_id, today=today))
+    except line_usage.LineRefused:  # another drawdown took the amount between the check and the commit
+        why = line_usage.refusal(line_usage.get_line(dd["line_id"]), dd["product_code"], amount, today)
+        return _line_refused(dd, why.code if why else "LINE_REFUSED")
     if not dd.get("disburse_immediately"):  # otherwise the disbursement SMS follows within seconds
         notify.send(dd["household_id"], "approved", drawdown_id, terms=dd, amount=dd["amount"])
     return {"disburse": bool(dd.get("disburse_immediately")), "status": "CONTRACT_SIGNED"}

@@ -124,6 +124,8 @@ def reserve(event: dict[str, Any]) -> dict[str, Any]:
     dd = drawdowns.require(drawdown_id)
     if dd["status"] != "DISBURSING":
         return {"ok": dd["status"] in ("DISBURSED", "PENDING_RECONCILIATION"), "reason": dd["status"]}
+    if (dd.get("reservation") or {}).get("status") == "reserved":
+        return {"ok": True, "reason": None}  # reserved when the contract was signed
     today = business_date()
     amount = Decimal(dd["amount"])
     try:
