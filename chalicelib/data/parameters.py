@@ -58,6 +58,16 @@ def get_effective(name: str, on: date) -> dict[str, Any]:
             "value": _plain(item["value"])}
 
 
+def effective_or_default(name: str, on: date) -> tuple[dict[str, Any], int | None]:
+    """``(value, version)`` in force on ``on``; the shipped default with version ``None`` while no version
+    is stored (a reader then still works on a fresh store)."""
+    try:
+        found = get_effective(name, on)
+    except NotFound:
+        return default_document(name), None
+    return found["value"], int(found["version"])
+
+
 def list_versions(name: str) -> list[dict[str, Any]]:
     """Every version of ``name``, newest effective date first."""
     items = dynamo.query_all(_table(), pk_value=f"PARAM#{name}", sk_prefix="V#", forward=False)

@@ -67,16 +67,11 @@ def _parameter(name: str, day: date) -> tuple[dict[str, Any], int | None]:
     import time
 
     from chalicelib.data import parameters
-    from chalicelib.errors import NotFound
 
     hit = _PARAM_CACHE.get((name, day))
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    try:
-        found = parameters.get_effective(name, day)
-        value: tuple[dict[str, Any], int | None] = (found["value"], int(found["version"]))
-    except NotFound:
-        value = (parameters.default_document(name), None)
+    value = parameters.effective_or_default(name, day)
     _PARAM_CACHE[(name, day)] = (time.monotonic() + _PARAM_TTL_SECONDS, value)
     return value
 

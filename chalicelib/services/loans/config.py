@@ -57,17 +57,11 @@ def lpr_table(on: date | None = None) -> tuple[LprTable, int | None]:
     version. Raises ValidationFailed ``LPR_TABLE_INVALID`` for a malformed stored document."""
     from chalicelib.data import parameters
     from chalicelib.domain.rates import parse_lpr_table
-    from chalicelib.errors import NotFound
 
-    try:
-        found = parameters.get_effective(LPR_FIXINGS, on or business_date())
-        version: int | None = int(found["version"])
-        value = found["value"]
-    except NotFound:
-        version, value = None, None
+    value, version = parameters.effective_or_default(LPR_FIXINGS, on or business_date())
     table = _LPR_TABLES.get(version)
     if table is None:
-        table = parse_lpr_table(parameters.default_document(LPR_FIXINGS) if version is None else value)
+        table = parse_lpr_table(value)
         if len(_LPR_TABLES) >= _LPR_TABLES_KEPT:
             _LPR_TABLES.clear()
         _LPR_TABLES[version] = table
