@@ -69,6 +69,11 @@ def get(principal: Principal, line_id: str) -> dict[str, Any]:
     return principal.ensure_can_see(get_unscoped(line_id), "credit_line")
 
 
+def masters_of_household(household_id: str) -> list[dict[str, Any]]:
+    """The household's master lines, oldest first, without sub-lines (GSI1 ``HH#<id>#LINE``; system use)."""
+    return dynamo.query_all(_table(), index="GSI1", pk_value=f"HH#{household_id}#LINE")
+
+
 def for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
     """The household's lines (newest last), each with its sub-lines, filtered to the caller's scope.
 
@@ -76,7 +81,7 @@ def for_household(principal: Principal, household_id: str) -> list[dict[str, Any
     from chalicelib.data import households
 
     households.get(principal, household_id)
-    masters = dynamo.query_all(_table(), index="GSI1", pk_value=f"HH#{household_id}#LINE")
+    masters = masters_of_household(household_id)
     out = []
     for m in masters:
         if principal.can_see(org_path=m.get("org_path"), household_id=m.get("household_id")):

@@ -644,7 +644,7 @@ def _current_lines(household_ids: list[str], campaign_id: str, on: date) -> dict
     rating names the existing line (``existing_line_id``). One query per household (GSI1 ``HH#<id>#LINE``)."""
     out: dict[str, str] = {}
     for hid in household_ids:
-        for line in dynamo.query_all(_core(), index="GSI1", pk_value=f"HH#{hid}#LINE"):
+        for line in line_repo.masters_of_household(hid):
             if line.get("campaign_id") == campaign_id:
                 continue
             if line.get("status") == "proposed" or (
