@@ -118,7 +118,9 @@ def _stale(dd: dict[str, Any]) -> bool:
 
 # --------------------------------------------------------------------------------------------- saga steps
 def reserve(event: dict[str, Any]) -> dict[str, Any]:
-    """Reserve the amount on master and sub-line in one transaction with the drawdown.
+    """Make sure the amount is reserved on master and sub-line. The contract signature reserves it
+    (``contracts.prepare``), so this step normally finds it held; it reserves only a drawdown that reached
+    DISBURSING without a reservation (a guard, in one transaction with the drawdown).
     Returns ``{"ok": True}`` or ``{"ok": False, "reason": CODE}`` (the drawdown is then failed)."""
     drawdown_id = event["drawdown_id"]
     dd = drawdowns.require(drawdown_id)
