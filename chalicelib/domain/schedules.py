@@ -17,7 +17,14 @@ Repayment methods (还款方式, names used by the API)
 * ``interest_periodic`` 按月/按季付息、到期还本: interest every 1 or 3 months, principal at maturity.
 * ``bullet`` 利随本清: one installment at maturity with all principal and all interest; the interest is
   accrued on the actual days from start to maturity by the day count (``P × annual × days / 360``).
-* ``flat`` 平息: equal principal; every period's interest is charged on the *original* principal.
+* ``flat`` 平息 (add-on interest): equal principal; interest is charged on the *original* principal
+  for the whole term, so the total interest of a regular schedule is exactly
+  ``P × annual_rate × term_months / 12`` rounded half-up **once** to the fen (1,250 CNY at 15 % over
+  4 months: 62.50). Periods ``1..n−1`` carry the regular period interest ``P × annual_rate × m / 12``
+  truncated to the fen and the last period the remainder (1,250: 15.62, 15.62, 15.62, 15.64), so
+  the column sums to the total and no period is negative or smaller than the others. A broken first
+  period accrues its own interest on the original principal by the day count; the regular periods
+  after it then total ``P × annual_rate × m × (n−1) / 12`` rounded once.
 
 Periodic rate
 -------------
@@ -31,8 +38,9 @@ schedule, so the first payment differs from the rest by ``broken interest − re
 Rounding rule
 -------------
 Each period's interest and principal are rounded **half-up to the fen** (``ROUND_HALF_UP``, the
-rounding of 四舍五入). For ``equal_installment`` the payment is the annuity payment rounded half-up
-to the fen and each period's principal is ``payment − rounded interest``. The rounding residue goes to
+rounding of 四舍五入), except ``flat`` interest, whose total is rounded once (see above). For
+``equal_installment`` the payment is the annuity payment rounded half-up to the fen and each period's
+principal is ``payment − rounded interest``. The rounding residue goes to
 the **last installment**: its principal is whatever balance remains, so the principal column sums
 exactly to the loan, and its payment is that principal plus its (rounded) interest. Because of this the
 sum of a rounded schedule can differ by a few fen from the "rounded payment × n" totals that some
@@ -40,16 +48,29 @@ published calculators print.
 
 Due dates
 ---------
-Due dates are ``anchor + k·m`` calendar months, where the anchor is ``first_due_date`` (or
-``start_date`` if no first due date is given); a day that does not exist in the target month is
-clamped to the month end (31 Jan + 1 month = 28/29 Feb), and later dates keep the anchor's day.
+Every due date is counted in whole periods (``m`` months) from one anchor date, never from the
+previous, possibly clamped, due date: a day that the target month lacks is clamped to that month's
+last day (31 Jan + 1 month = 29 Feb 2024) and the anchor's day comes back in later months. This is
+a day-of-month roll (FpML ``RollConventionEnum`` "1".."30", with 31 behaving as ``EOM``: month
+ends), the "corresponding day" (对应日) of Chinese loan contracts. The anchor is:
+
+* ``start_date`` when ``first_due_date`` is omitted **or equals the regular first due date**
+  (``add_months(start_date, m)``): due ``k`` = ``start_date + k·m`` months, the drawdown's
+  corresponding day. A loan drawn on 31 Jan 2024 is due 29 Feb, 31 Mar, 30 Apr, 31 May ... whether
+  or not the caller spelled out ``first_due_date = 2024-02-29``: stating the default must not change
+  the schedule.
+* ``first_due_date`` otherwise (a chosen repayment day, broken first period): due ``k`` =
+  ``first_due_date + (k − 1)·m`` months, so its day of month is the repayment day (first due
+  2024-02-20: 20 Mar, 20 Apr ...; first due 2024-02-29 after a drawdown on 10 Jan: 29 Mar,
+  29 Apr ...). A borrower who wants month ends chooses a 31st, and a 31st always lies within the
+  two periods a first due date may be after ``start_date``.
 """
 from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 from chalicelib.errors import ValidationFailed
 
@@ -279,13 +300,23 @@ class Schedule:
         return self.installments[-1].due_date if self.installments else None
 
 
+def due_dates(start_date: date, first_due_date: date | None, frequency_months: int, periods: int) -> list[date]:
+    """The ``periods`` due dates of a schedule drawn on ``start_date`` (see "Due dates" above).
+
+    ``first_due_date`` ``None`` or equal to ``add_months(start_date, frequency_months)`` anchors
+    on ``start_date`` (放款对应日); any other first due date anchors on itself. Every date is
+    ``add_months(anchor, …)`` so a clamped month end never shifts the later dates. Inputs are assumed
+    validated by the caller (:func:`build_schedule`).
+    """
+    if first_due_date is None or first_due_date == add_months(start_date, frequency_months):
+        return [add_months(start_date, frequency_months * k) for k in range(1, periods + 1)]
+    return [add_months(first_due_date, frequency_months * k) for k in range(periods)]
+
+
 def _period_dates(start_date: date, first_due_date: date | None, frequency_months: int,
                   periods: int) -> list[tuple[date, date]]:
     """(period_start, due_date) pairs; the first period may be broken."""
-    if first_due_date is None:
-        dues = [add_months(start_date, frequency_months * k) for k in range(1, periods + 1)]
-    else:
-        dues = [add_months(first_due_date, frequency_months * k) for k in range(periods)]
+    dues = due_dates(start_date, first_due_date, frequency_months, periods)
     starts = [start_date] + dues[:-1]
     return list(zip(starts, dues))
 
@@ -316,6 +347,12 @@ def amortize(*, principal: Decimal, annual_rate: Decimal, method: str, periods: 
             annuity_payment(principal, rate_per_period, n))
     elif method in (EQUAL_PRINCIPAL, FLAT):
         per_principal = fixed_principal if fixed_principal is not None else round_fen(principal / n)
+    if method == FLAT:
+        # add-on interest: the regular periods' total is rounded once; each but the last carries the
+        # period interest truncated to the fen, the last the remainder (see the module docstring)
+        regular_count = n - 1 if first_period_broken else n
+        flat_interest_total = round_fen(principal * annual_rate * frequency_months * regular_count / 12)
+        flat_interest_per = (principal * annual_rate * frequency_months / 12).quantize(FEN, rounding=ROUND_DOWN)
 
     for index, (period_start, due) in enumerate(periods):
         number = index + 1
@@ -326,8 +363,12 @@ def amortize(*, principal: Decimal, annual_rate: Decimal, method: str, periods: 
             # a bullet loan is one period from start to maturity
             part = balance
         elif method == FLAT:
-            interest = _period_interest(principal, annual_rate, period_start, due, frequency_months,
-                                        day_count, broken)
+            if broken:
+                interest = _period_interest(principal, annual_rate, period_start, due, frequency_months,
+                                            day_count, broken)
+            else:
+                interest = flat_interest_total - flat_interest_per * (regular_count - 1) if last \
+                    else flat_interest_per
             part = balance if last else min(per_principal, balance)
         else:
             interest = _period_interest(balance, annual_rate, period_start, due, frequency_months,

@@ -23,6 +23,21 @@ by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames w
    ``DynamoDBBackend.update_item`` (built lazily per index, dropped with a transaction's rollback
    snapshot). moto's own sorting, key conditions, filters and paging run unchanged on the candidates;
    results are checked against scans by ``tests/infra/test_query_seam.py``.
+5. Cognito user pools (``moto.cognitoidp``), so the local pool keeps the template's rules as Cognito
+   does on AWS (ADR 0013):
+
+   * ``CognitoIdpUserPool.__init__`` loads moto's bundled private key (``resources/jwks-private.json``,
+     published with moto, so anyone can forge tokens it signs). Each pool now signs with an RSA-2048
+     key generated when the pool is created, i.e. per stack start; the JWKS URL
+     (``/{pool_id}/.well-known/jwks.json``, moto's ``url_paths`` entry) serves that pool's public half
+     (404 for an unknown pool) instead of moto's bundled public key. The ``kid`` stays ``dummy``
+     because ``CognitoIdpUserPool.create_jwt`` hard-codes it in every token header.
+   * ``CognitoIdpBackend.update_user_attributes`` (a user's own access token) writes any attribute;
+     Cognito refuses an attribute outside the app client's ``WriteAttributes`` with
+     ``NotAuthorizedException`` and writes nothing. Enforced here, as is ``sign_up``: refused outright
+     when the pool has ``AllowAdminCreateUserOnly`` (moto ignores it and confirms any code), else its
+     attributes are held to ``WriteAttributes`` too. Administrator calls (``AdminCreateUser``,
+     ``AdminUpdateUserAttributes``) are not limited by an app client, here as on AWS.
 """
 from __future__ import annotations
 
@@ -88,6 +103,7 @@ def install() -> None:
     DynamoHandler.call_action = _serialised_call_action  # type: ignore[method-assign]
     _install_transact_copy_once()
     _install_keyed_queries()
+    _install_user_pool_rules()
     _installed = True
 
 
@@ -300,3 +316,97 @@ def _install_keyed_queries() -> None:
     Table.put_item = put_item  # type: ignore[method-assign]
     Table.delete_item = delete_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------ seam 5: user pools
+#: Cognito's message for a write outside the app client's WriteAttributes (NotAuthorizedException).
+UNAUTHORIZED_ATTRIBUTE = "A client attempted to write unauthorized attribute"
+_JWKS_PATH = "{0}/(?P<user_pool_id>[^/]+)/.well-known/jwks.json$"
+_KID = "dummy"  # what CognitoIdpUserPool.create_jwt puts in every header
+
+
+def _user_pools() -> Any:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    for account_backends in list(cognitoidp_backends.values()):
+        for region, backend in list(account_backends.items()):
+            if region != "global":
+                yield from list(backend.user_pools.values())
+
+
+def signing_key(user_pool_id: str) -> Any:
+    """The private ``joserfc`` RSA key the local pool ``user_pool_id`` signs its tokens with (tests sign
+    their own tokens with it, e.g. an expired one). Raises ``KeyError`` for an unknown pool."""
+    for pool in _user_pools():
+        if pool.id == user_pool_id:
+            return pool.json_web_key
+    raise KeyError(user_pool_id)
+
+
+def _serve_pool_jwks(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
+    """The JWKS of the pool named in the URL: its own public key (``kid`` ``dummy``, RS256)."""
+    from urllib.parse import urlparse
+
+    pool_id = urlparse(full_url).path.strip("/").split("/")[0]
+    try:
+        key = signing_key(pool_id)
+    except KeyError:
+        body = {"message": f"User pool {pool_id} does not exist."}
+        return 404, {"Content-Type": "application/json"}, json.dumps(body).encode()
+    public = {**key.as_dict(private=False), "kid": _KID, "alg": "RS256", "use": "sig"}
+    return 200, {"Content-Type": "application/json"}, json.dumps({"keys": [public]}).encode()
+
+
+def _refuse_unwritable(client: Any, names: list[str]) -> None:
+    """NotAuthorizedException unless ``client`` may write every attribute in ``names``. An app client
+    without ``WriteAttributes`` may write the standard attributes only (Cognito's documented default)."""
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+
+    allowed = (client.extended_config.get("WriteAttributes") if client is not None else None) or None
+    for name in names:
+        if (name not in allowed) if allowed else name.startswith(("custom:", "dev:")):
+            raise NotAuthorizedError(UNAUTHORIZED_ATTRIBUTE)
+
+
+def _install_user_pool_rules() -> None:
+    import moto.cognitoidp.urls as idp_urls
+    from joserfc import jwk
+    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+    from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
+
+    if idp_urls.url_paths.get(_JWKS_PATH) is not CognitoIdpJsonWebKeyResponse.serve_json_web_key:
+        raise RuntimeError("moto changed the Cognito JWKS route: update infra/local/seams.py")
+    for owner, name in ((CognitoIdpBackend, "update_user_attributes"), (CognitoIdpBackend, "sign_up"),
+                        (CognitoIdpUserPool, "create_jwt")):
+        if not callable(getattr(owner, name, None)):
+            raise RuntimeError(f"moto renamed {owner.__name__}.{name}: update infra/local/seams.py")
+    original_init = CognitoIdpUserPool.__init__
+    original_update, original_sign_up = CognitoIdpBackend.update_user_attributes, CognitoIdpBackend.sign_up
+
+    def pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if not hasattr(self, "json_web_key"):
+            raise RuntimeError("moto renamed CognitoIdpUserPool.json_web_key: update infra/local/seams.py")
+        self.json_web_key = jwk.RSAKey.generate_key(2048, private=True)
+
+    def update_user_attributes(self: Any, access_token: str, attributes: list[dict[str, str]]) -> None:
+        for pool in self.user_pools.values():
+            if access_token in pool.access_tokens:
+                client_id, _ = pool.access_tokens[access_token]
+                _refuse_unwritable(pool.clients.get(client_id), [a["Name"] for a in attributes or []])
+        return original_update(self, access_token, attributes)
+
+    def sign_up(self: Any, client_id: str, username: str, password: str, attributes: list[dict[str, str]]) -> Any:
+        for pool in self.user_pools.values():
+            if client_id in pool.clients:
+                if (pool.extended_config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+                    raise NotAuthorizedError("SignUp is not permitted for this user pool")
+                _refuse_unwritable(pool.clients[client_id], [a["Name"] for a in attributes or []])
+        return original_sign_up(self, client_id, username, password, attributes)
+
+    CognitoIdpUserPool.__init__ = pool_init  # type: ignore[method-assign]
+    CognitoIdpBackend.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
+    CognitoIdpBackend.sign_up = sign_up  # type: ignore[method-assign]
+    CognitoIdpJsonWebKeyResponse.serve_json_web_key = staticmethod(_serve_pool_jwks)  # type: ignore[assignment]
+    idp_urls.url_paths[_JWKS_PATH] = _serve_pool_jwks

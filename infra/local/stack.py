@@ -139,8 +139,11 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
         r.attributes[(lid, "ProviderURL")] = f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
     for lid, res in resources_of(template, "AWS::Cognito::UserPoolClient").items():
         props = r.resolve(res["Properties"])
+        # Read/WriteAttributes as declared: the local pool enforces WriteAttributes (infra/local/seams.py, seam 5)
         client = idp.create_user_pool_client(UserPoolId=props["UserPoolId"], ClientName=props["ClientName"],
                                              ExplicitAuthFlows=props.get("ExplicitAuthFlows", []),
+                                             ReadAttributes=props.get("ReadAttributes", []),
+                                             WriteAttributes=props.get("WriteAttributes", []),
                                              GenerateSecret=False)["UserPoolClient"]
         r.physical[lid] = client["ClientId"]
 

@@ -20,6 +20,33 @@ def test_moto_still_has_the_patched_methods_with_the_expected_signatures():
     assert callable(DynamoHandler.call_action)
 
 
+def test_moto_still_has_what_the_user_pool_seam_patches():
+    """Seam 5 (infra/local/seams.py): if moto renames any of these, the local pool would silently sign
+    with moto's public bundled key again or let users write their own role."""
+    import inspect
+
+    import moto.cognitoidp.models as idp_models
+    import moto.cognitoidp.urls as idp_urls
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+
+    from infra.local import seams
+
+    assert list(inspect.signature(CognitoIdpBackend.update_user_attributes).parameters) == [
+        "self", "access_token", "attributes"]
+    assert list(inspect.signature(CognitoIdpBackend.sign_up).parameters) == [
+        "self", "client_id", "username", "password", "attributes"]
+    source = inspect.getsource(idp_models)
+    assert "self.json_web_key = " in source  # the pool's signing key, replaced per pool
+    assert "jwt.encode(headers, payload, self.json_web_key)" in inspect.getsource(CognitoIdpUserPool.create_jwt)
+    assert '"kid": "dummy"' in inspect.getsource(CognitoIdpUserPool.create_jwt)  # the kid our JWKS serves
+    assert seams._JWKS_PATH in idp_urls.url_paths
+    # the seam finds the token's app client in pool.access_tokens[token] = (client_id, username)
+    assert "self.access_tokens[access_token] = (client_id, username)" in inspect.getsource(
+        CognitoIdpUserPool.create_access_token)
+    seams.install()
+    assert idp_urls.url_paths[seams._JWKS_PATH] is seams._serve_pool_jwks
+
+
 def test_every_template_resource_the_product_uses_exists_on_the_local_stack(stack):
     template = load()
     ddb = boto3.client("dynamodb")

@@ -90,6 +90,22 @@ def test_tables_are_protected_and_encrypted():
         assert res["DeletionPolicy"] == "Retain", lid
 
 
+def test_users_cannot_write_their_role_or_scope_and_cannot_sign_up():
+    """The custom attributes are read by the API (role, organisation, household) and written by
+    administrators only. WriteAttributes must be a non-empty list: Cognito treats an empty or missing
+    list as unspecified and falls back to its default writable set."""
+    template = load()
+    (pool,) = resources_of(template, "AWS::Cognito::UserPool").values()
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    custom = {"custom:" + a["Name"] for a in pool["Properties"]["Schema"]}
+    assert custom == {"custom:role", "custom:org_id", "custom:household_id"}
+    for lid, res in resources_of(template, "AWS::Cognito::UserPoolClient").items():
+        writable = res["Properties"].get("WriteAttributes")
+        assert writable, f"{lid}: WriteAttributes must be declared and non-empty"
+        assert not any(a.startswith(("custom:", "dev:")) for a in writable), lid
+        assert custom <= set(res["Properties"]["ReadAttributes"]), lid
+
+
 def test_every_function_has_its_own_policies_and_no_wildcard_admin():
     for lid, res in resources_of(load(), "AWS::Serverless::Function").items():
         policies = res["Properties"].get("Policies")

@@ -46,21 +46,20 @@ def test_an_unsigned_token_is_refused(client, token):
     assert r.status_code == 401
 
 
-def test_an_expired_token_is_refused(client, token):
-    """Signed with the local pool's own key (moto's bundled private JWK), but expired an hour ago."""
-    import gzip
-    from importlib import resources
+def test_an_expired_token_is_refused(stack, client, token):
+    """Signed with the local pool's own key (generated for this stack, infra/local/seams.py seam 5), but
+    expired an hour ago."""
+    from infra.local import seams
 
-    from jwt.algorithms import RSAAlgorithm
-
-    raw = (resources.files("moto.cognitoidp") / "resources" / "jwks-private.json.gz").read_bytes()
-    jwk = json.loads(gzip.decompress(raw))
-    key = RSAAlgorithm.from_jwk(json.dumps(jwk["keys"][0] if "keys" in jwk else jwk))
+    key = seams.signing_key(stack.env["USER_POOL_ID"]).as_pem(private=True)
     claims = jwt.decode(token("am.nongan"), options={"verify_signature": False})
     claims.update(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600)
     expired = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
     r = client.get("/me", headers={"Authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "TOKEN_EXPIRED"
+    claims.update(iat=int(time.time()), exp=int(time.time()) + 600)  # the same key, in date: accepted
+    fresh = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "dummy"})
+    assert client.get("/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
 
 
 def test_demo_token_identifies_the_user_role_and_organisation(client):

@@ -227,6 +227,64 @@ def test_historical_and_special_address_codes_are_accepted(raw, code):
     assert parse_resident_id(raw, today=TODAY).address_code == code
 
 
+def _id_with_address(code: str) -> str:
+    """A well-formed ID (born 1990-01-01, sequence 001) with ``code`` as its address code."""
+    first17 = f"{code}19900101001"
+    return first17 + _iso7064_mod11_2(first17)
+
+
+@pytest.mark.parametrize("code", [
+    "220000",  # 吉林省: a province is not a county-level unit (GB 11643-1999 §6.2)
+    "110000",  # 北京市
+    "710000",  # 台湾省 in GB/T 2260, but residence permits of Taiwan residents use 830000
+    "220100",  # 长春市: a prefecture with districts and counties
+    "110100",  # 北京市 市辖区 (a grouping, not a county-level unit)
+    "429000",  # 湖北省 省直辖县级行政区划 (a grouping)
+    "110200",  # 北京市 县 (historical grouping, abolished 2014)
+])
+def test_province_and_prefecture_address_codes_are_refused(code):
+    with pytest.raises(ValidationFailed) as ei:
+        parse_resident_id(_id_with_address(code), today=TODAY)
+    assert _code_of(ei) == "ID_ADDRESS_CODE"
+    assert ei.value.fields[0].field == "resident_id"
+
+
+@pytest.mark.parametrize("code", [
+    "441900",  # 东莞市 and
+    "442000",  # 中山市 and
+    "460400",  # 儋州市: prefecture-level cities without districts (不设区的地级市), their own county-level unit
+    "810000",  # 香港 / 澳门 / 台湾 residents' residence permits (国办发〔2018〕81号 art. 3)
+    "820000",
+    "830000",
+    "220122",  # 农安县: an ordinary county
+])
+def test_county_level_and_documented_special_address_codes_are_accepted(code):
+    assert parse_resident_id(_id_with_address(code), today=TODAY).address_code == code
+
+
+def test_prefecture_codes_accepted_are_exactly_those_without_county_level_divisions():
+    # Read the shipped lists directly: every PPCC00 code the parser accepts has no PPCCnn (nn != 00)
+    # listed under it, and every such childless prefecture is one of the known cases.
+    import csv
+
+    ref = Path(__file__).resolve().parents[2] / "chalicelib" / "reference"
+    codes = set()
+    for name in ("county_codes.csv", "county_codes_historical.csv"):
+        with open(ref / name, encoding="utf-8", newline="") as f:
+            codes |= {row["code"] for row in csv.DictReader(f)}
+    prefectures = {c for c in codes if c.endswith("00") and not c.endswith("0000")}
+    accepted = set()
+    for code in prefectures:
+        try:
+            parse_resident_id(_id_with_address(code), today=TODAY)
+        except ValidationFailed:
+            continue
+        accepted.add(code)
+    # 东莞, 中山, 儋州 today; 沙市市 (to 1993), 三亚市 (Guangdong code, to 1987), 石河子市 (to 1984)
+    assert accepted == {"441900", "442000", "460400", "420400", "441100", "650300"}
+    assert all(not any(c[:4] == p[:4] and not c.endswith("00") for c in codes) for p in accepted)
+
+
 def test_error_carries_the_callers_field_path():
     with pytest.raises(ValidationFailed) as ei:
         parse_resident_id("220122199001010013", today=TODAY, field="members[0].resident_id")

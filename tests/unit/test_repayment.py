@@ -110,7 +110,9 @@ def request(**overrides) -> PrepaymentRequest:
     6000.00 (equal principal) is outstanding on 2024-07-15, next due 2024-08-15, 6 installments left."""
     args = dict(outstanding_principal=D("6000.00"), prepayment_amount=D("3000.00"), annual_rate=D("0.06"),
                 method="equal_principal", mode="reduce_installment", prepayment_date=date(2024, 7, 15),
-                interest_from=date(2024, 7, 15), next_due_date=date(2024, 8, 15), remaining_installments=6,
+                interest_from=date(2024, 7, 15),
+                remaining_due_dates=(date(2024, 8, 15), date(2024, 9, 15), date(2024, 10, 15), date(2024, 11, 15),
+                                     date(2024, 12, 15), date(2025, 1, 15)),
                 current_payment=None)
     args.update(overrides)
     return PrepaymentRequest(**args)
@@ -178,6 +180,21 @@ def test_mid_period_prepayment_settles_accrued_interest_and_breaks_first_period(
     assert first.interest == D("10.50")
 
 
+@pytest.mark.parametrize("mode,current_payment,expected", [
+    ("reduce_installment", None, [date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30), date(2024, 5, 31)]),
+    # keep 1000.00 principal a month on 2000.00: two installments, the contract's next two dates
+    ("shorten_term", D("1000.00"), [date(2024, 2, 29), date(2024, 3, 31)]),
+])
+def test_prepayment_keeps_the_contracts_month_end_due_dates(mode, current_payment, expected):
+    # drawn 2024-01-31 (month ends: 29 Feb, 31 Mar, 30 Apr, 31 May from a calendar), 4000.00 outstanding,
+    # 2000.00 prepaid on 2024-02-10: the next due date is a clamped 29 Feb, but the later ones stay month ends
+    result = recompute_after_prepayment(request(
+        outstanding_principal=D("4000.00"), prepayment_amount=D("2000.00"), mode=mode,
+        current_payment=current_payment, prepayment_date=date(2024, 2, 10), interest_from=date(2024, 1, 31),
+        remaining_due_dates=(date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30), date(2024, 5, 31))))
+    assert [i.due_date for i in result.schedule.installments] == expected
+
+
 def test_full_prepayment_empties_schedule():
     result = recompute_after_prepayment(request(prepayment_amount=D("6000.00")))
     assert result.new_principal == D("0.00")
@@ -192,6 +209,8 @@ def test_full_prepayment_empties_schedule():
     ({"method": "bullet"}, "PREPAYMENT_MODE_UNSUPPORTED"),
     ({"mode": "shorten_term"}, "PREPAYMENT_INVALID"),
     ({"prepayment_date": date(2024, 8, 15)}, "PREPAYMENT_INVALID"),
+    ({"remaining_due_dates": ()}, "PREPAYMENT_INVALID"),
+    ({"remaining_due_dates": (date(2024, 9, 15), date(2024, 8, 15))}, "PREPAYMENT_INVALID"),
 ])
 def test_prepayment_validation(overrides, code):
     with pytest.raises(ValidationFailed) as err:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.schedules import (
     accrue_interest,
@@ -409,3 +412,124 @@ def test_thirty_360_and_add_months():
 def test_annuity_payment_rejects_bad_periods():
     with pytest.raises(ValidationFailed):
         annuity_payment(D(1000), D("0.01"), 0)
+
+
+# ---------------------------------------------------------------- due dates: the repayment day
+# Expected dates are read off a calendar (2024 is a leap year, 2023 and 2025 are not); none is
+# computed by the code under test.
+DUE_DATE_VECTORS = [
+    # (start, first_due_date given, frequency, expected due dates)
+    # drawn on a 31st, the default first due date spelled out: month ends follow
+    (date(2024, 1, 31), date(2024, 2, 29), 1,
+     [date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30), date(2024, 5, 31), date(2024, 6, 30),
+      date(2024, 7, 31)]),
+    (date(2023, 1, 31), date(2023, 2, 28), 1,
+     [date(2023, 2, 28), date(2023, 3, 31), date(2023, 4, 30), date(2023, 5, 31)]),
+    # drawn on the 30th: the clamped 29 Feb does not turn the 30th into the 29th
+    (date(2024, 1, 30), date(2024, 2, 29), 1,
+     [date(2024, 2, 29), date(2024, 3, 30), date(2024, 4, 30), date(2024, 5, 30)]),
+    # drawn on the 29th: the 29th stays (29 Feb exists in 2024, 28 Feb 2025 is clamped)
+    (date(2024, 1, 29), date(2024, 2, 29), 1,
+     [date(2024, 2, 29), date(2024, 3, 29), date(2024, 4, 29)]),
+    (date(2024, 12, 29), date(2025, 1, 29), 1,
+     [date(2025, 1, 29), date(2025, 2, 28), date(2025, 3, 29), date(2025, 4, 29)]),
+    # quarterly from a 31st: 30 Nov, 28 Feb, 31 May, 31 Aug
+    (date(2024, 8, 31), date(2024, 11, 30), 3,
+     [date(2024, 11, 30), date(2025, 2, 28), date(2025, 5, 31), date(2025, 8, 31)]),
+    # quarterly from the 30th, through a clamped 29 Feb
+    (date(2023, 11, 30), date(2024, 2, 29), 3,
+     [date(2024, 2, 29), date(2024, 5, 30), date(2024, 8, 30), date(2024, 11, 30)]),
+    # a chosen repayment day (broken first period): its day of month is the repayment day
+    (date(2024, 1, 10), date(2024, 2, 29), 1,
+     [date(2024, 2, 29), date(2024, 3, 29), date(2024, 4, 29), date(2024, 5, 29)]),
+    (date(2024, 1, 10), date(2024, 1, 31), 1,
+     [date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)]),
+    (date(2024, 1, 5), date(2024, 2, 20), 1,
+     [date(2024, 2, 20), date(2024, 3, 20), date(2024, 4, 20)]),
+]
+
+
+@pytest.mark.parametrize("method", ["equal_installment", "equal_principal", "interest_periodic", "flat"])
+@pytest.mark.parametrize("start,first_due,frequency,expected", DUE_DATE_VECTORS)
+def test_due_dates_follow_the_repayment_day(method, start, first_due, frequency, expected):
+    if method == "interest_periodic" and frequency not in (1, 3):
+        pytest.skip("interest_periodic is monthly or quarterly")
+    s = build_schedule(principal=D("6000.00"), annual_rate=D("0.06"), method=method,
+                       term_months=frequency * len(expected), start_date=start, first_due_date=first_due,
+                       frequency_months=frequency)
+    assert [i.due_date for i in s.installments] == expected
+    assert [i.period_start for i in s.installments] == [start] + expected[:-1]
+
+
+@pytest.mark.parametrize("start,first_due,frequency,expected",
+                         [v for v in DUE_DATE_VECTORS if v[1] == add_months(v[0], v[2])])
+def test_spelling_out_the_default_first_due_date_changes_nothing(start, first_due, frequency, expected):
+    kwargs = dict(principal=D("6000.00"), annual_rate=D("0.06"), method="equal_installment",
+                  term_months=frequency * len(expected), start_date=start, frequency_months=frequency)
+    assert build_schedule(**kwargs, first_due_date=first_due) == build_schedule(**kwargs)
+
+
+def test_default_vectors_are_the_regular_first_due_date():
+    # guards the vector table itself: these seven spell out start + one period (calendar), the rest don't
+    defaults = [v for v in DUE_DATE_VECTORS if v[1] == add_months(v[0], v[2])]
+    assert len(defaults) == 7
+
+
+# ---------------------------------------------------------------- flat (add-on) interest reconciles
+def test_flat_total_interest_is_principal_times_rate_times_term():
+    # 1,250 at 15 % over 4 months: 1250 × 0.15 × 4/12 = 62.50 exactly (rounded once). Each period's
+    # regular interest 1250 × 0.15 / 12 = 15.625 is truncated to 15.62 for periods 1-3 and the last
+    # takes 62.50 − 3 × 15.62 = 15.64. (The old code charged 15.63 × 4 = 62.52.)
+    s = build_schedule(principal=D("1250.00"), annual_rate=D("0.15"), method="flat", term_months=4,
+                       start_date=START)
+    assert s.total_interest == D("62.50")
+    assert [i.interest for i in s.installments] == [D("15.62"), D("15.62"), D("15.62"), D("15.64")]
+    assert [i.principal for i in s.installments] == [D("312.50")] * 4
+
+
+@pytest.mark.parametrize("principal,rate,term,frequency,interest", [
+    # 1000 × 0.10 × 3/12 = 25.00; 1000 × 0.10/12 = 8.333… -> 8.33, 8.33, last 25.00 − 16.66 = 8.34
+    (D("1000.00"), D("0.10"), 3, 1, [D("8.33"), D("8.33"), D("8.34")]),
+    # 3333.33 × 0.05 × 7/12 = 97.222125 -> 97.22; per month 13.888875 -> 13.88; last 97.22 − 6 × 13.88 = 13.94
+    (D("3333.33"), D("0.05"), 7, 1, [D("13.88")] * 6 + [D("13.94")]),
+    # 50000 × 0.0435 × 12/12 = 2175.00, quarterly 50000 × 0.0435 × 3/12 = 543.75 exactly
+    (D("50000.00"), D("0.0435"), 12, 3, [D("543.75")] * 4),
+    # 999.99 × 0.0999 × 24/12 = 199.798002 -> 199.80; half-yearly 999.99 × 0.0999 × 6/12 = 49.9495005
+    # -> 49.94 ×3 = 149.82; last 199.80 − 149.82 = 49.98
+    (D("999.99"), D("0.0999"), 24, 6, [D("49.94")] * 3 + [D("49.98")]),
+])
+def test_flat_interest_vectors(principal, rate, term, frequency, interest):
+    s = build_schedule(principal=principal, annual_rate=rate, method="flat", term_months=term,
+                       start_date=START, frequency_months=frequency)
+    assert [i.interest for i in s.installments] == interest
+    assert s.total_principal == principal
+
+
+def test_flat_broken_first_period():
+    # drawn 2024-01-05, first due 2024-02-20: 46 days ACT/360 on the original principal
+    # 1200 × 0.12 × 46/360 = 18.40; the two regular months total 1200 × 0.12 × 2/12 = 24.00 (12.00 each)
+    s = build_schedule(principal=D("1200.00"), annual_rate=D("0.12"), method="flat", term_months=3,
+                       start_date=date(2024, 1, 5), first_due_date=date(2024, 2, 20))
+    assert [i.interest for i in s.installments] == [D("18.40"), D("12.00"), D("12.00")]
+
+
+@settings(max_examples=400, deadline=None)
+@given(cents=st.integers(min_value=1, max_value=10**11),
+       rate_bp=st.integers(min_value=0, max_value=3600),
+       frequency=st.sampled_from([1, 3, 6, 12]),
+       count=st.integers(min_value=1, max_value=60))
+def test_flat_interest_reconciles_for_all_inputs(cents, rate_bp, frequency, count):
+    principal = D(cents) / 100
+    rate = D(rate_bp) / 10000
+    term = frequency * count
+    s = build_schedule(principal=principal, annual_rate=rate, method="flat", term_months=term,
+                       start_date=START, frequency_months=frequency)
+    # add-on interest: principal × annual rate × term in years, rounded half-up once to the fen
+    expected = (principal * rate * term / 12).quantize(D("0.01"), rounding=ROUND_HALF_UP)
+    interest = [i.interest for i in s.installments]
+    assert sum(interest) == expected
+    assert all(x >= 0 for x in interest)
+    assert len(set(interest[:-1])) <= 1
+    assert interest[-1] >= interest[0]
+    assert interest[-1] - interest[0] <= D("0.01") * count  # truncation loses < 1 fen a period
+    assert s.total_principal == principal

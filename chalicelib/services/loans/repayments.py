@@ -144,7 +144,7 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
             result = rp.recompute_after_prepayment(rp.PrepaymentRequest(
                 outstanding_principal=outstanding, prepayment_amount=principal_amount, annual_rate=rate,
                 method=loan["method"], mode=mode, prepayment_date=today, interest_from=start,
-                next_due_date=date.fromisoformat(current["due_date"]), remaining_installments=len(open_records),
+                remaining_due_dates=tuple(date.fromisoformat(r["due_date"]) for r in open_records),
                 current_payment=keep, frequency_months=int(loan["frequency_months"]), day_count=loan["day_count"]))
             interest_now = result.interest_due_now
             new_inst = result.schedule.installments
