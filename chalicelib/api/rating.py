@@ -62,6 +62,8 @@ class Campaign(_Out):
     township_code: str | None = None
     township_name: str | None = None
     county_name: str | None = None
+    unit_type: str | None = Field(default=None, description="villagers_committee (村民委员会) | residents_committee "
+                                  "(居委会) | villagers_committee_like | residents_committee_like, from the division code")
     period: str
     status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed")
     attempt: int = 1
@@ -319,7 +321,8 @@ def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created:
 
 @api.route("/campaigns", "POST", summary="Start the whole-village credit campaign of a village (idempotent per "
            "village and period)", permission="campaign:run", body=StartCampaign, response=Campaign, status=202,
-           errors=("VILLAGE_NOT_FOUND", "CHALLENGER_NOT_FOUND", "CHALLENGER_FEATURES_UNAVAILABLE"))
+           errors=("VILLAGE_NOT_FOUND", "VILLAGE_IS_RESIDENTS_COMMITTEE", "CHALLENGER_NOT_FOUND",
+                   "CHALLENGER_FEATURES_UNAVAILABLE"))
 def start_campaign(req: Request):
     from chalicelib.services import campaign as svc
 

@@ -340,7 +340,7 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     Idempotent: a campaign that exists already is returned as it is (``created`` False), except a
     ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote.
     Raises NotFound ``VILLAGE_NOT_FOUND`` (not the caller's village), ValidationFailed
-    ``CHALLENGER_NOT_FOUND`` / ``CHALLENGER_FEATURES_UNAVAILABLE``.
+    ``VILLAGE_IS_RESIDENTS_COMMITTEE``, ``CHALLENGER_NOT_FOUND`` / ``CHALLENGER_FEATURES_UNAVAILABLE``.
     """
     from chalicelib.data import orgs
     from chalicelib.data import parameters
@@ -349,13 +349,16 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     if principal.role == "farmer":
         raise NotFound("village not found", code="VILLAGE_NOT_FOUND", field="village_code")
     today = business_date()
+    campaign_doc = parameters.get_effective("village_campaign", today)["value"]
+    institution_id = village["org_path"].strip("/").split("/")[1]
+    unit_type = vc.check_campaign_unit(village_code, institution_id, campaign_doc)
     period = period or str(today.year)
     cid = vc.campaign_id(village_code, period)
     existing = camp_repo.get_unscoped(cid)
     if existing and existing["status"] != "failed":
         return existing, False
     if challenger is None:
-        challenger = parameters.get_effective("village_campaign", today)["value"].get("challenger")
+        challenger = campaign_doc.get("challenger")
     challenger_ref = check_challenger(challenger)
     if existing:  # restart a failed campaign
         attempt = int(existing.get("attempt", 1)) + 1
@@ -370,7 +373,7 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
             "campaign_id": cid, "village_code": village_code, "village_name": village.get("village_name"),
             "township_code": village.get("township_code"), "township_name": village.get("township_name"),
             "county_code": village.get("county_code"), "county_name": village.get("county_name"),
-            "org_id": village["org_id"], "org_path": village["org_path"], "period": period,
+            "unit_type": unit_type, "org_id": village["org_id"], "org_path": village["org_path"], "period": period,
             "status": "running", "attempt": 1, "execution_arn": _execution_arn(name),
             "started_by": principal.user_id, "started_by_username": principal.username,
             "started_at": utc_now_iso(), "started_on": today.isoformat(), "challenger": challenger_ref,
@@ -693,11 +696,22 @@ def record_batch_failure(campaign_id: str, household_ids: list[str], error: dict
 # ================================================================================= task: evaluate
 
 def evaluate(campaign_id: str) -> dict[str, Any]:
-    """Credit household / village / township evaluation of the campaign (kept as history)."""
+    """Credit household / village / township evaluation of the campaign (kept as history).
+
+    Only a village (村民委员会, or a unit like one) is evaluated as a credit village (信用村): a residents'
+    committee that an institution was allowed to run a campaign in (``check_campaign_unit``) gets no
+    credit-village evaluation and does not count for its township; the campaign records why
+    (``evaluation.applicable`` false, ``reason`` ``RESIDENTS_COMMITTEE``). The township's villages are its
+    villagers' committees by the division-code rule (``divisions.unit_type``)."""
     from chalicelib.domain import divisions
     from chalicelib.domain.evaluation import VillageFacts, evaluate_township, evaluate_village
 
     c = camp_repo.get_unscoped(campaign_id)
+    if divisions.is_urban_unit(c["village_code"]):
+        summary = {"applicable": False, "reason": "RESIDENTS_COMMITTEE",
+                   "unit_type": divisions.unit_type(c["village_code"])}
+        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+        return {"is_credit_village": None, "is_credit_township": None}
     cfg = config(campaign_id)
     ratings = [r for r in rating_repo.list_for_campaign(campaign_id) if r["status"] != "withdrawn"]
     day = business_date()
@@ -739,10 +753,12 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     township = None
     if c.get("township_code"):
         latest = {i["village_code"]: bool(i.get("is_credit_village"))
-                  for i in camp_repo.latest_village_evaluations(c["township_code"])}
+                  for i in camp_repo.latest_village_evaluations(c["township_code"])
+                  if not divisions.is_urban_unit(i["village_code"])}
         latest[c["village_code"]] = ev.is_credit_village
         codes = {v.code for v in divisions.villages_in_county(c["township_code"][:6])
-                 if v.township_code == c["township_code"] and v.kind == "village"} | set(latest)
+                 if v.township_code == c["township_code"]
+                 and divisions.unit_type(v.code) == "villagers_committee"} | set(latest)
         te = evaluate_township(len(codes), sum(1 for v in latest.values() if v), cfg.policies.evaluation)
         township = {"township_code": c["township_code"], "township_name": c.get("township_name"),
                     "village_count": len(codes), "credit_village_count": sum(1 for v in latest.values() if v),
