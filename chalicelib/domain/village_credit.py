@@ -34,6 +34,10 @@ from chalicelib.errors import Conflict, Forbidden, ValidationFailed
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
 CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "activating", "completed", "expired", "failed")
+#: Campaign statuses after which the village may start another campaign (a failed campaign is restarted).
+CAMPAIGN_CLOSED_STATUSES = ("completed", "expired")
+#: Line statuses that own the household's one line slot; leaving them releases it.
+LINE_SLOT_STATUSES = ("proposed", "active")
 
 
 # --------------------------------------------------------------------------------------------------
