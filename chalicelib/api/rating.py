@@ -62,8 +62,11 @@ class Campaign(_Out):
     township_code: str | None = None
     township_name: str | None = None
     county_name: str | None = None
+    unit_type: str | None = Field(default=None, description="villagers_committee (村民委员会) | residents_committee "
+                                  "(居委会) | villagers_committee_like | residents_committee_like, from the division code")
     period: str
-    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed")
+    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed; "
+                                    "a village has at most one campaign that is neither completed nor expired")
     attempt: int = 1
     started_by: str | None = None
     started_at: str | None = None
@@ -178,7 +181,8 @@ class Rating(_Out):
     proposed_limit: Decimal | None = None
     line_id: str | None = None
     existing_line_id: str | None = Field(default=None, description="the household's line from another campaign "
-                                         "(proposed, or active and valid): no second line is proposed")
+                                         "(proposed or active: it owns the household's one line slot): no second "
+                                         "line is proposed")
     ineligible_reason: str | None = None
     binding_constraint: str | None = None
     challenger: dict[str, Any] | None = None
@@ -318,8 +322,10 @@ def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created:
 # ------------------------------------------------------------------------------------------ campaigns
 
 @api.route("/campaigns", "POST", summary="Start the whole-village credit campaign of a village (idempotent per "
-           "village and period)", permission="campaign:run", body=StartCampaign, response=Campaign, status=202,
-           errors=("VILLAGE_NOT_FOUND", "CHALLENGER_NOT_FOUND", "CHALLENGER_FEATURES_UNAVAILABLE"))
+           "village and period; one open campaign per village)", permission="campaign:run", body=StartCampaign,
+           response=Campaign, status=202,
+           errors=("VILLAGE_NOT_FOUND", "VILLAGE_IS_RESIDENTS_COMMITTEE", "CAMPAIGN_RUNNING", "CHALLENGER_NOT_FOUND",
+                   "CHALLENGER_FEATURES_UNAVAILABLE"))
 def start_campaign(req: Request):
     from chalicelib.services import campaign as svc
 
@@ -438,7 +444,8 @@ def household_ratings(req: Request, household_id: str) -> RatingList:
 @api.route("/ratings/{rating_id}/adjust", "POST", summary="Adjust a rating by at most one grade, with a reason",
            permission="rating:adjust", body=Adjust, response=Rating,
            errors=("RATING_NOT_FOUND", "RATING_ADJUST_TOO_FAR", "RATING_ADJUST_OUT_OF_RANGE", "RATING_KNOCKED_OUT",
-                   "UNKNOWN_GRADE", "RATING_NOT_ADJUSTABLE", "CAMPAIGN_ALREADY_CONFIRMED", "VERSION_CONFLICT"))
+                   "UNKNOWN_GRADE", "RATING_NOT_ADJUSTABLE", "CAMPAIGN_ALREADY_CONFIRMED", "VERSION_CONFLICT",
+                   "CREDIT_LINE_STATE_CONFLICT"))
 def adjust_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.services import rating_review
 

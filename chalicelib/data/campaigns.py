@@ -12,6 +12,12 @@ Items (core table):
   ``activated``/``withdrawn``, ``evaluation`` (summary), ``challenger``, ``version``.
   ``task_token`` is kept here server-side while waiting for confirmation and never leaves the API.
   GSI1 ``VILLAGE#<code>#CAMPAIGN`` / ``<period>``.
+- ``VILLAGE#<code>`` / ``CAMPAIGN_LOCK``: the village's one open campaign (一村同时只有一个整村授信):
+  ``campaign_id``, ``period``, ``village_code``, ``org_path``, ``acquired_at``. Put (condition: absent or
+  held by the same campaign) in the transaction that creates or restarts a campaign; deleted (condition:
+  held by that campaign) in the transaction that moves it to ``completed`` or ``expired``. A ``failed``
+  campaign keeps it (it is restarted, not replaced). The partition ``VILLAGE#<code>`` also holds the
+  village's assignment (``chalicelib.data.orgs``, SK ``VILLAGE``).
 - ``CAMPAIGN#<id>`` / ``CONFIG``: the snapshot the campaign rates with (parameter documents and
   versions, village averages), written once by the load step.
 - ``CAMPAIGN#<id>`` / ``FAIL#<household_id>``: a household that could not be rated (code, message).
@@ -30,7 +36,7 @@ from typing import Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import dynamo
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 
 ENTITY = "campaign"
 
@@ -67,6 +73,55 @@ def get(principal: Principal, campaign_id: str) -> dict[str, Any]:
 def for_village(principal: Principal, village_code: str) -> list[dict[str, Any]]:
     items = dynamo.query_all(_table(), index="GSI1", pk_value=f"VILLAGE#{village_code}#CAMPAIGN")
     return [i for i in items if principal.role != "farmer" and principal.can_see(org_path=i.get("org_path"))]
+
+
+# ---------------------------------------------------------------------------------------------- village lock
+
+class CampaignRunning(Conflict):
+    """Another campaign of the village is open (its id is in ``details`` once read, see
+    :func:`running_campaign_error`)."""
+
+
+def lock_key(village_code: str) -> dict[str, str]:
+    return {"PK": f"VILLAGE#{village_code}", "SK": "CAMPAIGN_LOCK"}
+
+
+def get_lock(village_code: str) -> dict[str, Any] | None:
+    """The village's campaign lock (consistent read), or None when no campaign is open."""
+    k = lock_key(village_code)
+    return dynamo.get(_table(), k["PK"], k["SK"])
+
+
+def add_acquire_lock(tx: dynamo.TxBuilder, campaign: dict[str, Any], *, at: str) -> None:
+    """Add to ``tx`` the lock of ``campaign``'s village by it (``campaign_id``, ``village_code``, ``period``,
+    ``org_path``): a put that succeeds when no campaign holds the village or this one does already (a restart).
+    Fails the transaction with :class:`CampaignRunning` (``CAMPAIGN_RUNNING``) when another holds it."""
+    tx.put(_table(), {**lock_key(campaign["village_code"]), "kind": "campaign_lock",
+                      "campaign_id": campaign["campaign_id"], "village_code": campaign["village_code"],
+                      "period": str(campaign["period"]), "org_path": campaign["org_path"], "acquired_at": at},
+           condition="attribute_not_exists(PK) OR campaign_id = :cid", values={":cid": campaign["campaign_id"]},
+           on_fail=CampaignRunning("another campaign of this village is still open", code="CAMPAIGN_RUNNING",
+                                   field="village_code"))
+
+
+def add_release_lock(tx: dynamo.TxBuilder, village_code: str, campaign_id: str) -> None:
+    """Add to ``tx`` the release of the village's lock held by ``campaign_id`` (a delete conditioned on it;
+    fails with Conflict ``CAMPAIGN_LOCK_CHANGED`` otherwise). Call only after reading that it holds it."""
+    tx.delete(_table(), lock_key(village_code), condition="campaign_id = :cid", values={":cid": campaign_id},
+              on_fail=Conflict("the village's campaign lock changed meanwhile", code="CAMPAIGN_LOCK_CHANGED"))
+
+
+def running_campaign_error(village_code: str) -> CampaignRunning | None:
+    """The 409 ``CAMPAIGN_RUNNING`` naming the campaign that holds the village now (None if none does)."""
+    lock = get_lock(village_code)
+    if lock is None:
+        return None
+    held = get_unscoped(lock["campaign_id"]) or {}
+    return CampaignRunning(f"campaign {lock['campaign_id']} of village {village_code} is still open "
+                           f"({held.get('status', 'unknown')}); a village runs one campaign at a time",
+                           code="CAMPAIGN_RUNNING", field="village_code",
+                           details={"campaign_id": lock["campaign_id"], "period": lock.get("period"),
+                                    "status": held.get("status")})
 
 
 # ---------------------------------------------------------------------------------------------- config

@@ -8,11 +8,18 @@ condition ``available >= :amt`` on the master and the sub-line in one transactio
 - ``LINE#<line_id>`` / ``LINE``: ``line_id``, ``household_id``, ``org_path``, ``village_code``,
   ``status`` (proposed | active | frozen | expired | withdrawn), ``limit``, ``available`` (Decimal CNY),
   ``valid_from``/``valid_to`` (ISO dates, inclusive; set on activation), ``grade``, ``rating_id``,
-  ``campaign_id``, ``binding_constraint``, ``candidates``, ``policy_version``, ``version``.
+  ``campaign_id``, ``binding_constraint``, ``candidates``, ``policy_version``, ``version``,
+  ``holds_slot`` (true while the line owns its household's line slot, see below).
   GSI1 ``HH#<household_id>#LINE`` / ``<created_on>#<line_id>``; GSI2 ``CAMPAIGN#<campaign_id>#LINE`` /
   ``<household_id>``; GSI3 ``EXPIRY#<valid_to>`` / ``LINE#<line_id>`` while active.
 - ``LINE#<line_id>`` / ``SUB#<product_code>``: ``product_code``, ``limit``, ``available``,
   ``household_id``, ``org_path``, ``line_id``.
+- ``HHLINE#<household_id>`` / ``SLOT``: the household's one line slot (一户一个授信额度): ``line_id`` of
+  the line that owns it (proposed or active), ``campaign_id``, ``household_id``, ``org_path``,
+  ``claimed_at``. It exists exactly while a line created since the slot was introduced is proposed or
+  active: claimed (``attribute_not_exists``) in the transaction that proposes the line and deleted
+  (condition ``line_id = <the line>``) in the transaction that withdraws, freezes or expires it. A
+  household whose slot is taken gets no second line; see docs/decisions/0011-village-campaign-workflow.md.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from typing import Any
 
 from chalicelib.auth import Principal
 from chalicelib.data import dynamo
+from chalicelib.errors import Conflict
 
 ENTITY = "credit_line"
 
@@ -36,6 +44,55 @@ def key(line_id: str) -> dict[str, str]:
 
 def sub_key(line_id: str, product_code: str) -> dict[str, str]:
     return {"PK": f"LINE#{line_id}", "SK": f"SUB#{product_code}"}
+
+
+class SlotTaken(Conflict):
+    """The household's line slot is owned by another line (or, for a check, no longer by the expected one):
+    re-read the owner with :func:`slot_owners` and decide again."""
+
+
+def slot_key(household_id: str) -> dict[str, str]:
+    return {"PK": f"HHLINE#{household_id}", "SK": "SLOT"}
+
+
+def slot_owners(household_ids: list[str]) -> dict[str, str]:
+    """Household id → id of the line owning its slot, for those whose slot is taken (BatchGetItem, consistent,
+    100 keys per request)."""
+    if not household_ids:
+        return {}
+    found = dynamo.batch_get(_table(), [slot_key(h) for h in dict.fromkeys(household_ids)])
+    return {i["household_id"]: i["line_id"] for i in found}
+
+
+def add_claim_slot(tx: dynamo.TxBuilder, line: dict[str, Any], *, at: str) -> None:
+    """Add to ``tx`` the claim of the household's slot by ``line`` (``line_id``, ``household_id``,
+    ``campaign_id``, ``org_path``): a put conditioned on no slot item existing. The transaction fails with
+    :class:`SlotTaken` (code ``HOUSEHOLD_HAS_LINE``) when another line owns it."""
+    tx.put(_table(), {**slot_key(line["household_id"]), "kind": "credit_line_slot", "line_id": line["line_id"],
+                      "household_id": line["household_id"], "campaign_id": line.get("campaign_id"),
+                      "org_path": line["org_path"], "claimed_at": at},
+           condition="attribute_not_exists(PK)",
+           on_fail=SlotTaken("the household already has a proposed or active credit line",
+                             code="HOUSEHOLD_HAS_LINE", field="household_id"))
+
+
+def add_check_slot_owner(tx: dynamo.TxBuilder, household_id: str, line_id: str) -> None:
+    """Add to ``tx`` a check that ``line_id`` still owns the household's slot (the decision "no line for this
+    household, it has ``line_id``" is then taken atomically). Fails with :class:`SlotTaken` (code
+    ``HOUSEHOLD_LINE_CHANGED``) otherwise."""
+    tx.check(_table(), slot_key(household_id), "line_id = :lid", values={":lid": line_id},
+             on_fail=SlotTaken("the household's credit line changed meanwhile", code="HOUSEHOLD_LINE_CHANGED",
+                               field="household_id"))
+
+
+def add_release_slot(tx: dynamo.TxBuilder, line: dict[str, Any]) -> None:
+    """Add to ``tx`` the release of the household's slot by ``line`` if it owns one (``holds_slot``; lines
+    written before the slot existed own none): a delete conditioned on ``line_id`` being this line."""
+    if not line.get("holds_slot"):
+        return
+    tx.delete(_table(), slot_key(line["household_id"]), condition="line_id = :lid", values={":lid": line["line_id"]},
+              on_fail=Conflict(f"the line slot of household {line['household_id']} is not held by line "
+                               f"{line['line_id']}", code="CREDIT_LINE_STATE_CONFLICT"))
 
 
 def with_keys(item: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +149,7 @@ def for_household(principal: Principal, household_id: str) -> list[dict[str, Any
 
 
 SUMMARY_FIELDS = ("line_id", "household_id", "org_path", "campaign_id", "rating_id", "status", "limit",
-                  "available", "valid_from", "valid_to", "version", "grade")
+                  "available", "valid_from", "valid_to", "version", "grade", "holds_slot")
 
 
 def list_for_campaign(campaign_id: str) -> list[dict[str, Any]]:

@@ -8,6 +8,10 @@ village(3).
 The file is read once, lazily, on first use (nothing is loaded at import time).
 Errors raise :class:`chalicelib.errors.ValidationFailed` with stable codes:
 ``VILLAGE_CODE_FORMAT``, ``VILLAGE_CODE_UNKNOWN``, ``COUNTY_CODE_FORMAT``, ``COUNTY_CODE_UNKNOWN``.
+
+Which kind of village-level unit a code is comes from the code itself (:func:`unit_type`), by the
+NBS rule for its last three digits, not from the ``kind`` column of the list (which classifies by name
+and disagrees with the rule for a few units, e.g. 220122101002 新村街居委会 is listed as ``village``).
 """
 from __future__ import annotations
 
@@ -20,12 +24,52 @@ from typing import Literal
 
 from chalicelib.errors import ValidationFailed
 
-__all__ = ["Village", "get_village", "villages_in_county", "county_name", "VILLAGES_FILE"]
+__all__ = ["Village", "UnitType", "get_village", "villages_in_county", "county_name", "unit_type",
+           "is_urban_unit", "VILLAGES_FILE"]
 
 VILLAGES_FILE = Path(__file__).resolve().parent.parent / "reference" / "jilin_villages_nbs2023.csv"
 
 _VILLAGE_CODE_RE = re.compile(r"[0-9]{12}")
 _COUNTY_CODE_RE = re.compile(r"[0-9]{6}")
+
+UnitType = Literal["residents_committee", "villagers_committee", "residents_committee_like",
+                   "villagers_committee_like", "unknown"]
+
+
+def unit_type(code: str) -> UnitType:
+    """What kind of village-level unit a 12-digit statistical division code denotes, from its village-level
+    part (digits 10-12), by the National Bureau of Statistics' 《统计用区划代码和城乡划分代码编制规则》
+    (二、(二) 2. 村级代码编码方法):
+
+    - ``001``-``199`` 居民委员会 (residents' committee, urban): ``residents_committee``;
+    - ``200``-``399`` 村民委员会 (villagers' committee, a village): ``villagers_committee``;
+    - ``400``-``499`` 类似居民委员会 (units like a residents' committee in development zones, industrial and
+      mining areas, e.g. 220106400498 开发区虚拟社区): ``residents_committee_like``;
+    - ``500``-``599`` 类似村民委员会 (units like a villagers' committee, e.g. state-farm living areas,
+      220122400598 洼中高农场虚拟生活区): ``villagers_committee_like``;
+    - anything else (``000``, ``600``-``999``, a malformed code): ``unknown``.
+
+    Pure; does not need the code to be in the shipped list. Raises nothing.
+    """
+    c = _clean(code)
+    if c is None or not _VILLAGE_CODE_RE.fullmatch(c):
+        return "unknown"
+    n = int(c[9:])
+    if 1 <= n <= 199:
+        return "residents_committee"
+    if 200 <= n <= 399:
+        return "villagers_committee"
+    if 400 <= n <= 499:
+        return "residents_committee_like"
+    if 500 <= n <= 599:
+        return "villagers_committee_like"
+    return "unknown"
+
+
+def is_urban_unit(code: str) -> bool:
+    """True for a residents' committee or a unit like one (:func:`unit_type` ``001``-``199``, ``400``-``499``):
+    an urban community, not a village."""
+    return unit_type(code) in ("residents_committee", "residents_committee_like")
 
 
 @dataclass(frozen=True)

@@ -425,11 +425,14 @@ CAMPAIGN_RANGES: dict[str, tuple[int, int]] = {
 }
 SCORECARD_PREFIX = "scorecard_"
 _SCORECARD_NAME = re.compile(r"^scorecard_[a-z0-9_]{1,54}$")
+#: An institution's organisation id (``JL-220122``: the province union's prefix and the county code).
+_INSTITUTION_ID = re.compile(r"^[A-Z]{2}-[0-9]{6}$")
 
 
 def _village_campaign(doc: Mapping[str, Any], effective_from: date) -> None:
     """Ranges of :data:`CAMPAIGN_RANGES`; ``scorecard_parameter`` a ``scorecard_*`` name; ``rate_statuses``
-    household statuses; ``challenger`` absent, null or ``{"model_id", "version"}``."""
+    household statuses; ``challenger`` absent, null or ``{"model_id", "version"}``;
+    ``residents_committee_institutions`` a list (at most 200) of distinct institution ids (``JL-220122``)."""
     from typing import get_args
 
     from chalicelib.domain.households import Status
@@ -450,6 +453,12 @@ def _village_campaign(doc: Mapping[str, Any], effective_from: date) -> None:
         if not isinstance(challenger, Mapping) or any(not isinstance(challenger.get(k), str) or not challenger[k]
                                                       for k in ("model_id", "version")):
             raise _refuse("challenger", 'must be null or {"model_id": "...", "version": "..."}')
+    if "residents_committee_institutions" in doc:
+        ids = doc["residents_committee_institutions"]
+        if (not isinstance(ids, list) or len(ids) > 200 or len(set(map(str, ids))) != len(ids)
+                or any(not isinstance(i, str) or not _INSTITUTION_ID.match(i) for i in ids)):
+            raise _refuse("residents_committee_institutions",
+                          "must be a list of distinct institution ids such as JL-220122 (at most 200)")
 
 
 CHECKS: dict[str, Check] = {

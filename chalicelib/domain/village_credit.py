@@ -34,6 +34,10 @@ from chalicelib.errors import Conflict, Forbidden, ValidationFailed
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
 CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "activating", "completed", "expired", "failed")
+#: Campaign statuses after which the village may start another campaign (a failed campaign is restarted).
+CAMPAIGN_CLOSED_STATUSES = ("completed", "expired")
+#: Line statuses that own the household's one line slot; leaving them releases it.
+LINE_SLOT_STATUSES = ("proposed", "active")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -243,6 +247,28 @@ def notice_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
 # --------------------------------------------------------------------------------------------------
 # lifecycle rules
 # --------------------------------------------------------------------------------------------------
+
+def check_campaign_unit(village_code: str, institution_id: str, campaign_doc: Mapping[str, Any]) -> str:
+    """May ``institution_id`` run a whole-village campaign in ``village_code``? Returns the unit type
+    (:func:`chalicelib.domain.divisions.unit_type`).
+
+    整村授信 is for villages (村民委员会). A residents' committee (居委会, village-level code 001-199) or a unit
+    like one (400-499) is urban: refused unless the ``village_campaign`` parameter lists the institution in
+    ``residents_committee_institutions``. Raises ValidationFailed ``VILLAGE_IS_RESIDENTS_COMMITTEE``
+    (field ``village_code``, details ``unit_type``).
+    """
+    from chalicelib.domain import divisions
+
+    kind = divisions.unit_type(village_code)
+    allowed = campaign_doc.get("residents_committee_institutions") or ()
+    if divisions.is_urban_unit(village_code) and institution_id not in allowed:
+        raise ValidationFailed(f"{village_code} is a residents' committee (居委会), not a village: whole-village "
+                               "credit campaigns are run in villages (村民委员会) unless the village_campaign "
+                               "parameter lists the institution in residents_committee_institutions",
+                               code="VILLAGE_IS_RESIDENTS_COMMITTEE", field="village_code",
+                               details={"unit_type": kind})
+    return kind
+
 
 def check_adjustable(rating: Mapping[str, Any], campaign: Mapping[str, Any] | None) -> None:
     """A rating may be adjusted while automatic or adjusted, before its campaign is confirmed.

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
@@ -201,13 +201,18 @@ def check_challenger(challenger: dict[str, Any] | None) -> dict[str, Any] | None
 
 @dataclass
 class Unit:
-    """The writes for one household, committed atomically (and together with other units)."""
+    """The writes for one household, committed atomically (and together with other units).
+
+    ``redo(owner)`` rebuilds the household's writes once its line slot turned out to be owned by line
+    ``owner`` (or free: ``None``) when the transaction ran (see :func:`_flush`)."""
 
     tx: dynamo.TxBuilder
     rated: int = 0
     lines: int = 0
     limit: Decimal = Decimal("0")
     grade: str | None = None
+    household_id: str | None = None
+    redo: Callable[[str | None], "Unit"] | None = field(default=None, repr=False)
 
 
 def _commit(tx: dynamo.TxBuilder) -> None:
@@ -255,9 +260,15 @@ def commit_units(campaign_id: str, units: list[Unit], *, counters: bool = True) 
 
 
 _EXISTS = ("RATING_EXISTS", "CREDIT_LINE_EXISTS")
+_SLOT = ("HOUSEHOLD_HAS_LINE", "HOUSEHOLD_LINE_CHANGED")
+_SLOT_ATTEMPTS = 5
 
 
-def _flush(campaign_id: str, chunk: list[Unit], counters: bool) -> None:
+def _flush(campaign_id: str, chunk: list[Unit], counters: bool, attempt: int = 0) -> None:
+    """Commit ``chunk`` in one transaction. When a unit's rating exists already (a concurrent run of the same
+    campaign wrote it) or a household's line slot is not as the unit assumed, the units are written one by
+    one; a unit whose slot decided otherwise is rebuilt from the slot's owner at that moment (``redo``)
+    and written again, so whether a household gets a line is decided by the slot's condition."""
     tx = dynamo.TxBuilder()
     for u in chunk:
         tx.ops += u.tx.ops
@@ -267,12 +278,21 @@ def _flush(campaign_id: str, chunk: list[Unit], counters: bool) -> None:
     try:
         _commit(tx)
     except Conflict as exc:
-        if exc.code not in _EXISTS:
+        if exc.code not in _EXISTS + _SLOT:
             raise
-        if len(chunk) == 1:
+        if len(chunk) > 1:  # one of them exists already or lost its slot: write them one by one
+            for u in chunk:
+                _flush(campaign_id, [u], counters)
+            return
+        if exc.code in _EXISTS:
             return  # written meanwhile by a concurrent run of the same campaign: nothing to do
-        for u in chunk:  # one of them exists already: write the others one by one
-            _flush(campaign_id, [u], counters)
+        u = chunk[0]
+        if u.redo is None or u.household_id is None or attempt >= _SLOT_ATTEMPTS:
+            raise
+        owner = line_repo.slot_owners([u.household_id]).get(u.household_id)
+        if owner == vc.line_id(campaign_id, u.household_id):
+            return  # this campaign's own line: written meanwhile by a concurrent run of the campaign
+        _flush(campaign_id, [u.redo(owner)], counters, attempt + 1)
 
 
 def _audit(entity: str, entity_id: str, action: str, actor: str, before: Any, after: Any, org_path: str,
@@ -283,8 +303,28 @@ def _audit(entity: str, entity_id: str, action: str, actor: str, before: Any, af
 
 def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
                     expect_status: Iterable[str] | None = None, remove: Iterable[str] = (),
-                    reason: str | None = None, on_fail: DomainError | None = None) -> dict[str, Any]:
-    """Change a campaign's attributes (bumping ``version``) with its audit record, in one transaction."""
+                    reason: str | None = None, on_fail: DomainError | None = None,
+                    extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Change a campaign's attributes (bumping ``version``) with its audit record, in one transaction.
+
+    ``extra(tx, current)`` adds operations to that transaction. A change to a closed status
+    (:data:`vc.CAMPAIGN_CLOSED_STATUSES`) releases the village's campaign lock in the same transaction if
+    this campaign holds it. Raises NotFound ``CAMPAIGN_NOT_FOUND``, Conflict ``CAMPAIGN_STATE_CONFLICT`` (or
+    ``on_fail``) when ``expect_status`` does not hold, and whatever ``extra``'s operations raise."""
+    for attempt in range(3):
+        try:
+            return _update_campaign(campaign_id, set_, actor=actor, action=action, expect_status=expect_status,
+                                    remove=remove, reason=reason, on_fail=on_fail, extra=extra)
+        except Conflict as exc:  # the lock was released by a concurrent closing of the same campaign
+            if exc.code != "CAMPAIGN_LOCK_CHANGED" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
+                     expect_status: Iterable[str] | None, remove: Iterable[str], reason: str | None,
+                     on_fail: DomainError | None,
+                     extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None) -> dict[str, Any]:
     current = camp_repo.get_unscoped(campaign_id)
     if current is None:
         raise NotFound("campaign not found", code="CAMPAIGN_NOT_FOUND", field="campaign_id")
@@ -322,6 +362,12 @@ def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, actio
                                     {k: before.get(k) for k in ("status", "version")},
                                     {k: after.get(k) for k in ["status", *set_] if k != "task_token"},
                                     current["org_path"], reason))
+    if extra is not None:
+        extra(tx, current)
+    if set_.get("status") in vc.CAMPAIGN_CLOSED_STATUSES:
+        lock = camp_repo.get_lock(current["village_code"])
+        if lock is not None and lock.get("campaign_id") == campaign_id:
+            camp_repo.add_release_lock(tx, current["village_code"], campaign_id)
     _commit(tx)
     return {**after, "version": current.get("version", 0) + 1}
 
@@ -339,8 +385,12 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
 
     Idempotent: a campaign that exists already is returned as it is (``created`` False), except a
     ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote.
+    A village runs one campaign at a time: the campaign item and the village's lock
+    (``chalicelib.data.campaigns.add_acquire_lock``) are written in one transaction, so of two starts for
+    different periods only one succeeds, whatever their timing.
     Raises NotFound ``VILLAGE_NOT_FOUND`` (not the caller's village), ValidationFailed
-    ``CHALLENGER_NOT_FOUND`` / ``CHALLENGER_FEATURES_UNAVAILABLE``.
+    ``VILLAGE_IS_RESIDENTS_COMMITTEE``, ``CHALLENGER_NOT_FOUND`` / ``CHALLENGER_FEATURES_UNAVAILABLE``,
+    Conflict ``CAMPAIGN_RUNNING`` (another campaign of the village is open; ``details.campaign_id`` names it).
     """
     from chalicelib.data import orgs
     from chalicelib.data import parameters
@@ -349,45 +399,76 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     if principal.role == "farmer":
         raise NotFound("village not found", code="VILLAGE_NOT_FOUND", field="village_code")
     today = business_date()
+    campaign_doc = parameters.get_effective("village_campaign", today)["value"]
+    institution_id = village["org_path"].strip("/").split("/")[1]
+    unit_type = vc.check_campaign_unit(village_code, institution_id, campaign_doc)
     period = period or str(today.year)
     cid = vc.campaign_id(village_code, period)
     existing = camp_repo.get_unscoped(cid)
     if existing and existing["status"] != "failed":
         return existing, False
     if challenger is None:
-        challenger = parameters.get_effective("village_campaign", today)["value"].get("challenger")
+        challenger = campaign_doc.get("challenger")
     challenger_ref = check_challenger(challenger)
-    if existing:  # restart a failed campaign
-        attempt = int(existing.get("attempt", 1)) + 1
-        name = f"{cid}-{attempt}"
-        stored = update_campaign(cid, {"status": "running", "attempt": attempt, "execution_arn": _execution_arn(name),
-                                       "restarted_by": principal.user_id, "restarted_at": utc_now_iso()},
-                                 actor=principal.user_id, action="campaign.restarted", expect_status=("failed",),
-                                 remove=("error",))
-    else:
-        name = f"{cid}-1"
-        item = camp_repo.with_keys({
-            "campaign_id": cid, "village_code": village_code, "village_name": village.get("village_name"),
-            "township_code": village.get("township_code"), "township_name": village.get("township_name"),
-            "county_code": village.get("county_code"), "county_name": village.get("county_name"),
-            "org_id": village["org_id"], "org_path": village["org_path"], "period": period,
-            "status": "running", "attempt": 1, "execution_arn": _execution_arn(name),
-            "started_by": principal.user_id, "started_by_username": principal.username,
-            "started_at": utc_now_iso(), "started_on": today.isoformat(), "challenger": challenger_ref,
-            "total": 0, "rated": 0, "skipped": 0, "lines_proposed": 0, "limit_total": Decimal("0")})
-        tx = dynamo.TxBuilder()
-        stored = dynamo.put_versioned(tx, _core(), item, expected_version=None, entity="campaign")
-        tx.audit(_audit_table(), _audit("campaign", cid, "campaign.started", principal.user_id, None,
-                                        {"status": "running", "period": period, "challenger": challenger_ref},
-                                        village["org_path"]))
+    for attempt in range(3):
         try:
-            tx.commit()
+            if existing:
+                stored, name = _restart(principal, existing)
+            else:
+                name = f"{cid}-1"
+                stored = _create(principal, village, cid, period, challenger_ref, unit_type, _execution_arn(name),
+                                 today)
+            break
+        except camp_repo.CampaignRunning:
+            running = camp_repo.running_campaign_error(village_code)
+            if running is not None:
+                raise running from None
+            if attempt == 2:  # the holder kept closing and another kept starting: let the caller retry
+                raise
         except Conflict as exc:
             if exc.code != "CAMPAIGN_EXISTS":
                 raise
-            return camp_repo.get_unscoped(cid) or stored, False  # a concurrent start won the race
+            return camp_repo.get_unscoped(cid) or {}, False  # a concurrent start of the same period won the race
     _start_execution(cid, name)
     return camp_repo.get_unscoped(cid) or stored, True
+
+
+def _create(principal: Principal, village: dict[str, Any], cid: str, period: str,
+            challenger_ref: dict[str, Any] | None, unit_type: str, execution_arn: str,
+            today: date) -> dict[str, Any]:
+    """Write a new campaign, the village's lock and the audit record in one transaction (Conflict
+    ``CAMPAIGN_EXISTS`` / :class:`chalicelib.data.campaigns.CampaignRunning` when they fail)."""
+    now = utc_now_iso()
+    item = camp_repo.with_keys({
+        "campaign_id": cid, "village_code": village["village_code"], "village_name": village.get("village_name"),
+        "township_code": village.get("township_code"), "township_name": village.get("township_name"),
+        "county_code": village.get("county_code"), "county_name": village.get("county_name"),
+        "unit_type": unit_type, "org_id": village["org_id"], "org_path": village["org_path"], "period": period,
+        "status": "running", "attempt": 1, "execution_arn": execution_arn,
+        "started_by": principal.user_id, "started_by_username": principal.username,
+        "started_at": now, "started_on": today.isoformat(), "challenger": challenger_ref,
+        "total": 0, "rated": 0, "skipped": 0, "lines_proposed": 0, "limit_total": Decimal("0")})
+    tx = dynamo.TxBuilder()
+    stored = dynamo.put_versioned(tx, _core(), item, expected_version=None, entity="campaign")
+    camp_repo.add_acquire_lock(tx, item, at=now)
+    tx.audit(_audit_table(), _audit("campaign", cid, "campaign.started", principal.user_id, None,
+                                    {"status": "running", "period": period, "challenger": challenger_ref},
+                                    village["org_path"]))
+    tx.commit()
+    return stored
+
+
+def _restart(principal: Principal, existing: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Start a failed campaign again (attempt + 1), taking the village's lock back if it lost it."""
+    cid = existing["campaign_id"]
+    attempt = int(existing.get("attempt", 1)) + 1
+    name = f"{cid}-{attempt}"
+    stored = update_campaign(cid, {"status": "running", "attempt": attempt, "execution_arn": _execution_arn(name),
+                                   "restarted_by": principal.user_id, "restarted_at": utc_now_iso()},
+                             actor=principal.user_id, action="campaign.restarted", expect_status=("failed",),
+                             remove=("error",),
+                             extra=lambda tx, cur: camp_repo.add_acquire_lock(tx, cur, at=utc_now_iso()))
+    return stored, name
 
 
 def _start_execution(cid: str, name: str) -> None:
@@ -557,7 +638,8 @@ def rating_record(campaign: dict[str, Any], household: dict[str, Any], outcome: 
 
 
 def line_records(rating: dict[str, Any], proposal: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Master line (proposed) and sub-line items for an eligible proposal."""
+    """Master line (proposed, owning the household's line slot: the caller claims it in the same
+    transaction) and sub-line items for an eligible proposal."""
     line = {"line_id": rating["line_id"], "household_id": rating["household_id"], "org_path": rating["org_path"],
             "village_code": rating["village_code"], "campaign_id": rating["campaign_id"],
             "rating_id": rating["rating_id"], "status": "proposed", "grade": proposal.grade,
@@ -566,7 +648,7 @@ def line_records(rating: dict[str, Any], proposal: Any) -> tuple[dict[str, Any],
             "candidates": {k: Decimal(str(v)) for k, v in proposal.candidates.items()},
             "policy_id": proposal.policy_id, "policy_version": proposal.policy_version,
             "line_validity_years": proposal.line_validity_years, "created_on": rating["rated_on"],
-            "currency": "CNY", "revolving": True}
+            "currency": "CNY", "revolving": True, "holds_slot": True}
     subs = [line_repo.sub_item(line, s.product_id, s.limit, s.limit) for s in proposal.sub_lines]
     line["sub_limits"] = {s.product_id: s.limit for s in proposal.sub_lines}
     return line, subs
@@ -574,6 +656,10 @@ def line_records(rating: dict[str, Any], proposal: Any) -> tuple[dict[str, Any],
 
 def creation_unit(campaign: dict[str, Any], household: dict[str, Any], outcome: vc.HouseholdOutcome,
                   cfg: Config) -> Unit:
+    """The writes of one household's rating and, if eligible, its proposed line with the claim of the
+    household's line slot. ``household["existing_line_id"]`` (the slot's owner as read, if any) means: no
+    line, the rating names that line, and the transaction checks that it still owns the slot. Either way
+    the condition, not the read, decides; a unit whose condition fails is rebuilt (``Unit.redo``)."""
     rating = rating_record(campaign, household, outcome, cfg)
     main, detail = rating_repo.split(rating)
     tx = dynamo.TxBuilder()
@@ -583,10 +669,14 @@ def creation_unit(campaign: dict[str, Any], household: dict[str, Any], outcome: 
                                     {k: stored[k] for k in ("status", "score", "grade", "auto_grade", "knocked_out",
                                                             "reasons", "proposed_limit", "campaign_id")},
                                     rating["org_path"]))
-    unit = Unit(tx=tx, rated=1, grade=rating["grade"])
+    unit = Unit(tx=tx, rated=1, grade=rating["grade"], household_id=outcome.household_id,
+                redo=lambda owner: creation_unit(campaign, {**household, "existing_line_id": owner}, outcome, cfg))
+    if outcome.proposal.eligible and not rating["line_id"]:
+        line_repo.add_check_slot_owner(tx, outcome.household_id, rating["existing_line_id"])
     if outcome.proposal.eligible and rating["line_id"]:
         line, subs = line_records(rating, outcome.proposal)
         dynamo.put_versioned(tx, _core(), line_repo.with_keys(line), expected_version=None, entity="credit_line")
+        line_repo.add_claim_slot(tx, line, at=utc_now_iso())
         for s in subs:
             tx.put(_core(), s)
         tx.audit(_audit_table(), _audit("credit_line", line["line_id"], "credit_line.proposed", SYSTEM_ACTOR, None,
@@ -609,7 +699,7 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     todo = [h for h in ids if rids[h] not in existing]
     households = households_by_id(todo)
     ledger = _ledger_overdue(todo, cfg.rated_on)
-    current_lines = _current_lines(todo, campaign_id, cfg.rated_on)
+    slot_owners = line_repo.slot_owners(todo)  # a hint: each unit's condition on the slot decides
     units: list[Unit] = []
     failures: list[tuple[str, str, str]] = []
     for hid in todo:
@@ -622,8 +712,8 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
             continue
         if ledger.get(hid):
             h = {**h, "currently_overdue": True, "ledger_overdue_loans": ledger[hid]}
-        if current_lines.get(hid):
-            h = {**h, "existing_line_id": current_lines[hid]}
+        if slot_owners.get(hid):
+            h = {**h, "existing_line_id": slot_owners[hid]}
         try:
             outcome = vc.rate_household(h, cfg.averages, cfg.policies, today=cfg.rated_on,
                                         challenger_artifact=cfg.challenger_artifact)
@@ -636,21 +726,6 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
     commit_units(campaign_id, units)
     record_failures(campaign_id, failures)
     return {"rated": len(units), "failed": len(failures), "already_rated": len(ids) - len(todo)}
-
-
-def _current_lines(household_ids: list[str], campaign_id: str, on: date) -> dict[str, str]:
-    """Household id → its line from another campaign that is proposed, or active and valid on ``on``. Such a
-    household is rated but gets no second line (one line per household: two would double its limit); the
-    rating names the existing line (``existing_line_id``). One query per household (GSI1 ``HH#<id>#LINE``)."""
-    out: dict[str, str] = {}
-    for hid in household_ids:
-        for line in line_repo.masters_of_household(hid):
-            if line.get("campaign_id") == campaign_id:
-                continue
-            if line.get("status") == "proposed" or (
-                    line.get("status") == "active" and str(line.get("valid_to") or "") >= on.isoformat()):
-                out[hid] = line["line_id"]
-    return out
 
 
 def _ledger_overdue(household_ids: list[str], on: date) -> dict[str, list[str]]:
@@ -693,11 +768,22 @@ def record_batch_failure(campaign_id: str, household_ids: list[str], error: dict
 # ================================================================================= task: evaluate
 
 def evaluate(campaign_id: str) -> dict[str, Any]:
-    """Credit household / village / township evaluation of the campaign (kept as history)."""
+    """Credit household / village / township evaluation of the campaign (kept as history).
+
+    Only a village (村民委员会, or a unit like one) is evaluated as a credit village (信用村): a residents'
+    committee that an institution was allowed to run a campaign in (``check_campaign_unit``) gets no
+    credit-village evaluation and does not count for its township; the campaign records why
+    (``evaluation.applicable`` false, ``reason`` ``RESIDENTS_COMMITTEE``). The township's villages are its
+    villagers' committees by the division-code rule (``divisions.unit_type``)."""
     from chalicelib.domain import divisions
     from chalicelib.domain.evaluation import VillageFacts, evaluate_township, evaluate_village
 
     c = camp_repo.get_unscoped(campaign_id)
+    if divisions.is_urban_unit(c["village_code"]):
+        summary = {"applicable": False, "reason": "RESIDENTS_COMMITTEE",
+                   "unit_type": divisions.unit_type(c["village_code"])}
+        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+        return {"is_credit_village": None, "is_credit_township": None}
     cfg = config(campaign_id)
     ratings = [r for r in rating_repo.list_for_campaign(campaign_id) if r["status"] != "withdrawn"]
     day = business_date()
@@ -739,10 +825,12 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     township = None
     if c.get("township_code"):
         latest = {i["village_code"]: bool(i.get("is_credit_village"))
-                  for i in camp_repo.latest_village_evaluations(c["township_code"])}
+                  for i in camp_repo.latest_village_evaluations(c["township_code"])
+                  if not divisions.is_urban_unit(i["village_code"])}
         latest[c["village_code"]] = ev.is_credit_village
         codes = {v.code for v in divisions.villages_in_county(c["township_code"][:6])
-                 if v.township_code == c["township_code"] and v.kind == "village"} | set(latest)
+                 if v.township_code == c["township_code"]
+                 and divisions.unit_type(v.code) == "villagers_committee"} | set(latest)
         te = evaluate_township(len(codes), sum(1 for v in latest.values() if v), cfg.policies.evaluation)
         township = {"township_code": c["township_code"], "township_name": c.get("township_name"),
                     "village_count": len(codes), "credit_village_count": sum(1 for v in latest.values() if v),
@@ -879,8 +967,10 @@ def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict
     except ClientError as exc:
         _log().warning("confirmation could not resume the workflow", extra={"campaign_id": campaign_id,
                                                                             "code": exc.response["Error"]["Code"]})
-        update_campaign(campaign_id, {"status": "expired"}, actor=SYSTEM_ACTOR, action="campaign.expired",
-                        reason="the confirmation window had closed")
+        try:
+            close(campaign_id, "expired", reason="the confirmation window had closed")
+        except Conflict:  # the workflow's own expiry step is closing it at the same time
+            _log().warning("closing the expired campaign met a concurrent change", extra={"campaign_id": campaign_id})
         raise Conflict("the confirmation window has closed; the campaign expired",
                        code="CONFIRMATION_WINDOW_CLOSED") from None
     return updated
@@ -992,9 +1082,11 @@ def _put_line(tx: dynamo.TxBuilder, line: dict[str, Any], change: dict[str, Any]
               cond_names: dict[str, str] | None = None, on_fail: DomainError | None = None) -> None:
     """Change a master line's status (and attributes) with an UpdateItem conditioned on its current
     status: the loans subsystem decrements ``available`` concurrently, so lines are never replaced whole
-    once they can be drawn. Maintains the expiry index (GSI3) of active lines."""
+    once they can be drawn. Maintains the expiry index (GSI3) of active lines. A line leaving
+    :data:`vc.LINE_SLOT_STATUSES` releases its household's line slot in the same transaction (if it holds
+    it: ``holds_slot``, which the condition checks as read)."""
     status_to = change["status"]
-    names = {"#st": "status", "#v": "version", "#u": "updated_at"}
+    names = {"#st": "status", "#v": "version", "#u": "updated_at", "#hs": "holds_slot"}
     values: dict[str, Any] = {":from": line["status"], ":one": 1, ":now": utc_now_iso()}
     sets = ["#u = :now"]
     for n, (k, v) in enumerate(change.items()):
@@ -1009,13 +1101,22 @@ def _put_line(tx: dynamo.TxBuilder, line: dict[str, Any], change: dict[str, Any]
     elif line["status"] == "active":
         names.update({"#g3p": "GSI3PK", "#g3s": "GSI3SK"})
         removes = ["#g3p", "#g3s"]
+    holds = bool(line.get("holds_slot"))
+    releases = holds and status_to not in vc.LINE_SLOT_STATUSES
+    if releases:
+        removes.append("#hs")
     expr = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "") + " ADD #v :one"
-    cond = "#st = :from" + (f" AND ({condition})" if condition else "")
+    cond = "#st = :from AND " + ("#hs = :true" if holds else "attribute_not_exists(#hs)")
+    if holds:
+        values[":true"] = True
+    cond += f" AND ({condition})" if condition else ""
     values.update(cond_values or {})
     names.update(cond_names or {})
     tx.update(_core(), line_repo.key(line["line_id"]), expr, values=values, names=names, condition=cond,
               on_fail=on_fail or Conflict(f"credit line {line['line_id']} changed meanwhile",
                                           code="CREDIT_LINE_STATE_CONFLICT"))
+    if releases:
+        line_repo.add_release_slot(tx, line)
     tx.audit(_audit_table(), _audit("credit_line", line["line_id"], action, actor,
                                     {k: line.get(k) for k in ("status", "limit", "available", "version")},
                                     {"status": status_to, **{k: v for k, v in change.items() if k != "status"}},
@@ -1024,9 +1125,12 @@ def _put_line(tx: dynamo.TxBuilder, line: dict[str, Any], change: dict[str, Any]
 
 # ================================================================================= task: close (expired / failed)
 
-def close(campaign_id: str, outcome: str, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    """End a campaign that was not confirmed in time (``expired``: proposed lines withdrawn, pending
-    ratings expired) or that failed (``failed``: the error is kept; starting it again resumes)."""
+def close(campaign_id: str, outcome: str, error: dict[str, Any] | None = None, *,
+          reason: str = "no confirmation within the notice period and margin") -> dict[str, Any]:
+    """End a campaign that was not confirmed in time (``expired``: proposed lines withdrawn, releasing their
+    households' line slots, pending ratings expired, the village's lock released) or that failed
+    (``failed``: the error is kept, and so are the village's lock and the proposed lines: starting it
+    again resumes)."""
     if outcome == "expired":
         units: list[Unit] = []
         lines = {l["line_id"]: l for l in line_repo.list_for_campaign(campaign_id)}
@@ -1044,8 +1148,7 @@ def close(campaign_id: str, outcome: str, error: dict[str, Any] | None = None) -
                 units.append(Unit(tx=tx))
         commit_units(campaign_id, units, counters=False)
         update_campaign(campaign_id, {"status": "expired", "expired_at": utc_now_iso()}, actor=SYSTEM_ACTOR,
-                        action="campaign.expired", remove=("task_token",),
-                        reason="no confirmation within the notice period and margin")
+                        action="campaign.expired", remove=("task_token",), reason=reason)
         return {"status": "expired"}
     err = error or {}
     cause = str(err.get("Cause") or "")

@@ -43,10 +43,12 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
     """Adjust a rating by at most one grade from the automatic grade (人工调整), with a reason.
 
     The line proposal follows the new grade (limit, sub-lines; a line appears or is withdrawn when the
-    grade crosses the no-credit boundary). Adjusting back to the automatic grade reverts to ``auto``.
+    grade crosses the no-credit boundary). A line that appears claims the household's line slot in the same
+    transaction: if another line owns it, the rating gets no line and names that one (``existing_line_id``),
+    decided by the slot's condition. Adjusting back to the automatic grade reverts to ``auto``.
     Raises ValidationFailed ``RATING_ADJUST_TOO_FAR`` / ``RATING_ADJUST_OUT_OF_RANGE`` /
     ``RATING_KNOCKED_OUT`` / ``UNKNOWN_GRADE``; Conflict ``RATING_NOT_ADJUSTABLE``,
-    ``CAMPAIGN_ALREADY_CONFIRMED``, ``VERSION_CONFLICT``.
+    ``CAMPAIGN_ALREADY_CONFIRMED``, ``VERSION_CONFLICT``, ``CREDIT_LINE_STATE_CONFLICT``.
     """
     r = rating_repo.get(principal, rating_id)
     _check_version(r, expected_version, "rating")
@@ -61,45 +63,65 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
     proposal = propose_line(score, inp, cfg.policies.credit_line, cfg.policies.products, grade_override=new_grade,
                             as_of=cfg.rated_on)
     is_credit = evaluate_household(new_grade, knocked, cfg.policies.evaluation).is_credit_household
+    hid = r["household_id"]
+    lid = vc.line_id(r["campaign_id"], hid)
+    line = line_repo.get_unscoped(lid)
+    if line is not None and line["status"] not in ("proposed", "withdrawn"):
+        raise Conflict(f"the credit line is {line['status']}; it can no longer follow an adjustment",
+                       code="CREDIT_LINE_STATE_CONFLICT")
+    holds = line is not None and line["status"] == "proposed" and bool(line.get("holds_slot"))
+    # who owns the household's line slot: a hint only, the transaction's condition on the slot decides
+    owner = line_repo.slot_owners([hid]).get(hid) if proposal.eligible and not holds else None
     now = utc_now_iso()
     entry = {"from": r["grade"], "to": new_grade, "auto_grade": r["auto_grade"], "reason": reason,
              "by": principal.user_id, "at": now}
     reverted = new_grade == r["auto_grade"]
-    change: dict[str, Any] = {
-        "status": "auto" if reverted else "adjusted", "grade": new_grade, "is_credit_household": is_credit,
-        "proposed_limit": proposal.master_limit, "binding_constraint": proposal.binding_constraint,
-        "ineligible_reason": proposal.ineligible_reason,
-        "line_id": vc.line_id(r["campaign_id"], r["household_id"]) if proposal.eligible else None,
-        "adjustments": [*(r.get("adjustments") or []), entry]}
-    if reverted:
-        change.update(adjusted_by=None, adjusted_at=None, adjustment_reason=None)
-    else:
-        change.update(adjusted_by=principal.user_id, adjusted_at=now, adjustment_reason=reason)
-    cleared = tuple(k for k, v in change.items() if v is None)
-    tx = dynamo.TxBuilder()
-    stored = svc._put_rating(tx, r, change, principal.user_id,
-                             "rating.adjustment_reverted" if reverted else "rating.adjusted", reason, remove=cleared)
-    _line_follows(tx, r, stored, proposal, principal.user_id, reason)
-    svc._commit(tx)
+    for attempt in range(5):
+        change: dict[str, Any] = {
+            "status": "auto" if reverted else "adjusted", "grade": new_grade, "is_credit_household": is_credit,
+            "proposed_limit": proposal.master_limit, "binding_constraint": proposal.binding_constraint,
+            "ineligible_reason": proposal.ineligible_reason,
+            "line_id": lid if proposal.eligible and owner is None else None,
+            "existing_line_id": owner if proposal.eligible else r.get("existing_line_id"),
+            "adjustments": [*(r.get("adjustments") or []), entry]}
+        if reverted:
+            change.update(adjusted_by=None, adjusted_at=None, adjustment_reason=None)
+        else:
+            change.update(adjusted_by=principal.user_id, adjusted_at=now, adjustment_reason=reason)
+        cleared = tuple(k for k, v in change.items() if v is None)
+        tx = dynamo.TxBuilder()
+        stored = svc._put_rating(tx, r, change, principal.user_id,
+                                 "rating.adjustment_reverted" if reverted else "rating.adjusted", reason,
+                                 remove=cleared)
+        _line_follows(tx, r, stored, proposal, line, holds=holds, owner=owner, actor=principal.user_id,
+                      reason=reason)
+        try:
+            svc._commit(tx)
+            break
+        except line_repo.SlotTaken:
+            if attempt == 4:
+                raise
+            owner = line_repo.slot_owners([hid]).get(hid)
     if c and c.get("status") == "awaiting_confirmation" and c.get("notice_keys"):
         svc.publish_notice(r["campaign_id"], actor=principal.user_id, reason=f"rating {rating_id} adjusted")
     return stored
 
 
-def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, Any], proposal: Any, actor: str,
-                  reason: str) -> None:
-    """Make the (proposed) line match the adjusted proposal."""
+def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, Any], proposal: Any,
+                  line: dict[str, Any] | None, *, holds: bool, owner: str | None, actor: str, reason: str) -> None:
+    """Make the campaign's line of the household (``line`` as read, with sub-lines; None if there is none)
+    match the adjusted ``rating``: (re-)proposed when the rating has a ``line_id`` (claiming the household's
+    line slot unless the line ``holds`` it already), otherwise withdrawn if proposed (releasing the slot),
+    and when the proposal was eligible but ``owner`` owns the slot, a check that it still does."""
     lid = vc.line_id(old["campaign_id"], old["household_id"])
-    line = line_repo.get_unscoped(lid)
-    if line is not None and line["status"] not in ("proposed", "withdrawn"):
-        raise Conflict(f"the credit line is {line['status']}; it can no longer follow an adjustment",
-                       code="CREDIT_LINE_STATE_CONFLICT")
-    if proposal.eligible:
+    if rating.get("line_id"):
         new_line, subs = svc.line_records({**rating, "line_id": lid}, proposal)
         if line is not None:
             new_line["created_on"] = line.get("created_on", new_line["created_on"])
         dynamo.put_versioned(tx, svc._core(), line_repo.with_keys(new_line),
                              expected_version=None if line is None else line["version"], entity="credit_line")
+        if not holds:
+            line_repo.add_claim_slot(tx, new_line, at=utc_now_iso())
         keep = {s["SK"] for s in subs}
         for s in subs:
             tx.put(svc._core(), s)
@@ -112,9 +134,13 @@ def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, A
                                                 {"status": "proposed", "limit": new_line["limit"],
                                                  "grade": new_line["grade"], "sub_limits": new_line["sub_limits"]},
                                                 old["org_path"], reason))
-    elif line is not None and line["status"] == "proposed":
-        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
-                                 "withdrawn_reason": "GRADE_ADJUSTED"}, actor, "credit_line.withdrawn", reason)
+        return
+    if line is not None and line["status"] == "proposed":
+        why = "HOUSEHOLD_HAS_LINE" if proposal.eligible else "GRADE_ADJUSTED"
+        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": why},
+                      actor, "credit_line.withdrawn", reason)
+    if proposal.eligible and owner:
+        line_repo.add_check_slot_owner(tx, old["household_id"], owner)
 
 
 def approve(principal: Principal, rating_id: str, *, comment: str | None = None,

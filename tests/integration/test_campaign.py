@@ -649,21 +649,10 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     assert Decimal(c["evaluation"]["npl_ratio"]) == (Decimal(50000) / Decimal(115000)).quantize(Decimal("0.000001"),
                                                                                                "ROUND_DOWN")
 
-    # a second campaign for the same village while these lines are proposed: ratings, but no second line
-    with_line = [r for r in client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=100").json()["items"]
-                 if r.get("line_id")]
-    assert with_line
+    # a second campaign for the same village is refused while this one is open (one campaign per village;
+    # a household with a line rated by a later campaign: tests/integration/test_campaign_concurrency.py)
     r = client.as_user("am.nongan").post("/campaigns", json={"village_code": code, "period": "2026-LEDGER2"})
-    assert r.status_code == 202, r.text
-    second = _wait_status(client, r.json()["campaign_id"], {"awaiting_confirmation", "failed", "completed"})
-    assert second["rated"] == c["rated"] and second["lines_proposed"] == 0, second
-    again = client.as_user("am.nongan").get(f"/ratings/{vc_rating_id(second['campaign_id'], with_line[0]['household_id'])}")
-    assert again.status_code == 200, again.text
-    assert again.json().get("line_id") is None and again.json()["existing_line_id"] == with_line[0]["line_id"]
-    assert _lines(client, with_line[0]["household_id"])[-1]["line_id"] == with_line[0]["line_id"]
-
-
-def vc_rating_id(campaign_id: str, household_id: str) -> str:
-    from chalicelib.domain.village_credit import rating_id
-
-    return rating_id(campaign_id, household_id)
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["code"] == "CAMPAIGN_RUNNING" and r.json()["error"]["details"]["campaign_id"] == cid
+    assert [c["campaign_id"] for c in client.as_user("am.nongan").get(f"/villages/{code}/campaigns").json()["items"]] \
+        == [cid]

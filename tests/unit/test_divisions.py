@@ -108,3 +108,55 @@ def test_import_does_not_load_the_list():
         cwd=REPO, capture_output=True, text=True, check=True,
     )
     assert out.stdout.split() == ["0", "0"]
+
+
+# ------------------------------------------------------------------------------ unit type from the code (NBS rule)
+
+@pytest.mark.parametrize("code, name, expected", [
+    ("220122102001", "哈拉海居委会", "residents_committee"),        # the residents' committee of issue 10
+    ("220102001001", "华阳社区", "residents_committee"),
+    ("220122101002", "新村街居委会", "residents_committee"),        # listed with kind "village": the code decides
+    ("220122102202", "二道沟村委会", "villagers_committee"),
+    ("220122102200", "哈拉海村委会", "villagers_committee"),
+    ("220502200206", "光复社区村", "villagers_committee"),          # listed with kind "community"
+    ("220106400498", "开发区虚拟社区", "residents_committee_like"),
+    ("220202402400", "吉林哈达湾经济开发区管委会社区", "residents_committee_like"),
+    ("220122400598", "洼中高农场虚拟生活区", "villagers_committee_like"),
+    ("222401100501", "果树农场（特殊村委会）", "villagers_committee_like"),
+])
+def test_unit_type_of_real_codes(code, name, expected):
+    assert get_village(code).name == name
+    assert divisions.unit_type(code) == expected
+    assert divisions.is_urban_unit(code) is expected.startswith("residents_committee")
+
+
+@pytest.mark.parametrize("code", ["220122102000", "220122102600", "220122102999", "22012210200", "", None,
+                                  "２２０１２２１０２００１"])
+def test_unit_type_outside_the_rule_is_unknown(code):
+    assert divisions.unit_type(code) == "unknown"  # type: ignore[arg-type]
+    assert divisions.is_urban_unit(code) is False  # type: ignore[arg-type]
+
+
+def test_unit_type_agrees_with_the_names_of_the_whole_list():
+    """Independent check on all 11,860 units: the names (not the codes) say which are residents' committees
+    (社区 / 居委会) and which are villages (…村…): every 001-199 unit is named as a community and never as a
+    村委会, every 200-399 unit has 村 in its name, and the kind column's few disagreements are the two units
+    the code rule classifies differently (above)."""
+    import csv
+
+    with open(divisions.VILLAGES_FILE, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    by_type: dict[str, list[dict]] = {}
+    for row in rows:
+        by_type.setdefault(divisions.unit_type(row["village_code_12"]), []).append(row)
+    assert "unknown" not in by_type
+    residents = by_type["residents_committee"]
+    assert len(residents) == 2271
+    assert all(("社区" in r["village_name"] or "居委会" in r["village_name"]) and "村委会" not in r["village_name"]
+               for r in residents)
+    assert all("村" in r["village_name"] for r in by_type["villagers_committee"])
+    assert all("社区" in r["village_name"] for r in by_type["residents_committee_like"])
+    disagree = sorted(r["village_code_12"] for r in rows
+                      if (r["kind"] == "community") != divisions.is_urban_unit(r["village_code_12"])
+                      and r["kind"] != "other")
+    assert disagree == ["220122101002", "220502200206"]

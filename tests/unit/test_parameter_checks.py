@@ -307,11 +307,17 @@ def test_products_at_the_bounds_pass():
     ({"scorecard_parameter": 7}, "value.scorecard_parameter"),
     ({"rate_statuses": ["draft", "approved"]}, "value.rate_statuses"),
     ({"challenger": {"model_id": "m"}}, "value.challenger"),
+    ({"residents_committee_institutions": "JL-220122"}, "value.residents_committee_institutions"),
+    ({"residents_committee_institutions": ["JL-220122", "JL-220122"]}, "value.residents_committee_institutions"),
+    ({"residents_committee_institutions": ["220122"]}, "value.residents_committee_institutions"),
+    ({"residents_committee_institutions": [True]}, "value.residents_committee_institutions"),
 ])
 def test_a_village_campaign_document_out_of_range_is_refused(changes, field):
     assert _refused("village_campaign", _with("village_campaign", **changes))[:2] == ("PARAMETER_VALUE", field)
     check("village_campaign", _with("village_campaign", scorecard_parameter="scorecard_custom",
-                                    challenger={"model_id": "m", "version": "1"}), effective_from=DAY)
+                                    challenger={"model_id": "m", "version": "1"},
+                                    residents_committee_institutions=["JL-220122", "JL-220182"]),
+          effective_from=DAY)
 
 
 def test_every_scorecard_name_is_checked_as_a_scorecard():

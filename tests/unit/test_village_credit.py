@@ -151,3 +151,26 @@ def test_notice_documents():
     assert parsed == [list(vc.NOTICE_COLUMNS), list(rows[0])]
     pdf = render_pdf(header, rows)
     assert pdf.startswith(b"%PDF-") and b"STSong-Light" in pdf and pdf.rstrip().endswith(b"%%EOF")
+
+
+# ------------------------------------------------------------------------------------------ residents' committees
+
+@pytest.mark.parametrize("code", ["220122102001", "220102001001", "220122101002", "220106400498"])
+def test_a_campaign_in_a_residents_committee_is_refused_unless_the_institution_is_listed(code):
+    doc = default_document("village_campaign")
+    assert doc["residents_committee_institutions"] == []  # shipped: nobody
+    with pytest.raises(ValidationFailed) as err:
+        vc.check_campaign_unit(code, "JL-220122", doc)
+    assert (err.value.code, err.value.fields[0].field) == ("VILLAGE_IS_RESIDENTS_COMMITTEE", "village_code")
+    assert err.value.details["unit_type"].startswith("residents_committee")
+    with pytest.raises(ValidationFailed):  # another institution's permission does not count
+        vc.check_campaign_unit(code, "JL-220122", {**doc, "residents_committee_institutions": ["JL-220182"]})
+    allowed = vc.check_campaign_unit(code, "JL-220122", {**doc, "residents_committee_institutions": ["JL-220122"]})
+    assert allowed.startswith("residents_committee")
+
+
+@pytest.mark.parametrize("code, kind", [("220122102202", "villagers_committee"),
+                                        ("220502200206", "villagers_committee"),
+                                        ("220122400598", "villagers_committee_like")])
+def test_villages_may_run_a_campaign(code, kind):
+    assert vc.check_campaign_unit(code, "JL-220122", default_document("village_campaign")) == kind

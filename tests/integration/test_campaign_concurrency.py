@@ -1,0 +1,325 @@
+"""Issue 10 items 1 and 6 on the local stack: one open campaign per village and one proposed-or-active credit
+line per household, under concurrent requests (real threads against the API and the state machines); the
+line slot is released when a line ends, so a later campaign can grant one again; residents' committees
+(居委会) get no campaign unless the village_campaign parameter lets the institution run one there.
+
+Villages (哈拉海镇, the demo account managers' outlet; no other test uses them): 220122102207 新兴村委会,
+220122102208 孙家炉村委会, 220122102209 纪家油房村委会, and the residents' committee 220122102001 哈拉海居委会.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tests.conftest import wait_for
+
+RACE_VILLAGE = "220122102207"
+LEGACY_VILLAGE = "220122102208"
+LIFECYCLE_VILLAGE = "220122102209"
+RESIDENTS_COMMITTEE = "220122102001"
+OPEN_LINE = ("proposed", "active")
+STARTERS = ("am.nongan", "am2.nongan")
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
+    """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
+    from chalicelib.data import dynamo, orgs
+    from chalicelib.settings import get_settings
+    from infra.synthetic import stored_household, village_households_in
+
+    org_path = orgs.village_assignment(code)["org_path"]
+    items = [stored_household(h, f"HH-{code}-{tag}{n:03d}", org_path=org_path, status="verified")
+             for n, h in enumerate(village_households_in(code, count, seed=seed), 1)]
+    dynamo.batch_put(get_settings().core_table, items)
+    return [i["household_id"] for i in items]
+
+
+def _campaign(client, cid: str) -> dict:
+    r = client.as_user("am.nongan").get(f"/campaigns/{cid}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _wait(client, cid: str, statuses: set[str], timeout: float = 240) -> dict:
+    return wait_for(lambda: (lambda c: c if c["status"] in statuses else None)(_campaign(client, cid)),
+                    timeout=timeout, interval=0.5, what=f"campaign {cid} to reach {statuses}")
+
+
+def _confirm(client, cid: str) -> dict:
+    """The institution confirms (admin.nongan never starts a campaign here) and the lines are activated."""
+    c = _wait(client, cid, {"awaiting_confirmation", "failed"})
+    assert c["status"] == "awaiting_confirmation", c.get("error")
+    r = client.as_user("admin.nongan").post(f"/campaigns/{cid}/confirm", json={"comment": "公示期满"})
+    assert r.status_code == 200, r.text
+    done = _wait(client, cid, {"completed", "failed"})
+    assert done["status"] == "completed", done.get("error")
+    return done
+
+
+def _expire(client, cid: str) -> None:
+    """What the workflow's ExpireCampaign step does when the confirmation times out (the real timeout is the
+    notice period plus margin, so the step is driven directly, as in test_campaign.py)."""
+    import boto3
+
+    from chalicelib.services import campaign as svc
+
+    _wait(client, cid, {"awaiting_confirmation"})
+    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+                                                 error="States.Timeout", cause="test")
+    assert svc.close(cid, "expired") == {"status": "expired"}
+
+
+def _lines(client, household_id: str) -> list[dict]:
+    r = client.as_user("am.nongan").get(f"/households/{household_id}/lines")
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def _open_lines(client, household_id: str) -> list[dict]:
+    return [l for l in _lines(client, household_id) if l["status"] in OPEN_LINE]
+
+
+def _rating(client, campaign_id: str, household_id: str) -> dict:
+    from chalicelib.domain.village_credit import rating_id
+
+    r = client.as_user("am.nongan").get(f"/ratings/{rating_id(campaign_id, household_id)}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _with_line(client, cid: str) -> dict[str, str]:
+    """Household id → line id, for the ratings of a campaign that got a line."""
+    items = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
+    return {r["household_id"]: r["line_id"] for r in items if r.get("line_id")}
+
+
+def _open_campaigns(client, code: str) -> list[str]:
+    r = client.as_user("am.nongan").get(f"/villages/{code}/campaigns")
+    assert r.status_code == 200, r.text
+    return [c["campaign_id"] for c in r.json()["items"] if c["status"] not in ("completed", "expired")]
+
+
+def _start(client, user: str, code: str, period: str):
+    return client.as_user(user).post("/campaigns", json={"village_code": code, "period": period})
+
+
+# ------------------------------------------------------------------------------------------ item 1: races
+
+def test_racing_starts_open_one_campaign_per_village_and_give_one_line_per_household(client):
+    """Four starts for one village with different periods, released together by a barrier, three rounds:
+    one campaign starts (the others get 409 CAMPAIGN_RUNNING naming it), whatever started is confirmed, and
+    no household ends with two proposed-or-active lines. From the second round every household already has
+    an active line: it is rated again, gets no second line, and its rating names the line it has."""
+    households = _seed(RACE_VILLAGE, 10, seed=1010, tag="R")
+    for user in (*STARTERS, "admin.nongan"):
+        assert client.as_user(user).get("/me").status_code == 200  # tokens fetched before the race
+    first_lines: dict[str, str] = {}
+    for rnd in range(3):
+        periods = [f"2026-R{rnd}{k}" for k in range(4)]
+        barrier = threading.Barrier(len(periods))
+
+        def start(k: int):
+            me = client.as_user(STARTERS[k % 2])  # its own HTTP session
+            barrier.wait(timeout=30)
+            return _start(me, STARTERS[k % 2], RACE_VILLAGE, periods[k])
+
+        with ThreadPoolExecutor(len(periods)) as pool:
+            responses = list(pool.map(start, range(len(periods))))
+        started = [r.json()["campaign_id"] for r in responses if r.status_code == 202]
+        for cid in started:  # confirm whatever started, then check the invariants
+            _confirm(client, cid)
+        per_household = {hid: [l["line_id"] for l in _open_lines(client, hid)] for hid in households}
+        assert {hid: ids for hid, ids in per_household.items() if len(ids) > 1} == {}, f"round {rnd}"
+        assert len(started) == 1, f"round {rnd}: {len(started)} campaigns started for one village"
+        [cid] = started
+        refused = [r for r in responses if r.status_code != 202]
+        assert len(refused) == 3 and all(r.status_code == 409 for r in refused), [r.text for r in refused]
+        for r in refused:
+            error = r.json()["error"]
+            assert error["code"] == "CAMPAIGN_RUNNING" and error["fields"][0]["field"] == "village_code"
+            assert error["details"]["campaign_id"] == cid
+        assert _open_campaigns(client, RACE_VILLAGE) == []
+        lined = _with_line(client, cid)
+        if rnd == 0:
+            assert lined, "the first campaign proposed no line"
+            first_lines = lined
+            assert per_household == {hid: [lined[hid]] if hid in lined else [] for hid in households}
+        else:
+            assert lined == {}
+            for hid, line_id in first_lines.items():
+                rating = _rating(client, cid, hid)
+                assert rating.get("line_id") is None and rating["existing_line_id"] == line_id
+            assert per_household == {hid: [first_lines[hid]] if hid in first_lines else [] for hid in households}
+    # a refused start wrote nothing: only the three winners exist
+    items = client.as_user("am.nongan").get(f"/villages/{RACE_VILLAGE}/campaigns").json()["items"]
+    assert len(items) == 3
+
+
+def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
+    """Campaigns started before the village lock existed have no lock item, so two of them may rate the same
+    households at the same time (simulated: the first campaign's lock item is deleted right after its start,
+    as if it had been started before the upgrade). The household line slots alone must then give every
+    household at most one line: each eligible household gets exactly one, from one of the two campaigns,
+    and the other campaign's rating names it."""
+    from chalicelib.data import campaigns as camp_repo
+    from chalicelib.data import dynamo
+    from chalicelib.settings import get_settings
+
+    households = _seed(LEGACY_VILLAGE, 40, seed=2020, tag="L")
+    r = _start(client, "am.nongan", LEGACY_VILLAGE, "2026-LA")
+    assert r.status_code == 202, r.text
+    a = r.json()["campaign_id"]
+    dynamo.client().delete_item(TableName=get_settings().core_table,
+                                Key=dynamo.to_item(camp_repo.lock_key(LEGACY_VILLAGE)))
+    r = _start(client, "am2.nongan", LEGACY_VILLAGE, "2026-LB")
+    assert r.status_code == 202, r.text
+    b = r.json()["campaign_id"]
+    for cid in (a, b):
+        c = _wait(client, cid, {"awaiting_confirmation", "failed"})
+        assert c["status"] == "awaiting_confirmation", c.get("error")
+    lined_a, lined_b = _with_line(client, a), _with_line(client, b)
+    assert not set(lined_a) & set(lined_b), "a household got a line from both campaigns"
+    eligible = [hid for hid in households if Decimal(_rating(client, a, hid)["proposed_limit"] or 0) > 0]
+    assert eligible and set(lined_a) | set(lined_b) == set(eligible)
+    for hid in eligible:
+        own, other = (a, b) if hid in lined_a else (b, a)
+        line_id = (lined_a if own == a else lined_b)[hid]
+        assert [l["line_id"] for l in _open_lines(client, hid)] == [line_id]
+        assert _rating(client, other, hid)["existing_line_id"] == line_id
+    for cid in (a, b):
+        _confirm(client, cid)
+    assert {hid: len(_open_lines(client, hid)) for hid in households} == {
+        hid: 1 if hid in eligible else 0 for hid in households}
+    assert _open_campaigns(client, LEGACY_VILLAGE) == []
+
+
+# ------------------------------------------------------------------------------------------ item 1: releases
+
+def test_a_line_slot_is_freed_when_the_line_ends_so_a_later_campaign_can_grant_one(client):
+    """Expiry of an unconfirmed campaign, an upheld objection and the daily line expiry each end a line and
+    free its household's slot (and a closed campaign frees the village): a later campaign grants that
+    household a line again. A household that still has one is rated without a second line, and adjusting
+    its rating does not create one either."""
+    from functions.jobs.rating_expiry import handler as expiry_job
+
+    households = _seed(LIFECYCLE_VILLAGE, 8, seed=3030, tag="S")
+
+    # 1. an unconfirmed campaign expires: its proposals are withdrawn, the slots and the village freed
+    r = _start(client, "am.nongan", LIFECYCLE_VILLAGE, "2026-S1")
+    assert r.status_code == 202, r.text
+    c1 = r.json()["campaign_id"]
+    _wait(client, c1, {"awaiting_confirmation"})
+    lined1 = _with_line(client, c1)
+    assert len(lined1) >= 3, lined1
+    refused = _start(client, "am2.nongan", LIFECYCLE_VILLAGE, "2026-S2")
+    assert refused.status_code == 409 and refused.json()["error"]["details"]["campaign_id"] == c1
+    _expire(client, c1)
+    assert all(_open_lines(client, hid) == [] for hid in households)
+
+    # 2. the next campaign proposes the same households' lines again
+    r = _start(client, "am2.nongan", LIFECYCLE_VILLAGE, "2026-S2")
+    assert r.status_code == 202, r.text
+    c2 = r.json()["campaign_id"]
+    _wait(client, c2, {"awaiting_confirmation"})
+    lined2 = _with_line(client, c2)
+    assert set(lined2) == set(lined1)
+    assert all(_rating(client, c2, hid).get("existing_line_id") is None for hid in lined2)
+
+    # 3. an upheld objection withdraws one household's line; the others are activated
+    objected, *kept = sorted(lined2)
+    r = client.as_user("am.nongan").post(f"/campaigns/{c2}/objections", json={
+        "household_id": objected, "raised_by": "村民代表", "reason": "该户已迁出本村"})
+    assert r.status_code == 201, r.text
+    r = client.as_user("approver.nongan").post(f"/campaigns/{c2}/objections/{r.json()['objection_id']}/decision",
+                                               json={"decision": "uphold", "reason": "经核实属实"})
+    assert r.status_code == 200, r.text
+    assert [l["status"] for l in _lines(client, objected) if l["line_id"] == lined2[objected]] == ["withdrawn"]
+    _confirm(client, c2)
+    assert {hid: [l["line_id"] for l in _open_lines(client, hid)] for hid in kept} == {
+        hid: [lined2[hid]] for hid in kept}
+
+    # 4. a third campaign: the objected household gets a line again, the others are rated without a second one
+    r = _start(client, "am.nongan", LIFECYCLE_VILLAGE, "2026-S3")
+    assert r.status_code == 202, r.text
+    c3 = r.json()["campaign_id"]
+    _wait(client, c3, {"awaiting_confirmation"})
+    assert set(_with_line(client, c3)) == {objected}
+    for hid in kept:
+        rating = _rating(client, c3, hid)
+        assert rating.get("line_id") is None and rating["existing_line_id"] == lined2[hid]
+    # an adjustment that keeps the household eligible does not give it a second line
+    rating = _rating(client, c3, kept[0])
+    target = {"AAA": "AA", "AA": "A", "A": "AA"}[rating["grade"]]
+    r = client.as_user("am.nongan").post(f"/ratings/{rating['rating_id']}/adjust",
+                                         json={"target_grade": target, "reason": "村委会补充说明"})
+    assert r.status_code == 200, r.text
+    adjusted = r.json()
+    assert Decimal(adjusted["proposed_limit"]) > 0
+    assert adjusted.get("line_id") is None and adjusted["existing_line_id"] == lined2[kept[0]]
+    r = client.as_user("reviewer.nongan").post(f"/ratings/{rating['rating_id']}/approve", json={"comment": "同意"})
+    assert r.status_code == 200, r.text
+    _confirm(client, c3)
+    assert {hid: len(_open_lines(client, hid)) for hid in lined1} == {hid: 1 for hid in lined1}
+    assert [l["line_id"] for l in _open_lines(client, kept[0])] == [lined2[kept[0]]]
+
+    # 5. the daily job expires the lines after their validity: the next campaign grants lines again
+    valid_to = max(date.fromisoformat(l["valid_to"]) for hid in lined1 for l in _open_lines(client, hid))
+    assert expiry_job({"business_date": (valid_to + timedelta(days=1)).isoformat()}, None)["lines"] >= len(lined1)
+    assert all(_open_lines(client, hid) == [] for hid in households)
+    r = _start(client, "am2.nongan", LIFECYCLE_VILLAGE, "2026-S4")
+    assert r.status_code == 202, r.text
+    c4 = r.json()["campaign_id"]
+    _wait(client, c4, {"awaiting_confirmation"})
+    assert set(_with_line(client, c4)) == set(lined1)
+
+
+# ------------------------------------------------------------------------------------------ item 6
+
+def test_a_residents_committee_gets_no_campaign_unless_the_parameter_allows_its_institution(client):
+    """220122102001 哈拉海居委会 is a residents' committee (village-level code 001): 422
+    VILLAGE_IS_RESIDENTS_COMMITTEE and nothing written. Once the village_campaign parameter lists the
+    institution (JL-220122), a campaign runs there, but it gets no credit-village (信用村) evaluation."""
+    households = _seed(RESIDENTS_COMMITTEE, 5, seed=4040, tag="U")
+    r = _start(client, "am.nongan", RESIDENTS_COMMITTEE, "2026-U1")
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert (error["code"], error["fields"][0]["field"]) == ("VILLAGE_IS_RESIDENTS_COMMITTEE", "village_code")
+    assert error["details"]["unit_type"] == "residents_committee"
+    assert client.as_user("am.nongan").get(f"/villages/{RESIDENTS_COMMITTEE}/campaigns").json()["items"] == []
+
+    from chalicelib.clock import business_date
+
+    admin = client.as_user("province.admin")
+    doc = admin.get("/parameters/village_campaign").json()["value"]
+
+    def put(institutions: list[str]) -> None:
+        r = admin.post("/parameters/village_campaign/versions", json={
+            "value": {**doc, "residents_committee_institutions": institutions},
+            "effective_from": business_date().isoformat(),
+            "comment": "居委会整村授信试点" if institutions else "试点结束"})
+        assert r.status_code == 201, r.text
+
+    put(["JL-220122"])
+    try:
+        r = _start(client, "am.nongan", RESIDENTS_COMMITTEE, "2026-U1")
+        assert r.status_code == 202, r.text
+        cid = r.json()["campaign_id"]
+        assert r.json()["unit_type"] == "residents_committee"
+        c = _wait(client, cid, {"awaiting_confirmation", "failed"})
+        assert c["status"] == "awaiting_confirmation", c.get("error")
+        assert c["rated"] == len(households)
+        assert c["evaluation"] == {"applicable": False, "reason": "RESIDENTS_COMMITTEE",
+                                   "unit_type": "residents_committee"}
+        evaluations = client.as_user("am.nongan").get(f"/villages/{RESIDENTS_COMMITTEE}/evaluations")
+        assert evaluations.status_code == 200 and evaluations.json()["items"] == []
+        township = client.as_user("am.nongan").get(f"/townships/{RESIDENTS_COMMITTEE[:9]}/evaluations").json()
+        assert cid not in {e.get("campaign_id") for e in township["items"]}
+    finally:
+        put([])
+    refused = _start(client, "am.nongan", RESIDENTS_COMMITTEE, "2026-U2")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "VILLAGE_IS_RESIDENTS_COMMITTEE"
+
