@@ -32,6 +32,22 @@ class FieldError:
         return {"field": self.field, "code": self.code, "message": self.message}
 
 
+_PYDANTIC_CODES = {"missing": "FIELD_REQUIRED", "extra_forbidden": "FIELD_UNKNOWN", "value_error": "FIELD_INVALID"}
+
+
+def pydantic_error_code(error_type: str) -> str:
+    """The stable code of one pydantic error (``ValidationError.errors()[i]["type"]``), the one mapping used
+    by the API and the roster report: ``missing`` → ``FIELD_REQUIRED``, ``extra_forbidden`` →
+    ``FIELD_UNKNOWN``, ``value_error`` → ``FIELD_INVALID``; a product rule raised inside a model with its
+    code as the error type (upper snake, e.g. ``TEXT_INVISIBLE_CHARACTER``) keeps that code; any other
+    type ``t`` → ``FIELD_<T>`` (``string_too_long`` → ``FIELD_STRING_TOO_LONG``)."""
+    if error_type in _PYDANTIC_CODES:
+        return _PYDANTIC_CODES[error_type]
+    if error_type.isupper():
+        return error_type
+    return "FIELD_" + error_type.upper().replace(".", "_")
+
+
 class DomainError(Exception):
     """Base of every error a client can cause. Maps to ``status`` (a 4xx) over HTTP.
 

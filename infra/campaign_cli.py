@@ -149,7 +149,10 @@ def _import(api: _Api, manager: str, village: str, roster: Path, bar: Any) -> No
     counts = report["counts"]
     bar.console.print(f"roster {roster.name}: {report['households_total']} households "
                       f"(created {counts['created']}, updated {counts['updated']}, unchanged {counts['unchanged']}, "
-                      f"invalid {counts['invalid']}, conflict {counts['conflict']})")
+                      f"invalid {counts['invalid']}, conflict {counts['conflict']}); "
+                      f"{counts['rows_read']} rows: people written {counts['members_created'] + counts['members_updated']}, "
+                      f"unchanged {counts['members_unchanged']}, refused "
+                      f"{counts['members_invalid'] + counts['members_conflict'] + counts['rows_unassigned']}")
     for e in report["errors"][:10]:
         bar.console.print(f"  [yellow]row {e['row']} {e['field']}: {e['code']}[/yellow] {e['message']}")
 

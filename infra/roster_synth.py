@@ -11,7 +11,6 @@ right shape. Figures follow the plausibility ranges of the shared ``farmer_house
 """
 from __future__ import annotations
 
-import csv
 import io
 import random
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib import csv_safe
 from chalicelib.domain.identity import resident_id_check_char
 
 #: Address codes: mostly 农安县 natives; spouses from neighbouring counties.
@@ -192,9 +192,9 @@ def rows(households: list[SynthHousehold]) -> list[list[Any]]:
 
 
 def to_csv(households: list[SynthHousehold]) -> bytes:
-    """UTF-8 CSV with BOM (opens correctly in Excel)."""
+    """UTF-8 CSV with BOM (opens correctly in Excel), cells through :mod:`chalicelib.csv_safe`."""
     buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\n").writerows(rows(households))
+    csv_safe.writer(buf, lineterminator="\n").writerows(rows(households))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -250,7 +250,7 @@ def bad_example() -> bytes:
     table[16][rel] = "邻居"  # row 17: not a relation word
     table[18][phone] = "12345"  # row 19: not a mobile number
     buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\n").writerows(table)
+    csv_safe.writer(buf, lineterminator="\n").writerows(table)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

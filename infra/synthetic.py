@@ -145,12 +145,14 @@ _REPAY = {"good": "正常", "none": "无借贷", "minor_late": "轻微逾期", "
 
 def roster_csv(households: list[dict[str, Any]]) -> bytes:
     """A roster file (CSV, UTF-8 with BOM, the customers subsystem's template: docs/roster_template.md)
-    of :func:`household_in` households; ``户编号`` is the household's position (0001, 0002, ...)."""
-    import csv
+    of :func:`household_in` households; ``户编号`` is the household's position (0001, 0002, ...). Cells are
+    written through :mod:`chalicelib.csv_safe` like every CSV of the product."""
     import io
 
+    from chalicelib import csv_safe
+
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_safe.writer(buf, lineterminator="\n")
     w.writerow(ROSTER_HEADER)
     for n, h in enumerate(households, 1):
         a, li, inc, ex = h["assets"], h["liabilities"], h["income"], h["expenses"]

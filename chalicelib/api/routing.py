@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.auth import Principal, principal_from_claims, verify_token
 from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
-                               ValidationFailed)
+                               ValidationFailed, pydantic_error_code)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 #: Chalice answers other content types itself, outside the error model; we let these through and
@@ -132,7 +132,7 @@ def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
     except RecursionError:
         raise BadRequest(f"the {where} is nested too deeply", code="INVALID_JSON") from None
     except ValidationError as exc:
-        fields = [FieldError(field=_loc(e["loc"]) or where, code=_code(e["type"]), message=e["msg"])
+        fields = [FieldError(field=_loc(e["loc"]) or where, code=pydantic_error_code(e["type"]), message=e["msg"])
                   for e in exc.errors()]
         raise ValidationFailed(f"the {where} is not valid", code="REQUEST_VALIDATION", fields=fields) from None
 
@@ -142,11 +142,6 @@ def _loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def _code(pydantic_type: str) -> str:
-    known = {"missing": "FIELD_REQUIRED", "extra_forbidden": "FIELD_UNKNOWN", "value_error": "FIELD_INVALID"}
-    return known.get(pydantic_type, "FIELD_" + pydantic_type.upper().replace(".", "_"))
 
 
 def _headers(req: Any) -> dict[str, str]:

@@ -4,8 +4,8 @@ Item (core table) ``IMPORT#<import_id>`` / ``IMPORT``: ``village_code``, ``org_p
 village, for scope), ``status`` (awaiting_upload → queued → running → completed | failed),
 ``filename``, ``content_type``, ``s3_key`` (the uploaded file), ``report_key`` (the full JSON report),
 ``requested_by`` (the requesting principal, so the asynchronous import acts with the requester's
-scope), ``progress`` {data_rows, households_total, households_done}, ``counts`` {created, updated,
-unchanged, invalid, conflict}, ``errors`` (the first :data:`MAX_INLINE_ERRORS` report lines),
+scope), ``progress`` {data_rows, households_total, households_done}, ``counts`` (households and people
+by outcome, rows: ``chalicelib.domain.roster.new_counts``), ``errors`` (the first :data:`MAX_INLINE_ERRORS` report lines),
 ``errors_total``, ``failure`` {code, message}, timestamps. GSI1 ``VILLAGEIMPORT#<code>`` / created_at.
 
 Status changes are conditional updates (a job is claimed once even if started twice).
@@ -35,6 +35,8 @@ def _key(import_id: str) -> dict[str, str]:
 
 def create(principal: Principal, village: dict[str, Any], *, filename: str, content_type: str) -> dict[str, Any]:
     """A new job waiting for its file upload."""
+    from chalicelib.domain import roster
+
     import_id = str(uuid.uuid4())
     ext = "xlsx" if filename.lower().endswith(".xlsx") else "csv"
     now = utc_now_iso()
@@ -45,7 +47,7 @@ def create(principal: Principal, village: dict[str, Any], *, filename: str, cont
             "requested_by": {"user_id": principal.user_id, "username": principal.username, "role": principal.role,
                              "org_id": principal.org_id, "org_path": principal.org_path},
             "progress": {"data_rows": 0, "households_total": 0, "households_done": 0},
-            "counts": {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0, "conflict": 0},
+            "counts": roster.new_counts(),
             "errors": [], "errors_total": 0, "created_at": now, "updated_at": now, "version": 1,
             "GSI1PK": f"VILLAGEIMPORT#{village['village_code']}", "GSI1SK": now}
     dynamo.client().put_item(TableName=_table(), Item=dynamo.to_item(item),

@@ -29,6 +29,9 @@ Errors: ``ValidationFailed`` code ``HOUSEHOLD_INVALID`` with one :class:`FieldEr
 ``DATE_IN_FUTURE``              the collection date is after today
 ``GPS_OUT_OF_AREA``             the GPS point lies outside Jilin (see :data:`JILIN_LAT` / :data:`JILIN_LON`)
 ``VILLAGE_CODE_*``              unknown or malformed village code (``chalicelib.domain.divisions``)
+``TEXT_INVISIBLE_CHARACTER``    a control or invisible character in a name or other free text
+                                (``chalicelib.domain.text``; raised by the model, so it comes with
+                                the request's other field errors)
 ==============================  =====================================================================
 """
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.text import PersonName, text
 from chalicelib.errors import FieldError, ValidationFailed
 
 CENT = Decimal("0.01")
@@ -83,12 +87,13 @@ class MemberIn(_Strict):
 
     member_id: Id | None = Field(default=None, description="stable id; omitted for a new member")
     relation: Relation = Field(description="与户主关系")
-    name: str = Field(min_length=1, max_length=40, description="姓名")
+    name: PersonName = Field(description="姓名; NFC, runs of spaces made one; a control or invisible character "
+                                         "(NUL, U+202E, zero-width ...) is refused: TEXT_INVISIBLE_CHARACTER")
     resident_id: str | None = Field(default=None, max_length=32, description="身份证号 (GB 11643-1999)")
     gender: Gender | None = Field(default=None, description="性别; derived from the ID and cross-checked")
     birth_date: date | None = Field(default=None, description="出生日期; derived from the ID and cross-checked")
     phone: str | None = Field(default=None, max_length=32, description="联系电话 (mobile)")
-    occupation: str | None = Field(default=None, max_length=40, description="从事主要职业")
+    occupation: text(max_length=40) | None = Field(default=None, description="从事主要职业")
     labour_capacity: LabourCapacity | None = Field(default=None, description="劳动能力: 全/半/无劳力")
     education: Education | None = Field(default=None, description="文化程度")
     health: Health | None = Field(default=None, description="健康状况")
@@ -155,15 +160,15 @@ class HouseholdIn(_Strict):
     """A household file as sent by a client (create, full update, PAD sync)."""
 
     village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
-    village_group: str | None = Field(default=None, max_length=20, description="村民小组, e.g. 三组")
-    address: str | None = Field(default=None, max_length=200)
+    village_group: text(max_length=20) | None = Field(default=None, description="村民小组, e.g. 三组")
+    address: text(max_length=200) | None = Field(default=None, description="住址")
     gps: Gps | None = Field(default=None, description="GPS point of collection (WGS 84)")
     members: list[MemberIn] = Field(min_length=1, max_length=20)
     assets: Assets = Field(default_factory=Assets)
     liabilities: Liabilities = Field(default_factory=Liabilities)
     income: Income = Field(default_factory=Income)
     expenses: Expenses = Field(default_factory=Expenses)
-    main_crops: list[Annotated[str, Field(min_length=1, max_length=20)]] = Field(
+    main_crops: list[text(min_length=1, max_length=20)] = Field(
         default_factory=list, max_length=10, description="主要作物, e.g. 玉米")
     expected_net_income: NetMoney | None = Field(default=None, description="本年预计家庭纯收入 (CNY)")
     collected_on: date | None = Field(default=None, description="采集日期 (business date of collection)")

@@ -6,7 +6,6 @@ Chinese text needs no font file in the Lambda package; PDF viewers supply the gl
 """
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Sequence
@@ -33,9 +32,12 @@ class NoticeHeader:
 
 
 def render_csv(header: NoticeHeader, rows: Sequence[Sequence[str]]) -> bytes:
-    """UTF-8 with BOM (so spreadsheet programs on Windows open the Chinese text correctly)."""
+    """UTF-8 with BOM (so spreadsheet programs on Windows open the Chinese text correctly); every cell
+    through :mod:`chalicelib.csv_safe` (a head's name is text a client typed)."""
+    from chalicelib import csv_safe
+
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv_safe.writer(buf, lineterminator="\n")
     w.writerow(NOTICE_COLUMNS)
     for r in rows:
         w.writerow(r)

@@ -2,31 +2,54 @@
 inputs with a per-row report. Pure domain code (reads bytes, no I/O).
 
 The template (columns, value words, units) is documented in ``docs/roster_template.md``; an example is
-``docs/examples/roster_220122102202.csv``. One household is one group of rows: rows with the same
-``户编号``, or, without that column, a ``户主`` row followed by its members' rows. Household-level
-columns (assets, income, ...) may be filled on any row of the group, normally the head's.
+``docs/examples/roster_220122102202.csv``. One household is one group of adjacent rows:
+
+* with a ``户编号`` column, the rows with the same number. A member row (relation other than 户主) whose
+  number is blank continues the household of the row above (the usual 花名册 layout writes the number
+  once per household); in an XLSX file a cell merged down several rows counts for each of them (so a
+  merged ``户编号`` gives every row of the range the number). A head row needs its own number
+  (``ROSTER_HEAD_WITHOUT_NUMBER``); a blank number with no household above, or below a row that was
+  refused, is ``ROSTER_NO_HOUSEHOLD``; a number whose rows are not adjacent (another household in
+  between) refuses that whole household (``ROSTER_HOUSEHOLD_NOT_CONTIGUOUS``): two groups that share a
+  number are more often two households numbered twice than one household split;
+* without that column, a ``户主`` row followed by its members' rows (``ROSTER_NO_HEAD`` for member rows
+  before any head).
+
+Household-level columns (assets, income, ...) may be filled on any row of the group, normally the head's.
+Every data row ends up either in a household (written or refused as a whole) or with a report line of
+its own: no row is dropped silently.
 
 Row numbers are those a spreadsheet shows (the header row is usually 1). Report entries never quote
 a cell value (cells hold personal data): ``{row, field, code, message}`` where ``field`` is the
 column header as written in the file.
 
-Codes of this module (the household rules add those of ``chalicelib.domain.households``):
+Codes of this module (the household rules add those of ``chalicelib.domain.households``, including
+``TEXT_INVISIBLE_CHARACTER`` for control and invisible characters in names and other text):
 ``ROSTER_FORMAT`` (not CSV/XLSX, unreadable, no header row), ``ROSTER_EMPTY``, ``ROSTER_TOO_LARGE``,
-``ROSTER_MISSING_COLUMN``, ``ROSTER_NO_HEAD`` (member rows before any head), ``ROSTER_CONFLICTING_VALUE``
-(two rows of one household disagree on a household field), ``VALUE_UNKNOWN`` (a word the column does
-not know), ``NUMBER_FORMAT``, ``DATE_FORMAT``, ``ID_STORED_AS_NUMBER`` (an 18-digit ID in a numeric
-spreadsheet cell has lost its last digits), ``ROSTER_VILLAGE_MISMATCH``, ``MEMBER_DUPLICATE_IN_FILE``.
+``ROSTER_MISSING_COLUMN``, ``ROSTER_NO_HEAD``, ``ROSTER_NO_HOUSEHOLD``, ``ROSTER_HEAD_WITHOUT_NUMBER``,
+``ROSTER_HOUSEHOLD_NOT_CONTIGUOUS``, ``ROSTER_CONFLICTING_VALUE`` (two rows of one household disagree
+on a household field), ``VALUE_UNKNOWN`` (a word the column does not know), ``NUMBER_FORMAT`` (not a
+plain decimal number), ``AMOUNT_FORMAT`` (money in scientific notation such as ``1e5``, or absurdly
+large), ``AMOUNT_PRECISION`` (money with more than two decimals after unit conversion: refused, never
+rounded), ``AMOUNT_NEGATIVE`` (a negative asset, debt or expense; net incomes may be negative),
+``DATE_FORMAT``, ``ID_STORED_AS_NUMBER`` (an ID number that went through a numeric spreadsheet cell
+and lost its last digits: see :func:`_ids_mangled_by_excel`), ``ROSTER_VILLAGE_MISMATCH``,
+``MEMBER_DUPLICATE_IN_FILE``.
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from chalicelib import csv_safe
+from chalicelib.domain.identity import resident_id_check_char
 
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -77,7 +100,7 @@ class Column:
 
     key: str
     names: tuple[str, ...]
-    kind: str  # text | id | phone | date | word | money | number | bool | livestock | list
+    kind: str  # text | id | phone | date | word | money | net_money | number | bool | livestock | list
     household: bool = False
     words: dict[str, Any] | None = None
     required: bool = False
@@ -110,11 +133,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("credit_union_shares", ("信用社股金", "股金"), "money", household=True),
     Column("bank_loans", ("银行贷款",), "money", household=True),
     Column("informal_borrowing", ("民间借款", "民间借贷", "社会融资"), "money", household=True),
-    Column("income_crops", ("种植业纯收入", "种植收入"), "money", household=True),
-    Column("income_livestock", ("养殖业纯收入", "养殖收入"), "money", household=True),
-    Column("income_business", ("经营纯收入", "经营收入", "商业收入"), "money", household=True),
-    Column("income_wages", ("务工收入", "劳务收入"), "money", household=True),
-    Column("income_subsidies", ("补贴收入", "政策性补贴"), "money", household=True),
+    Column("income_crops", ("种植业纯收入", "种植收入"), "net_money", household=True),
+    Column("income_livestock", ("养殖业纯收入", "养殖收入"), "net_money", household=True),
+    Column("income_business", ("经营纯收入", "经营收入", "商业收入"), "net_money", household=True),
+    Column("income_wages", ("务工收入", "劳务收入"), "net_money", household=True),
+    Column("income_subsidies", ("补贴收入", "政策性补贴"), "net_money", household=True),
     Column("expense_production", ("生产支出",), "money", household=True),
     Column("expense_living", ("生活支出",), "money", household=True),
     Column("expense_other", ("其他支出",), "money", household=True),
@@ -126,7 +149,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("other_assets_value", ("其他资产",), "money", household=True),
     Column("other_debts", ("其他欠款",), "money", household=True),
     Column("main_crops", ("主要作物",), "list", household=True),
-    Column("expected_net_income", ("本年预计纯收入", "预计纯收入"), "money", household=True),
+    Column("expected_net_income", ("本年预计纯收入", "预计纯收入"), "net_money", household=True),
     Column("collected_on", ("采集日期",), "date", household=True),
     Column("committee_assessment", ("村委评议", "综合评价"), "word", household=True, words=ASSESSMENT),
     Column("repayment_record", ("履约情况", "信用记录"), "word", household=True, words=REPAYMENT),
@@ -202,10 +225,29 @@ class RosterHousehold:
 
 @dataclass
 class ParsedRoster:
+    """A read roster: ``households`` (groups of rows, each written or refused as a whole), ``errors`` (report
+    lines of the rows that belong to no household), ``unassigned_rows`` (those rows' numbers),
+    ``data_rows`` (non-empty rows below the header), ``headers`` (column key → header as written).
+    Every data row is in exactly one household or in ``unassigned_rows``."""
+
     households: list[RosterHousehold]
     errors: list[RowError]
     data_rows: int
     headers: dict[str, str]
+    unassigned_rows: list[int] = field(default_factory=list)
+
+
+#: Outcomes of a household in an import; each is counted for households (``created``) and for their
+#: people, one per row (``members_created``).
+OUTCOMES = ("created", "updated", "unchanged", "invalid", "conflict")
+
+
+def new_counts(rows_read: int = 0) -> dict[str, int]:
+    """The counts of an import before any household is processed: every outcome for households and
+    ``members_<outcome>``, ``rows_read``, ``rows_unassigned`` (rows in no household), ``rows_with_errors``
+    (distinct rows named by a report line)."""
+    return {**{o: 0 for o in OUTCOMES}, **{f"members_{o}": 0 for o in OUTCOMES},
+            "rows_read": rows_read, "rows_unassigned": 0, "rows_with_errors": 0}
 
 
 class RosterFormatError(Exception):
@@ -265,12 +307,17 @@ def _read_csv(data: bytes) -> list[tuple[int, list[Any]]]:
         raise RosterFormatError("ROSTER_FORMAT", "无法识别文件编码 (not UTF-8 or GB18030 text)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return [(reader.line_num, row) for row in reader]
+        # a cell this product wrote as '=… (chalicelib.csv_safe) reads back as =…
+        return [(reader.line_num, [csv_safe.unescape(c) for c in row]) for row in reader]
     except csv.Error:
         raise RosterFormatError("ROSTER_FORMAT", "CSV 格式错误 (malformed CSV)") from None
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
+    """The first worksheet's rows (values, formulas' cached results), read in streaming mode; a range of
+    merged cells spanning several rows gives its value to every row of the range (in the range's first
+    column): that is what a person reading the sheet sees, and the usual 花名册 merges ``户编号``
+    (and household-level columns) down a household's rows."""
     try:
         from openpyxl import load_workbook
 
@@ -279,9 +326,57 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
         raise RosterFormatError("ROSTER_FORMAT", "无法读取 XLSX 文件 (unreadable XLSX file)") from None
     try:
         ws = wb.worksheets[0]
-        return [(i, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+        rows = [list(row) for row in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
+    for min_col, min_row, _max_col, max_row in _merged_ranges(data):
+        if max_row <= min_row or min_row > len(rows):
+            continue
+        anchor = rows[min_row - 1]
+        value = anchor[min_col - 1] if min_col - 1 < len(anchor) else None
+        for r in range(min_row + 1, min(max_row, len(rows)) + 1):
+            row = rows[r - 1]
+            if len(row) < min_col:
+                row.extend([None] * (min_col - len(row)))
+            if row[min_col - 1] is None:
+                row[min_col - 1] = value
+    return list(enumerate(rows, start=1))
+
+
+_MERGE_CELL = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\b[^>]*?\bref\s*=\s*["']([A-Za-z0-9:$]+)["']""")
+
+
+def _merged_ranges(data: bytes) -> list[tuple[int, int, int, int]]:
+    """``(min_col, min_row, max_col, max_row)`` of every ``<mergeCell>`` of the workbook's first sheet.
+
+    openpyxl's streaming reader does not expose merged cells (``ws.merged_cells`` exists only when the
+    whole workbook is loaded into memory, several hundred MB for a 20,000-row roster), so the sheet part
+    is located as ECMA-376 Part 1 defines it (workbook.xml's first ``<sheet>`` → its relationship target)
+    and its ``<mergeCells>`` element, which follows ``<sheetData>`` (§18.3.1.99 ``worksheet``), is read
+    from the text after the last ``sheetData>``: cell text cannot contain a raw ``<``, so only real tags
+    match, and the 20,000-row sheet data is not parsed a second time. A part that cannot be followed
+    yields no merges; the rows then read as if the merged cells were blank, which the layout rules
+    already handle (a blank ``户编号`` on a member row continues the household above)."""
+    import posixpath
+    import zipfile
+
+    from openpyxl.utils.cell import range_boundaries
+    from openpyxl.xml.functions import fromstring
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            sheet = next(fromstring(z.read("xl/workbook.xml")).iter(f"{main}sheet"))
+            rid = sheet.get(f"{rel_ns}id")
+            rels = fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            target = next(r.get("Target") for r in rels if r.get("Id") == rid)
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            xml = z.read(path)
+        tail = xml[xml.rfind(b"sheetData>") + 1:]
+        return [range_boundaries(m.group(1).decode("ascii").replace("$", "")) for m in _MERGE_CELL.finditer(tail)]
+    except Exception:  # noqa: BLE001 - any unreadable part means: no merges (see above)
+        return []
 
 
 # ------------------------------------------------------------------------------------------ parsing
@@ -320,13 +415,18 @@ def parse(data: bytes, filename: str, *, village_code: str) -> ParsedRoster:
                 values[col.key] = value
         records.append((n, values))
 
-    groups = _group(records, headers, errors)
-    for n, _ in records:  # rows that belong to no household keep their cell errors in the file-level list
-        if n in cell_errors and not any(n == r for g in groups for r, _ in g):
-            errors.extend(cell_errors[n])
+    _ids_mangled_by_excel(records, headers, cell_errors)
+    groups, group_errors = _group(records, headers, errors)
+    grouped = {n for g in groups for n, _ in g}
+    unassigned = [n for n, _ in records if n not in grouped]
+    for n in unassigned:  # rows that belong to no household keep their cell errors in the file-level list
+        errors.extend(cell_errors.get(n, []))
     households = [_build(rows_, headers, village_code, cell_errors) for rows_ in groups]
+    for hh in households:
+        hh.errors.extend(group_errors.get(hh.first_row, []))
     _duplicates_across(households, headers)
-    return ParsedRoster(households=households, errors=errors, data_rows=len(body), headers=headers)
+    return ParsedRoster(households=households, errors=errors, data_rows=len(body), headers=headers,
+                        unassigned_rows=unassigned)
 
 
 _INVALID = object()
@@ -351,13 +451,33 @@ class _CellError(Exception):
         self.message = message
 
 
-def _number(raw: Any, *, unit_multiplier: Decimal = Decimal(1)) -> Decimal:
+#: A plain decimal number as written in a cell: optional sign, at most 15 integer and 12 fraction digits
+#: (so every value and every unit conversion stays exact in Decimal's 28-digit context).
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+#: Scientific notation as Excel writes a large number into a CSV (``2.20183E+17``) or as typed (``1e5``).
+_EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
+#: An integer that went through a float (``220183197012116000.0``).
+_FLOAT_INTEGER = re.compile(r"[0-9]+\.0+")
+CENT = Decimal("0.01")
+#: Excel keeps 15 significant digits of a number (Microsoft Learn, "Excel specifications and limits":
+#: number precision 15 digits), so a float read from an XLSX cell is taken at
+#: 15 significant digits: 1234.5600000000002 (a formula's binary result) is the 1234.56 the user sees.
+EXCEL_DIGITS = 15
+
+
+def _number(raw: Any, *, unit_multiplier: Decimal = Decimal(1), money: bool = False) -> Decimal:
+    """A cell → Decimal, exactly (never through binary floating point except an XLSX float, see
+    :data:`EXCEL_DIGITS`). Text may carry thousands separators, a unit suffix (元, 万, 万元, 亩, ㎡ ...).
+    Raises ``NUMBER_FORMAT`` (not a plain number), or for money ``AMOUNT_FORMAT`` (scientific notation)."""
+    not_a_number = _CellError("NUMBER_FORMAT", "应为数字 (a number is expected)")
     if isinstance(raw, bool):
-        raise _CellError("NUMBER_FORMAT", "应为数字 (a number is expected)")
+        raise not_a_number
     if isinstance(raw, (int, Decimal)):
         return Decimal(raw) * unit_multiplier
     if isinstance(raw, float):
-        return Decimal(repr(raw)) * unit_multiplier
+        if not math.isfinite(raw):
+            raise not_a_number
+        return Decimal(format(raw, f".{EXCEL_DIGITS}g")) * unit_multiplier
     text = _norm_text(raw).replace(",", "").replace("，", "").replace(" ", "")
     mult = unit_multiplier
     if text.endswith("万元") or text.endswith("万"):
@@ -369,13 +489,27 @@ def _number(raw: Any, *, unit_multiplier: Decimal = Decimal(1)) -> Decimal:
     for suffix in ("平方米", "㎡", "亩", "m2"):
         if text.endswith(suffix):
             text = text[: -len(suffix)]
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise _CellError("NUMBER_FORMAT", "应为数字 (a number is expected)") from None
-    if not value.is_finite():
-        raise _CellError("NUMBER_FORMAT", "应为数字 (a number is expected)")
-    return value * mult
+    if _EXPONENT.fullmatch(text):
+        raise _CellError("AMOUNT_FORMAT" if money else "NUMBER_FORMAT",
+                         "不接受科学计数法 (如 1e5、1.2E+05)，请写出完整数字 (scientific notation is not accepted)")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise not_a_number
+    return Decimal(text) * mult
+
+
+def _amount(raw: Any, unit: str, *, may_be_negative: bool) -> Decimal:
+    """A money cell → CNY with fen precision. Refused, never rounded: more than two decimals after the
+    unit conversion (``AMOUNT_PRECISION``: ``0.001`` is not ``0.00``); a negative asset, debt or expense
+    (``AMOUNT_NEGATIVE``); scientific notation or a value too large for any amount (``AMOUNT_FORMAT``)."""
+    value = _number(raw, unit_multiplier=_UNITS.get(unit, Decimal(1)), money=True)
+    if value.adjusted() >= 15:
+        raise _CellError("AMOUNT_FORMAT", "金额过大 (amount too large)")
+    if value != value.quantize(CENT):
+        raise _CellError("AMOUNT_PRECISION",
+                         "金额最多两位小数（分），不会自动四舍五入 (at most two decimals; amounts are never rounded)")
+    if value < 0 and not may_be_negative:
+        raise _CellError("AMOUNT_NEGATIVE", "金额不能为负数 (must not be negative)")
+    return value.quantize(CENT)
 
 
 def _convert(col: Column, unit: str, raw: Any) -> Any:
@@ -385,10 +519,13 @@ def _convert(col: Column, unit: str, raw: Any) -> Any:
         return _norm_text(raw)
     if col.kind == "id":
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            raise _CellError("ID_STORED_AS_NUMBER",
-                             "身份证号被存为数字，末几位已丢失；请将该列设为文本格式 (ID stored as a number in the spreadsheet)")
-        return _norm_text(raw)
+            raise _CellError("ID_STORED_AS_NUMBER", _ID_AS_NUMBER)
+        text = _norm_text(raw)
+        if _EXPONENT.fullmatch(text) or _FLOAT_INTEGER.fullmatch(text):
+            raise _CellError("ID_STORED_AS_NUMBER", _ID_AS_NUMBER)
+        return text
     if col.kind == "phone":
+        # an 11-digit mobile number fits a spreadsheet number exactly (< 2**53): a numeric cell is accepted
         if isinstance(raw, float) and raw.is_integer():
             raw = int(raw)
         return _norm_text(raw)
@@ -414,11 +551,8 @@ def _convert(col: Column, unit: str, raw: Any) -> Any:
         if text in words.values() and col.kind == "word":
             return text  # the English code itself
         raise _CellError("VALUE_UNKNOWN", f"不认识的取值，可填: {'/'.join(list(words)[:12])} (unknown value)")
-    if col.kind == "money":
-        mult = _UNITS.get(unit)
-        if mult is None:
-            mult = Decimal(1)
-        return _number(raw, unit_multiplier=mult).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if col.kind in ("money", "net_money"):
+        return _amount(raw, unit, may_be_negative=col.kind == "net_money")
     if col.kind == "number":
         return _number(raw)
     if col.kind == "livestock":
@@ -426,6 +560,38 @@ def _convert(col: Column, unit: str, raw: Any) -> Any:
     if col.kind == "list":
         return [p for p in re.split(r"[;；,，、\s]+", _norm_text(raw)) if p]
     raise AssertionError(col.kind)
+
+
+_ID_AS_NUMBER = ("身份证号被 Excel 当作数字保存，末几位已变成 0；请把该列设置单元格格式为文本，再重新输入身份证号 "
+                 "(the ID number was stored as a number and lost its last digits: format the column as text "
+                 "and type the numbers again)")
+
+
+def _ids_mangled_by_excel(records: list[tuple[int, dict[str, Any]]], headers: dict[str, str],
+                          cell_errors: dict[int, list[RowError]]) -> None:
+    """Refuse the ID numbers of a column that went through a spreadsheet number format.
+
+    Excel keeps 15 significant digits, so an 18-digit ID typed into a numeric cell keeps its first 15
+    digits and ends in ``000`` (``220183197012116983`` → ``220183197012116000``); saved as CSV, or pasted
+    as text afterwards, it looks like text. One such number in eleven still passes the check digit and
+    would be stored for the wrong person. A real ID ends in ``000`` about once in 1,100 people, so
+    ``000`` alone proves nothing; the column does: when any ID of the file was refused as a number
+    (numeric cell, ``2.20183E+17``) or ends in ``000`` with a wrong check digit, every 18-digit ID of the
+    file ending in ``000`` is refused with ``ID_STORED_AS_NUMBER``. A file whose only damaged ID happens
+    to pass the check cannot be told from a genuine one (documented in docs/roster_template.md).
+    """
+    suspects = [(n, values) for n, values in records
+                if isinstance(values.get("resident_id"), str) and re.fullmatch(r"[0-9]{15}000", values["resident_id"])]
+    if not suspects:
+        return
+    evidence = any(e.code == "ID_STORED_AS_NUMBER" for errs in cell_errors.values() for e in errs) or any(
+        resident_id_check_char(v["resident_id"][:17]) != "0" for _, v in suspects)
+    if not evidence:
+        return
+    header = headers["resident_id"]
+    for n, values in suspects:
+        values["resident_id"] = _INVALID
+        cell_errors.setdefault(n, []).append(RowError(n, header, "ID_STORED_AS_NUMBER", _ID_AS_NUMBER))
 
 
 def _livestock(text: str) -> list[dict[str, Any]]:
@@ -441,18 +607,12 @@ def _livestock(text: str) -> list[dict[str, Any]]:
     return [{"kind": k, "count": v} for k, v in out.items()]
 
 
-def _group(records: list[tuple[int, dict[str, Any]]], headers: dict[str, str],
-           errors: list[RowError]) -> list[list[tuple[int, dict[str, Any]]]]:
+def _group(records: list[tuple[int, dict[str, Any]]], headers: dict[str, str], errors: list[RowError]
+           ) -> tuple[list[list[tuple[int, dict[str, Any]]]], dict[int, list[RowError]]]:
+    """Rows → households (the layout rules of the module docstring). Returns the groups and the
+    group-level report lines by the group's first row; lines of rows that join no group go to ``errors``."""
     if "household_no" in headers:
-        by_no: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-        for n, values in records:
-            no = values.get("household_no")
-            if not no or no is _INVALID:
-                errors.append(RowError(n, headers["household_no"], "ROSTER_NO_HOUSEHOLD",
-                                       "户编号为空 (household number missing)"))
-                continue
-            by_no.setdefault(str(no), []).append((n, values))
-        return list(by_no.values())
+        return _group_by_number(records, headers["household_no"], errors)
     groups: list[list[tuple[int, dict[str, Any]]]] = []
     for n, values in records:
         if values.get("relation") == "head" or values.get("relation") is _INVALID and not groups:
@@ -462,7 +622,41 @@ def _group(records: list[tuple[int, dict[str, Any]]], headers: dict[str, str],
         else:
             errors.append(RowError(n, headers.get("relation", "与户主关系"), "ROSTER_NO_HEAD",
                                    "户主行之前出现了成员行 (a member row before any head row)"))
-    return groups
+    return groups, {}
+
+
+def _group_by_number(records: list[tuple[int, dict[str, Any]]], header: str, errors: list[RowError]
+                     ) -> tuple[list[list[tuple[int, dict[str, Any]]]], dict[int, list[RowError]]]:
+    by_no: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    split: dict[str, list[RowError]] = {}
+    above: str | None = None  # the household number of the row above
+    refused_above: int | None = None  # or the row above was refused (its row number)
+    for n, values in records:
+        no = values.get("household_no")
+        if not no:
+            if values.get("relation") == "head":
+                errors.append(RowError(n, header, "ROSTER_HEAD_WITHOUT_NUMBER",
+                                       "户主行必须填写户编号 (a head row needs its own household number)"))
+                above, refused_above = None, n
+                continue
+            if above is None:
+                where = (f"上一行 (第 {refused_above} 行) 已被拒绝 (the row above was refused)" if refused_above
+                         else "上方没有可接续的户 (no household above to continue)")
+                errors.append(RowError(n, header, "ROSTER_NO_HOUSEHOLD", f"户编号为空，且{where}"))
+                refused_above = refused_above or n
+                continue
+            no = above
+        no = str(no)
+        if no in by_no and no != above:
+            first = by_no[no][0][0]
+            split.setdefault(no, []).append(RowError(
+                n, header, "ROSTER_HOUSEHOLD_NOT_CONTIGUOUS",
+                f"与第 {first} 行是同一户编号，但中间隔着其他户；同一户的行须相邻，请检查是否重号 "
+                "(rows of one household number must be adjacent: renumber or move them)"))
+        by_no.setdefault(no, []).append((n, values))
+        above, refused_above = no, None
+    group_errors = {g[0][0]: split[no] for no, g in by_no.items() if no in split}
+    return list(by_no.values()), group_errors
 
 
 def _build(rows: list[tuple[int, dict[str, Any]]], headers: dict[str, str], village_code: str,
@@ -544,15 +738,16 @@ def report_errors(hh: RosterHousehold, field_errors: list[Any]) -> list[RowError
 
 
 def pydantic_errors(hh: RosterHousehold, exc: Any) -> list[RowError]:
-    """Map a pydantic ``ValidationError`` of ``HouseholdIn`` to report lines (no input values)."""
+    """Map a pydantic ``ValidationError`` of ``HouseholdIn`` to report lines (no input values; codes as the
+    API gives them, ``chalicelib.errors.pydantic_error_code``)."""
+    from chalicelib.errors import pydantic_error_code
+
     out = []
     for e in exc.errors():
         path = ""
         for part in e["loc"]:
             path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
         row, header = hh.locate(path)
-        code = {"missing": "FIELD_REQUIRED", "extra_forbidden": "FIELD_UNKNOWN"}.get(
-            e["type"], "FIELD_" + e["type"].upper().replace(".", "_"))
-        out.append(RowError(row, header, code, e["msg"]))
+        out.append(RowError(row, header, pydantic_error_code(e["type"]), e["msg"]))
     return out
 

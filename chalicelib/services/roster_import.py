@@ -14,6 +14,9 @@ Rules:
 * A person already in another household (or in a household outside the caller's scope or another
   village) is reported as ``PERSON_IN_OTHER_HOUSEHOLD``; moving people is an explicit operation.
 * The report never contains a cell value: ``{row, field, code, message}`` per problem.
+* Nothing is dropped silently: every data row is in a household that is written (created, updated,
+  unchanged) or refused (invalid, conflict), or has report lines of its own (a row that belongs to no
+  household); the counts say so for households, people and rows (see :func:`import_roster`).
 """
 from __future__ import annotations
 
@@ -44,12 +47,16 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
     ``chalicelib.auth.SYSTEM`` for the console) and return the report::
 
         {"village_code", "filename", "data_rows", "households_total",
-         "counts": {"created", "updated", "unchanged", "invalid", "conflict"},
+         "counts": {"created", "updated", "unchanged", "invalid", "conflict",       # households
+                    "members_created", ..., "members_conflict",                     # their people (rows)
+                    "rows_read", "rows_unassigned", "rows_with_errors"},
          "errors": [{"row", "field", "code", "message"}, ...],            # sorted by row
          "households": [{"rows": [...], "household_id", "outcome"}, ...],  # outcome as in counts
          "seconds": float}
 
-    Raises NotFound ``VILLAGE_NOT_FOUND`` (village not served in the caller's scope) and
+    One row is one person, so ``rows_read`` = the five ``members_*`` counts + ``rows_unassigned`` (rows
+    in no household, each with its own report line); ``rows_with_errors`` counts the distinct rows named
+    by a report line. Raises NotFound ``VILLAGE_NOT_FOUND`` (village not served in the caller's scope) and
     ValidationFailed with the file-level codes of ``chalicelib.domain.roster`` (``ROSTER_FORMAT``,
     ``ROSTER_EMPTY``, ``ROSTER_MISSING_COLUMN``, ``ROSTER_TOO_LARGE``).
     """
@@ -68,7 +75,8 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
     except roster.RosterFormatError as exc:
         raise ValidationFailed(exc.message, code=exc.code, field="file") from None
 
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0, "conflict": 0}
+    counts = roster.new_counts(parsed.data_rows)
+    counts["rows_unassigned"] = len(parsed.unassigned_rows)
     errors: list[roster.RowError] = list(parsed.errors)
     outcomes: list[dict[str, Any]] = []
     total = len(parsed.households)
@@ -77,12 +85,19 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
         chunk = parsed.households[start:start + CHUNK]
         _import_chunk(principal, village, chunk, counts, errors, outcomes)
         done += len(chunk)
+        counts["rows_with_errors"] = len({e.row for e in errors})
         if progress:
             progress(done, total, dict(counts))
+    counts["rows_with_errors"] = len({e.row for e in errors})
     errors.sort(key=lambda e: (e.row, e.field))
     return {"village_code": village_code, "filename": filename, "data_rows": parsed.data_rows,
             "households_total": total, "counts": counts, "errors": [e.to_dict() for e in errors],
             "households": outcomes, "seconds": round(time.monotonic() - started, 3)}
+
+
+def _count(counts: dict[str, int], hh: Any, outcome: str) -> None:
+    counts[outcome] += 1
+    counts[f"members_{outcome}"] += len(hh.rows)
 
 
 def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any], counts: dict[str, int],
@@ -98,7 +113,7 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
     today = business_date()
 
     def refuse(hh: Any, lines: list[Any], outcome: str = "invalid", household_id: str | None = None) -> None:
-        counts[outcome] += 1
+        _count(counts, hh, outcome)
         errors.extend(lines)
         outcomes.append({"rows": hh.rows, "household_id": household_id, "outcome": outcome})
 
@@ -148,7 +163,7 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
                    "conflict")
             continue
         if stored is not None and stored.get("import_hash") == c.import_hash:
-            counts["unchanged"] += 1
+            _count(counts, c.hh, "unchanged")
             outcomes.append({"rows": c.hh.rows, "household_id": stored["household_id"], "outcome": "unchanged"})
             continue
         members = repo.build_members(c.norm, stored)
@@ -164,7 +179,7 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
                                    collected_by=stored.get("collected_by", principal.user_id), base=stored,
                                    import_hash=c.import_hash)
             if not repo.content_changed(stored, item):
-                counts["unchanged"] += 1
+                _count(counts, c.hh, "unchanged")
                 outcomes.append({"rows": c.hh.rows, "household_id": hid, "outcome": "unchanged"})
                 continue
             item["status"] = "draft"
@@ -178,7 +193,7 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
         hid = plan.household_id
         if hid in written:
             outcome = "updated" if plan.before else "created"
-            counts[outcome] += 1
+            _count(counts, c.hh, outcome)
             outcomes.append({"rows": c.hh.rows, "household_id": hid, "outcome": outcome})
         else:
             err = failed[hid]

@@ -27,6 +27,9 @@ VILLAGE = "220122102202"
 SECOND_VILLAGE = "220122102203"  # 三道沟村委会, same township and outlet
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MASKED_ID = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+#: The top household's head bears a name a spreadsheet would run as a formula (OWASP CSV Injection): it
+#: goes through the roster CSV, the import and the public notice CSV and must come out as text.
+HOSTILE_HEAD = '=HYPERLINK("http://x.cn","点此")'
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -51,7 +54,7 @@ def _special_households(today: date) -> dict[str, dict]:
     base_assets = dict(house_area_m2=Decimal(100), contracted_land_mu=Decimal("20.00"),
                        transferred_in_land_mu=Decimal("0.00"))
     top = {"village_code": VILLAGE, "village_group": "一组",
-           "members": [_member("head", "郝富强", born(45), 811, True), _member("spouse", "林秀英", born(43), 812, False),
+           "members": [_member("head", HOSTILE_HEAD, born(45), 811, True), _member("spouse", "林秀英", born(43), 812, False),
                        _member("child", "郝志刚", born(22), 813, True), _member("child", "郝志敏", born(20), 814, False),
                        _member("parent", "郝长山", born(70), 815, True, "partial")],
            "assets": {**base_assets, **_money(house_value=300000, livestock_value=200000, machinery_value=300000,
@@ -278,7 +281,10 @@ def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
     text = data.decode("utf-8-sig")
     assert not any(number in text for number in scenario["id_numbers"])  # no full ID number anywhere
     top = next(r for r in rows[1:] if r[5] == scenario["special"]["top"])
-    assert top[1:5] == ["郝富强", top[2], "AAA", "300000"] and top[2].startswith("220122")
+    assert top[1:5] == ["'" + HOSTILE_HEAD, top[2], "AAA", "300000"] and top[2].startswith("220122")
+    stored = client.as_user("am.nongan").get(f"/households/{scenario['special']['top']}").json()
+    assert stored["members"][0]["name"] == HOSTILE_HEAD  # stored as typed; neutralised where CSV is written
+    assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for r in rows for c in r)
     assert scenario["special"]["black"] not in text  # no line → not on the list
     assert info["notice_until"] == (date.fromisoformat(info["notice_from"]) + timedelta(days=6)).isoformat()
     _, pdf = _download(client, cid, "pdf")

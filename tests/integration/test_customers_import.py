@@ -72,7 +72,11 @@ def test_good_and_bad_rows_give_the_right_report_and_only_good_households_are_wr
     got = [(e["row"], e["field"], e["code"]) for e in job["errors"]]
     assert got == list(BAD_EXAMPLE_EXPECTED)
     assert all(e["message"] for e in job["errors"])
-    assert job["counts"] == {"created": 3, "updated": 0, "unchanged": 0, "invalid": 8, "conflict": 0}
+    # 11 households of 2 people except 0004 and 0009 (1 each): 20 rows; 0001, 0006, 0011 written
+    assert job["counts"] == {"created": 3, "updated": 0, "unchanged": 0, "invalid": 8, "conflict": 0,
+                             "members_created": 6, "members_updated": 0, "members_unchanged": 0,
+                             "members_invalid": 14, "members_conflict": 0,
+                             "rows_read": 20, "rows_unassigned": 0, "rows_with_errors": len(BAD_EXAMPLE_EXPECTED)}
     after = _households_of(stack, SHOWCASE)
     new = {hid: h for hid, h in after.items() if hid not in before}
     assert len(new) == 3
@@ -104,13 +108,19 @@ def test_reimport_is_idempotent_and_a_changed_row_makes_a_new_version(client, st
     village = _households_of(stack, SHOWCASE)
     audit_count = _audit_count(stack)
     again = run_import(client, data)
-    assert again["counts"] == {"created": 0, "updated": 0, "unchanged": 12, "invalid": 0, "conflict": 0}
+    people = sum(len(h.members) for h in hhs)
+    assert again["counts"] == {"created": 0, "updated": 0, "unchanged": 12, "invalid": 0, "conflict": 0,
+                               "members_created": 0, "members_updated": 0, "members_unchanged": people,
+                               "members_invalid": 0, "members_conflict": 0,
+                               "rows_read": people, "rows_unassigned": 0, "rows_with_errors": 0}
     assert _households_of(stack, SHOWCASE) == village
     assert _audit_count(stack) == audit_count
     # change one household's deposits: only that household gets a new version
     hhs[5].values["存款(元)"] = 123456
     changed = run_import(client, to_csv(hhs))
-    assert changed["counts"] == {"created": 0, "updated": 1, "unchanged": 11, "invalid": 0, "conflict": 0}
+    assert {k: changed["counts"][k] for k in ("created", "updated", "unchanged", "invalid", "conflict")} == {
+        "created": 0, "updated": 1, "unchanged": 11, "invalid": 0, "conflict": 0}
+    assert changed["counts"]["members_updated"] == len(hhs[5].members)
     now = _households_of(stack, SHOWCASE)
     bumped = [hid for hid in village if now[hid]["version"] != village[hid]["version"]]
     assert len(bumped) == 1
