@@ -396,7 +396,8 @@ def get_loan(req: Request, loan_id: str) -> LoanOut:
 @api.route("/loans/{loan_id}/repayments", "POST", summary="Repay: what is due, or early (partial or full)",
            permission="loan:apply", body=RepaymentIn, response=RepaymentOut, status=201, idempotent=True,
            errors=("LOAN_NOT_FOUND", "LOAN_CLOSED", "NOTHING_DUE", "REPAYMENT_EXCEEDS_DUE",
-                   "PAYOFF_AMOUNT_MISMATCH", "DUES_OUTSTANDING", "PREPAYMENT_EXCEEDS_BALANCE", "AMOUNT_INVALID"))
+                   "PAYOFF_AMOUNT_MISMATCH", "DUES_OUTSTANDING", "PREPAYMENT_EXCEEDS_BALANCE", "AMOUNT_INVALID",
+                   "LOAN_BUSY"))
 def create_repayment(req: Request, loan_id: str) -> RepaymentOut:
     from chalicelib.services.loans import repayments
 

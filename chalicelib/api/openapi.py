@@ -24,6 +24,15 @@ ERROR_SCHEMA = {
         "details": {"type": "object"}}}},
 }
 
+#: The one description of the Idempotency-Key header (docs/decisions/0004-idempotency-key-scope.md).
+IDEMPOTENCY_KEY_TEXT = (
+    "Client-chosen unique key of this request (at most 128 characters). Its scope is the caller: the same user "
+    "sending the same key to the same operation (method and route) again gets the first result replayed for 24 "
+    "hours, and nothing is done twice; the same key from another user is another request. Reusing a key for a "
+    "different request (other path parameters or body) is refused with 422 IDEMPOTENCY_KEY_REUSED; a repeat "
+    "while the first is still running gets 409 IDEMPOTENCY_IN_PROGRESS (retry shortly). A refused request (4xx) "
+    "is not remembered: fix it and send it again with the same key.")
+
 _STATUS_TEXT = {400: "Bad request", 401: "Missing or invalid token", 403: "Not permitted", 404: "Not found",
                 409: "Conflict (stale version, duplicate, wrong state)", 422: "Validation failed",
                 429: "Too many requests"}
@@ -53,8 +62,7 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
                                "schema": {k: v for k, v in prop.items() if k != "title"}})
         if s.idempotent:
             params.append({"name": "Idempotency-Key", "in": "header", "required": True,
-                           "schema": {"type": "string", "maxLength": 128},
-                           "description": "client-chosen unique key; a repeat returns the first result"})
+                           "schema": {"type": "string", "maxLength": 128}, "description": IDEMPOTENCY_KEY_TEXT})
         if params:
             op["parameters"] = params
         if s.body is not None:

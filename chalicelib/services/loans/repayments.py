@@ -55,14 +55,24 @@ def loan_view(principal: Principal, loan_id: str) -> dict[str, Any]:
 
 def repay(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | None,
           principal_amount: Decimal | None) -> dict[str, Any]:
-    """Apply one repayment; returns the repayment record. Retries on a concurrent change of the line."""
-    for attempt in range(3):
-        try:
-            return _repay_once(principal, loan_id, kind=kind, amount=amount, principal_amount=principal_amount)
-        except Conflict as exc:
-            if exc.code not in ("CONCURRENT_UPDATE", "VERSION_CONFLICT") or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """Apply one repayment; returns the repayment record.
+
+    Concurrent repayments of one loan are serialised here, not refused: each attempt reads the loan,
+    allocates and writes in one transaction conditioned on the loan's version (and on the line amounts it
+    read); when another repayment won the race, the attempt wrote nothing and is run again on the new state
+    (bounded: :func:`chalicelib.data.dynamo.retry_conflicts`, jittered backoff). Every attempt re-checks the
+    request against the state it read, so an amount the loan no longer owes is refused with its 422 code
+    (``REPAYMENT_EXCEEDS_DUE``, ``NOTHING_DUE``, ``PREPAYMENT_EXCEEDS_BALANCE``, ``PAYOFF_AMOUNT_MISMATCH``)
+    or 409 ``LOAN_CLOSED``. Raises Conflict ``LOAN_BUSY`` only if the loan kept changing through every
+    attempt."""
+    try:
+        return dynamo.retry_conflicts(lambda: _repay_once(principal, loan_id, kind=kind, amount=amount,
+                                                          principal_amount=principal_amount))
+    except Conflict as exc:
+        if exc.code not in dynamo.RETRYABLE_CONFLICTS:
+            raise
+        raise Conflict("the loan kept changing under other repayments; retry the request (same Idempotency-Key)",
+                       code="LOAN_BUSY") from None
 
 
 def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | None,
