@@ -403,8 +403,8 @@ def retry_conflicts(attempt: Callable[[], Any], *, attempts: int = 16, base_seco
     Backoff And Jitter", 2015). The last conflict, or any other error, is raised unchanged; an attempt that
     raised wrote nothing (its transaction was cancelled), so retrying never applies anything twice.
     With the defaults the waits add up to at most 11.55 s (0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 10 × 1.0; ~8.7 s on
-    average), inside the API's 29 s timeout; 17 repayments racing on one loan needed at most 7 attempts on the
-    local stack, so the bound leaves room for a loaded machine."""
+    average), inside the API's 29 s timeout. Under heavy contention every lost attempt is wasted work: line the
+    writers up first (e.g. :func:`chalicelib.data.loans.take_turn`) and keep this for the rare remaining races."""
     import random
     import time
 

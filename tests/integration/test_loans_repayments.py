@@ -276,3 +276,20 @@ def test_an_idempotency_key_is_scoped_to_its_caller(client):
     after = client.as_user("am.nongan").get(f"/loans/{lid}").json()
     assert D(after["outstanding_principal"]) == D("8000.00") and len(after["repayments"]) == 2
     assert line_amounts(b["line_id"]) == {"master": D("100000") - D("8000.00"), "NH_XYD": D("50000") - D("8000.00")}
+
+
+def test_a_repayment_turn_left_behind_by_a_crashed_request_frees_the_loan_once_its_lease_runs_out(client):
+    """A request that died holding the loan's repayment turn does not block the loan: the next repayment takes the
+    turn over when the lease has run out, applies, and gives the turn back."""
+    from chalicelib.data import dynamo, loans
+    from chalicelib.settings import get_settings
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
+    assert loans.take_turn(lid, "crashed-request", lease_seconds=1.5)  # never given back
+    assert not loans.take_turn(lid, "someone-else", lease_seconds=1.5)
+    r = _repay(client, lid, kind="prepay_partial", principal_amount="1000.00")
+    assert r.status_code == 201, r.text
+    assert loans.get(lid)["outstanding_principal"] == D("9000.00")
+    turn = loans.turn_key(lid)
+    assert dynamo.get(get_settings().core_table, turn["PK"], turn["SK"]) is None
