@@ -68,13 +68,16 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
         if s.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": key_map[(s.body, "validation" if _is_input(s.body, specs) else "serialization")]}}}
-        ok: dict[str, Any] = {"description": "OK"}
+        ok: dict[str, Any] = {"description": s.responses.get(s.status, "OK")}
         if s.response is not None:
             ok["content"] = {"application/json": {
                 "schema": key_map[(s.response, "validation" if _is_input(s.response, specs) else "serialization")]}}
         elif s.content_type != "application/json":
             ok["content"] = {s.content_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(s.status): ok}
+        for status, text in s.responses.items():
+            if status < 400 and status != s.status:  # another success status, same body
+                responses[str(status)] = {**ok, "description": text}
         codes = [400, 422] if s.body or s.query else []
         if not s.public:
             codes = [401, 403, *codes]
@@ -82,8 +85,9 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
             codes += [400, 404]  # 400 INVALID_PATH_PARAMETER: a path parameter over 256 bytes
         if s.idempotent or s.method in ("PUT", "PATCH"):
             codes.append(409)
+        codes += [c for c in s.responses if c >= 400]
         for c in sorted(set(codes)):
-            responses[str(c)] = {"description": _STATUS_TEXT[c],
+            responses[str(c)] = {"description": s.responses.get(c, _STATUS_TEXT[c]),
                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         op["responses"] = responses
         if s.public:
