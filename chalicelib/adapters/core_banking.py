@@ -6,8 +6,10 @@ Interface
   ``status`` is ``success``, ``failed`` (definitive, with ``reason``) or ``unknown`` (the core system
   answered but cannot say yet). A lost answer raises :class:`CoreBankingTimeout`. ``request_id`` is the
   idempotency key of the core system: repeating a request id never posts twice.
-* :func:`query` ``(request_id) -> {"status"}``: ``success``, ``failed``, ``not_found`` or ``unknown``;
-  raises :class:`CoreBankingTimeout`.
+* :func:`query` ``(request_id) -> {"status", "core_ref", "amount"}``: ``success`` (posted: with the core's
+  reference and the posted amount, Decimal CNY), ``failed``, ``not_found`` (never posted) or ``unknown``;
+  raises :class:`CoreBankingTimeout`. The disbursement saga's Query step and manual reconciliation
+  (:mod:`chalicelib.services.loans.reconciliation`, which trusts this answer over any person's) both use it.
 
 Sandbox
 -------
@@ -20,6 +22,11 @@ Scripted outcomes (:mod:`chalicelib.adapters.sandbox`, keys ``<request_id>#trans
   ``timeout_before`` (lose the request: nothing posted), ``fail`` (nothing posted, answer failed),
   ``unknown`` (post, answer unknown).
 * query: ``real`` (answer from the ledger; the default), ``unknown``, ``timeout``.
+
+So a test decides what the core "knows" when a case is reconciled by scripting ``<request_id>#query`` (a new
+script restarts at its first step): ``real`` answers *posted* after a transfer scripted ``ok``, ``timeout`` or
+``unknown`` (those post) and *not found* after ``timeout_before`` or ``fail`` (those post nothing);
+``unknown`` and ``timeout`` leave the core's answer unknown.
 """
 from __future__ import annotations
 
@@ -67,7 +74,7 @@ def query(request_id: str) -> dict[str, Any]:
     posting = sandbox.get_record(ADAPTER, f"POST#{request_id}")
     if posting is None:
         return {"status": "not_found"}
-    return {"status": "success", "core_ref": posting["core_ref"]}
+    return {"status": "success", "core_ref": posting["core_ref"], "amount": Decimal(posting["amount"])}
 
 
 def sandbox_postings(reference: str | None = None) -> list[dict[str, Any]]:

@@ -119,6 +119,9 @@ class DrawdownOut(_Out):
     loan_id: str | None = None
     failure: dict[str, Any] | None = None
     disbursed_on: str | None = None
+    reconciliation: dict[str, Any] | None = Field(
+        default=None, description="manual reconciliation: the open or last proposal, or how the case was settled "
+                                  "(basis core | proposal, the core's answer, who settled it)")
     history: list[HistoryEntry] | None = None
     version: int
 
@@ -318,22 +321,106 @@ def disburse_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
     return DrawdownOut.model_validate(disbursement.start(drawdown_id, req.principal.user_id, req.principal))
 
 
+class EvidenceIn(_In):
+    checked: str = Field(min_length=4, max_length=1000,
+                         description="what was checked and what it showed, e.g. the core system's journal of the "
+                                     "disbursing account for the day, the payee bank's confirmation")
+    reference: str = Field(min_length=2, max_length=128,
+                           description="reference of the document that shows it (journal or statement number, "
+                                       "confirmation number, ticket)")
+
+
 class ReconciliationIn(_In):
-    posted: bool = Field(description="true: the core system shows the transfer (open the loan); false: it does not "
-                                     "(release the line)")
-    core_ref: str | None = Field(default=None, max_length=64, description="core-banking reference when posted")
+    posted: StrictBool = Field(description="what you found: true, the transfer was posted (the loan opens); false, "
+                                           "it was not (the line is released)")
+    core_ref: str | None = Field(default=None, min_length=1, max_length=64,
+                                 description="the core system's reference of the posting: required when posted, "
+                                             "absent otherwise")
     comment: str = Field(min_length=2, max_length=1000)
+    evidence: EvidenceIn | None = Field(default=None, description="required when the core system cannot say "
+                                                                  "(the answer then becomes a proposal)")
 
 
-@api.route("/drawdowns/{drawdown_id}/reconciliation", "POST", summary="Settle a disbursement whose core-banking "
-           "result was unknown (manual reconciliation)", permission="loan:approve", body=ReconciliationIn,
-           response=DrawdownOut, idempotent=True, errors=("DRAWDOWN_NOT_FOUND", "DRAWDOWN_STATUS"))
-def reconcile_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
-    from chalicelib.services.loans import disbursement
+class CoreTransferOut(_Out):
+    status: Literal["posted", "not_posted", "unknown"] = Field(description="the core system's answer to the status "
+                                                                           "query of the transfer")
+    core_ref: str | None = None
+    amount: Money | None = Field(default=None, description="amount posted, CNY")
+    checked_at: str | None = None
+
+
+class ReconciliationProposalOut(_Out):
+    proposal_id: str
+    drawdown_id: str
+    status: Literal["open", "approved", "rejected", "superseded"]
+    posted: bool
+    core_ref: str | None = None
+    comment: str
+    evidence: dict[str, str]
+    core: CoreTransferOut = Field(description="the core system's answer when it was proposed")
+    proposed_by: str
+    proposed_at: str
+    decided_by: str | None = None
+    decided_at: str | None = None
+    decision_comment: str | None = None
+
+
+class ReconciliationOut(_Out):
+    outcome: Literal["booked", "released", "proposed", "rejected"] = Field(
+        description="booked: the loan account is open; released: the amount is back on the line; proposed: waiting "
+                    "for a second person; rejected: the proposal is rejected, the case waits for a new one")
+    drawdown: DrawdownOut
+    core: CoreTransferOut | None = Field(default=None, description="the core system's answer now (absent for a "
+                                                                   "rejection, which asks nothing)")
+    proposal: ReconciliationProposalOut | None = None
+
+
+_CORE_409 = ("RECONCILIATION_CONTRADICTS_CORE: the answer contradicts the core system's (details.core and "
+             "details.answer show both; nothing changed); CORE_AMOUNT_MISMATCH: the core posted another amount than "
+             "the drawdown's; DRAWDOWN_STATUS: not PENDING_RECONCILIATION; VERSION_CONFLICT: changed concurrently; "
+             "IDEMPOTENCY_IN_PROGRESS")
+
+
+@api.route("/drawdowns/{drawdown_id}/reconciliation", "POST", summary="Reconcile a disbursement whose core-banking "
+           "result was unknown: checked against the core system, or proposed for a second person when the core "
+           "cannot say", permission="loan:approve", body=ReconciliationIn, response=ReconciliationOut,
+           idempotent=True, responses={
+               200: "settled from the core system's answer, which agreed with yours (outcome booked or released)",
+               202: "the core system cannot say: your answer is stored as a proposal with its evidence (outcome "
+                    "proposed); a second person decides it at .../reconciliation/{proposal_id}/decision",
+               404: "DRAWDOWN_NOT_FOUND (or out of your scope)",
+               409: _CORE_409 + "; RECONCILIATION_PROPOSAL_OPEN: another proposal waits for a decision",
+               422: "REQUEST_VALIDATION; CORE_REF_REQUIRED / CORE_REF_UNEXPECTED; EVIDENCE_REQUIRED (the core cannot "
+                    "say); IDEMPOTENCY_KEY_REUSED"},
+           errors=("DRAWDOWN_NOT_FOUND", "DRAWDOWN_STATUS", "RECONCILIATION_CONTRADICTS_CORE", "CORE_AMOUNT_MISMATCH",
+                   "CORE_REF_REQUIRED", "CORE_REF_UNEXPECTED", "EVIDENCE_REQUIRED", "RECONCILIATION_PROPOSAL_OPEN",
+                   "VERSION_CONFLICT"))
+def reconcile_drawdown(req: Request, drawdown_id: str) -> tuple[int, ReconciliationOut]:
+    from chalicelib.services.loans import reconciliation
 
     b = req.body
-    return DrawdownOut.model_validate(disbursement.resolve_reconciliation(
-        req.principal, drawdown_id, posted=b.posted, core_ref=b.core_ref, comment=b.comment))
+    result = reconciliation.settle(req.principal, drawdown_id, posted=b.posted, core_ref=b.core_ref, comment=b.comment,
+                                   evidence=b.evidence.model_dump() if b.evidence else None)
+    return (202 if result["outcome"] == "proposed" else 200), ReconciliationOut.model_validate(result)
+
+
+@api.route("/drawdowns/{drawdown_id}/reconciliation/{proposal_id}/decision", "POST",
+           summary="Approve or reject a reconciliation proposal (a second person: maker-checker)",
+           permission="loan:approve", body=DecisionIn, response=ReconciliationOut, idempotent=True, responses={
+               200: "approve: settled (outcome booked or released; by the core system's answer if it has one now, "
+                    "else by the proposal); reject: the proposal is rejected and the case waits for a new one",
+               403: "PERMISSION_DENIED; SEPARATION_OF_DUTIES: the proposer cannot decide their own proposal",
+               404: "DRAWDOWN_NOT_FOUND, RECONCILIATION_PROPOSAL_NOT_FOUND (or out of your scope)",
+               409: _CORE_409 + "; RECONCILIATION_PROPOSAL_NOT_OPEN: decided already (also the loser of two "
+                                 "concurrent decisions)"},
+           errors=("DRAWDOWN_NOT_FOUND", "RECONCILIATION_PROPOSAL_NOT_FOUND", "SEPARATION_OF_DUTIES",
+                   "RECONCILIATION_PROPOSAL_NOT_OPEN", "DRAWDOWN_STATUS", "RECONCILIATION_CONTRADICTS_CORE",
+                   "CORE_AMOUNT_MISMATCH", "VERSION_CONFLICT"))
+def decide_reconciliation(req: Request, drawdown_id: str, proposal_id: str) -> ReconciliationOut:
+    from chalicelib.services.loans import reconciliation
+
+    return ReconciliationOut.model_validate(reconciliation.decide(
+        req.principal, drawdown_id, proposal_id, outcome=req.body.outcome, comment=req.body.comment))
 
 
 @api.route("/drawdowns/{drawdown_id}/contract", "GET", summary="The signed contract: hash, signatures verified, "
@@ -396,7 +483,8 @@ def get_loan(req: Request, loan_id: str) -> LoanOut:
 @api.route("/loans/{loan_id}/repayments", "POST", summary="Repay: what is due, or early (partial or full)",
            permission="loan:apply", body=RepaymentIn, response=RepaymentOut, status=201, idempotent=True,
            errors=("LOAN_NOT_FOUND", "LOAN_CLOSED", "NOTHING_DUE", "REPAYMENT_EXCEEDS_DUE",
-                   "PAYOFF_AMOUNT_MISMATCH", "DUES_OUTSTANDING", "PREPAYMENT_EXCEEDS_BALANCE", "AMOUNT_INVALID"))
+                   "PAYOFF_AMOUNT_MISMATCH", "DUES_OUTSTANDING", "PREPAYMENT_EXCEEDS_BALANCE", "AMOUNT_INVALID",
+                   "LOAN_BUSY"))
 def create_repayment(req: Request, loan_id: str) -> RepaymentOut:
     from chalicelib.services.loans import repayments
 

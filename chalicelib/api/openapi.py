@@ -24,6 +24,15 @@ ERROR_SCHEMA = {
         "details": {"type": "object"}}}},
 }
 
+#: The one description of the Idempotency-Key header (docs/decisions/0004-idempotency-key-scope.md).
+IDEMPOTENCY_KEY_TEXT = (
+    "Client-chosen unique key of this request (at most 128 characters). Its scope is the caller: the same user "
+    "sending the same key to the same operation (method and route) again gets the first result replayed for 24 "
+    "hours, and nothing is done twice; the same key from another user is another request. Reusing a key for a "
+    "different request (other path parameters or body) is refused with 422 IDEMPOTENCY_KEY_REUSED; a repeat "
+    "while the first is still running gets 409 IDEMPOTENCY_IN_PROGRESS (retry shortly). A refused request (4xx) "
+    "is not remembered: fix it and send it again with the same key.")
+
 _STATUS_TEXT = {400: "Bad request", 401: "Missing or invalid token", 403: "Not permitted", 404: "Not found",
                 409: "Conflict (stale version, duplicate, wrong state)", 422: "Validation failed",
                 429: "Too many requests"}
@@ -53,20 +62,22 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
                                "schema": {k: v for k, v in prop.items() if k != "title"}})
         if s.idempotent:
             params.append({"name": "Idempotency-Key", "in": "header", "required": True,
-                           "schema": {"type": "string", "maxLength": 128},
-                           "description": "client-chosen unique key; a repeat returns the first result"})
+                           "schema": {"type": "string", "maxLength": 128}, "description": IDEMPOTENCY_KEY_TEXT})
         if params:
             op["parameters"] = params
         if s.body is not None:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": key_map[(s.body, "validation" if _is_input(s.body, specs) else "serialization")]}}}
-        ok: dict[str, Any] = {"description": "OK"}
+        ok: dict[str, Any] = {"description": s.responses.get(s.status, "OK")}
         if s.response is not None:
             ok["content"] = {"application/json": {
                 "schema": key_map[(s.response, "validation" if _is_input(s.response, specs) else "serialization")]}}
         elif s.content_type != "application/json":
             ok["content"] = {s.content_type: {"schema": {"type": "string"}}}
         responses: dict[str, Any] = {str(s.status): ok}
+        for status, text in s.responses.items():
+            if status < 400 and status != s.status:  # another success status, same body
+                responses[str(status)] = {**ok, "description": text}
         codes = [400, 422] if s.body or s.query else []
         if not s.public:
             codes = [401, 403, *codes]
@@ -74,8 +85,9 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
             codes += [400, 404]  # 400 INVALID_PATH_PARAMETER: a path parameter over 256 bytes
         if s.idempotent or s.method in ("PUT", "PATCH"):
             codes.append(409)
+        codes += [c for c in s.responses if c >= 400]
         for c in sorted(set(codes)):
-            responses[str(c)] = {"description": _STATUS_TEXT[c],
+            responses[str(c)] = {"description": s.responses.get(c, _STATUS_TEXT[c]),
                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         op["responses"] = responses
         if s.public:

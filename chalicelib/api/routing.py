@@ -50,6 +50,7 @@ class RouteSpec:
     errors: tuple[str, ...]
     content_type: str = "application/json"
     exact_numbers: bool = False
+    responses: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,12 +80,14 @@ class Api:
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
               idempotent: bool = False, errors: tuple[str, ...] = (), content_type: str = "application/json",
-              exact_numbers: bool = False):
+              exact_numbers: bool = False, responses: dict[int, str] | None = None):
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
         ``Idempotency-Key`` header and replays the first response for a repeated key. ``exact_numbers``
         parses JSON numbers with a fraction or an exponent (and the non-standard ``NaN``/``Infinity``) as
         ``Decimal``, not float, so nothing is rounded before the handler sees it; the handler must then refuse
-        what it cannot keep (non-finite numbers, for one)."""
+        what it cannot keep (non-finite numbers, for one). ``responses`` describes this route's statuses in
+        the OpenAPI document: another success status the handler may answer with ``(status, model)`` (same
+        response model), or what a 4xx means here."""
         if not public and not permission:
             raise ValueError(f"{method} {path}: a non-public route needs a permission")
 
@@ -92,7 +95,7 @@ class Api:
             spec = RouteSpec(path=path, method=method.upper(), name=fn.__name__, summary=summary, tag=self.tag,
                              permission=permission, body=body, query=query, response=response, status=status,
                              public=public, idempotent=idempotent, errors=errors, content_type=content_type,
-                             exact_numbers=exact_numbers)
+                             exact_numbers=exact_numbers, responses=dict(responses or {}))
             self.specs.append(spec)
             self._handlers.append((spec, fn))
             return fn

@@ -17,10 +17,13 @@ Items (core table):
   (the credit-village evaluation of a campaign).
 - ``LOAN#<loan_id>`` / ``INST#<nnn>``: one installment (see :mod:`chalicelib.domain.servicing`).
 - ``LOAN#<loan_id>`` / ``RPY#<at>#<repayment_id>``: one repayment with its allocation.
+- ``LOAN#<loan_id>`` / ``TURN``: the repayment turn, a short lease (``owner``, ``lease_until`` epoch seconds) that
+  lines concurrent repayments of one loan up (:func:`take_turn`); present only while a repayment runs.
 """
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import Any, Iterable
 
 from chalicelib.auth import Principal
@@ -140,3 +143,43 @@ def add_update(tx: dynamo.TxBuilder, before: dict[str, Any], after: dict[str, An
     tx.audit(s.audit_table, dynamo.Audit("loan", after["loan_id"], action, actor_id, before=_summary(before),
                                          after=_summary(stored), org_path=after["org_path"]))
     return stored
+
+
+def take_turn(loan_id: str, owner: str, *, lease_seconds: float) -> bool:
+    """Take the loan's repayment turn for ``owner`` (one conditional write: free, or its lease ran out, e.g. its
+    holder died); False while another holds it. Advisory: it spares concurrent repayments work that would lose the
+    race anyway; what keeps a repayment correct is the loan's version condition (:func:`add_update`)."""
+    import time
+
+    from botocore.exceptions import ClientError
+
+    now = time.time()
+    try:
+        dynamo.client().put_item(
+            TableName=_settings().core_table,
+            Item=dynamo.to_item({**turn_key(loan_id), "kind": "loan_turn", "owner": owner,
+                                 "lease_until": Decimal(str(round(now + lease_seconds, 3)))}),
+            ConditionExpression="attribute_not_exists(PK) OR lease_until < :now",
+            ExpressionAttributeValues=dynamo.to_item({":now": Decimal(str(round(now, 3)))}))
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        return False
+
+
+def end_turn(loan_id: str, owner: str) -> None:
+    """Give the turn back (only ``owner``'s: a lease taken over after it ran out is not someone else's to end)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        dynamo.client().delete_item(TableName=_settings().core_table, Key=dynamo.to_item(turn_key(loan_id)),
+                                    ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"},
+                                    ExpressionAttributeValues=dynamo.to_item({":o": owner}))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+def turn_key(loan_id: str) -> dict[str, str]:
+    return {"PK": f"LOAN#{loan_id}", "SK": "TURN"}

@@ -19,6 +19,8 @@ from pathlib import Path
 from infra.template import ROOT
 
 STATE_FILE = ROOT / ".local-stack.json"
+#: Connections the local API queues before accepting them (Linux caps it at net.core.somaxconn).
+API_LISTEN_BACKLOG = 128
 
 
 def free_port() -> int:
@@ -65,6 +67,9 @@ def serve_api(host: str, port: int):
     from app import app
 
     server = create_local_server(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port)
+    # socketserver listens with a backlog of 5 (TCPServer.request_queue_size); API Gateway takes whatever burst
+    # comes. With 17 concurrent requests on a loaded machine the accept loop fell behind and connections were reset.
+    server.server.socket.listen(API_LISTEN_BACKLOG)
     threading.Thread(target=server.serve_forever, name="api", daemon=True).start()
     return server
 

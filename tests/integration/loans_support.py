@@ -126,6 +126,41 @@ def wait_status(drawdown_id: str, *statuses: str, timeout: float = 30.0) -> dict
         raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}") from None
 
 
+@pytest.fixture(scope="module")
+def quick_queries(pinned_date):
+    """Backoff of the unknown-result queries of the disbursement saga shortened to seconds (a parameter)."""
+    with parameter_override("loan_workflow", query_wait_seconds=[1, 1, 1]):
+        yield
+
+
+def signed_drawdown(client, b: dict[str, Any], **overrides: Any) -> str:
+    """A drawdown of borrower ``b`` approved and signed (the amount reserved), waiting for POST .../disburse."""
+    body = drawdown_body(b["line_id"], disburse_immediately=False, **overrides)
+    dd = request(client, "am.nongan", body).json()
+    wait_status(dd["drawdown_id"], "CONTRACT_SIGNED")
+    return dd["drawdown_id"]
+
+
+def disburse(client, drawdown_id: str, key: str | None = None):
+    return client.as_user("am.nongan").post(f"/drawdowns/{drawdown_id}/disburse",
+                                            headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def script_core(drawdown_id: str, *, transfer: list[str] | None = None, query: list[str] | None = None) -> str:
+    """Script the core-banking sandbox for the drawdown's transfer (``chalicelib/adapters/core_banking.py``:
+    transfer ``ok``/``timeout``/``timeout_before``/``fail``/``unknown``; query ``real``/``unknown``/``timeout``;
+    a new script starts again at its first step). Returns the core request id."""
+    from chalicelib.adapters import sandbox
+    from chalicelib.services.loans.disbursement import request_id
+
+    rid = request_id(drawdown_id)
+    if transfer:
+        sandbox.set_scenario("core_banking", f"{rid}#transfer", transfer)
+    if query:
+        sandbox.set_scenario("core_banking", f"{rid}#query", query)
+    return rid
+
+
 def history(drawdown_id: str) -> list[str]:
     from chalicelib.data import drawdowns
 

@@ -1,52 +1,19 @@
-"""The disbursement saga: every core-banking fault (timeout, failure, unknown then success, unknown then
-manual reconciliation), exactly one transfer under 50 concurrent disburse requests, and 20 concurrent
+"""The disbursement saga: every core-banking fault (timeout, failure, unknown then success, unknown then the
+reconciliation queue), exactly one transfer under 50 concurrent disburse requests, and 20 concurrent
 drawdowns that never take a line past its limit (master or sub-line)."""
 from __future__ import annotations
 
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from tests.integration.loans_support import (drawdown_body, line_amounts, make_borrower, parameter_override,
-                                             pinned_date, request, stored, wait_status)
+from tests.integration.loans_support import (disburse, drawdown_body, line_amounts, make_borrower, quick_queries,
+                                             pinned_date, request, script_core, signed_drawdown, stored, wait_status)
 
-pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def quick_queries(pinned_date):
-    """Backoff of the unknown-result queries shortened to seconds for the tests (a parameter)."""
-    with parameter_override("loan_workflow", query_wait_seconds=[1, 1, 1]):
-        yield
-
-
-def _signed(client, b: dict, **overrides) -> str:
-    """A drawdown approved and signed, waiting for POST .../disburse."""
-    body = drawdown_body(b["line_id"], disburse_immediately=False, **overrides)
-    dd = request(client, "am.nongan", body).json()
-    wait_status(dd["drawdown_id"], "CONTRACT_SIGNED")
-    return dd["drawdown_id"]
-
-
-def _disburse(client, drawdown_id: str, key: str | None = None):
-    return client.as_user("am.nongan").post(f"/drawdowns/{drawdown_id}/disburse",
-                                            headers={"Idempotency-Key": key or uuid.uuid4().hex})
-
-
-def _script(drawdown_id: str, *, transfer: list[str] | None = None, query: list[str] | None = None) -> str:
-    from chalicelib.adapters import sandbox
-    from chalicelib.services.loans.disbursement import request_id
-
-    rid = request_id(drawdown_id)
-    if transfer:
-        sandbox.set_scenario("core_banking", f"{rid}#transfer", transfer)
-    if query:
-        sandbox.set_scenario("core_banking", f"{rid}#query", query)
-    return rid
+pytestmark = pytest.mark.usefixtures(pinned_date.__name__, quick_queries.__name__)
 
 
 def _execution(drawdown_id: str) -> dict:
@@ -68,9 +35,9 @@ def test_a_lost_answer_is_retried_with_the_same_request_id_and_posts_once(client
     from chalicelib.adapters import core_banking
 
     b = make_borrower()
-    d = _signed(client, b)
-    rid = _script(d, transfer=["timeout", "ok"])
-    assert _disburse(client, d).status_code == 202
+    d = signed_drawdown(client, b)
+    rid = script_core(d, transfer=["timeout", "ok"])
+    assert disburse(client, d).status_code == 202
     done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
     assert done["status"] == "DISBURSED"
     assert core_banking.sandbox_calls(rid) == 2 and len(core_banking.sandbox_postings(d)) == 1
@@ -83,9 +50,9 @@ def test_a_refused_transfer_releases_the_reservation(client):
     from chalicelib.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
-    d = _signed(client, b)
-    _script(d, transfer=["fail"])
-    _disburse(client, d)
+    d = signed_drawdown(client, b)
+    script_core(d, transfer=["fail"])
+    disburse(client, d)
     done = wait_status(d, "DISBURSEMENT_FAILED", "DISBURSED")
     assert done["status"] == "DISBURSEMENT_FAILED" and done["failure"]["reason"] == "CORE_BANKING_ACCOUNT_REJECTED"
     assert line_amounts(b["line_id"]) == {"master": Decimal("100000"), "NH_XYD": Decimal("50000")}
@@ -98,9 +65,9 @@ def test_an_unknown_answer_is_queried_until_it_is_known(client):
     from chalicelib.adapters import core_banking
 
     b = make_borrower()
-    d = _signed(client, b)
-    _script(d, transfer=["unknown"], query=["unknown", "real"])
-    _disburse(client, d)
+    d = signed_drawdown(client, b)
+    script_core(d, transfer=["unknown"], query=["unknown", "real"])
+    disburse(client, d)
     done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
     assert done["status"] == "DISBURSED" and done["loan_id"]
     assert len(core_banking.sandbox_postings(d)) == 1
@@ -113,9 +80,9 @@ def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack
     from chalicelib.settings import get_settings
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
-    d = _signed(client, b)
-    _script(d, transfer=["unknown"], query=["unknown"])
-    _disburse(client, d)
+    d = signed_drawdown(client, b)
+    script_core(d, transfer=["unknown"], query=["unknown"])
+    disburse(client, d)
     done = wait_status(d, "PENDING_RECONCILIATION", "DISBURSED", "DISBURSEMENT_FAILED")
     assert done["status"] == "PENDING_RECONCILIATION"
     # the money may have left: the reservation stays held
@@ -131,30 +98,7 @@ def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack
             break
     message = next(f for f in found if f["drawdown_id"] == d)
     assert message["queries"] == 3 and Decimal(message["amount"]) == Decimal("20000")
-    # people check the core system and settle the case: posted → the loan account opens
-    body = {"posted": True, "core_ref": "CB-MANUAL-1", "comment": "核心系统已入账"}
-    assert client.as_user("am.nongan").post(f"/drawdowns/{d}/reconciliation", json=body,
-                                            headers={"Idempotency-Key": uuid.uuid4().hex}).status_code == 403
-    settled = client.as_user("approver.nongan").post(f"/drawdowns/{d}/reconciliation", json=body,
-                                                     headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert settled.status_code == 200, settled.text
-    assert settled.json()["status"] == "DISBURSED" and settled.json()["loan_id"]
-    assert line_usage.get_reservation(b["line_id"], d)["status"] == "committed"
-    assert line_amounts(b["line_id"])["master"] == Decimal("80000")
-
-
-def test_a_reconciled_transfer_that_never_happened_releases_the_line(client):
-    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
-    d = _signed(client, b)
-    _script(d, transfer=["timeout_before"], query=["unknown"])
-    _disburse(client, d)
-    assert wait_status(d, "PENDING_RECONCILIATION", "DISBURSED", "DISBURSEMENT_FAILED")["status"] == \
-        "PENDING_RECONCILIATION"
-    r = client.as_user("approver.nongan").post(f"/drawdowns/{d}/reconciliation",
-                                               json={"posted": False, "comment": "核心系统无此笔"},
-                                               headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert r.status_code == 200 and r.json()["status"] == "DISBURSEMENT_FAILED"
-    assert line_amounts(b["line_id"]) == {"master": Decimal("100000"), "NH_XYD": Decimal("50000")}
+    # people settle it against the core system: tests/integration/test_loans_reconciliation.py
 
 
 def test_fifty_concurrent_disburse_requests_make_exactly_one_transfer(client):
@@ -162,18 +106,18 @@ def test_fifty_concurrent_disburse_requests_make_exactly_one_transfer(client):
     from chalicelib.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
-    d = _signed(client, b)
+    d = signed_drawdown(client, b)
     with ThreadPoolExecutor(max_workers=50) as pool:
-        answers = list(pool.map(lambda _: _disburse(client, d), range(50)))
+        answers = list(pool.map(lambda _: disburse(client, d), range(50)))
     assert all(a.status_code == 202 for a in answers), {a.status_code for a in answers}
     done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
     assert done["status"] == "DISBURSED"
-    assert core_banking.sandbox_calls(core_banking_request := _script(d)) == 1, core_banking_request
+    assert core_banking.sandbox_calls(core_banking_request := script_core(d)) == 1, core_banking_request
     assert len(core_banking.sandbox_postings(d)) == 1
     assert line_amounts(b["line_id"]) == {"master": Decimal("80000"), "NH_XYD": Decimal("30000")}
     assert line_usage.get_reservation(b["line_id"], d)["status"] == "committed"
     # asking again later changes nothing
-    assert _disburse(client, d).json()["status"] == "DISBURSED"
+    assert disburse(client, d).json()["status"] == "DISBURSED"
 
 
 @pytest.mark.parametrize("limit, sub, fits, reason", [
@@ -267,6 +211,6 @@ def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
     assert {f["failure"]["reason"] for f in others} == {"MASTER_LINE_EXCEEDED"}
     assert not any(f.get("contract") for f in others)
     assert line_amounts(b["line_id"]) == {"master": Decimal("10000.00"), "NH_XYD": Decimal("10000.00")}
-    _disburse(client, signed[0]["drawdown_id"])
+    disburse(client, signed[0]["drawdown_id"])
     assert wait_status(signed[0]["drawdown_id"], "DISBURSED", "DISBURSEMENT_FAILED")["status"] == "DISBURSED"
     assert line_amounts(b["line_id"]) == {"master": Decimal("10000.00"), "NH_XYD": Decimal("10000.00")}

@@ -194,3 +194,102 @@ def test_a_fixed_repayment_day_makes_a_broken_first_period(client):
     assert D(first["interest"]) == accrue_interest(D("12000"), D("0.045"), BUSINESS_DATE, date(2026, 12, 21)) == D("31.50")
     bad = request(client, "am.nongan", drawdown_body(b["line_id"], first_due_date="2027-03-01"))
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "FIRST_DUE_DATE_INVALID"
+
+
+def test_seventeen_concurrent_repayments_of_one_loan_all_apply_once_in_some_order(client):
+    """Repayments of one loan are serialised by the server, not bounced: 17 prepayments sent at once (distinct
+    keys, real threads) all succeed; each applied once, one after another (every repayment starts from the
+    balance the previous one left); the loan and the line move by exactly their sum."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.data import loans
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    loan = _loan(client, b["line_id"], amount="20000.00")
+    lid = loan["loan_id"]
+    amounts = [D("300.00") + D("17.31") * i for i in range(17)]  # distinct, so each step is identifiable
+    with ThreadPoolExecutor(max_workers=len(amounts)) as pool:
+        answers = list(pool.map(lambda a: _repay(client, lid, kind="prepay_partial", principal_amount=str(a)), amounts))
+    assert [a.status_code for a in answers] == [201] * len(amounts), [a.text for a in answers if a.status_code != 201]
+    paid = [a.json() for a in answers]
+    total = sum(amounts, D("0"))  # 17 × 300 + 17.31 × (0 + 1 + … + 16) = 5,100 + 2,354.16
+    assert total == D("7454.16")
+    # on the disbursement day no interest has accrued: each repayment is exactly the principal asked for
+    assert all(D(p["applied"]["interest"]) == 0 and D(p["amount"]) == D(p["applied"]["principal"]) for p in paid)
+    assert sorted(D(p["applied"]["principal"]) for p in paid) == sorted(amounts)
+    assert len({p["repayment_id"] for p in paid}) == len(amounts)
+    # applied in sequence: ordered by the balance they left, each left the previous balance minus its own amount
+    chain = sorted(paid, key=lambda p: D(p["outstanding_after"]), reverse=True)
+    before = D("20000.00")
+    for p in chain:
+        assert D(p["outstanding_after"]) == before - D(p["applied"]["principal"]), (before, p)
+        before = D(p["outstanding_after"])
+    stored = loans.get(lid)
+    assert stored["outstanding_principal"] == D("20000.00") - total == before
+    assert len(loans.repayments(lid)) == len(amounts)
+    assert sum((D(r["amount"]) for r in loans.repayments(lid)), D("0")) == total
+    assert sum((D(i["principal"]) for i in loans.installments(lid)), D("0")) == D("20000.00") - total
+    # the line: available = limit − outstanding − reserved (nothing reserved), master and sub-line
+    assert line_amounts(b["line_id"]) == {"master": D("100000") - (D("20000.00") - total),
+                                          "NH_XYD": D("50000") - (D("20000.00") - total)}
+
+
+def test_concurrent_prepayments_beyond_the_balance_are_refused_with_their_code_never_bounced(client):
+    """17 prepayments of 1,000 sent at once on a 10,000 loan: the first nine fit (a prepayment must leave
+    something to repay: at 1,000 outstanding the tenth would repay the whole loan), the other eight are
+    refused as what they are, PREPAYMENT_EXCEEDS_BALANCE, after re-reading the loan; none gets a 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.data import loans
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
+    with ThreadPoolExecutor(max_workers=17) as pool:
+        answers = list(pool.map(lambda _: _repay(client, lid, kind="prepay_partial", principal_amount="1000.00"),
+                                range(17)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 9 + [422] * 8, [a.text for a in answers if a.status_code not in (201, 422)]
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 422} == {"PREPAYMENT_EXCEEDS_BALANCE"}
+    assert loans.get(lid)["outstanding_principal"] == D("1000.00")
+    assert len(loans.repayments(lid)) == 9
+    assert line_amounts(b["line_id"]) == {"master": D("99000.00"), "NH_XYD": D("49000.00")}
+
+
+def test_an_idempotency_key_is_scoped_to_its_caller(client):
+    """The same Idempotency-Key from the same user replays the first repayment; from another user it is another
+    request (docs/decisions/0004-idempotency-key-scope.md), so both repayments apply."""
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
+    key = uuid.uuid4().hex
+    body = {"kind": "prepay_partial", "principal_amount": "1000.00"}
+
+    def repay_as(user: str):
+        return client.as_user(user).post(f"/loans/{lid}/repayments", json=body, headers={"Idempotency-Key": key})
+
+    first = repay_as("am.nongan")
+    replay = repay_as("am.nongan")
+    other = repay_as("am2.nongan")
+    assert (first.status_code, replay.status_code, other.status_code) == (201, 201, 201)
+    assert replay.json() == first.json()
+    assert other.json()["repayment_id"] != first.json()["repayment_id"]
+    assert D(first.json()["outstanding_after"]) == D("9000.00") and D(other.json()["outstanding_after"]) == D("8000.00")
+    after = client.as_user("am.nongan").get(f"/loans/{lid}").json()
+    assert D(after["outstanding_principal"]) == D("8000.00") and len(after["repayments"]) == 2
+    assert line_amounts(b["line_id"]) == {"master": D("100000") - D("8000.00"), "NH_XYD": D("50000") - D("8000.00")}
+
+
+def test_a_repayment_turn_left_behind_by_a_crashed_request_frees_the_loan_once_its_lease_runs_out(client):
+    """A request that died holding the loan's repayment turn does not block the loan: the next repayment takes the
+    turn over when the lease has run out, applies, and gives the turn back."""
+    from chalicelib.data import dynamo, loans
+    from chalicelib.settings import get_settings
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
+    assert loans.take_turn(lid, "crashed-request", lease_seconds=1.5)  # never given back
+    assert not loans.take_turn(lid, "someone-else", lease_seconds=1.5)
+    r = _repay(client, lid, kind="prepay_partial", principal_amount="1000.00")
+    assert r.status_code == 201, r.text
+    assert loans.get(lid)["outstanding_principal"] == D("9000.00")
+    turn = loans.turn_key(lid)
+    assert dynamo.get(get_settings().core_table, turn["PK"], turn["SK"]) is None

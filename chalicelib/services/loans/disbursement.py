@@ -4,7 +4,9 @@ reserve the amount on the line (one transaction with the drawdown) → transfer 
 the idempotent request id ``DSB-<drawdown_id>`` → on success open the loan account with its schedule and
 commit the reservation (one transaction), notify by SMS → on failure release the reservation → on an
 unknown result query with backoff, and when still unknown hand the case to the reconciliation queue
-(the reservation stays held: the money may have left).
+(the reservation stays held: the money may have left). People settle such a case only through
+:mod:`chalicelib.services.loans.reconciliation` (checked against the core system), which ends it with
+:func:`complete` or :func:`release` and a :class:`Settlement`.
 
 Exactly-once: :func:`start` moves the drawdown ``CONTRACT_SIGNED → DISBURSING`` under optimistic locking,
 so of many concurrent callers one starts the saga (execution name ``dsb-<drawdown_id>``); the reservation
@@ -13,10 +15,11 @@ item is put with ``attribute_not_exists``; and the core system's request id is i
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
@@ -29,6 +32,25 @@ from chalicelib.services.loans.contracts import loan_schedule
 
 STARTED_OR_LATER = ("DISBURSING", "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
 RESTART_AFTER_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A manual reconciliation that settles a ``PENDING_RECONCILIATION`` drawdown through :func:`complete` or
+    :func:`release`: the drawdown as read (its version guards the settlement), the ``record`` stored as the
+    drawdown's ``reconciliation``, the history ``note``, and ``also(tx)`` adding writes of the caller (the
+    proposal's decision) to the same transaction."""
+
+    drawdown: dict[str, Any]
+    record: dict[str, Any]
+    note: str
+    also: Callable[[dynamo.TxBuilder], None] | None = None
+
+
+def _settled_from(settlement: Settlement | None) -> tuple[str, ...]:
+    """The saga settles a transfer it is running; a case handed to reconciliation is settled only by a
+    reconciliation (which checked the core system first)."""
+    return ("PENDING_RECONCILIATION",) if settlement else ("DISBURSING",)
 
 
 @cache
@@ -177,12 +199,15 @@ def query(event: dict[str, Any]) -> dict[str, Any]:
             "exhausted": attempt >= int(event["config"]["max_queries"])}
 
 
-def complete(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
+def complete(event: dict[str, Any], actor_id: str = "system", *, settlement: Settlement | None = None
+             ) -> dict[str, Any]:
     """Open the loan account and its schedule, commit the reservation and mark the drawdown disbursed
-    (one transaction); notify by SMS. Idempotent."""
+    (one transaction); notify by SMS. Idempotent for the saga. With a ``settlement`` (manual reconciliation,
+    :mod:`chalicelib.services.loans.reconciliation`) only a ``PENDING_RECONCILIATION`` drawdown is settled
+    (Conflict ``DRAWDOWN_STATUS`` otherwise): its record and writes join the same transaction."""
     drawdown_id = event["drawdown_id"]
-    dd = drawdowns.require(drawdown_id)
-    if dd["status"] == "DISBURSED":
+    dd = settlement.drawdown if settlement else drawdowns.require(drawdown_id)
+    if dd["status"] == "DISBURSED" and settlement is None:
         return {"loan_id": dd["loan_id"]}
     today = business_date()
     product = products_domain.get_product(config.recorded(config.PRODUCTS, dd), dd["product_code"])
@@ -208,11 +233,16 @@ def complete(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
     def extra(tx: dynamo.TxBuilder, _dd: dict[str, Any]) -> None:
         loans.add_create(tx, loan, records, actor_id=actor_id)
         line_usage.add_commit(tx, line_id=dd["line_id"], drawdown_id=drawdown_id, loan_id=loan_id)
+        if settlement and settlement.also:
+            settlement.also(tx)
 
-    drawdowns.transition(drawdown_id, allowed_from=("DISBURSING", "PENDING_RECONCILIATION"), to="DISBURSED",
-                         actor_id=actor_id, action="drawdown.disbursed", current=dd, extra=extra,
-                         changes={"loan_id": loan_id, "disbursed_on": today.isoformat(), "disbursed_at": utc_now_iso(),
-                                  "core_ref": core_ref, "reservation": {"status": "committed", "at": utc_now_iso()}})
+    changes = {"loan_id": loan_id, "disbursed_on": today.isoformat(), "disbursed_at": utc_now_iso(),
+               "core_ref": core_ref, "reservation": {"status": "committed", "at": utc_now_iso()}}
+    if settlement:
+        changes["reconciliation"] = settlement.record
+    drawdowns.transition(drawdown_id, allowed_from=_settled_from(settlement), to="DISBURSED", actor_id=actor_id,
+                         action="drawdown.reconciled_posted" if settlement else "drawdown.disbursed", current=dd,
+                         extra=extra, changes=changes, note=settlement.note if settlement else None)
     from chalicelib.services import postloan
 
     postloan.on_loan_opened(loan)  # first inspection, cycling note; never raises (the daily jobs catch up)
@@ -221,20 +251,31 @@ def complete(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
     return {"loan_id": loan_id}
 
 
-def release(event: dict[str, Any], actor_id: str = "system") -> dict[str, Any]:
-    """The transfer failed for good: release the reservation and fail the drawdown (one transaction)."""
+def release(event: dict[str, Any], actor_id: str = "system", *, settlement: Settlement | None = None
+            ) -> dict[str, Any]:
+    """The transfer failed for good: release the reservation and fail the drawdown (one transaction).
+    With a ``settlement`` (manual reconciliation) only a ``PENDING_RECONCILIATION`` drawdown is settled
+    (Conflict ``DRAWDOWN_STATUS`` otherwise), its record and writes in the same transaction."""
     drawdown_id = event["drawdown_id"]
-    dd = drawdowns.require(drawdown_id)
-    if dd["status"] == "DISBURSEMENT_FAILED":
+    dd = settlement.drawdown if settlement else drawdowns.require(drawdown_id)
+    if dd["status"] == "DISBURSEMENT_FAILED" and settlement is None:
         return {"released": True}
     reason = (event.get("transfer") or {}).get("reason") or (event.get("transfer") or {}).get("status") or "FAILED"
+
+    def extra(tx: dynamo.TxBuilder, _dd: dict[str, Any]) -> None:
+        line_usage.add_release(tx, line_id=dd["line_id"], product_code=dd["product_code"],
+                               amount=Decimal(dd["amount"]), drawdown_id=drawdown_id)
+        if settlement and settlement.also:
+            settlement.also(tx)
+
+    changes = {"failure": {"reason": f"CORE_BANKING_{str(reason).upper()}"},
+               "reservation": {"status": "released", "at": utc_now_iso()}}
+    if settlement:
+        changes["reconciliation"] = settlement.record
     drawdowns.transition(
-        drawdown_id, allowed_from=("DISBURSING", "PENDING_RECONCILIATION"), to="DISBURSEMENT_FAILED", actor_id=actor_id,
-        action="drawdown.disbursement_failed", current=dd, note=f"core banking: {reason}",
-        changes={"failure": {"reason": f"CORE_BANKING_{str(reason).upper()}"},
-                 "reservation": {"status": "released", "at": utc_now_iso()}},
-        extra=lambda tx, _dd: line_usage.add_release(tx, line_id=dd["line_id"], product_code=dd["product_code"],
-                                                     amount=Decimal(dd["amount"]), drawdown_id=drawdown_id))
+        drawdown_id, allowed_from=_settled_from(settlement), to="DISBURSEMENT_FAILED", actor_id=actor_id,
+        action="drawdown.reconciled_not_posted" if settlement else "drawdown.disbursement_failed", current=dd,
+        note=settlement.note if settlement else f"core banking: {reason}", changes=changes, extra=extra)
     notify.send(dd["household_id"], "disbursement_failed", drawdown_id, terms=dd, amount=dd["amount"])
     return {"released": True}
 
@@ -258,21 +299,3 @@ def reconcile(event: dict[str, Any]) -> dict[str, Any]:
                          action="drawdown.reconciliation", current=dd,
                          note="core banking result unknown: handed to manual reconciliation")
     return {"queued": True}
-
-
-def resolve_reconciliation(principal: Principal, drawdown_id: str, *, posted: bool, core_ref: str | None,
-                           comment: str) -> dict[str, Any]:
-    """A person settles a case of the reconciliation queue after checking the core system: ``posted`` opens
-    the loan account (the reservation is committed), otherwise the reservation is released. Raises Conflict
-    ``DRAWDOWN_STATUS`` unless the drawdown is ``PENDING_RECONCILIATION``."""
-    dd = drawdowns.get_scoped(principal, drawdown_id)
-    if dd["status"] != "PENDING_RECONCILIATION":
-        raise Conflict(f"drawdown is {dd['status']}, not PENDING_RECONCILIATION", code="DRAWDOWN_STATUS",
-                       details={"status": dd["status"]})
-    event = {"drawdown_id": drawdown_id, "transfer": {"status": "success" if posted else "not_posted",
-                                                      "core_ref": core_ref, "reason": f"reconciled: {comment}"}}
-    if posted:
-        complete(event, actor_id=principal.user_id)
-    else:
-        release(event, actor_id=principal.user_id)
-    return drawdowns.require(drawdown_id)

@@ -5,6 +5,8 @@ installments, repayment record, line restore, audit); the API makes it idempoten
 """
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -53,16 +55,49 @@ def loan_view(principal: Principal, loan_id: str) -> dict[str, Any]:
     return loan
 
 
+#: How long a repayment waits for its turn on a busy loan, and how long a turn may be held (a holder that died
+#: frees the loan after this; a repayment takes well under a second). Both inside the API's 29 s.
+TURN_WAIT_SECONDS = 20.0
+TURN_LEASE_SECONDS = 10.0
+#: Attempts within a turn: only writers that take no turn (post-loan jobs) can still change the loan under it.
+RETRIES_IN_TURN = 5
+
+
 def repay(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | None,
           principal_amount: Decimal | None) -> dict[str, Any]:
-    """Apply one repayment; returns the repayment record. Retries on a concurrent change of the line."""
-    for attempt in range(3):
-        try:
-            return _repay_once(principal, loan_id, kind=kind, amount=amount, principal_amount=principal_amount)
-        except Conflict as exc:
-            if exc.code not in ("CONCURRENT_UPDATE", "VERSION_CONFLICT") or attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    """Apply one repayment; returns the repayment record.
+
+    Concurrent repayments of one loan are serialised here, not refused. Each waits for the loan's repayment turn
+    (:func:`chalicelib.data.loans.take_turn`, polled with jittered backoff for up to ``TURN_WAIT_SECONDS``), so
+    they run one after another instead of all reading the same state and all but one losing. Correctness does
+    not rest on the turn: the attempt reads the loan, allocates and writes in one transaction conditioned on the
+    loan's version (and the line amounts read); if anything else changed the loan meanwhile (a post-loan job, a
+    turn whose lease ran out), the attempt wrote nothing and is run again on the new state (bounded:
+    :func:`chalicelib.data.dynamo.retry_conflicts`). Every attempt re-checks the request against the state it
+    read, so an amount the loan no longer owes is refused with its 422 code (``REPAYMENT_EXCEEDS_DUE``,
+    ``NOTHING_DUE``, ``PREPAYMENT_EXCEEDS_BALANCE``, ``PAYOFF_AMOUNT_MISMATCH``) or 409 ``LOAN_CLOSED``.
+    Raises Conflict ``LOAN_BUSY`` only if the loan stayed busy through the whole wait."""
+    loans.get_scoped(principal, loan_id)  # NotFound before queueing for a loan the caller cannot see
+    owner = uuid.uuid4().hex
+    busy = Conflict("the loan stayed busy with other repayments; retry the request (same Idempotency-Key)",
+                    code="LOAN_BUSY")
+    deadline = time.monotonic() + TURN_WAIT_SECONDS
+    delay = 0.02
+    while not loans.take_turn(loan_id, owner, lease_seconds=TURN_LEASE_SECONDS):
+        if time.monotonic() > deadline:
+            raise busy
+        time.sleep(delay / 2 + random.random() * delay / 2)
+        delay = min(0.5, delay * 2)
+    try:
+        return dynamo.retry_conflicts(lambda: _repay_once(principal, loan_id, kind=kind, amount=amount,
+                                                          principal_amount=principal_amount),
+                                      attempts=RETRIES_IN_TURN)
+    except Conflict as exc:
+        if exc.code not in dynamo.RETRYABLE_CONFLICTS:
+            raise
+        raise busy from None
+    finally:
+        loans.end_turn(loan_id, owner)
 
 
 def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | None,
