@@ -319,7 +319,7 @@ def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created:
 
 @api.route("/campaigns", "POST", summary="Start the whole-village credit campaign of a village (idempotent per "
            "village and period)", permission="campaign:run", body=StartCampaign, response=Campaign, status=202,
-           errors=("VILLAGE_NOT_FOUND", "CHALLENGER_NOT_FOUND", "CHALLENGER_FEATURES_UNAVAILABLE"))
+           statuses=(200,), errors=("VILLAGE_NOT_FOUND", "CHALLENGER_NOT_FOUND", "CHALLENGER_FEATURES_UNAVAILABLE"))
 def start_campaign(req: Request):
     from chalicelib.services import campaign as svc
 
@@ -348,7 +348,7 @@ def village_campaigns(req: Request, village_code: str) -> CampaignList:
 
 @api.route("/campaigns/{campaign_id}/notice", "GET", summary="Download link of the public notice list (CSV or PDF)",
            permission="campaign:read", query=NoticeQuery, response=NoticeLink,
-           errors=("CAMPAIGN_NOT_FOUND", "NOTICE_NOT_READY"))
+           statuses=(409,), errors=("CAMPAIGN_NOT_FOUND", "NOTICE_NOT_READY"))
 def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
     from chalicelib.services import campaign as svc
 
