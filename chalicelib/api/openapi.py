@@ -67,7 +67,7 @@ def statuses_of(spec: RouteSpec) -> dict[int, list[str]]:
     * a path parameter: 400 ``INVALID_PATH_PARAMETER`` (over 256 bytes), 404 (the resource);
     * a body: 400 ``INVALID_JSON`` / ``BODY_REQUIRED``, 415 ``UNSUPPORTED_MEDIA_TYPE``, 422
       ``REQUEST_VALIDATION``, 404 (a resource the body names);
-    * a query: 422 ``REQUEST_VALIDATION``, 400 ``INVALID_CURSOR`` when it pages, 404 (a resource it names);
+    * a query: 422 ``REQUEST_VALIDATION``, 400 (``INVALID_CURSOR`` when it pages), 404 (a resource it names);
     * a path parameter or a query: 422 (a rule on what they name);
     * a method that writes (not GET): 409 ``CONCURRENT_UPDATE`` (and the route's own conflicts), 422
       ``VALUE_NOT_STORABLE`` (and the route's own rules);
@@ -96,8 +96,7 @@ def statuses_of(spec: RouteSpec) -> dict[int, list[str]]:
         add(415, "UNSUPPORTED_MEDIA_TYPE")
         add(422, "REQUEST_VALIDATION")
     if spec.query is not None:
-        if pages:
-            add(400, "INVALID_CURSOR")
+        add(400, *(("INVALID_CURSOR",) if pages else ()))
         add(404)
         add(422, "REQUEST_VALIDATION")
     if has_path:
