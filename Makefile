@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip
+# Generators the contract tests run, in their own venv: their pins clash with the project's (constraints-tools.txt).
+TOOLS := .venv-tools
 
 .PHONY: run test bench lint openapi routes clean install install-test
 
@@ -19,18 +21,24 @@ $(VENV)/.installed-model: $(VENV)/.installed
 	$(PIP) install -q -c constraints.txt -e '.[dev,model]'
 	touch $@
 
+$(TOOLS)/.installed: constraints-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q -c constraints-tools.txt openapi-python-client
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-model node_modules/.installed
+install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.installed
 
 ## run: the local stack (moto) + API on http://127.0.0.1:8000, seeded, with demo users
 run: install
 	$(BIN)/village-credit run
 
-## test: the whole suite (unit, contract, infra, integration on the local stack, model training)
+## test: the whole suite (unit, contract incl. client generation, infra, integration on the local stack, the fuzz
+## layer from docs/openapi.json, model training)
 test: install-test
 	$(BIN)/pytest -n 2 --dist loadfile
 
@@ -45,4 +53,4 @@ routes: install
 	$(BIN)/village-credit template routes --write
 
 clean:
-	rm -rf $(VENV) node_modules .build .local-stack.json
+	rm -rf $(VENV) $(TOOLS) node_modules .build .local-stack.json

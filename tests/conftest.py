@@ -50,8 +50,62 @@ def token(stack) -> Callable[[str], str]:
     return get
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The fuzz layer (tests/fuzz, marker ``fuzz``) writes random data through the API: it runs after every other
+    test of the session (of each xdist worker: ``--dist loadfile`` hands out files in this order)."""
+    items.sort(key=lambda item: item.get_closest_marker("fuzz") is not None)
+
+
+class _Contract:
+    """docs/openapi.json as the integration tests see it: every answer :class:`ApiClient` receives for a
+    documented operation must have a documented status, and every error the one error body. The whole
+    integration suite thereby checks the document against the deep states the fuzz layer cannot reach."""
+
+    def __init__(self) -> None:
+        import json
+        import re
+
+        from infra.template import ROOT
+
+        doc = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+        # routed as Chalice does: by path alone, the first of the sorted templates that matches
+        # (/households/search before /households/{household_id}); the method is looked up afterwards
+        self.paths: list[tuple[re.Pattern[str], str, dict[str, set[str]]]] = [
+            (re.compile("^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)) + "$"), template,
+             {method.upper(): set(op["responses"]) for method, op in doc["paths"][template].items()})
+            for template in sorted(doc["paths"])]
+
+    def check(self, method: str, url: str, response: Any) -> None:
+        from urllib.parse import urlparse
+
+        path = urlparse(url).path.rstrip("/") or "/"
+        template, operations = next(((t, ops) for pattern, t, ops in self.paths if pattern.match(path)), (None, {}))
+        statuses = operations.get(method.upper())
+        if statuses is not None:
+            assert str(response.status_code) in statuses, (
+                f"{method} {template} answered {response.status_code}, not documented in docs/openapi.json "
+                f"({sorted(statuses)}): declare it on the route (statuses=...) or in openapi.statuses_of; "
+                f"body: {response.text[:300]}")
+        if response.status_code >= 400 and method.upper() != "HEAD":
+            error = response.json().get("error") if response.headers.get("Content-Type", "").startswith(
+                "application/json") else None
+            assert isinstance(error, dict) and error.get("code") and error.get("message"), (
+                f"{method} {path} answered {response.status_code} without the error body: {response.text[:300]}")
+
+
+_contract: _Contract | None = None
+
+
+def contract() -> _Contract:
+    global _contract
+    if _contract is None:
+        _contract = _Contract()
+    return _contract
+
+
 class ApiClient:
-    """Thin HTTP client: ``client.as_user("am.nongan").get("/me")`` → requests.Response."""
+    """Thin HTTP client: ``client.as_user("am.nongan").get("/me")`` → requests.Response. Every answer is checked
+    against docs/openapi.json (:class:`_Contract`)."""
 
     def __init__(self, base: str, token_for: Callable[[str], str], user: str | None = None):
         import requests
@@ -66,7 +120,9 @@ class ApiClient:
         h = dict(headers or {})
         if self.user:
             h.setdefault("Authorization", f"Bearer {self.token_for(self.user)}")
-        return self.session.request(method, self.base + path, headers=h, timeout=30, **kwargs)
+        response = self.session.request(method, self.base + path, headers=h, timeout=30, **kwargs)
+        contract().check(method, self.base + path, response)
+        return response
 
     def get(self, path: str, **kw: Any):
         return self.request("GET", path, **kw)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.routing import Api, Request
 from chalicelib.domain.agri_entities import AgriEntityIn
+from chalicelib.domain.geo import GeoPoint
 from chalicelib.domain.households import HouseholdIn, MemberIn, Relation
 
 api = Api("customers", tag="customer management")
@@ -73,7 +74,7 @@ class HouseholdOut(BaseModel):
     county_name: str | None = None
     village_group: str | None = None
     address: str | None = None
-    gps: dict[str, Decimal] | None = None
+    gps: GeoPoint | None = None
     head_member_id: str
     members: list[MemberOut]
     assets: dict[str, Any]
@@ -258,17 +259,12 @@ class SyncResponse(BaseModel):
     results: list[SyncResult]
 
 
-class Gps(_Strict):
-    lat: Decimal = Field(ge=-90, le=90)
-    lon: Decimal = Field(ge=-180, le=180)
-
-
 class ImageCreate(_Strict):
     kind: Literal["id_card_front", "id_card_back", "house", "land", "livestock", "signature"]
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     size: int = Field(ge=1, le=10 * 1024 * 1024, description="bytes (signature: at most 1 MiB)")
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    gps: Gps | None = None
+    gps: GeoPoint | None = Field(default=None, description="where the photo was taken")
     taken_at: str | None = Field(default=None, max_length=40, description="ISO 8601 timestamp")
 
 
@@ -285,7 +281,7 @@ class ImageOut(BaseModel):
     content_type: str
     size: int
     sha256: str
-    gps: dict[str, Decimal] | None = None
+    gps: GeoPoint | None = None
     taken_at: str | None = None
     status: str = Field(description="pending | uploaded | rejected")
     rejection: str | None = None
@@ -658,7 +654,7 @@ def create_image(req: Request, household_id: str) -> ImageOut:
 
     b = req.body
     item, post = images.create(req.principal, household_id, kind=b.kind, content_type=b.content_type, size=b.size,
-                               sha256=b.sha256, gps=b.gps.model_dump() if b.gps else None, taken_at=b.taken_at)
+                               sha256=b.sha256, gps=b.gps.stored() if b.gps else None, taken_at=b.taken_at)
     return _image_out(item, upload=PresignedPost.model_validate(post))
 
 
@@ -681,7 +677,8 @@ def list_images(req: Request, household_id: str) -> ImageList:
 
 @api.route("/households/{household_id}/images/{image_id}", "GET",
            summary="One image's metadata and a short-lived download URL", permission="household:read",
-           response=ImageOut, errors=("IMAGE_NOT_FOUND", "IMAGE_NOT_AVAILABLE"))
+           response=ImageOut, responses={409: "IMAGE_NOT_AVAILABLE: the upload is not complete yet"},
+           errors=("IMAGE_NOT_FOUND", "IMAGE_NOT_AVAILABLE"))
 def get_image(req: Request, household_id: str, image_id: str) -> ImageOut:
     from chalicelib.data import images
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from chalicelib.api.routing import Api, Request
+from chalicelib.domain.geo import GeoPoint
 
 api = Api("postloan", tag="post-loan management")
 
@@ -185,15 +186,9 @@ class LoanClassification(_Out):
     penalties: list[PenaltyAccrual]
 
 
-class Gps(_In):
-    lat: Decimal = Field(ge=-90, le=90, max_digits=10, decimal_places=7)
-    lng: Decimal = Field(ge=-180, le=180, max_digits=11, decimal_places=7)
-    accuracy_m: Decimal | None = Field(default=None, ge=0, le=100000, max_digits=8, decimal_places=1)
-
-
 class VisitIn(_In):
     version: int = Field(ge=1)
-    gps: Gps
+    gps: GeoPoint = Field(description="where the visit took place (inside China)")
     photos: list[str] = Field(min_length=1, max_length=20, description="keys returned by POST .../photos, uploaded")
     findings: str = Field(min_length=2, max_length=4000, description="检查情况")
     purpose_confirmed: bool = Field(description="the loan is used for its stated purpose (贷款用途已核实)")
@@ -206,7 +201,7 @@ class VisitIn(_In):
 class Visit(_Out):
     visited_at: str
     recorded_at: str | None = None
-    gps: dict[str, Any]
+    gps: GeoPoint
     photos: list[str]
     findings: str
     purpose_confirmed: bool
@@ -482,9 +477,9 @@ def record_visit(req: Request, task_id: str) -> Inspection:
     from chalicelib.services import postloan
 
     b = req.body
-    if not (Decimal("3.8") <= b.gps.lat <= Decimal("53.6") and Decimal("73.5") <= b.gps.lng <= Decimal("135.1")):
+    if not (Decimal("3.8") <= b.gps.lat <= Decimal("53.6") and Decimal("73.5") <= b.gps.lon <= Decimal("135.1")):
         raise ValidationFailed("the GPS point is outside China", code="GPS_OUT_OF_AREA", field="gps")
-    stored = postloan.record_visit(req.principal, task_id, version=b.version, gps=b.gps.model_dump(exclude_none=True),
+    stored = postloan.record_visit(req.principal, task_id, version=b.version, gps=b.gps.stored(),
                                    photos=b.photos, findings=b.findings, purpose_confirmed=b.purpose_confirmed,
                                    risk_observed=b.risk_observed, visited_at=b.visited_at)
     return Inspection.model_validate(stored)

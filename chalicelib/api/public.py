@@ -138,7 +138,7 @@ def docs(req: Request) -> Response:
 
 
 @api.route("/docs/assets/{name}", "GET", summary="Swagger UI static asset", public=True,
-           content_type="application/octet-stream")
+           content_type=("text/css", "application/javascript"), errors=("ASSET_NOT_FOUND",))
 def docs_asset(req: Request, name: str) -> Response:
     from chalicelib.errors import NotFound
 

@@ -324,6 +324,7 @@ def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created:
 @api.route("/campaigns", "POST", summary="Start the whole-village credit campaign of a village (idempotent per "
            "village and period; one open campaign per village)", permission="campaign:run", body=StartCampaign,
            response=Campaign, status=202,
+           responses={200: "the campaign of this village and period exists already: returned as it is"},
            errors=("VILLAGE_NOT_FOUND", "VILLAGE_IS_RESIDENTS_COMMITTEE", "CAMPAIGN_RUNNING", "CHALLENGER_NOT_FOUND",
                    "CHALLENGER_FEATURES_UNAVAILABLE"))
 def start_campaign(req: Request):
@@ -354,6 +355,7 @@ def village_campaigns(req: Request, village_code: str) -> CampaignList:
 
 @api.route("/campaigns/{campaign_id}/notice", "GET", summary="Download link of the public notice list (CSV or PDF)",
            permission="campaign:read", query=NoticeQuery, response=NoticeLink,
+           responses={409: "NOTICE_NOT_READY: the notice is not generated yet"},
            errors=("CAMPAIGN_NOT_FOUND", "NOTICE_NOT_READY"))
 def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
     from chalicelib.services import campaign as svc

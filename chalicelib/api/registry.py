@@ -22,9 +22,13 @@ def api_of(group: str):
 
 
 def mount(app: Chalice, *groups: str) -> Chalice:
-    """Register the Blueprints of ``groups`` (default: all) on ``app``."""
+    """Register the Blueprints of ``groups`` (default: all) on ``app``, and the middleware that gives
+    Chalice's own error answers the product's error body (``routing.framework_errors``)."""
+    from chalicelib.api.routing import framework_errors
+
     for group in groups or tuple(GROUPS):
         app.register_blueprint(api_of(group).blueprint())
+    app.register_middleware(framework_errors, "http")
     return app
 
 

@@ -25,10 +25,10 @@ from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, Un
                                ValidationFailed, pydantic_error_code)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
-#: Chalice answers other content types itself, outside the error model; we let these through and
-#: answer 415 ``UNSUPPORTED_MEDIA_TYPE`` ourselves for anything but JSON.
-ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
-                          "multipart/form-data", "application/octet-stream", "application/xml", "text/xml"]
+#: Chalice answers a content type outside a route's list itself, with its own body (``{"Code": ...}``):
+#: every content type is let through and :func:`dispatch` answers 415 ``UNSUPPORTED_MEDIA_TYPE`` in the
+#: error model for anything but JSON on a route that takes a body.
+ACCEPTED_CONTENT_TYPES = ["*/*"]
 
 
 @dataclass
@@ -48,9 +48,14 @@ class RouteSpec:
     public: bool
     idempotent: bool
     errors: tuple[str, ...]
-    content_type: str = "application/json"
+    content_type: str | tuple[str, ...] = "application/json"
     exact_numbers: bool = False
     responses: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def content_types(self) -> tuple[str, ...]:
+        """The media types of the success response."""
+        return (self.content_type,) if isinstance(self.content_type, str) else self.content_type
 
 
 @dataclass
@@ -79,15 +84,19 @@ class Api:
     def route(self, path: str, method: str, *, summary: str, permission: str | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
-              idempotent: bool = False, errors: tuple[str, ...] = (), content_type: str = "application/json",
-              exact_numbers: bool = False, responses: dict[int, str] | None = None):
+              idempotent: bool = False, errors: tuple[str, ...] = (),
+              content_type: str | tuple[str, ...] = "application/json", exact_numbers: bool = False,
+              responses: dict[int, str] | None = None):
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
-        ``Idempotency-Key`` header and replays the first response for a repeated key. ``exact_numbers``
-        parses JSON numbers with a fraction or an exponent (and the non-standard ``NaN``/``Infinity``) as
-        ``Decimal``, not float, so nothing is rounded before the handler sees it; the handler must then refuse
-        what it cannot keep (non-finite numbers, for one). ``responses`` describes this route's statuses in
-        the OpenAPI document: another success status the handler may answer with ``(status, model)`` (same
-        response model), or what a 4xx means here."""
+        ``Idempotency-Key`` header and replays the first response for a repeated key. ``errors``: the
+        route's own error codes (documented as ``x-error-codes``). ``responses``: statuses the route answers
+        besides ``status`` and those every route of its kind answers (``chalicelib.api.openapi.statuses_of``),
+        each with what it means here, e.g. 200 beside 202 for a request that found its work already started
+        (the handler answers ``(status, model)`` with the same response model), or 409 on a GET of a resource
+        that is not ready; also what a common 4xx means for this route. ``content_type``: media type(s) of the
+        success response. ``exact_numbers`` parses JSON numbers with a fraction or an exponent (and the
+        non-standard ``NaN``/``Infinity``) as ``Decimal``, not float, so nothing is rounded before the handler
+        sees it; the handler must then refuse what it cannot keep (non-finite numbers, for one)."""
         if not public and not permission:
             raise ValueError(f"{method} {path}: a non-public route needs a permission")
 
@@ -127,6 +136,34 @@ def error_response(err: DomainError, correlation_id: str) -> Response:
     if err.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="village-credit"'
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=err.status, headers=headers)
+
+
+#: Chalice's own error codes (``chalice.app.error_response``, ``{"Code": ..., "Message": ...}``) → ours.
+_FRAMEWORK_CODES = {"MethodNotAllowedError": "METHOD_NOT_ALLOWED", "UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE",
+                    "BadRequestError": "BAD_REQUEST", "BadRequest": "BAD_REQUEST", "NotFoundError": "ROUTE_NOT_FOUND",
+                    "InternalServerError": "INTERNAL"}
+
+
+def error_body(code: str, message: str, correlation_id: str) -> str:
+    """The JSON text of an error without a :class:`DomainError` (framework and server answers)."""
+    return json.dumps({"error": {"code": code, "message": message, "correlation_id": correlation_id}})
+
+
+def framework_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Chalice HTTP middleware (registered by ``chalicelib.api.registry.mount``): the answers Chalice gives
+    itself, before or after a view (405 for a method a path does not have, with ``Allow``; an uncaught
+    error), get the product's error body instead of Chalice's ``{"Code", "Message"}``; status and headers
+    are kept."""
+    response = get_response(event)
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    context = getattr(event, "context", None) or {}
+    correlation_id = _headers(event).get("x-correlation-id") or context.get("requestId") or uuid.uuid4().hex
+    code = _FRAMEWORK_CODES.get(str(body["Code"]), "INTERNAL" if response.status_code >= 500 else "BAD_REQUEST")
+    return Response(body=error_body(code, str(body["Message"]), correlation_id), status_code=response.status_code,
+                    headers={**headers, **JSON_HEADERS})
 
 
 def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -207,9 +244,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
         return error_response(err, correlation_id)
     except Exception:  # a fault of ours, not of the client: 500 with the correlation id, details only in the log
         log.exception("unhandled error", extra={"route": spec.name})
-        body = {"error": {"code": "INTERNAL", "message": "internal error; quote the correlation id",
-                          "correlation_id": correlation_id}}
-        return Response(body=json.dumps(body), status_code=500, headers=JSON_HEADERS)
+        return Response(body=error_body("INTERNAL", "internal error; quote the correlation id", correlation_id),
+                        status_code=500, headers=JSON_HEADERS)
 
 
 def _call(spec: RouteSpec, fn: Callable[..., Any], request: Request, path_params: dict[str, str]) -> tuple[int, Any]:

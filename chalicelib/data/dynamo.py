@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any, Callable, Iterable
 
 from chalicelib.clock import utc_now_iso
-from chalicelib.errors import BadRequest, Conflict
+from chalicelib.errors import BadRequest, Conflict, TooManyRequests, ValidationFailed
 
 
 @cache
@@ -51,9 +51,19 @@ def _clean(value: Any) -> Any:
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    """Plain dict (str, int, Decimal, bool, list, dict) → DynamoDB wire item."""
+    """Plain dict (str, int, Decimal, bool, list, dict) → DynamoDB wire item.
+
+    A Decimal that is no DynamoDB number (more than 38 digits, magnitude outside 1E-130 … 9.99E+125: boto3's
+    serializer traps it) raises :func:`not_storable` (422 ``VALUE_NOT_STORABLE``) instead of a bare decimal
+    exception (a 500): the request models are meant to refuse such values first (``chalicelib.domain.geo``,
+    ``chalicelib.api.fields``, ``parameter_checks``), so reaching this is logged as an edge-validation gap."""
+    from decimal import DecimalException
+
     ser, _ = _codec()
-    return {k: ser.serialize(v) for k, v in _clean(data).items()}
+    try:
+        return {k: ser.serialize(v) for k, v in _clean(data).items()}
+    except DecimalException as exc:
+        raise not_storable(f"number the store cannot hold ({type(exc).__name__})") from None
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -291,8 +301,9 @@ class TxBuilder:
         return self.put(audit_table, audit.to_record(), condition="attribute_not_exists(PK)")
 
     def commit(self, *, token: str | None = None) -> None:
-        """Run the transaction; a failed condition raises that operation's ``on_fail`` error
-        (default: Conflict ``CONCURRENT_UPDATE``). ``token`` makes the call idempotent for 10 minutes."""
+        """Run the transaction; a cancelled one raises :func:`cancellation_error` (a failed condition: that
+        operation's ``on_fail`` error, default Conflict ``CONCURRENT_UPDATE``). ``token`` makes the call
+        idempotent for 10 minutes."""
         if not self.ops:
             return
         from botocore.exceptions import ClientError
@@ -305,12 +316,58 @@ class TxBuilder:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            reasons = exc.response.get("CancellationReasons") or []
-            for label, reason in zip(self.labels, reasons):
-                if reason.get("Code") == "ConditionalCheckFailed":
-                    raise (label or Conflict("the data changed meanwhile; reload and retry",
-                                             code="CONCURRENT_UPDATE")) from None
-            raise Conflict("the data changed meanwhile; reload and retry", code="CONCURRENT_UPDATE") from None
+            raise cancellation_error(exc.response.get("CancellationReasons") or [], self.labels) from None
+
+
+def not_storable(detail: str) -> ValidationFailed:
+    """422 ``VALUE_NOT_STORABLE``: the request holds a value DynamoDB refuses. The edge (request models)
+    should have refused it with a field: this is logged as an error so the gap gets closed."""
+    from chalicelib.observability import logger
+
+    logger().error("a value reached DynamoDB that the request models should have refused",
+                   extra={"detail": detail[:500]})
+    return ValidationFailed("a value of the request cannot be stored; check numbers and text sizes",
+                            code="VALUE_NOT_STORABLE")
+
+
+def reason_error(reason: dict[str, Any], label: Exception | None) -> Exception | None:
+    """The error one cancellation reason of ``TransactWriteItems`` stands for, or ``None`` (``"None"``: this
+    operation was fine). Codes from the DynamoDB API reference, TransactWriteItems, CancellationReasons:
+
+    * ``ConditionalCheckFailed`` → ``label`` (the operation's ``on_fail``), default Conflict
+      ``CONCURRENT_UPDATE``;
+    * ``TransactionConflict`` (another transaction on the same item) → Conflict ``CONCURRENT_UPDATE``: retry;
+    * ``ValidationError`` (a value DynamoDB refuses: a number out of range, an item over 400 KB, ...) →
+      :func:`not_storable` (422): never ``VERSION_CONFLICT``, which a client would retry for ever;
+    * ``ThrottlingError`` / ``ProvisionedThroughputExceeded`` / ``RequestLimitExceeded`` → 429 ``THROTTLED``;
+    * anything else (``ItemCollectionSizeLimitExceeded``, a new code) → RuntimeError: a fault of ours, 500."""
+    code = reason.get("Code")
+    if code in (None, "None"):
+        return None
+    if code == "ConditionalCheckFailed":
+        return label or Conflict("the data changed meanwhile; reload and retry", code="CONCURRENT_UPDATE")
+    if code == "TransactionConflict":
+        return Conflict("the data changed meanwhile; retry", code="CONCURRENT_UPDATE")
+    if str(code).startswith("Validation"):  # AWS: ValidationError; moto: "ValidationException 400 ..."
+        return not_storable(str(reason.get("Message") or code))
+    if code in ("ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"):
+        return TooManyRequests("the store is busy; retry shortly", code="THROTTLED")
+    return RuntimeError(f"transaction cancelled: {code} {reason.get('Message') or ''}".strip())
+
+
+def cancellation_error(reasons: list[dict[str, Any]], labels: list[Exception | None]) -> Exception:
+    """The error for a cancelled transaction: the first failed condition wins (the domain error its
+    operation named), else the first other reason (:func:`reason_error`), else Conflict
+    ``CONCURRENT_UPDATE``."""
+    pairs = list(zip(reasons, labels))
+    for reason, label in pairs:
+        if reason.get("Code") == "ConditionalCheckFailed":
+            return reason_error(reason, label)  # type: ignore[return-value]
+    for reason, label in pairs:
+        err = reason_error(reason, label)
+        if err is not None:
+            return err
+    return Conflict("the data changed meanwhile; reload and retry", code="CONCURRENT_UPDATE")
 
 
 def _add_condition(op: dict[str, Any], condition: str | None, values: dict[str, Any] | None,

@@ -554,7 +554,8 @@ def commit_plans(plans: list[Plan], *, actor_id: str, reason: str | None = None,
 
     Plans are packed into transactions of at most ``max_ops`` operations (a household's writes never
     span two transactions). When a transaction is cancelled, the households whose conditions failed
-    are dropped with their error (e.g. ``PERSON_IN_OTHER_HOUSEHOLD`` naming the member) and the rest
+    are dropped with their error (e.g. ``PERSON_IN_OTHER_HOUSEHOLD`` naming the member; a value the store
+    refuses: ``VALUE_NOT_STORABLE``, see ``dynamo.reason_error``) and the rest
     of the group is written again. Returns ``(stored items by household id, errors by household id)``.
     """
     from botocore.exceptions import ClientError
@@ -595,9 +596,12 @@ def commit_plans(plans: list[Plan], *, actor_id: str, reason: str | None = None,
         bad: set[str] = set()
         for plan, start, end in spans:
             for i in range(start, min(end, len(reasons))):
-                if reasons[i].get("Code") == "ConditionalCheckFailed":
-                    failed[plan.household_id] = tx.labels[i] or Conflict(
-                        "the data changed meanwhile; reload and retry", code="CONCURRENT_UPDATE")
+                if reasons[i].get("Code") == "ConditionalCheckFailed" or str(reasons[i].get("Code")).startswith(
+                        "Validation"):
+                    err = dynamo.reason_error(reasons[i], tx.labels[i])
+                    if not isinstance(err, DomainError):
+                        raise err  # type: ignore[misc]
+                    failed[plan.household_id] = err
                     bad.add(plan.household_id)
                     break
         rest = [p for p in group if p.household_id not in bad]

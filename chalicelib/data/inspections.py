@@ -4,8 +4,8 @@ Item (core table): ``INSP#<task_id>`` / ``TASK``: ``task_id`` (deterministic: th
 follows), ``loan_id``, ``household_id``, ``org_path``, ``institution_id``, ``village_code``,
 ``assignee_id`` (the loan's account manager), ``inspection_type`` (first | periodic), ``category`` (the loan's
 classification when planned), ``due_on``, ``status`` (open | done | cancelled), ``created_on``,
-``previous_task_id``, the visit when done (``visit``: ``visited_at``, ``gps`` {``lat``, ``lng``,
-``accuracy_m``}, ``photos`` (S3 keys under ``inspections/<task_id>/``), ``findings``,
+``previous_task_id``, the visit when done (``visit``: ``visited_at``, ``gps`` (a GeoPoint: {``lat``, ``lon``,
+``accuracy_m``}), ``photos`` (S3 keys under ``inspections/<task_id>/``), ``findings``,
 ``purpose_confirmed``, ``risk_observed``), ``completed_by``, ``completed_on``, ``cancel_reason``, ``version``.
 
 - GSI1 ``PLOAN#<loan_id>#INSP`` / ``<due_on>#<task_id>``: a loan's inspections.

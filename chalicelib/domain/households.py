@@ -44,6 +44,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.geo import GeoPoint
 from chalicelib.domain.text import PersonName, text
 from chalicelib.errors import FieldError, ValidationFailed
 
@@ -151,18 +152,13 @@ class Expenses(_Strict):
     other: Money = Decimal(0)
 
 
-class Gps(_Strict):
-    lat: Annotated[Decimal, Field(ge=-90, le=90, decimal_places=7)]
-    lon: Annotated[Decimal, Field(ge=-180, le=180, decimal_places=7)]
-
-
 class HouseholdIn(_Strict):
     """A household file as sent by a client (create, full update, PAD sync)."""
 
     village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
     village_group: text(max_length=20) | None = Field(default=None, description="村民小组, e.g. 三组")
     address: text(max_length=200) | None = Field(default=None, description="住址")
-    gps: Gps | None = Field(default=None, description="GPS point of collection (WGS 84)")
+    gps: GeoPoint | None = Field(default=None, description="GPS point of collection (WGS 84)")
     members: list[MemberIn] = Field(min_length=1, max_length=20)
     assets: Assets = Field(default_factory=Assets)
     liabilities: Liabilities = Field(default_factory=Liabilities)
@@ -335,7 +331,7 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
     attributes = {
         "village_group": (inp.village_group or "").strip() or None,
         "address": (inp.address or "").strip() or None,
-        "gps": {"lat": inp.gps.lat, "lon": inp.gps.lon} if inp.gps else None,
+        "gps": inp.gps.stored() if inp.gps else None,
         "assets": assets,
         "liabilities": {k: _q(v) for k, v in inp.liabilities.model_dump().items()},
         "income": {k: _q(v) for k, v in inp.income.model_dump().items()},

@@ -59,14 +59,101 @@ def start_stack(port: int | None = None, *, seed: bool = True, extra_env: dict[s
     return server, stack
 
 
+def _request_handler():
+    """Chalice's local request handler, with every answer in the product's error body.
+
+    Chalice's local server (``chalice.local``) answers outside the error model in three places; here
+
+    * a path the API does not have: 404 ``ROUTE_NOT_FOUND`` (Chalice mimics API Gateway's 403 "Missing
+      Authentication Token"; template.yaml's ``GatewayResponses`` turn that into the same 404 on AWS);
+    * a method the HTTP server does not know (``PROPFIND``, ``FOO``; ``http.server`` answers 501 with an HTML
+      page): 405 ``METHOD_NOT_ALLOWED`` with ``Allow`` (the path's methods), as for a known method the path
+      does not have (Chalice's 405, given the error body by ``chalicelib.api.routing.framework_errors``).
+      Behind API Gateway both are 404 ``ROUTE_NOT_FOUND``: it cannot tell a missing method from a missing path;
+    * a request the HTTP server cannot parse (bad request line, URI or headers too long): the status it
+      chose, with the error body.
+    A HEAD answer carries no body."""
+    import uuid
+    from http import HTTPStatus
+
+    from chalice.local import ChaliceRequestHandler, ForbiddenError, RouteMatcher
+
+    from chalicelib.api.routing import error_body
+
+    class ApiRequestHandler(ChaliceRequestHandler):
+        def __init__(self, request, client_address, server, app_object, config):
+            self._routes = app_object.routes
+            self._matcher = RouteMatcher(list(app_object.routes))
+            super().__init__(request, client_address, server, app_object=app_object, config=config)
+
+        def __getattr__(self, name: str):
+            if name.startswith("do_"):  # any method http.server has no handler for
+                return self._unknown_method
+            raise AttributeError(name)
+
+        def _correlation_id(self) -> str:
+            headers = getattr(self, "headers", None)
+            return (headers.get("x-correlation-id") if headers else None) or uuid.uuid4().hex
+
+        def _json_error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+            body = error_body(code, message, self._correlation_id()).encode("utf-8")
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def _unknown_method(self) -> None:
+            self._parse_payload()  # read the body off the connection
+            try:
+                route = self._matcher.match_route(self.path).route
+            except ValueError:
+                self._json_error(404, "ROUTE_NOT_FOUND", "no such route")
+                return
+            allowed = ", ".join(sorted(self._routes[route]))
+            self._json_error(405, "METHOD_NOT_ALLOWED", f"{self.command} is not allowed here; allowed: {allowed}",
+                             {"Allow": allowed})
+
+        def _send_error_response(self, error) -> None:
+            if isinstance(error, ForbiddenError):  # Chalice's "Missing Authentication Token": no such route
+                self._json_error(404, "ROUTE_NOT_FOUND", "no such route")
+            else:
+                self._json_error(error.CODE, HTTPStatus(error.CODE).name, "refused by the local gateway")
+
+        def _send_http_response_with_body(self, code, headers, body) -> None:
+            if self.command == "HEAD":
+                self._send_http_response_no_body(code, headers)
+            else:
+                super()._send_http_response_with_body(code, headers, body)
+
+        def send_error(self, code, message=None, explain=None) -> None:  # noqa: ARG002 - http.server's signature
+            self.close_connection = True
+            try:
+                phrase = HTTPStatus(code)
+                name, text = phrase.name, phrase.phrase
+            except ValueError:
+                name, text = "BAD_REQUEST", "bad request"
+            self._json_error(code, name, message or text, {"Connection": "close"})
+
+    return ApiRequestHandler
+
+
 def serve_api(host: str, port: int):
-    """Serve app.py with Chalice's local server on a daemon thread; returns the server."""
+    """Serve app.py with Chalice's local server (every answer in the error model: :func:`_request_handler`)
+    on a daemon thread; returns the server."""
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
     from app import app
 
-    server = create_local_server(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port)
+    if not isinstance(app, LocalChalice):  # what chalice.local.create_local_server does, once per process
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    server = LocalDevServer(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port,
+                            handler_cls=_request_handler())
     # socketserver listens with a backlog of 5 (TCPServer.request_queue_size); API Gateway takes whatever burst
     # comes. With 17 concurrent requests on a loaded machine the accept loop fell behind and connections were reset.
     server.server.socket.listen(API_LISTEN_BACKLOG)

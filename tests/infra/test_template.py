@@ -119,3 +119,33 @@ def test_every_function_handler_resolves_to_real_code():
 
     for lid, res in resources_of(load(), "AWS::Serverless::Function").items():
         assert callable(resolve_handler(res["Properties"]["Handler"])), lid
+
+
+def test_what_api_gateway_answers_itself_has_the_error_body():
+    """API Gateway's own answers (no route, authorizer refusals, throttling, 415, 4XX/5XX) render the one error
+    body of docs/openapi.json once API Gateway fills in its variables ($context.error.messageString is a quoted
+    JSON string)."""
+    import jsonschema
+
+    doc = json.loads((ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    schemas = doc["components"]["schemas"]
+    error_schema = {**schemas["Error"], "$defs": schemas}
+    error_schema = json.loads(json.dumps(error_schema).replace("#/components/schemas/", "#/$defs/"))
+    out = _translated()
+    apis = [r for r in out["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    responses = apis[0]["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
+    expected = {"MISSING_AUTHENTICATION_TOKEN": ("404", "ROUTE_NOT_FOUND"), "UNAUTHORIZED": ("401", "TOKEN_INVALID"),
+                "ACCESS_DENIED": ("403", "PERMISSION_DENIED"), "THROTTLED": ("429", "THROTTLED"),
+                "UNSUPPORTED_MEDIA_TYPE": ("415", "UNSUPPORTED_MEDIA_TYPE"), "DEFAULT_4XX": (None, "BAD_REQUEST"),
+                "DEFAULT_5XX": (None, "INTERNAL")}
+    assert set(responses) == set(expected)
+    for kind, (status, code) in expected.items():
+        gr = responses[kind]
+        assert gr.get("statusCode") == status, kind
+        text = gr["responseTemplates"]["application/json"]
+        rendered = json.loads(text.replace("$context.error.messageString", json.dumps('he said "no"'))
+                              .replace("$context.requestId", "req-1"))
+        jsonschema.validate(rendered, error_schema)
+        assert rendered["error"]["code"] == code and rendered["error"]["correlation_id"] == "req-1", kind
+    assert responses["UNAUTHORIZED"]["responseParameters"] == {
+        "gatewayresponse.header.WWW-Authenticate": "'Bearer realm=\"village-credit\"'"}

@@ -71,3 +71,29 @@ def test_transactions_leave_no_table_snapshot_alive(ddb):
             {"ConditionCheck": {"TableName": t, "Key": _key("A#3"), "ConditionExpression": "attribute_exists(PK)"}},
         ])
     assert len(Table.instances_tracked) == before
+
+
+def test_a_value_dynamodb_refuses_is_not_reported_as_a_version_conflict(ddb):
+    """A number below DynamoDB's 1E-130 cancels the transaction with reason ValidationError: TxBuilder reports
+    422 VALUE_NOT_STORABLE (not the operation's on_fail VERSION_CONFLICT: a client would retry for ever), and
+    nothing of the transaction is written."""
+    from decimal import Decimal
+
+    from chalicelib.data import dynamo
+    from chalicelib.errors import Conflict, ValidationFailed
+
+    _, t = ddb
+    tx = dynamo.TxBuilder()
+    tx.put(t, {"PK": "A#0", "SK": "X", "v": 2}, condition="v = :one", values={":one": 1},
+           on_fail=Conflict("stale", code="VERSION_CONFLICT"))
+    tx.put(t, {"PK": "TINY", "SK": "X", "v": Decimal("1E-131")})
+    with pytest.raises(ValidationFailed) as exc:
+        tx.commit()
+    assert exc.value.code == "VALUE_NOT_STORABLE" and exc.value.status == 422
+    items = {i["PK"]["S"]: i["v"]["N"] for i in boto3.client("dynamodb").scan(TableName=t)["Items"]}
+    assert items == {"A#0": "1", "A#1": "1", "A#2": "1", "A#3": "1"}
+    stale = dynamo.TxBuilder().put(t, {"PK": "A#0", "SK": "X", "v": 3}, condition="v = :two", values={":two": 2},
+                                   on_fail=Conflict("stale", code="VERSION_CONFLICT"))
+    with pytest.raises(Conflict) as exc:  # a failed condition still names the operation's own error
+        stale.commit()
+    assert exc.value.code == "VERSION_CONFLICT"

@@ -34,7 +34,7 @@ def household(village: str = SHOWCASE, *, head_id: str | None = None, spouse_id:
     """A valid household body (head + spouse) with fresh ID numbers."""
     return {
         "village_code": village, "village_group": "三组", "address": "二道沟村三组",
-        "gps": {"lat": "44.6123", "lon": "124.9312"},
+        "gps": {"lat": 44.6123, "lon": 124.9312},
         "members": [
             {"relation": "head", "name": "测试户主", "resident_id": head_id or new_id(),
              "phone": head_phone or new_phone(), "occupation": "务农", "labour_capacity": "full",

@@ -34,6 +34,17 @@ def test_create_derives_gender_and_birth_date_masks_numbers_and_totals(client):
                             "total_expenses": "38000.00"}
     got = client.as_user("am2.nongan").get(f"/households/{hh['household_id']}")
     assert got.status_code == 200 and got.json()["version"] == 1
+    # the GPS point is a GeoPoint of JSON numbers, in and out
+    assert hh["gps"] == got.json()["gps"] == {"lat": 44.6123, "lon": 124.9312}
+
+
+def test_a_gps_point_with_the_old_spelling_or_as_strings_is_refused(client):
+    cases = (({"lat": 44.6123, "lng": 124.9312}, {("gps.lng", "FIELD_UNKNOWN"), ("gps.lon", "FIELD_REQUIRED")}),
+             ({"lat": "44.6123", "lon": 124.9312}, {("gps.lat", "FIELD_COORDINATE_NOT_NUMBER")}))
+    for gps, fields in cases:
+        r = client.as_user("am.nongan").post("/households", json={**household(), "gps": gps})
+        assert r.status_code == 422, r.text
+        assert {(f["field"], f["code"]) for f in r.json()["error"]["fields"]} == fields
 
 
 def test_invalid_household_reports_every_field_error(client):

@@ -18,7 +18,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"synthetic house photo " * 200 + b"\xff\xd9"
 
 def register(client, hid: str, data: bytes, **over) -> requests.Response:
     body = {"kind": "house", "content_type": "image/jpeg", "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(), "gps": {"lat": "44.61", "lon": "124.93"},
+            "sha256": hashlib.sha256(data).hexdigest(), "gps": {"lat": 44.61, "lon": 124.93},
             "taken_at": "2026-11-20T03:12:00Z"}
     body.update(over)
     return client.as_user("am.nongan").post(f"/households/{hid}/images", json=body)
@@ -78,3 +78,37 @@ def test_limits_and_confirm_before_upload(client):
     img = register(client, hh["household_id"], JPEG).json()
     r = client.as_user("am.nongan").post(f"/households/{hh['household_id']}/images/{img['image_id']}/confirm")
     assert r.status_code == 409 and r.json()["error"]["code"] == "IMAGE_NOT_UPLOADED"
+
+
+@pytest.mark.parametrize("gps_json,field,code", [
+    ('{"lat": -1.96e-276, "lon": 124.93}', "gps.lat", "FIELD_COORDINATE_PRECISION"),  # was a 500 (boto3 Underflow)
+    ('{"lat": 1e-131, "lon": 124.93}', "gps.lat", "FIELD_COORDINATE_PRECISION"),  # was 409 "reload and retry"
+    ('{"lat": 44.61, "lon": 124.123456789}', "gps.lon", "FIELD_COORDINATE_PRECISION"),
+    ('{"lat": 90.0000001, "lon": 124.93}', "gps.lat", "FIELD_LESS_THAN_EQUAL"),
+    ('{"lat": 44.61, "lon": -180.5}', "gps.lon", "FIELD_GREATER_THAN_EQUAL"),
+    ('{"lat": "44.61", "lon": 124.93}', "gps.lat", "FIELD_COORDINATE_NOT_NUMBER"),
+    ('{"lat": NaN, "lon": 124.93}', "gps.lat", "FIELD_COORDINATE_NOT_NUMBER"),
+    ('{"lat": 44.61, "lng": 124.93}', "gps.lng", "FIELD_UNKNOWN"),  # the old spelling of post-loan visits
+])
+def test_a_gps_point_is_checked_at_the_edge_and_nothing_is_stored(client, gps_json, field, code):
+    expected = {(field, code)} | ({("gps.lon", "FIELD_REQUIRED")} if field == "gps.lng" else set())
+    """Coordinates are JSON numbers in range with at most 7 decimals: DynamoDB never sees one it would refuse."""
+    hh = create(client)
+    body = json.dumps({"kind": "house", "content_type": "image/jpeg", "size": len(JPEG),
+                       "sha256": hashlib.sha256(JPEG).hexdigest(), "gps": "GPS"}).replace('"GPS"', gps_json)
+    r = client.as_user("am.nongan").post(f"/households/{hh['household_id']}/images", data=body,
+                                         headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "REQUEST_VALIDATION"
+    assert {(f["field"], f["code"]) for f in err["fields"]} == expected
+    assert client.as_user("am.nongan").get(f"/households/{hh['household_id']}/images").json()["items"] == []
+
+
+def test_a_gps_point_comes_back_as_the_numbers_sent(client):
+    hh = create(client)
+    r = register(client, hh["household_id"], JPEG, gps={"lat": -0.0000001, "lon": 124.9312005, "accuracy_m": 4.5})
+    assert r.status_code == 201, r.text
+    assert r.json()["gps"] == {"lat": -0.0000001, "lon": 124.9312005, "accuracy_m": 4.5}
+    got = client.as_user("am.nongan").get(f"/households/{hh['household_id']}/images/{r.json()['image_id']}")
+    assert got.json()["gps"] == {"lat": -0.0000001, "lon": 124.9312005, "accuracy_m": 4.5}

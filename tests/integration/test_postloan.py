@@ -151,7 +151,7 @@ def test_t1_reminders_and_visits(stack, client, world):
         put = requests.put(up.json()["upload_url"], data=b"\xff\xd8\xff jpeg", headers={"Content-Type": "image/jpeg"},
                            timeout=30)
         assert put.status_code == 200
-        body = {"version": task["version"], "gps": {"lat": "44.123456", "lng": "125.012345", "accuracy_m": "8"},
+        body = {"version": task["version"], "gps": {"lat": 44.123456, "lon": 125.012345, "accuracy_m": 8},
                 "photos": [up.json()["key"]], "findings": "贷款资金未见用于春耕，户主称已借给亲戚", "purpose_confirmed": False}
         assert am.post(f"/postloan/inspections/{task['task_id']}/visit", json={**body, "photos": ["x/y.jpg"]}) \
             .json()["error"]["code"] == "PHOTO_NOT_OF_TASK"
@@ -174,11 +174,11 @@ def test_t1_reminders_and_visits(stack, client, world):
         for name in ("D1", "D2", "D3", "D4", "D5", "D6", "D7"):
             t = world["tasks"][loans[name]["loan_id"]]
             r = am.post(f"/postloan/inspections/{t['task_id']}/visit", json={
-                "version": t["version"], "gps": {"lat": "44.1", "lng": "125.0"}, "photos": [upload_photo(t["task_id"])],
+                "version": t["version"], "gps": {"lat": 44.1, "lon": 125.0}, "photos": [upload_photo(t["task_id"])],
                 "findings": "玉米已播种，用途相符", "purpose_confirmed": True})
             assert r.status_code == 200, r.text
     outside = am.post(f"/postloan/inspections/{nxt['task_id']}/visit", json={
-        "version": nxt["version"], "gps": {"lat": "10.0", "lng": "10.0"}, "photos": ["a"], "findings": "xx",
+        "version": nxt["version"], "gps": {"lat": 10.0, "lon": 10.0}, "photos": ["a"], "findings": "xx",
         "purpose_confirmed": True})
     assert outside.status_code == 422 and outside.json()["error"]["code"] == "GPS_OUT_OF_AREA"
 
@@ -541,7 +541,7 @@ def test_visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack,
         assert am2.get(f"/postloan/inspections/{task_g}").status_code == 200
         _error(am2.post(f"/postloan/inspections/{task_g}/photos", json={}), 403, "NOT_ASSIGNEE", "assignee_id")
         photo = upload_photo(task_g)
-        body = {"version": task["version"], "gps": {"lat": "44.1", "lng": "125.0"}, "photos": [photo],
+        body = {"version": task["version"], "gps": {"lat": 44.1, "lon": 125.0}, "photos": [photo],
                 "findings": "玉米已播种，用途相符", "purpose_confirmed": True}
         _error(am2.post(f"/postloan/inspections/{task_g}/visit", json=body), 403, "NOT_ASSIGNEE", "assignee_id")
         for bad in ("not-a-time", "2026-04-20", "2026-04-20T09:30:00", "2026-04-31T09:30:00+08:00"):

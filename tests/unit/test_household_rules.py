@@ -56,7 +56,7 @@ def test_every_problem_is_reported_at_once():
     doc["members"][1].update(gender="female", birth_date=date(1975, 8, 21), phone="010-12345678")
     doc["members"].append({"relation": "spouse", "name": "重复", "resident_id": HEAD})
     doc["village_code"] = "220122999999"
-    doc["gps"] = {"lat": "39.9", "lon": "116.4"}
+    doc["gps"] = {"lat": 39.9, "lon": 116.4}
     with pytest.raises(ValidationFailed) as exc:
         normalise(HouseholdIn.model_validate(doc), today=TODAY)
     assert exc.value.code == "HOUSEHOLD_INVALID"
