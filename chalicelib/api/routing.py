@@ -4,6 +4,7 @@ models, and whether it is idempotent. From that single declaration come
 * the Chalice route on the subsystem's Blueprint,
 * authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors),
 * ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
+* page cursors sealed for the caller and the query (``chalicelib.cursors``) on every route with a ``cursor``,
 * the mapping of :class:`~chalicelib.errors.DomainError` to HTTP (the one place that does it),
 * the OpenAPI operation (``chalicelib.api.openapi``).
 
@@ -20,6 +21,7 @@ from typing import Any, Callable
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
+from chalicelib import cursors
 from chalicelib.auth import Principal, principal_from_claims, verify_token
 from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
                                ValidationFailed)
@@ -158,6 +160,25 @@ def _headers(req: Any) -> dict[str, str]:
 MAX_PATH_PARAMETER_BYTES = 256
 
 
+#: Query parameters that do not identify the query a cursor continues (they may change from page to page).
+CURSOR_FREE_PARAMETERS = frozenset({"cursor", "limit"})
+
+
+def cursor_binding(spec: RouteSpec, principal: Principal | None, path_params: dict[str, str],
+                   query: BaseModel | None) -> cursors.Binding | None:
+    """What the cursors of a paged route are bound to (``None`` for a route without a ``cursor`` query
+    parameter): the caller, the route, and its path parameters and filters. A handler receives the inner
+    continuation in ``req.query.cursor`` and returns one in the response's ``cursor``; this layer seals it
+    (``chalicelib.cursors``), so no route can answer an unsealed cursor."""
+    if query is None or "cursor" not in type(query).model_fields:
+        return None
+    params = {f"path.{k}": v for k, v in (path_params or {}).items()}
+    params.update({f"query.{k}": v for k, v in query.model_dump(mode="json").items()
+                   if k not in CURSOR_FREE_PARAMETERS})
+    return cursors.Binding(caller=principal.user_id if principal else "-", listing=f"{spec.method} {spec.path}",
+                           params=params)
+
+
 def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dict[str, str],
              lambda_context: Any = None) -> Response:
     """Run one request through auth, validation, idempotency and the handler; never lets a
@@ -195,6 +216,9 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
                 raise BadRequest("a JSON request body is required", code="BODY_REQUIRED")
             body = _parse(spec.body, data, "body")
         query = _parse(spec.query, dict(req.query_params or {}), "query") if spec.query else None
+        binding = cursor_binding(spec, principal, path_params, query)
+        if binding is not None and query.cursor:
+            query = query.model_copy(update={"cursor": cursors.unseal(binding, query.cursor)})
         request = Request(principal=principal, body=body, query=query, headers=headers,
                           correlation_id=correlation_id, raw=req)
         if spec.idempotent:
@@ -203,6 +227,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
             status, payload = _call(spec, fn, request, path_params)
         if isinstance(payload, Response):
             return payload
+        if binding is not None and isinstance(payload, dict) and payload.get("cursor") is not None:
+            payload = {**payload, "cursor": cursors.seal(binding, payload["cursor"])}
         return Response(body=json.dumps(payload, ensure_ascii=False), status_code=status, headers=JSON_HEADERS)
     except DomainError as err:
         log.info("request refused", extra={"code": err.code, "status": err.status, "route": spec.name})
