@@ -231,8 +231,9 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
     ``where`` (a DynamoDB filter, e.g. :func:`scope_filter`) and ``visible`` (a predicate applied to what comes
     back, e.g. ``can_see``) drop items: the page is then filled by further reads until it holds ``limit``
     items or the partition ends (at most ``max_reads`` reads), so a partition whose items the caller may not
-    see answers exactly like an empty one (no items, no cursor). A full page's cursor is the key of its last
-    item, an item the caller sees; a cursor is the end of the reads only when they ran out.
+    see answers exactly like an empty one (no items, no cursor). One item more than the page is looked for, so
+    a cursor is answered only when a next item the caller sees exists, and it is the key of the page's last
+    item (an item the caller sees); it is where the reads stopped only when they ran out.
 
     ``limit`` ``None``: one read of as many items as DynamoDB returns (1 MB), for the jobs' sequential reads.
     ``cursor`` is an inner continuation (:func:`encode_cursor`; clients only ever see it sealed by
@@ -277,6 +278,8 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
         resp = client().query(**kwargs)
         items = [from_item(i) for i in resp.get("Items", [])]
         return Page([i for i in items if visible is None or visible(i)], encode_cursor(resp.get("LastEvaluatedKey")))
+    # one item more than the page is looked for: a cursor is answered only when a next item the caller sees exists
+    wanted = limit + 1
     items: list[dict[str, Any]] = []
     reads = 0
     while True:
@@ -284,7 +287,7 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
             kwargs["ExclusiveStartKey"] = start
         # the first read asks for a page; a read after items were dropped takes what DynamoDB gives (1 MB)
         if reads == 0 or (where is None and visible is None):
-            kwargs["Limit"] = limit - len(items)
+            kwargs["Limit"] = wanted - len(items)
         else:
             kwargs.pop("Limit", None)
         resp = client().query(**kwargs)
@@ -292,10 +295,9 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
         got = [from_item(i) for i in resp.get("Items", [])]
         items.extend(i for i in got if visible is None or visible(i))
         start = resp.get("LastEvaluatedKey")
-        if len(items) >= limit:
-            more = len(items) > limit or start is not None
+        if len(items) > limit:
             items = items[:limit]
-            return Page(items, encode_cursor(to_item({k: items[-1][k] for k in keys})) if more else None)
+            return Page(items, encode_cursor(to_item({k: items[-1][k] for k in keys})))
         if start is None:
             return Page(items, None)
         if reads >= max_reads:

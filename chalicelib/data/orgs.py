@@ -49,12 +49,15 @@ def village_item(village: Any, org: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_village(principal: Principal, code: str) -> dict[str, Any]:
-    """The village assignment if in the caller's scope (a farmer: a village of their institution; what they see
-    in it is their own household only); NotFound(``VILLAGE_NOT_FOUND``, field ``village_code``) otherwise, the
-    same answer for a village served by another organisation and for a code that is no village."""
+    """The village assignment if in the caller's scope (a farmer: their own household's village, in which they
+    see their own household only); NotFound(``VILLAGE_NOT_FOUND``, field ``village_code``) otherwise, the same
+    answer for a village served by another organisation and for a code that is no village."""
     item = dynamo.get(_table(), f"VILLAGE#{code}", "VILLAGE")
     if principal.role == "farmer":
-        visible = item is not None and item["org_path"].startswith(principal.org_path)
+        from chalicelib.data import households
+
+        own = households.get_unscoped(principal.household_id) if item is not None and principal.household_id else None
+        visible = own is not None and own.get("village_code") == code
     else:
         visible = item is not None and principal.can_see(org_path=item["org_path"])
     if not visible:
