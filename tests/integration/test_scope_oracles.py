@@ -86,6 +86,10 @@ def nongan(stack, client) -> dict[str, Any]:
                                                      "sha256": hashlib.sha256(b"x").hexdigest()})
     ent_body = entity(hh, make_uscc("93", "220122", uuid.uuid4().hex[:8].upper()), "cooperative")
     ent = am.post("/agri-entities", json={**ent_body, "village_code": VILLAGE})
+    # a second of everything a listing pages through, so that a page of one item has a next one
+    hh2 = am.post("/households", json=household_body(VILLAGE)).json()
+    ent2_body = entity(hh2, make_uscc("93", "220122", uuid.uuid4().hex[:8].upper()), "cooperative")
+    assert am.post("/agri-entities", json={**ent2_body, "village_code": VILLAGE}).status_code == 201
     job = am.post("/imports", json={"village_code": VILLAGE, "filename": "r.csv", "content_type": "text/csv",
                                     "size": 100})
     assert img.status_code == 201 and ent.status_code == 201 and job.status_code == 201, (img.text, ent.text, job.text)
@@ -117,33 +121,45 @@ def nongan(stack, client) -> dict[str, Any]:
                    {"PK": f"EVAL#TOWNSHIP#{TOWNSHIP}", "SK": f"CAMPAIGN#{cid}", "kind": "township_evaluation",
                     "township_code": TOWNSHIP, "campaign_id": cid, "org_path": org_path,
                     "evaluated_at": "2031-01-05T00:00:00.000Z"}]
-    dynamo.batch_put(s.core_table, [campaign, rating, line, sub, objection, *evaluations])
+    rating2 = ratings.with_keys({**{k: v for k, v in rating.items() if not k.startswith(("GSI", "PK", "SK"))},
+                                 "rating_id": "RT" + uuid.uuid4().hex[:10].upper(), "household_id": hh2["household_id"]})
+    dynamo.batch_put(s.core_table, [campaign, rating, rating2, line, sub, objection, *evaluations])
     tx = dynamo.TxBuilder()
     for kind, eid in (("campaign", cid), ("rating", rating_id), ("credit_line", line_id)):
         tx.audit(s.audit_table, dynamo.Audit(kind, eid, f"{kind}.created", am_id, before=None,
                                              after={"status": "created"}, org_path=org_path))
     tx.commit()
 
-    dd = drawdowns.create({"drawdown_id": drawdowns.new_id(), "household_id": hid, "org_path": org_path,
-                           "line_id": line_id, "product_code": "NH_XYD", "amount": Decimal("1000.00"),
-                           "term_months": 12, "repayment_method": "equal_installment", "purpose": "planting",
-                           "payment_mode": "self", "channel": "pad", "applicant_user_id": am_id, "requested_on": "2031-01-05"},
-                          actor_id=am_id)
-    task = loan_tasks.open_task(dd, "investigation", "token-" + uuid.uuid4().hex, 3600)
-    loan = make_loan({"household_id": hid, "org_path": org_path, "line_id": line_id, "village": VILLAGE},
-                     start=date(2030, 1, 15), manager=am_id)
+    dd, signal, inspection, loan = None, None, None, None
     day = date(2031, 1, 7)
-    outcome, signal = warnings.raise_signal(
-        rule_id="OVERDUE", level="yellow", reason="逾期", rule_set="scope-test", rule_version=None,
-        subject_type="loan", subject_id=loan["loan_id"], org_path=org_path, day=day, evidence={"dpd": 3},
-        assignee_id=am_id, loan_id=loan["loan_id"], household_id=hid, village_code=VILLAGE)
-    assert outcome == "raised", outcome
-    inspection = inspections.create(inspections.new_task(loan, kind="first", due_on=day + timedelta(days=30),
-                                                         category="pass", day=day, assignee_id=am_id),
-                                    actor_id="test")
+    for _ in range(2):
+        dd = drawdowns.create({"drawdown_id": drawdowns.new_id(), "household_id": hid, "org_path": org_path,
+                               "line_id": line_id, "product_code": "NH_XYD", "amount": Decimal("1000.00"),
+                               "term_months": 12, "repayment_method": "equal_installment", "purpose": "planting",
+                               "payment_mode": "self", "channel": "pad", "applicant_user_id": am_id,
+                               "requested_on": "2031-01-05"}, actor_id=am_id)
+        loan = make_loan({"household_id": hid, "org_path": org_path, "line_id": line_id, "village": VILLAGE},
+                         start=date(2030, 1, 15), manager=am_id)
+        outcome, signal = warnings.raise_signal(
+            rule_id="OVERDUE", level="yellow", reason="逾期", rule_set="scope-test", rule_version=None,
+            subject_type="loan", subject_id=loan["loan_id"], org_path=org_path, day=day, evidence={"dpd": 3},
+            assignee_id=am_id, loan_id=loan["loan_id"], household_id=hid, village_code=VILLAGE)
+        assert outcome == "raised", outcome
+        inspection = inspections.create(inspections.new_task(loan, kind="first", due_on=day + timedelta(days=30),
+                                                             category="pass", day=day, assignee_id=am_id),
+                                        actor_id="test")
+    task = loan_tasks.open_task(dd, "investigation", "token-" + uuid.uuid4().hex, 3600)
     notifications.send_once(template="repayment_due_t7", channel="sms", recipient_type="household",
                             recipient_id=hid, reference=loan["loan_id"], about="scope-test", day=day,
                             text="【吉林农安农村商业银行】测试", org_path=org_path, household_id=hid)
+    tx = dynamo.TxBuilder()  # a second audit record of every audited object (a trail of more than one page)
+    for kind, eid in (("household", hid), ("agri_entity", ent.json()["entity_id"]), ("drawdown", dd["drawdown_id"]),
+                      ("loan", loan["loan_id"]), ("warning", signal["signal_id"]),
+                      ("inspection", inspection["task_id"]), ("campaign", cid), ("rating", rating_id),
+                      ("credit_line", line_id)):
+        tx.audit(s.audit_table, dynamo.Audit(kind, eid, f"{kind}.noted", am_id, before=None, after={"note": 1},
+                                             org_path=org_path))
+    tx.commit()
     run_day = date(2031, 1, 6)
     job_runs.begin("loan_classification", run_day, owner="scope-test", lease_seconds=60)
     job_runs.complete("loan_classification", run_day, "scope-test", {"loans": 0})
@@ -315,6 +331,12 @@ def path_cases(w: dict[str, Any]) -> list[Case]:
     return cases
 
 
+def _one_per_page(spec) -> dict[str, str]:
+    """Listings are asked for pages of one item: a cursor that continues past an item the caller may not see
+    (or its absence) would show."""
+    return {"limit": "1"} if spec.query is not None and "limit" in spec.query.model_fields else {}
+
+
 def _path_builder(w, spec, kinds, mix):
     def build(variant: str):
         values = {}
@@ -332,7 +354,7 @@ def _path_builder(w, spec, kinds, mix):
             kwargs["json"] = make(w)
         if spec.idempotent:
             kwargs["headers"] = {"Idempotency-Key": uuid.uuid4().hex}
-        params = QUERIES.get((spec.method, spec.path))
+        params = {**QUERIES.get((spec.method, spec.path), {}), **_one_per_page(spec)}
         if params:
             kwargs["params"] = params
         return spec.method, path, kwargs
@@ -367,7 +389,8 @@ def query_cases(w: dict[str, Any]) -> list[Case]:
         for user in _callers(specs[route]):
             def build(variant, route=route, ids=ids, fixed=fixed):
                 source = w["ids"] if variant == "foreign" else _unknown_ids(w)
-                return route[0], route[1], {"params": {**fixed, **{p: source[k] for p, k in ids.items()}}}
+                return route[0], route[1], {"params": {**_one_per_page(specs[route]), **fixed,
+                                                       **{p: source[k] for p, k in ids.items()}}}
             cases.append(Case(f"{route[0]} {route[1]}?{','.join(ids)} as {user}", user, build, route))
     return cases
 
