@@ -16,10 +16,10 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib import cursors
 from chalicelib.auth import Principal, principal_from_claims, verify_token
@@ -27,6 +27,13 @@ from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, Un
                                ValidationFailed)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+#: The ``cursor`` query parameter of a paged route, and the ``cursor`` of its answer (sealed by this layer).
+PageCursor = Annotated[str | None, Field(max_length=2048, description=(
+    "the `cursor` of the previous page, as answered: valid 24 hours, for the same caller and the same path and "
+    "filters (`limit` may change); anything else is 400 INVALID_CURSOR"))]
+NextCursor = Annotated[str | None, Field(description=(
+    "opaque cursor of the next page (absent on the last page): pass it back as `cursor`"))]
 #: Chalice answers other content types itself, outside the error model; we let these through and
 #: answer 415 ``UNSUPPORTED_MEDIA_TYPE`` ourselves for anything but JSON.
 ACCEPTED_CONTENT_TYPES = ["application/json", "text/plain", "application/x-www-form-urlencoded",
