@@ -396,7 +396,9 @@ def query_cases(w: dict[str, Any]) -> list[Case]:
     return cases
 
 
-#: One op id for both requests of the sync case (a rejected record leaves no receipt to replay).
+#: One op id for both requests of the sync case (a rejected record leaves no receipt to replay). The case is an
+#: update (``base_version`` 1) of the named household; a sync *create* names a new, client-chosen UUID: that a
+#: taken one is refused (``HOUSEHOLD_ID_TAKEN``, nothing more) is a uniqueness answer, see decision 0050.
 SYNC_OP_ID = str(uuid.uuid4())
 
 
