@@ -21,7 +21,7 @@ FAKE_ENV = {
     "STAGE": "dev", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",
     "AWS_SECRET_ACCESS_KEY": "x", "CORE_TABLE": "core", "AUDIT_TABLE": "audit", "PARAMETERS_TABLE": "parameters",
     "IDEMPOTENCY_TABLE": "idem", "DOCUMENTS_BUCKET": "docs", "RECONCILIATION_QUEUE_URL": "https://q/x",
-    "PII_KEY_ID": "k", "PII_HASH_SECRET_ID": "s", "USER_POOL_ID": "us-east-1_x", "USER_POOL_CLIENT_ID": "c",
+    "PII_KEY_ID": "k", "PII_HASH_SECRET_ID": "s", "CURSOR_SECRET_ID": "c", "USER_POOL_ID": "us-east-1_x", "USER_POOL_CLIENT_ID": "c",
     "JWT_ISSUER": "https://issuer/x", "JWKS_URL": "https://issuer/x/jwks",
     "APPROVAL_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:a",
     "DISBURSEMENT_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:d",

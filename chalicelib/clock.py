@@ -13,9 +13,14 @@ from zoneinfo import ZoneInfo
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def utc_now() -> datetime:
+    """The current instant (timezone-aware, UTC): the one reading of real time (timestamps, expiries)."""
+    return datetime.now(timezone.utc)
+
+
 def utc_now_iso() -> str:
     """Current instant as ISO 8601 UTC with milliseconds, e.g. ``2026-11-29T09:30:00.123Z``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def business_date() -> date:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, Request
+from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.domain.agri_entities import AgriEntityIn
 from chalicelib.domain.geo import GeoPoint
 from chalicelib.domain.households import HouseholdIn, MemberIn, Relation
@@ -109,14 +109,14 @@ class HouseholdSummary(BaseModel):
 
 class HouseholdPage(BaseModel):
     items: list[HouseholdSummary]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class VillageHouseholdsQuery(_Strict):
     status: Literal["draft", "submitted", "verified"] | None = None
     collected_by: str | None = Field(default=None, max_length=128, description="user id of the account manager")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class HouseholdUpdate(HouseholdIn):
@@ -181,12 +181,12 @@ class AgriEntityOut(BaseModel):
 
 class AgriEntityPage(BaseModel):
     items: list[AgriEntityOut]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class PageQuery(_Strict):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 ROSTER_TYPES = Literal["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]

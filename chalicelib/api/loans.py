@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from chalicelib.api.fields import PositiveMoney
-from chalicelib.api.routing import Api, Request
+from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 
 api = Api("loans", tag="business management")
 
@@ -128,13 +128,13 @@ class DrawdownOut(_Out):
 
 class DrawdownPage(_Out):
     items: list[DrawdownOut]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class HouseholdQuery(_In):
     household_id: str = Field(min_length=1, max_length=64)
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class FaceIn(_In):

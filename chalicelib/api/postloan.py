@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, Request
+from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.domain.geo import GeoPoint
 
 api = Api("postloan", tag="post-loan management")
@@ -69,7 +69,7 @@ class WarningSignal(_Out):
 
 class WarningPage(_Out):
     items: list[WarningSignal]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class WarningList(_Out):
@@ -83,7 +83,7 @@ class WarningQuery(_In):
     assignee: str | None = Field(default=None, max_length=64, description="`me` or a user id: that account "
                                                                           "manager's queue (red first)")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class AcknowledgeIn(_In):
@@ -122,7 +122,7 @@ class AtRiskLoan(_Out):
 
 class AtRiskPage(_Out):
     items: list[AtRiskLoan]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class OverdueQuery(_In):
@@ -130,7 +130,7 @@ class OverdueQuery(_In):
     village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
     min_dpd: int = Field(default=1, ge=1, le=100000)
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class ClassificationQuery(_In):
@@ -139,7 +139,7 @@ class ClassificationQuery(_In):
     org_id: str | None = Field(default=None, max_length=64)
     village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class SummaryQuery(_In):
@@ -231,7 +231,7 @@ class Inspection(_Out):
 
 class InspectionPage(_Out):
     items: list[Inspection]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class InspectionQuery(_In):
@@ -239,7 +239,7 @@ class InspectionQuery(_In):
     status: Literal["open", "closed"] = "open"
     due_before: date | None = Field(default=None, description="open tasks due on or before this date")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class PhotoIn(_In):

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.api.routing import Api, Request
+from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.clock import business_date
 from chalicelib.domain.parameter_checks import ERROR_CODES
 
@@ -56,13 +56,13 @@ class Village(BaseModel):
 
 class VillagePage(BaseModel):
     items: list[Village]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class ParameterVersion(BaseModel):
@@ -115,7 +115,7 @@ class AuditRecord(BaseModel):
 
 class AuditPage(BaseModel):
     items: list[AuditRecord]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 @api.route("/health", "GET", summary="Liveness and configuration check", public=True, response=Health)

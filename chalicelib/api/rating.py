@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, Request
+from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 
 api = Api("rating", tag="rating management")
 
@@ -221,7 +221,7 @@ class RatingSummary(_Out):
 
 class RatingPage(_Out):
     items: list[RatingSummary]
-    cursor: str | None = None
+    cursor: NextCursor = None
 
 
 class RatingList(_Out):
@@ -230,7 +230,7 @@ class RatingList(_Out):
 
 class PageQuery(_In):
     limit: int = Field(default=100, ge=1, le=500)
-    cursor: str | None = Field(default=None, max_length=2048)
+    cursor: PageCursor = None
 
 
 class Adjust(_In):

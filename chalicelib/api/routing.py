@@ -4,6 +4,7 @@ models, and whether it is idempotent. From that single declaration come
 * the Chalice route on the subsystem's Blueprint,
 * authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors),
 * ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
+* page cursors sealed for the caller and the query (``chalicelib.cursors``) on every route with a ``cursor``,
 * the mapping of :class:`~chalicelib.errors.DomainError` to HTTP (the one place that does it),
 * the OpenAPI operation (``chalicelib.api.openapi``).
 
@@ -15,16 +16,24 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
+from chalicelib import cursors
 from chalicelib.auth import Principal, principal_from_claims, verify_token
 from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
                                ValidationFailed, pydantic_error_code)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+
+#: The ``cursor`` query parameter of a paged route, and the ``cursor`` of its answer (sealed by this layer).
+PageCursor = Annotated[str | None, Field(max_length=2048, description=(
+    "the `cursor` of the previous page, as answered: valid 24 hours, for the same caller and the same path and "
+    "filters (`limit` may change); anything else is 400 INVALID_CURSOR"))]
+NextCursor = Annotated[str | None, Field(description=(
+    "opaque cursor of the next page (absent on the last page): pass it back as `cursor`"))]
 #: Chalice answers a content type outside a route's list itself, with its own body (``{"Code": ...}``):
 #: every content type is let through and :func:`dispatch` answers 415 ``UNSUPPORTED_MEDIA_TYPE`` in the
 #: error model for anything but JSON on a route that takes a body.
@@ -193,6 +202,25 @@ def _headers(req: Any) -> dict[str, str]:
 MAX_PATH_PARAMETER_BYTES = 256
 
 
+#: Query parameters that do not identify the query a cursor continues (they may change from page to page).
+CURSOR_FREE_PARAMETERS = frozenset({"cursor", "limit"})
+
+
+def cursor_binding(spec: RouteSpec, principal: Principal | None, path_params: dict[str, str],
+                   query: BaseModel | None) -> cursors.Binding | None:
+    """What the cursors of a paged route are bound to (``None`` for a route without a ``cursor`` query
+    parameter): the caller, the route, and its path parameters and filters. A handler receives the inner
+    continuation in ``req.query.cursor`` and returns one in the response's ``cursor``; this layer seals it
+    (``chalicelib.cursors``), so no route can answer an unsealed cursor."""
+    if query is None or "cursor" not in type(query).model_fields:
+        return None
+    params = {f"path.{k}": v for k, v in (path_params or {}).items()}
+    params.update({f"query.{k}": v for k, v in query.model_dump(mode="json").items()
+                   if k not in CURSOR_FREE_PARAMETERS})
+    return cursors.Binding(caller=principal.user_id if principal else "-", listing=f"{spec.method} {spec.path}",
+                           params=params)
+
+
 def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dict[str, str],
              lambda_context: Any = None) -> Response:
     """Run one request through auth, validation, idempotency and the handler; never lets a
@@ -230,6 +258,9 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
                 raise BadRequest("a JSON request body is required", code="BODY_REQUIRED")
             body = _parse(spec.body, data, "body")
         query = _parse(spec.query, dict(req.query_params or {}), "query") if spec.query else None
+        binding = cursor_binding(spec, principal, path_params, query)
+        if binding is not None and query.cursor:
+            query = query.model_copy(update={"cursor": cursors.unseal(binding, query.cursor)})
         request = Request(principal=principal, body=body, query=query, headers=headers,
                           correlation_id=correlation_id, raw=req)
         if spec.idempotent:
@@ -238,6 +269,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
             status, payload = _call(spec, fn, request, path_params)
         if isinstance(payload, Response):
             return payload
+        if binding is not None and isinstance(payload, dict) and payload.get("cursor") is not None:
+            payload = {**payload, "cursor": cursors.seal(binding, payload["cursor"])}
         return Response(body=json.dumps(payload, ensure_ascii=False), status_code=status, headers=JSON_HEADERS)
     except DomainError as err:
         log.info("request refused", extra={"code": err.code, "status": err.status, "route": spec.name})

@@ -41,11 +41,10 @@ def list_village(principal: Principal, village_code: str, *, limit: int, cursor:
     from chalicelib.data import orgs
 
     orgs.get_village(principal, village_code)
-    page = dynamo.query(_settings().core_table, index="GSI1", pk_value=f"VILLAGEENT#{village_code}",
-                        limit=limit, cursor=cursor)
-    page.items = [i for i in page.items
-                  if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]
-    return page
+    return dynamo.query(_settings().core_table, index="GSI1", pk_value=f"VILLAGEENT#{village_code}",
+                        limit=limit, cursor=cursor, where=dynamo.scope_filter(principal),
+                        visible=lambda i: principal.can_see(org_path=i.get("org_path"),
+                                                            household_id=i.get("household_id")))
 
 
 def _legal_rep(principal: Principal, rep: Any) -> dict[str, Any]:

@@ -87,11 +87,12 @@ def events(drawdown_id: str) -> list[dict[str, Any]]:
 
 
 def list_for_household(principal: Principal, household_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
-    page = dynamo.query(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#DD", limit=limit,
-                        cursor=cursor, forward=False)
-    page.items = [i for i in page.items if principal.can_see(org_path=i.get("org_path"),
-                                                              household_id=i.get("household_id"))]
-    return page
+    """A household's applications, newest first, in the caller's scope: another organisation's household
+    answers like an unknown one (no items, no cursor)."""
+    return dynamo.query(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#DD", limit=limit,
+                        cursor=cursor, forward=False, where=dynamo.scope_filter(principal),
+                        visible=lambda i: principal.can_see(org_path=i.get("org_path"),
+                                                            household_id=i.get("household_id")))
 
 
 def _summary(item: dict[str, Any]) -> dict[str, Any]:

@@ -85,57 +85,24 @@ def list_by_village(village_code: str) -> list[dict[str, Any]]:
 
 def list_village_page(principal: Principal, village_code: str, *, status: str | None = None,
                       collected_by: str | None = None, limit: int = 50, cursor: str | None = None) -> dynamo.Page:
-    """One page of a village's households in the caller's scope, filtered by status / collector.
+    """One page of a village's households in the caller's scope (a farmer: their own household only),
+    filtered by status / collector.
 
     The village must be served within the caller's organisation (404 ``VILLAGE_NOT_FOUND``).
-    Pages hold up to ``limit`` items; the cursor continues after the last item returned.
+    Pages hold up to ``limit`` items; the cursor continues after the last item returned, and households the
+    caller may not see are read past on the server (``dynamo.query_page``): never named, never counted.
     """
     from chalicelib.data import orgs
 
     orgs.get_village(principal, village_code)
-    filters = {k: v for k, v in (("status", status), ("collected_by", collected_by)) if v}
-    items, next_cursor = _query_filtered(index="GSI1", pk_value=f"VILLAGE#{village_code}", sk_prefix="HH#",
-                                         filters=filters, limit=limit, cursor=cursor)
-    visible = [i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]
-    return dynamo.Page(visible, next_cursor)
-
-
-def _query_filtered(*, index: str, pk_value: str, sk_prefix: str, filters: dict[str, str], limit: int,
-                    cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    pk_attr, sk_attr = f"{index}PK", f"{index}SK"
-    names = {"#pk": pk_attr, "#sk": sk_attr}
-    values: dict[str, Any] = {":pk": pk_value, ":sk": sk_prefix}
-    kwargs: dict[str, Any] = {"TableName": _table(), "IndexName": index,
-                              "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :sk)"}
-    if filters:
-        parts = []
-        for n, (attr, value) in enumerate(sorted(filters.items())):
-            names[f"#f{n}"] = attr
-            values[f":f{n}"] = value
-            parts.append(f"#f{n} = :f{n}")
-        kwargs["FilterExpression"] = " AND ".join(parts)
-    kwargs["ExpressionAttributeNames"] = names
-    kwargs["ExpressionAttributeValues"] = dynamo.to_item(values)
-    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value),
-                                 sort_ok=dynamo.sort_condition("begins_with", sk_prefix))
-    items: list[dict[str, Any]] = []
-    while True:
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        kwargs["Limit"] = max(limit * 2, 25)
-        resp = dynamo.client().query(**kwargs)
-        items.extend(dynamo.from_item(i) for i in resp.get("Items", []))
-        start = resp.get("LastEvaluatedKey")
-        if len(items) >= limit or not start:
-            break
-    if len(items) > limit:
-        items = items[:limit]
-        last = items[-1]
-        return items, dynamo.encode_cursor(dynamo.to_item({k: last[k] for k in ("PK", "SK", pk_attr, sk_attr)}))
-    if len(items) == limit and start:
-        last = items[-1]
-        return items, dynamo.encode_cursor(dynamo.to_item({k: last[k] for k in ("PK", "SK", pk_attr, sk_attr)}))
-    return items, dynamo.encode_cursor(start) if start else None
+    where = dynamo.scope_filter(principal)
+    for n, (attr, value) in enumerate(sorted((k, v) for k, v in (("status", status),
+                                                                 ("collected_by", collected_by)) if v)):
+        where = where & dynamo.Filter(f"#f{n} = :f{n}", {f"#f{n}": attr}, {f":f{n}": value})
+    return dynamo.query(_table(), index="GSI1", pk_value=f"VILLAGE#{village_code}", sk_prefix="HH#", limit=limit,
+                        cursor=cursor, where=where,
+                        visible=lambda i: principal.can_see(org_path=i.get("org_path"),
+                                                            household_id=i.get("household_id")))
 
 
 def rid_owner(resident_id_hash: str) -> dict[str, Any] | None:
@@ -335,8 +302,7 @@ def _village_for(principal: Principal, village_code: str) -> dict[str, Any]:
 
     village = orgs.get_village(principal, village_code)
     if principal.role == "farmer":
-        raise NotFound(f"village {village_code} is not served by your organisation", code="VILLAGE_NOT_FOUND",
-                       field="village_code")
+        raise orgs.village_not_found()
     return village
 
 

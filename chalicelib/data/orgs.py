@@ -49,12 +49,27 @@ def village_item(village: Any, org: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_village(principal: Principal, code: str) -> dict[str, Any]:
-    """The village assignment if in the caller's scope; NotFound(``VILLAGE_NOT_FOUND``) otherwise."""
+    """The village assignment if in the caller's scope (a farmer: their own household's village, in which they
+    see their own household only); NotFound(``VILLAGE_NOT_FOUND``, field ``village_code``) otherwise, the same
+    answer for a village served by another organisation and for a code that is no village."""
     item = dynamo.get(_table(), f"VILLAGE#{code}", "VILLAGE")
-    if item is None or not (principal.role == "farmer" or principal.can_see(org_path=item["org_path"])):
-        raise NotFound(f"village {code} is not served by your organisation", code="VILLAGE_NOT_FOUND",
-                       field="village_code")
+    if principal.role == "farmer":
+        from chalicelib.data import households
+
+        own = households.get_unscoped(principal.household_id) if item is not None and principal.household_id else None
+        visible = own is not None and own.get("village_code") == code
+    else:
+        visible = item is not None and principal.can_see(org_path=item["org_path"])
+    if not visible:
+        raise village_not_found()
     return item
+
+
+def village_not_found() -> NotFound:
+    """The one answer for a village the caller may not use (whoever serves it, if anyone: the message does not
+    echo the code, so the answer is the same for every code)."""
+    return NotFound("village not found among those your organisation serves", code="VILLAGE_NOT_FOUND",
+                    field="village_code")
 
 
 def village_assignment(code: str) -> dict[str, Any] | None:
@@ -76,6 +91,5 @@ def list_villages(principal: Principal, institution_id: str, *, limit: int, curs
                                     or inst["org_path"] in principal.org_path)
     if not related or principal.role == "farmer":
         raise NotFound("organisation not found", code="ORG_NOT_FOUND", field="institution_id")
-    page = dynamo.query(_table(), index="GSI1", pk_value=f"ORGVILLAGE#{institution_id}", limit=limit, cursor=cursor)
-    page.items = [i for i in page.items if principal.can_see(org_path=i["org_path"])]
-    return page
+    return dynamo.query(_table(), index="GSI1", pk_value=f"ORGVILLAGE#{institution_id}", limit=limit, cursor=cursor,
+                        where=dynamo.scope_filter(principal), visible=lambda i: principal.can_see(org_path=i["org_path"]))

@@ -65,39 +65,20 @@ def query_page(*, pk_attr: str, pk_value: str, index: str | None = None, sk_attr
                sk_op: str | None = None, sk_value: Any = None, limit: int | None = 500, cursor: str | None = None,
                filter_expr: str | None = None, filter_values: dict[str, Any] | None = None,
                filter_names: dict[str, str] | None = None, forward: bool = True,
-               consistent: bool = False) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a query with any key condition on the sort key (``<``, ``<=``, ``begins_with``,
-    ``between``) and an optional filter; returns ``(items, cursor)`` (the cursor is opaque). ``limit``
-    ``None``: as many items as DynamoDB returns in one page (1 MB), for the jobs' sequential reads."""
-    names = {"#pk": pk_attr, **(filter_names or {})}
-    values: dict[str, Any] = {":pk": pk_value, **(filter_values or {})}
-    expr = "#pk = :pk"
-    if sk_op:
-        names["#sk"] = sk_attr or "SK"
-        if sk_op == "begins_with":
-            expr += " AND begins_with(#sk, :sk)"
-            values[":sk"] = sk_value
-        elif sk_op == "between":
-            expr += " AND #sk BETWEEN :lo AND :hi"
-            values[":lo"], values[":hi"] = sk_value
-        else:
-            expr += f" AND #sk {sk_op} :sk"
-            values[":sk"] = sk_value
-    kwargs: dict[str, Any] = dict(TableName=_table(), KeyConditionExpression=expr, ExpressionAttributeNames=names,
-                                  ExpressionAttributeValues=dynamo.to_item(values), ScanIndexForward=forward)
-    if limit is not None:
-        kwargs["Limit"] = limit
-    if index:
-        kwargs["IndexName"] = index
-    elif consistent:
-        kwargs["ConsistentRead"] = True
+               consistent: bool = False, where: dynamo.Filter | None = None,
+               visible: Any = None) -> tuple[list[dict[str, Any]], str | None]:
+    """:func:`chalicelib.data.dynamo.query_page` on the core table as ``(items, cursor)``: ``pk_attr`` and
+    ``sk_attr`` name the attributes of ``index`` (checked), ``filter_*`` a filter that is not about scope,
+    ``where``/``visible`` the caller's scope. ``limit`` ``None``: as many items as DynamoDB returns in one page
+    (1 MB), for the jobs' sequential reads."""
+    expected = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+    if pk_attr != expected[0] or (sk_attr or expected[1]) != expected[1]:
+        raise ValueError(f"{pk_attr}/{sk_attr} are not the key attributes of {index or 'the table'}")
     if filter_expr:
-        kwargs["FilterExpression"] = filter_expr
-    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value), sort_ok=dynamo.sort_condition(sk_op, sk_value))
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    resp = dynamo.client().query(**kwargs)
-    return [dynamo.from_item(i) for i in resp.get("Items", [])], dynamo.encode_cursor(resp.get("LastEvaluatedKey"))
+        where = dynamo.Filter(filter_expr, dict(filter_names or {}), dict(filter_values or {})) & where
+    page = dynamo.query_page(_table(), pk_value=pk_value, index=index, sk_op=sk_op, sk_value=sk_value, limit=limit,
+                             cursor=cursor, forward=forward, consistent=consistent, where=where, visible=visible)
+    return page.items, page.cursor
 
 
 def batch_get(keys: list[dict[str, str]], *, consistent: bool = True) -> list[dict[str, Any]]:
@@ -426,8 +407,10 @@ def list_at_risk(principal: Principal, *, categories: list[str], org_id: str | N
         items, inner = query_page(pk_attr="GSI1PK", pk_value=f"PLRISK#{inst}", index="GSI1", sk_attr="GSI1SK",
                                   sk_op="begins_with", sk_value=prefix, limit=limit - len(out), cursor=inner,
                                   filter_expr="dpd >= :m" if min_dpd else None,
-                                  filter_values={":m": min_dpd} if min_dpd else None)
-        out.extend(i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")))
+                                  filter_values={":m": min_dpd} if min_dpd else None,
+                                  visible=lambda i: principal.can_see(org_path=i.get("org_path"),
+                                                                      household_id=i.get("household_id")))
+        out.extend(items)
         if inner is None:
             pos += 1
     return out, dynamo.encode_unit_cursor(pos, inner) if pos < len(units) else None

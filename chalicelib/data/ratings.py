@@ -123,34 +123,19 @@ def list_for_campaign(campaign_id: str, fields: tuple[str, ...] | None = SUMMARY
 
 
 def page_for_campaign(principal: Principal, campaign_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
-    page = query_projected(_table(), index="GSI2", pk_value=f"CAMPAIGN#{campaign_id}#RATING", fields=SUMMARY_FIELDS,
-                           limit=limit, cursor=cursor)
-    page.items = [i for i in page.items if principal.can_see(org_path=i.get("org_path"),
-                                                             household_id=i.get("household_id"))]
-    return page
+    """One page of a campaign's ratings (summaries) in the caller's scope: a farmer sees only their own
+    household's, and another organisation's campaign answers like an unknown one (no items, no cursor)."""
+    return dynamo.query_page(_table(), index="GSI2", pk_value=f"CAMPAIGN#{campaign_id}#RATING", fields=SUMMARY_FIELDS,
+                             limit=limit, cursor=cursor, where=dynamo.scope_filter(principal),
+                             visible=lambda i: principal.can_see(org_path=i.get("org_path"),
+                                                                 household_id=i.get("household_id")))
 
 
 def query_projected(table: str, *, index: str | None, pk_value: str, fields: tuple[str, ...] | None, limit: int,
                     cursor: str | None) -> dynamo.Page:
     """One page of a partition (of the table or a GSI) with only ``fields`` returned (and the keys,
-    which cursors need)."""
-    pk_attr, sk_attr = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
-    kwargs: dict[str, Any] = dict(TableName=table, KeyConditionExpression="#pk = :pk", Limit=limit,
-                                  ExpressionAttributeNames={"#pk": pk_attr},
-                                  ExpressionAttributeValues=dynamo.to_item({":pk": pk_value}))
-    if index:
-        kwargs["IndexName"] = index
-    if fields:
-        wanted = dict.fromkeys((*fields, "PK", "SK", pk_attr, sk_attr))
-        names = {f"#f{n}": f for n, f in enumerate(wanted)}
-        kwargs["ExpressionAttributeNames"].update(names)
-        kwargs["ProjectionExpression"] = ", ".join(names)
-    start = dynamo.decode_cursor(cursor, partition=(pk_attr, pk_value))
-    if start:
-        kwargs["ExclusiveStartKey"] = start
-    resp = dynamo.client().query(**kwargs)
-    return dynamo.Page([dynamo.from_item(i) for i in resp.get("Items", [])],
-                       dynamo.encode_cursor(resp.get("LastEvaluatedKey")))
+    which cursors need); system use."""
+    return dynamo.query_page(table, index=index, pk_value=pk_value, fields=fields, limit=limit, cursor=cursor)
 
 
 def batch_get(rating_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

@@ -304,32 +304,36 @@ def list_active(principal: Principal, *, org_path: str, institution_ids: list[st
     prefix = org_path if not village_code else f"{org_path}#{village_code}#"
     out: list[dict[str, Any]] = []
     while pos < len(institution_ids) and len(out) < limit:
-        items, inner = _active_query(institution_ids[pos], prefix, level, limit - len(out), inner)
-        out.extend(i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")))
+        items, inner = _active_query(principal, institution_ids[pos], prefix, level, limit - len(out), inner)
+        out.extend(items)
         if inner is None:
             pos += 1
     return out, dynamo.encode_unit_cursor(pos, inner) if pos < len(institution_ids) else None
 
 
-def _active_query(inst: str, prefix: str, level: str | None, limit: int, cursor: str | None):
+def _active_query(principal: Principal, inst: str, prefix: str, level: str | None, limit: int, cursor: str | None):
     """The sort key starts with the signal's own org_path, which extends every ancestor's path, so a
     prefix match on a subtree's path finds all of its organisations (a village adds ``#<code>#``)."""
     kwargs: dict[str, Any] = {}
     if level:
         kwargs = dict(filter_expr="#lv = :lv", filter_values={":lv": level}, filter_names={"#lv": "level"})
     return query_page(pk_attr="GSI3PK", pk_value=f"WARNACT#{inst}", index="GSI3", sk_attr="GSI3SK",
-                      sk_op="begins_with", sk_value=prefix, limit=limit, cursor=cursor, **kwargs)
+                      sk_op="begins_with", sk_value=prefix, limit=limit, cursor=cursor,
+                      visible=lambda i: principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")),
+                      **kwargs)
 
 
 def list_assigned(principal: Principal, assignee_id: str, *, level: str | None, limit: int,
                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Active signals assigned to one account manager, red first."""
+    """Active signals assigned to one account manager, red first, in the caller's scope: the queue of a
+    manager of another organisation (or of nobody) answers like an empty one (no items, no cursor)."""
     kwargs: dict[str, Any] = dict(forward=False)
     if level:
         kwargs.update(sk_attr="GSI2SK", sk_op="begins_with", sk_value=f"{level_rank(level)}#")
-    items, nxt = query_page(pk_attr="GSI2PK", pk_value=f"AMQ#{assignee_id}#WARN", index="GSI2", limit=limit,
-                            cursor=cursor, **kwargs)
-    return [i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))], nxt
+    return query_page(pk_attr="GSI2PK", pk_value=f"AMQ#{assignee_id}#WARN", index="GSI2", limit=limit, cursor=cursor,
+                      where=dynamo.scope_filter(principal),
+                      visible=lambda i: principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id")),
+                      **kwargs)
 
 
 def for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:

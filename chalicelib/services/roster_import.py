@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chalicelib.auth import Principal
-from chalicelib.errors import DomainError, NotFound, ValidationFailed
+from chalicelib.errors import DomainError, ValidationFailed
 
 #: Households validated, looked up and written per round (bounds memory and paces progress updates).
 CHUNK = 250
@@ -67,8 +67,7 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
     started = time.monotonic()
     get_village(village_code)
     if principal.role == "farmer":
-        raise NotFound(f"village {village_code} is not served by your organisation", code="VILLAGE_NOT_FOUND",
-                       field="village_code")
+        raise orgs.village_not_found()
     village = orgs.get_village(principal, village_code)
     try:
         parsed = roster.parse(file_bytes, filename, village_code=village_code)
