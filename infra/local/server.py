@@ -6,6 +6,12 @@
    local pool's JWKS;
 4. the template's schedules fired by a background thread.
 Ctrl-C stops everything. ``.local-stack.json`` tells the console command where the stack is.
+
+The API server of the local stack (and of the test stack) adds two things the deployed API never has
+(they live here, not in ``app.py`` or template.yaml): every response carries the business date in
+``X-Business-Date``, and ``/_local/clock`` reads and moves the local clock (:mod:`chalicelib.clock`):
+``GET`` shows it, ``PUT {"business_date": "YYYY-MM-DD"}`` pins it, ``POST {"advance_days": N}`` moves it on,
+``DELETE`` lets it follow the calendar again. Each answers ``{"business_date", "calendar_date", "pinned"}``.
 """
 from __future__ import annotations
 
@@ -57,14 +63,87 @@ def start_stack(port: int | None = None, *, seed: bool = True, extra_env: dict[s
     return server, stack
 
 
+CLOCK_PATH = "/_local/clock"
+BUSINESS_DATE_HEADER = "X-Business-Date"
+
+
+def clock_state() -> dict[str, object]:
+    """``{"business_date", "calendar_date", "pinned"}`` of this process's clock."""
+    from chalicelib import clock
+
+    return {"business_date": clock.business_date().isoformat(), "calendar_date": clock.calendar_date().isoformat(),
+            "pinned": clock.local_business_date() is not None}
+
+
+def change_clock(method: str, body: dict[str, object]) -> dict[str, object]:
+    """Apply one ``/_local/clock`` request; raises ValueError with a message for a bad one."""
+    from datetime import date, timedelta
+
+    from chalicelib import clock
+
+    if method == "PUT":
+        raw = body.get("business_date")
+        try:
+            day = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValueError(f"business_date must be a date YYYY-MM-DD, got {raw!r}")
+        clock.set_local_business_date(day)
+    elif method == "POST":
+        days = body.get("advance_days")
+        if not isinstance(days, int) or isinstance(days, bool) or not -3660 <= days <= 3660:
+            raise ValueError(f"advance_days must be a whole number of days (-3660 to 3660), got {days!r}")
+        clock.set_local_business_date(clock.business_date() + timedelta(days=days))
+    elif method == "DELETE":
+        clock.set_local_business_date(None)
+    elif method != "GET":
+        raise ValueError(f"{method} is not one of GET, PUT, POST, DELETE")
+    return clock_state()
+
+
+def _request_handler():
+    """Chalice's local request handler with the local stack's clock route and business-date header."""
+    from chalice.local import ChaliceRequestHandler
+
+    class LocalStackRequestHandler(ChaliceRequestHandler):
+        def _generic_handle(self) -> None:
+            if self.path.split("?", 1)[0].rstrip("/") != CLOCK_PATH:
+                return super()._generic_handle()
+            headers, raw = self._parse_payload()
+            try:
+                body = json.loads(raw) if raw else {}
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                status, answer = 200, change_clock(self.command, body)
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                status, answer = 400, {"error": {"code": "CLOCK_REQUEST_INVALID", "message": str(exc)}}
+            self._send_http_response(status, {"Content-Type": "application/json"}, json.dumps(answer))
+
+        def _send_headers(self, headers) -> None:
+            from chalicelib.clock import business_date
+
+            super()._send_headers({**headers, BUSINESS_DATE_HEADER: business_date().isoformat()})
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    return LocalStackRequestHandler
+
+
 def serve_api(host: str, port: int):
-    """Serve app.py with Chalice's local server on a daemon thread; returns the server."""
+    """Serve app.py with Chalice's local server on a daemon thread; returns the server. Responses carry
+    ``X-Business-Date``; ``/_local/clock`` moves the local clock (see the module docstring)."""
     from chalice.config import Config
-    from chalice.local import create_local_server
+    from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
     from app import app
 
-    server = create_local_server(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port)
+    # what chalice.local.create_local_server does, with our request handler
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__) if app.__class__ is not CustomLocalChalice \
+        else CustomLocalChalice.__bases__
+    app.__class__ = CustomLocalChalice
+    server = LocalDevServer(app, Config.create(app_name="village-credit", chalice_stage="local"), host, port,
+                            handler_cls=_request_handler())
     threading.Thread(target=server.serve_forever, name="api", daemon=True).start()
     return server
 
