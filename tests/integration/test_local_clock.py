@@ -11,15 +11,6 @@ import requests
 CLOCK = "/_local/clock"
 
 
-@pytest.fixture
-def restore_clock(stack):
-    from chalicelib import clock
-
-    before = clock.local_business_date()
-    yield
-    clock.set_local_business_date(before)
-
-
 def test_set_advance_and_reset_move_the_api_and_the_jobs_without_losing_data(client, api_url, stack, restore_clock):
     from chalicelib.clock import calendar_date
     from infra.local.scheduler import fire
