@@ -6,9 +6,10 @@ PIP := $(BIN)/pip
 
 .PHONY: run test bench lint openapi routes clean install install-test
 
-# The first run installs ~100 pinned packages (boto3, moto, chalice, powertools, ...): about 4 minutes on a
-# 2-core machine with a cold pip cache (measured: 3-5 min), seconds afterwards. Say so before pip goes quiet.
-INSTALL_NOTE := about 4 minutes on a first run; later runs start in seconds
+# The first run installs ~100 pinned packages (boto3, moto, chalice, powertools, ...): 160 s measured for
+# `pip install -c constraints.txt '.[dev]'` with an empty pip cache on a busy 2-core machine, plus the venv and
+# pip upgrade; seconds afterwards. Say so before pip goes quiet.
+INSTALL_NOTE := about 3 minutes on a first run; later runs start in seconds
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
