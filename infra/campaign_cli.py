@@ -53,7 +53,6 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from chalicelib.clock import calendar_date
     from chalicelib.domain.divisions import get_village
     from infra.cli_support import CliError
 
@@ -64,10 +63,7 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
     console = Console(soft_wrap=True)  # text is never cut into lines at the terminal width (links stay whole)
     state = _stack()
     api = _Api(state)
-    from infra.lpr_cli import business_date_of
-
-    today = business_date_of(api) if api else calendar_date()
-    wanted = period or str(today.year)
+    wanted = period or str(api.business_date().year)
     existing = next((c for c in api.call("GET", f"/villages/{village}/campaigns", manager)["items"]
                      if c["period"] == wanted), None)
     if existing and roster is not None:

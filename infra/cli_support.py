@@ -152,6 +152,17 @@ class StackApi:
             raise ApiError(method, path, r.status_code, body)
         return body
 
+    def business_date(self):
+        """The stack's business date: its local clock's, else (a stack without one) today in Asia/Shanghai."""
+        from datetime import date
+
+        from chalicelib.clock import calendar_date
+
+        try:
+            return date.fromisoformat(self.clock()["business_date"])
+        except ApiError:  # no /_local/clock route (404): not a local stack
+            return calendar_date()
+
     def clock(self, method: str = "GET", body: dict[str, Any] | None = None) -> dict[str, Any]:
         """The local clock (``/_local/clock`` of the local server): ``{"business_date", "calendar_date",
         "pinned"}``."""

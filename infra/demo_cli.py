@@ -235,12 +235,18 @@ class Demo:
         township = SHOWCASE_VILLAGE[:9]
         codes = sorted(v.code for v in villages_in_county(township[:6])
                        if v.township_code == township and v.kind == "village" and v.code != SHOWCASE_VILLAGE)
+        from infra.cli_support import ApiError
+
         for code in [SHOWCASE_VILLAGE, *codes]:  # another village only while nobody has filed anything there
             if self.api.call("GET", f"/villages/{code}/campaigns", MANAGER)["items"]:
                 continue
-            if code == SHOWCASE_VILLAGE or not self.api.call("GET", f"/villages/{code}/households?limit=1",
-                                                              MANAGER)["items"]:
+            if code == SHOWCASE_VILLAGE:
                 return code
+            try:
+                if not self.api.call("GET", f"/villages/{code}/households?limit=1", MANAGER)["items"]:
+                    return code
+            except ApiError:  # its files cannot even be listed: certainly not a fresh village
+                continue
         raise CliError("DEMO_NO_VILLAGE_LEFT", f"every village of township {township} has a campaign: restart the "
                                                "stack (make run) for a fresh one")
 

@@ -86,16 +86,6 @@ def _rate(value: str, name: str) -> str:
     return f"{rate:.2f}" if rate == rate.quantize(Decimal("0.01")) else str(rate)
 
 
-def business_date_of(api: Any) -> date:
-    """The stack's business date: the local clock when there is one, else today in Asia/Shanghai."""
-    from chalicelib.clock import calendar_date
-
-    try:
-        return date.fromisoformat(api.clock()["business_date"])
-    except Exception:  # a stack without the local clock route
-        return calendar_date()
-
-
 def store(api: Any, user: str, document: dict[str, Any], effective_from: date, comment: str) -> dict[str, Any]:
     """POST the document as a new ``lpr_fixings`` version; returns the stored version."""
     return api.call("POST", f"/parameters/{PARAMETER}/versions", user,
@@ -105,7 +95,7 @@ def store(api: Any, user: str, document: dict[str, Any], effective_from: date, c
 def fill_for_demo(api: Any, user: str = "province.admin") -> tuple[dict[str, Any] | None, list[str]]:
     """Carry the last published fixing forward to the business date (see :func:`carried_forward`), as one new
     version effective today; ``(stored version or None, dates added)``."""
-    today = business_date_of(api)
+    today = api.business_date()
     current = api.call("GET", f"/parameters/{PARAMETER}", user)
     document, added = carried_forward(current["value"], today)
     if not added:
@@ -134,7 +124,7 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
     if document == current["value"]:
         typer.echo(f"the fixing of {fixing_day} ({one} % / {five} %) is already in version {current['version']}")
         return
-    effective = max(fixing_day, business_date_of(api))
+    effective = max(fixing_day, api.business_date())
     stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
                f"{fixing_day} 1Y {one} % 5Y {five} %")
@@ -154,7 +144,7 @@ def status(user: str = typer.Option("province.admin", "--as")) -> None:
     from infra.cli_support import StackApi, stack_state
 
     api = StackApi.of(stack_state())
-    today = business_date_of(api)
+    today = api.business_date()
     current = api.call("GET", f"/parameters/{PARAMETER}", user)
     products = api.call("GET", "/parameters/products", user)["value"]
     graces = [p.pricing.lpr_grace_days for p in load_products(products).values()

@@ -58,7 +58,7 @@ def test_a_campaign_rerun_with_another_roster_says_so_imports_nothing_and_fails(
                                                                                   restore_clock, tmp_path):
     from infra.synthetic import roster_csv, village_households_in
 
-    village = "220122102205"  # a village of the 哈拉海镇 outlet (am.nongan's)
+    village = "220122102215"  # a village of the 哈拉海镇 outlet (am.nongan's) that no other test uses
     from chalicelib.clock import set_local_business_date
 
     set_local_business_date(date(2026, 12, 7))
@@ -67,7 +67,7 @@ def test_a_campaign_rerun_with_another_roster_says_so_imports_nothing_and_fails(
     second.write_bytes(roster_csv(village_households_in(village, 4, seed=2, today=date(2026, 12, 7))))
     assert cli.main(["campaign", "run", "--village", village, "--roster", str(first)]) == 0
     out = capsys.readouterr().out
-    assert "campaign VC-220122102205-2026" in out and "status completed" in out
+    assert f"campaign VC-{village}-2026" in out and "status completed" in out
     links = [line for line in out.splitlines() if line.startswith("http")]
     assert len(links) == 2 and all(" " not in link for link in links)  # the notice links, whole on their lines
     households = client.as_user("am.nongan").get(f"/villages/{village}/households?limit=100").json()["items"]
