@@ -13,7 +13,7 @@ INSTALL_NOTE := about 3 minutes on a first run; later runs start in seconds
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
-	@echo "creating $(VENV) and installing the pinned dependencies ($(INSTALL_NOTE)) ..."
+	@echo "first run: creating $(VENV) (Python 3.11) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 
