@@ -81,9 +81,10 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
     threshold = gc.get_threshold()
     try:
         from chalicelib.data import drawdowns
-        from tests.integration.loans_support import BUSINESS_DATE, drawdown_body, make_borrower
+        from tests.integration.loans_support import BUSINESS_DATE, drawdown_body, lpr_fixings_through, make_borrower
 
         os.environ["BUSINESS_DATE_OVERRIDE"] = BUSINESS_DATE.isoformat()
+        lpr_fixings_through(BUSINESS_DATE)  # the shipped LPR table ends 2026-08-20 (test data, see the helper)
         borrower = make_borrower(limit="300000", subs={"NH_XYD": "300000"})
         token = login(stack.endpoint, stack.env["USER_POOL_CLIENT_ID"], "am.nongan")
         session = requests.Session()

@@ -52,3 +52,16 @@ def tracer() -> Any | None:
     from aws_lambda_powertools import Tracer
 
     return Tracer(service=SERVICE)
+
+
+def emit_metric(name: str, value: float, unit: str = "Count") -> None:
+    """Publish one CloudWatch metric now (EMF line on stdout, namespace ``VillageCredit``, dimension ``service``),
+    unless ``POWERTOOLS_METRICS_DISABLED`` is true (the local stack)."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() == "true":
+        return
+    from aws_lambda_powertools import single_metric
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    with single_metric(name=name, unit=MetricUnit[unit], value=value, namespace="VillageCredit",
+                       default_dimensions={"service": SERVICE}):
+        pass

@@ -19,49 +19,20 @@ campaign_app = typer.Typer(help="whole-village credit campaigns (整村授信)",
 
 
 def _stack() -> dict[str, Any]:
-    import os
+    from infra.cli_support import stack_state, use_stack
 
-    from infra.local.server import STATE_FILE
-
-    if not STATE_FILE.exists():
-        typer.echo("the local stack is not running: start it with `make run`", err=True)
-        raise typer.Exit(2)
-    state = json.loads(STATE_FILE.read_text())
-    os.environ.update(state["env"])
-    from chalicelib.settings import get_settings
-
-    get_settings.cache_clear()
+    state = stack_state()
+    use_stack(state)
     return state
 
 
-class _Api:
-    def __init__(self, state: dict[str, Any]):
-        import requests
+def _Api(state: dict[str, Any]) -> Any:
+    from infra.cli_support import StackApi
 
-        from infra.seed import login
-
-        self.base = state["api"]
-        self.session = requests.Session()
-        self._login = lambda user: login(state["endpoint"], state["env"]["USER_POOL_CLIENT_ID"], user)
-        self._tokens: dict[str, str] = {}
-
-    def token(self, user: str) -> str:
-        if user not in self._tokens:
-            self._tokens[user] = self._login(user)
-        return self._tokens[user]
-
-    def call(self, method: str, path: str, user: str, **kw: Any) -> Any:
-        r = self.session.request(method, self.base + path, timeout=60,
-                                 headers={"Authorization": f"Bearer {self.token(user)}"}, **kw)
-        if r.status_code >= 400:
-            err = r.json().get("error", {}) if r.headers.get("content-type", "").startswith("application/json") else {}
-            typer.echo(f"{method} {path} → {r.status_code} {err.get('code', '')}: {err.get('message', r.text[:200])}",
-                       err=True)
-            raise typer.Exit(1)
-        return r.json()
+    return StackApi.of(state)
 
 
-def _principal(api: _Api, user: str):
+def _principal(api: Any, user: str):
     from chalicelib.auth import principal_from_claims, verify_token
 
     return principal_from_claims(verify_token(f"Bearer {api.token(user)}"))
@@ -75,13 +46,38 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
         manager: str = typer.Option("am.nongan", "--as", help="account manager who imports and starts"),
         confirmer: str = typer.Option("admin.nongan", "--confirm-as", help="institution user who confirms"),
         timeout: float = typer.Option(600, help="seconds to wait for each phase")) -> None:
-    """Import, rate, post the notice, confirm and activate a village's credit lines; print a summary."""
+    """Import, rate, post the notice, confirm and activate a village's credit lines; print a summary.
+
+    A village has one campaign per period: when it exists already, the command shows it (no roster given) or
+    refuses before importing anything (a roster given: exit 1; rate it in another period with --period)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console()
+    from chalicelib.domain.divisions import get_village
+    from infra.cli_support import CliError
+
+    try:
+        get_village(village)
+    except Exception as exc:  # DomainError of the division list: unknown or not a village
+        raise CliError(getattr(exc, "code", "VILLAGE_CODE_UNKNOWN"), f"--village {village}: {exc}", 2) from None
+    console = Console(soft_wrap=True)  # text is never cut into lines at the terminal width (links stay whole)
     state = _stack()
     api = _Api(state)
+    wanted = period or str(api.business_date().year)
+    existing = next((c for c in api.call("GET", f"/villages/{village}/campaigns", manager)["items"]
+                     if c["period"] == wanted), None)
+    if existing and roster is not None:
+        raise CliError("CAMPAIGN_EXISTS", f"village {village} already has campaign {existing['campaign_id']} "
+                                          f"({existing['status']}) for period {wanted}: nothing was imported. To rate "
+                                          f"this roster, run it for another period, e.g. --period {wanted}-2")
+    if existing:
+        typer.echo(f"village {village} already has campaign {existing['campaign_id']} for period {wanted} "
+                   f"({existing['status']}): showing it (nothing was started)")
+        c = api.call("GET", f"/campaigns/{existing['campaign_id']}", manager)
+        _summary(console, api, manager, c, 0.0)
+        if c["status"] != "completed":
+            raise typer.Exit(1)
+        return
     started = time.monotonic()
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
@@ -96,7 +92,7 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
         deadline = time.monotonic() + timeout
         while c["status"] == "running":
             if time.monotonic() > deadline:
-                raise typer.Exit(_fail(console, f"campaign {cid} still running after {timeout:.0f}s"))
+                raise CliError("CAMPAIGN_TIMEOUT", f"campaign {cid} still running after {timeout:.0f}s")
             time.sleep(0.5)
             c = api.call("GET", f"/campaigns/{cid}", manager)
             bar.update(rating, total=max(c["total"], 1), completed=c["rated"] + c["failed"])
@@ -110,21 +106,16 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
         deadline = time.monotonic() + timeout
         while c["status"] in ("awaiting_confirmation", "activating"):
             if time.monotonic() > deadline:
-                raise typer.Exit(_fail(console, f"campaign {cid} not activated after {timeout:.0f}s"))
+                raise CliError("CAMPAIGN_TIMEOUT", f"campaign {cid} not activated after {timeout:.0f}s")
             time.sleep(0.5)
             c = api.call("GET", f"/campaigns/{cid}", manager)
         bar.update(act, completed=1)
     _summary(console, api, manager, c, time.monotonic() - started)
     if c["status"] != "completed":
-        raise typer.Exit(1)
+        raise CliError("CAMPAIGN_NOT_COMPLETED", f"campaign {cid} ended {c['status']}")
 
 
-def _fail(console: Any, message: str) -> int:
-    console.print(f"[red]{message}[/red]")
-    return 1
-
-
-def _import(api: _Api, manager: str, village: str, roster: Path, bar: Any) -> None:
+def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
     from chalicelib.data import households
     from chalicelib.services.roster_import import import_roster
 
@@ -157,7 +148,7 @@ def _import(api: _Api, manager: str, village: str, roster: Path, bar: Any) -> No
         bar.console.print(f"  [yellow]row {e['row']} {e['field']}: {e['code']}[/yellow] {e['message']}")
 
 
-def _summary(console: Any, api: _Api, user: str, c: dict[str, Any], seconds: float) -> None:
+def _summary(console: Any, api: Any, user: str, c: dict[str, Any], seconds: float) -> None:
     from decimal import Decimal
 
     from rich.table import Table
@@ -194,12 +185,60 @@ def _summary(console: Any, api: _Api, user: str, c: dict[str, Any], seconds: flo
     console.print(f"lines active: {c.get('activated', 0)} (total {Decimal(c.get('active_limit_total') or 0):,.0f} 元, "
                   f"valid from {c.get('lines_valid_from', '-')}), withdrawn: {c.get('withdrawn', 0)}, "
                   f"households failed: {c['failed']}, skipped (draft files): {c['skipped']}")
+    for line in _credit_households_without_line(api, user, ratings):
+        console.print(line, soft_wrap=True)
     for f in c.get("failures", [])[:10]:
         console.print(f"  [yellow]{f['household_id']}: {f['code']}[/yellow] {f.get('message', '')}")
     if c.get("notice"):
         for fmt in ("pdf", "csv"):
             link = api.call("GET", f"/campaigns/{c['campaign_id']}/notice?format={fmt}", user)
-            console.print(f"public notice ({fmt}, {link['notice_from']} – {link['notice_until']}): {link['url']}")
+            console.print(f"public notice ({fmt}, {link['notice_from']} – {link['notice_until']}):")
+            typer.echo(link["url"])  # a link on a line of its own, never wrapped (rich wraps at the terminal width)
+
+
+#: Why a household rated credit-worthy (信用户: a grade with credit terms) has no line in this campaign.
+_WHY = {
+    "CAPACITY": "the repayment capacity gives no amount (grade base + shares of net assets and of net income, "
+                "parameter credit_line_policy)",
+    "GRADE_CAP": "the grade's cap is 0",
+    "PRODUCT_CAP": "no loan product is open to its grade",
+    "REGULATORY_CAP": "the regulatory cap is 0",
+}
+
+
+def _credit_households_without_line(api: Any, user: str, ratings: list[dict[str, Any]]) -> list[str]:
+    """Lines explaining the credit households of the campaign that got no line, grouped by reason (a line from
+    another campaign, limit 0 and its binding constraint, withdrawn), from the ratings' ``existing_line_id``,
+    ``ineligible_reason``, ``binding_constraint`` and figures."""
+    from decimal import Decimal
+
+    lacking = [r for r in ratings if r.get("is_credit_household") and not r.get("line_id")]
+    if not lacking:
+        return []
+    groups: dict[str, list[str]] = {}
+    for r in lacking:
+        full = api.call("GET", f"/ratings/{r['rating_id']}", user)
+        figures = full.get("figures") or {}
+        if full.get("existing_line_id"):
+            key, item = "it already has a line from another campaign (one line per household)", \
+                f"{r['household_id']} → {full['existing_line_id']}"
+        elif full.get("status") == "withdrawn":
+            key, item = "withdrawn", f"{r['household_id']}: {full.get('withdrawn_reason') or '-'}"
+        elif full.get("ineligible_reason") == "LIMIT_ZERO":
+            binding = full.get("binding_constraint") or "-"
+            key = "limit 0: " + _WHY.get(binding, f"binding constraint {binding}")
+            item = (f"{r['household_id']} (grade {r['grade']}, net assets "
+                    f"{Decimal(figures.get('net_assets') or 0):,.0f} 元, net income "
+                    f"{Decimal(figures.get('net_income') or 0):,.0f} 元 a year)")
+        else:
+            key, item = full.get("ineligible_reason") or "no line proposed", r["household_id"]
+        groups.setdefault(key, []).append(item)
+    out = [f"credit households without a line in this campaign: {len(lacking)} (the evaluation counts every credit "
+           "household, a line needs an amount above 0 and no line from another campaign)"]
+    for key, items in groups.items():
+        out.append(f"  {len(items)}: {key}")
+        out += [f"      {i}" for i in items[:5]] + ([f"      … and {len(items) - 5} more"] if len(items) > 5 else [])
+    return out
 
 
 def _pct(value: Any) -> str:

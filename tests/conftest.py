@@ -142,6 +142,30 @@ def client(api_url, token) -> ApiClient:
     return ApiClient(api_url, token)
 
 
+@pytest.fixture
+def stack_file(stack, api_url, monkeypatch, tmp_path):
+    """The state file ``make run`` writes (``.local-stack.json``), for this worker's stack and in a temporary
+    directory (never the repository's own): the console command (``infra.cli.main``) then talks to this stack."""
+    import json
+
+    import infra.local.server as server
+
+    path = tmp_path / ".local-stack.json"
+    path.write_text(json.dumps({**stack.describe(), "api": api_url}))
+    monkeypatch.setattr(server, "STATE_FILE", path)
+    return path
+
+
+@pytest.fixture
+def restore_clock(stack):
+    """Put the local clock back as it was (pinned date or none) after the test."""
+    from chalicelib import clock
+
+    before = clock.local_business_date()
+    yield
+    clock.set_local_business_date(before)
+
+
 def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
     """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

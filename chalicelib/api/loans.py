@@ -131,8 +131,23 @@ class DrawdownPage(_Out):
     cursor: NextCursor = None
 
 
+_HOUSEHOLD_DEFAULT = "the household; a farmer may omit it (their own household), staff must name it"
+
+
+def _household_of(req: Request) -> str:
+    """The ``household_id`` a listing is for: the query's, else the calling farmer's own household. Raises
+    ValidationFailed ``REQUEST_VALIDATION`` (field ``household_id``, ``FIELD_REQUIRED``) for staff without it."""
+    from chalicelib.errors import FieldError, ValidationFailed
+
+    household_id = req.query.household_id or req.principal.household_id
+    if not household_id:
+        raise ValidationFailed("the query is not valid", code="REQUEST_VALIDATION", fields=[FieldError(
+            "household_id", "FIELD_REQUIRED", "household_id is required (only a farmer's own household is implied)")])
+    return household_id
+
+
 class HouseholdQuery(_In):
-    household_id: str = Field(min_length=1, max_length=64)
+    household_id: str | None = Field(default=None, min_length=1, max_length=64, description=_HOUSEHOLD_DEFAULT)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
@@ -142,7 +157,7 @@ class FaceIn(_In):
 
 
 class FaceOut(_Out):
-    verification_id: str
+    face_verification_id: str = Field(description="pass it as the drawdown's face_verification_id")
     passed: bool
     score: str
     expires_at: str
@@ -295,11 +310,11 @@ def create_drawdown(req: Request) -> DrawdownOut:
 
 
 @api.route("/drawdowns", "GET", summary="A household's drawdowns, newest first", permission="loan:read",
-           query=HouseholdQuery, response=DrawdownPage, errors=("INVALID_CURSOR",))
+           query=HouseholdQuery, response=DrawdownPage, errors=("INVALID_CURSOR", "REQUEST_VALIDATION"))
 def list_drawdowns(req: Request) -> DrawdownPage:
     from chalicelib.data import drawdowns
 
-    page = drawdowns.list_for_household(req.principal, req.query.household_id, limit=req.query.limit,
+    page = drawdowns.list_for_household(req.principal, _household_of(req), limit=req.query.limit,
                                         cursor=req.query.cursor)
     return DrawdownPage(items=[DrawdownOut.model_validate(i) for i in page.items], cursor=page.cursor)
 
@@ -460,16 +475,16 @@ def decide_task(req: Request, task_id: str) -> TaskOut:
 
 
 class LoanQuery(_In):
-    household_id: str = Field(min_length=1, max_length=64)
+    household_id: str | None = Field(default=None, min_length=1, max_length=64, description=_HOUSEHOLD_DEFAULT)
 
 
 @api.route("/loans", "GET", summary="A household's loans", permission="loan:read", query=LoanQuery,
-           response=LoanList)
+           response=LoanList, errors=("REQUEST_VALIDATION",))
 def list_loans(req: Request) -> LoanList:
     from chalicelib.data import loans
 
     return LoanList(items=[LoanOut.model_validate(i) for i in loans.list_for_household(req.principal,
-                                                                                       req.query.household_id)])
+                                                                                       _household_of(req))])
 
 
 @api.route("/loans/{loan_id}", "GET", summary="A loan with its schedule, repayments and today's quote",

@@ -240,9 +240,11 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
 
     if not re.match(parameters.NAME_PATTERN, name):
         raise ValidationFailed("parameter names are lower_snake_case", code="PARAMETER_NAME", field="name")
-    if req.body.effective_from < business_date():
-        raise ValidationFailed("a new version cannot take effect in the past", code="PARAMETER_EFFECTIVE_DATE",
-                               field="effective_from")
+    today = business_date()
+    if req.body.effective_from < today:
+        raise ValidationFailed(f"a new version cannot take effect in the past: effective_from must be {today} (the "
+                               "business date) or later", code="PARAMETER_EFFECTIVE_DATE", field="effective_from",
+                               details={"earliest": today.isoformat()})
     parameter_checks.check(name, req.body.value, effective_from=req.body.effective_from)
     return ParameterVersion.model_validate(parameters.put_version(
         name, req.body.value, effective_from=req.body.effective_from, actor=req.principal, comment=req.body.comment))

@@ -66,8 +66,17 @@ def refusal(line: dict[str, Any] | None, product_code: str, amount: Decimal, tod
     validity, master amount, sub-line."""
     if line is None or line.get("status") != "active":
         return LineRefused("the credit line is not active", code="LINE_NOT_ACTIVE", field="line_id")
-    if not (line.get("valid_from") or "9999") <= today.isoformat() <= (line.get("valid_to") or ""):
-        return LineRefused("the credit line is not valid today", code="LINE_NOT_VALID_TODAY", field="line_id")
+    valid_from, valid_to = line.get("valid_from") or "", line.get("valid_to") or ""
+    if not (valid_from or "9999") <= today.isoformat() <= valid_to:
+        if valid_from and today.isoformat() < valid_from:
+            why = f"the credit line is valid from {valid_from} (business date {today.isoformat()})"
+        elif valid_to:
+            why = f"the credit line expired on {valid_to} (business date {today.isoformat()})"
+        else:
+            why = "the credit line has no validity period"
+        return LineRefused(why, code="LINE_NOT_VALID_TODAY", field="line_id",
+                           details={"valid_from": valid_from or None, "valid_to": valid_to or None,
+                                    "business_date": today.isoformat()})
     sub = sub_line(line, product_code)
     if sub is None:
         return LineRefused(f"the line has no {product_code} sub-line", code="SUB_LINE_MISSING",

@@ -259,10 +259,13 @@ def visit_time(value: str | None, now: datetime, *, not_before: date | None = No
         raise ValidationFailed("visited_at must be an ISO 8601 date and time with a UTC offset, e.g. "
                                "2025-02-14T09:30:00+08:00", code="VISITED_AT_INVALID", field="visited_at")
     if moment > now + VISIT_CLOCK_SKEW:
-        raise ValidationFailed("visited_at lies in the future", code="VISITED_AT_IN_FUTURE", field="visited_at")
+        latest = utc(now + VISIT_CLOCK_SKEW)
+        raise ValidationFailed(f"visited_at lies in the future: at the latest {latest}", code="VISITED_AT_IN_FUTURE",
+                               field="visited_at", details={"latest": latest})
     if not_before is not None and moment.astimezone(ZoneInfo("Asia/Shanghai")).date() < not_before:
-        raise ValidationFailed(f"visited_at is before the loan was disbursed ({not_before})",
-                               code="VISITED_AT_INVALID", field="visited_at")
+        raise ValidationFailed(f"visited_at is before the loan was disbursed: on {not_before} (Beijing date) or "
+                               "later", code="VISITED_AT_INVALID", field="visited_at",
+                               details={"earliest": not_before.isoformat()})
     return utc(moment)
 
 

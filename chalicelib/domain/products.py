@@ -7,7 +7,8 @@ sub-line fields). This module reads the lending terms of each product:
 * ``kind``: ``credit`` (信用), ``guaranteed`` (保证) or ``land_mortgage`` (土地经营权抵押);
 * ``amount`` and ``term_months`` ranges; ``purposes`` allowed;
 * ``pricing``: ``default_mode`` ``fixed`` (``fixed_rate_default``) or ``lpr_spread`` (``benchmark`` LPR1Y/LPR5Y
-  plus ``default_spread_bps``; the LPR table is refused as stale ``pricing.lpr_max_age_days`` after its last fixing);
+  plus ``default_spread_bps``; LPR pricing is refused ``pricing.lpr_grace_days`` after a fixing's publication day
+  while the table still lacks it, :func:`chalicelib.domain.rates.assess`);
 * ``repayment_methods`` (product names, mapped to :mod:`chalicelib.domain.schedules` methods by
   :data:`METHOD_MAP`) and ``interest_periods`` (monthly / quarterly);
 * ``day_count`` (default ACT/360), ``entrusted_payment_threshold`` (受托支付 above it), ``penalty_rate_uplift``,
@@ -24,7 +25,7 @@ from typing import Any, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.domain import schedules
-from chalicelib.domain.rates import LprTable, contract_rate
+from chalicelib.domain.rates import DEFAULT_GRACE_DAYS, LprTable, assess, contract_rate, fixing_in_force
 from chalicelib.domain.repayment import COMPONENTS, DEFAULT_ALLOCATION_ORDER, PREPAYMENT_MODES
 from chalicelib.errors import FieldError, NotFound, ValidationFailed
 
@@ -56,10 +57,11 @@ PENALTY_UPLIFT_RANGE = (Decimal("0"), Decimal("1"))
 #: ``grace_days`` 0-30: a grace period longer than a monthly installment period is not a grace period.
 GRACE_DAYS_RANGE = (0, 30)
 #: ``amount`` and ``entrusted_payment_threshold``: positive CNY at the fen up to 1 亿元 (the largest shipped
-#: product lends 100 万元); ``term_months`` up to 30 years; ``pricing.lpr_max_age_days`` 0-730.
+#: product lends 100 万元); ``term_months`` up to 30 years.
+#: ``pricing.lpr_grace_days`` 0-31: a longer grace would let pricing run past the next monthly fixing too.
 AMOUNT_MAX = Decimal("100000000")
 TERM_MONTHS_MAX = 360
-LPR_MAX_AGE_DAYS_MAX = 730
+LPR_GRACE_DAYS_MAX = 31
 
 
 class _Model(BaseModel):
@@ -81,7 +83,7 @@ class Pricing(_Model):
     benchmark: str = "LPR1Y"
     default_spread_bps: int = 0
     fixed_rate_default: Decimal | None = None
-    lpr_max_age_days: int | None = 45
+    lpr_grace_days: int = DEFAULT_GRACE_DAYS
 
 
 class AgeLimits(_Model):
@@ -138,9 +140,8 @@ def _terms_problem(product: LoanProduct) -> tuple[str, str] | None:
          else f"must be an annual rate as a fraction in (0, {ANNUAL_RATE_MAX}] (0.045 for 4.5 %)"),
         ("pricing.default_spread_bps", None if SPREAD_BPS_RANGE[0] <= p.default_spread_bps <= SPREAD_BPS_RANGE[1]
          else f"must be from {SPREAD_BPS_RANGE[0]} to {SPREAD_BPS_RANGE[1]} basis points"),
-        ("pricing.lpr_max_age_days",
-         None if p.lpr_max_age_days is None or 0 <= p.lpr_max_age_days <= LPR_MAX_AGE_DAYS_MAX
-         else f"must be from 0 to {LPR_MAX_AGE_DAYS_MAX} days"),
+        ("pricing.lpr_grace_days", None if 0 <= p.lpr_grace_days <= LPR_GRACE_DAYS_MAX
+         else f"must be from 0 to {LPR_GRACE_DAYS_MAX} days"),
         ("day_count", None if product.day_count in schedules.DAY_COUNTS
          else f"must be one of {', '.join(schedules.DAY_COUNTS)}"),
         ("repayment_allocation_order", None if sorted(product.repayment_allocation_order) == sorted(COMPONENTS)
@@ -314,14 +315,20 @@ def check_application(product: LoanProduct, terms: ApplicationTerms, *, head_bir
 
 def price(product: LoanProduct, on: date, lpr_table: LprTable) -> dict[str, Any]:
     """The contract rate of a new drawdown on ``on``: ``{"annual_rate", "mode", "benchmark", "benchmark_rate",
-    "spread_bps"}`` (rates as Decimal fractions). Raises the errors of :func:`rates.contract_rate`
+    "spread_bps"}`` (rates as Decimal fractions), LPR-priced ones also ``benchmark_fixing_date`` (the fixing used)
+    and, when the table lacks a fixing already published (within the grace period), ``lpr_overdue_since``, so that
+    such loans can be found and checked once the fixing is added. Raises the errors of :func:`rates.contract_rate`
     (e.g. ``LPR_TABLE_STALE``)."""
     p = product.pricing
     if p.default_mode == "fixed":
         rate = contract_rate(base="FIXED", fixed_rate=p.fixed_rate_default)
         return {"annual_rate": rate, "mode": "fixed", "benchmark": None, "benchmark_rate": None, "spread_bps": 0}
     rate = contract_rate(base=p.benchmark, spread_bps=p.default_spread_bps, on_date=on, table=lpr_table,
-                         max_age_days=p.lpr_max_age_days)
+                         grace_days=p.lpr_grace_days)
     benchmark_rate = rate - Decimal(p.default_spread_bps) / 10000
-    return {"annual_rate": rate, "mode": "lpr_spread", "benchmark": p.benchmark, "benchmark_rate": benchmark_rate,
-            "spread_bps": p.default_spread_bps}
+    out = {"annual_rate": rate, "mode": "lpr_spread", "benchmark": p.benchmark, "benchmark_rate": benchmark_rate,
+           "spread_bps": p.default_spread_bps, "benchmark_fixing_date": fixing_in_force(lpr_table, on).date.isoformat()}
+    overdue = assess(lpr_table, on, p.lpr_grace_days).overdue_since
+    if overdue:
+        out["lpr_overdue_since"] = overdue.isoformat()
+    return out

@@ -3,9 +3,15 @@
 Facts used
 ----------
 * Since the reform of 2019-08-20 (PBOC 公告〔2019〕第15号), the LPR is published monthly by
-  全国银行间同业拆借中心 (CFETS / National Interbank Funding Center) on the 20th (next business day
-  if a holiday) for two tenors: 1 year and 5 years and above. New loans are priced as
-  ``LPR ± spread``. A fixing is in force from its publication date until the next fixing.
+  全国银行间同业拆借中心 (CFETS / National Interbank Funding Center) on the 20th (next working day
+  if a holiday; :mod:`chalicelib.domain.lpr_calendar`) for two tenors: 1 year and 5 years and above.
+  New loans are priced as ``LPR ± spread``. A fixing is in force from its publication date until the
+  next fixing.
+* Staleness (:func:`assess`) is judged against that calendar: a fixing published on day P and missing
+  from the table is *overdue* from P + 1 (operations add it the day it is published); LPR pricing goes
+  on with the last fixing during a grace period (``pricing.lpr_grace_days`` of the product) and is
+  refused (``LPR_TABLE_STALE``) from P + grace + 1. The policy and its default are argued in
+  docs/decisions/0041-lpr-staleness-and-the-local-clock.md.
 * The fixings table is the versioned parameter ``lpr_fixings`` (shipped default
   ``chalicelib/reference/parameters/lpr_fixings.json``, see ``chalicelib/reference/SOURCES.md``; operations
   add each monthly fixing as a new version); callers load the version in force and pass the document to
@@ -25,7 +31,9 @@ from chalicelib.errors import ValidationFailed
 
 TENORS = ("1Y", "5Y")
 BASES = ("LPR1Y", "LPR5Y", "FIXED")
-DEFAULT_MAX_AGE_DAYS = 45  # monthly fixings: the longest gap between two fixings is about 35 days
+#: Days after a missing fixing's publication day during which LPR pricing goes on with the last fixing (the
+#: default of ``pricing.lpr_grace_days``; decision and basis in ADR 0041).
+DEFAULT_GRACE_DAYS = 10
 
 
 @dataclass(frozen=True)
@@ -95,16 +103,88 @@ def parse_lpr_table(document: Mapping[str, Any]) -> LprTable:
     return LprTable(tuple(fixings), as_of)
 
 
+@dataclass(frozen=True)
+class Staleness:
+    """How current an LPR table is on ``business_date``: ``missing`` are the publication days after the table's
+    ``as_of`` and before the business date (oldest first; empty when the table is current); ``exact`` is false
+    when the holiday calendar did not cover a day looked at (weekends only were skipped)."""
+
+    business_date: date
+    last_fixing: date
+    as_of: date
+    missing: tuple[date, ...]
+    grace_days: int | None
+    exact: bool
+
+    @property
+    def overdue_since(self) -> date | None:
+        """The first day a fixing was overdue (the day after the oldest missing publication), or None."""
+        return self.missing[0] + timedelta(days=1) if self.missing else None
+
+    @property
+    def days_overdue(self) -> int:
+        """Days since the oldest missing fixing became overdue, counting its first day as 1 (0: current)."""
+        since = self.overdue_since
+        return (self.business_date - since).days + 1 if since else 0
+
+    @property
+    def refused_from(self) -> date | None:
+        """The first day LPR pricing is refused (None: current, or no grace limit)."""
+        if not self.missing or self.grace_days is None:
+            return None
+        return self.missing[0] + timedelta(days=self.grace_days + 1)
+
+    @property
+    def refused(self) -> bool:
+        return self.refused_from is not None and self.business_date >= self.refused_from
+
+    def details(self) -> dict[str, Any]:
+        """JSON-ready facts for an error's ``details``, a log line or a job result."""
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {"business_date": iso(self.business_date), "last_fixing": iso(self.last_fixing),
+                "missing_fixings": [iso(d) for d in self.missing], "overdue_since": iso(self.overdue_since),
+                "days_overdue": self.days_overdue, "grace_days": self.grace_days,
+                "refused_from": iso(self.refused_from), "calendar_exact": self.exact}
+
+
+def assess(table: LprTable, on_date: date, grace_days: int | None = DEFAULT_GRACE_DAYS) -> Staleness:
+    """Judge ``table`` on business date ``on_date`` against the publication calendar (see the module docstring):
+    which fixings are missing and since when, and from which day pricing is refused."""
+    from chalicelib.domain import lpr_calendar
+
+    pubs = lpr_calendar.publications_after(table.as_of, on_date)
+    return Staleness(business_date=on_date, last_fixing=table.fixings[-1].date, as_of=table.as_of,
+                     missing=tuple(p.day for p in pubs), grace_days=grace_days,
+                     exact=all(p.exact for p in pubs))
+
+
+def stale_error(status: Staleness) -> ValidationFailed:
+    """``LPR_TABLE_STALE``: which fixing is missing, since when pricing is refused, how to add it."""
+    first = status.missing[0].isoformat()
+    return ValidationFailed(
+        f"the LPR fixing published on {first} is missing from the lpr_fixings table (last fixing "
+        f"{status.last_fixing.isoformat()}); LPR pricing is refused from {status.refused_from.isoformat()} "
+        f"({status.grace_days} days' grace): operations add the published fixing (`village-credit lpr add {first} "
+        f"--one-year R --five-year R` or POST /parameters/lpr_fixings/versions)",
+        code="LPR_TABLE_STALE", field="on_date", details=status.details())
+
+
+def fixing_in_force(table: LprTable, on_date: date) -> LprFixing | None:
+    """The latest fixing published on or before ``on_date`` (None before the first)."""
+    position = bisect_right(table.dates, on_date)
+    return table.fixings[position - 1] if position else None
+
+
 def lpr_on(on_date: date, tenor: str = "1Y", table: LprTable | None = None, *,
-           max_age_days: int | None = DEFAULT_MAX_AGE_DAYS) -> Decimal:
+           grace_days: int | None = DEFAULT_GRACE_DAYS) -> Decimal:
     """The LPR of ``tenor`` (``"1Y"`` or ``"5Y"``) in force on ``on_date``, as an annual fraction.
 
     The fixing in force is the latest one published on or before ``on_date`` (a fixing applies from
     its own publication day). Raises ``ValidationFailed`` with ``LPR_TENOR_INVALID`` for another
     tenor, ``LPR_NOT_AVAILABLE`` for a date before the first fixing (2019-08-20, start of the reformed
-    LPR) and ``LPR_TABLE_STALE`` when ``on_date`` is more than ``max_age_days`` after ``table.as_of``
-    (a newer fixing may exist that the table lacks; pass ``max_age_days=None`` to accept the last
-    fixing regardless).
+    LPR) and ``LPR_TABLE_STALE`` (:func:`stale_error`) when a fixing published before ``on_date`` has
+    been missing from the table for more than ``grace_days`` days (:func:`assess`; ``grace_days=None``
+    accepts the last fixing regardless).
     """
     if tenor not in TENORS:
         raise ValidationFailed(f"tenor must be one of {', '.join(TENORS)}", code="LPR_TENOR_INVALID",
@@ -113,11 +193,13 @@ def lpr_on(on_date: date, tenor: str = "1Y", table: LprTable | None = None, *,
         raise ValidationFailed("an LPR table is required", code="LPR_TABLE_INVALID", field="table")
     position = bisect_right(table.dates, on_date)
     if position == 0:
-        raise ValidationFailed(f"no LPR fixing on or before {on_date.isoformat()}", code="LPR_NOT_AVAILABLE",
-                               field="on_date")
-    if max_age_days is not None and on_date > table.as_of + timedelta(days=max_age_days):
-        raise ValidationFailed(f"LPR table ends {table.as_of.isoformat()}, too old for {on_date.isoformat()}",
-                               code="LPR_TABLE_STALE", field="on_date")
+        first = table.fixings[0].date.isoformat()
+        raise ValidationFailed(f"no LPR fixing on or before {on_date.isoformat()}: the first is of {first}",
+                               code="LPR_NOT_AVAILABLE", field="on_date", details={"first_fixing": first})
+    if grace_days is not None:
+        status = assess(table, on_date, grace_days)
+        if status.refused:
+            raise stale_error(status)
     fixing = table.fixings[position - 1]
     pct = fixing.one_year_pct if tenor == "1Y" else fixing.five_year_pct
     return pct / 100
@@ -125,7 +207,7 @@ def lpr_on(on_date: date, tenor: str = "1Y", table: LprTable | None = None, *,
 
 def contract_rate(*, base: str, spread_bps: int | Decimal = 0, fixed_rate: Decimal | None = None,
                   on_date: date | None = None, table: LprTable | None = None,
-                  max_age_days: int | None = DEFAULT_MAX_AGE_DAYS) -> Decimal:
+                  grace_days: int | None = DEFAULT_GRACE_DAYS) -> Decimal:
     """Annual contract (execution) rate as a fraction.
 
     * ``base="LPR1Y"`` / ``"LPR5Y"``: ``lpr_on(on_date, tenor, table) + spread_bps / 10000``
@@ -155,7 +237,7 @@ def contract_rate(*, base: str, spread_bps: int | Decimal = 0, fixed_rate: Decim
             raise ValidationFailed("on_date and table are required for an LPR-based rate",
                                    code="RATE_INPUT_MISSING", field="on_date")
         tenor = "1Y" if base == "LPR1Y" else "5Y"
-        rate = lpr_on(on_date, tenor, table, max_age_days=max_age_days) + Decimal(spread_bps) / 10000
+        rate = lpr_on(on_date, tenor, table, grace_days=grace_days) + Decimal(spread_bps) / 10000
     if rate < 0:
         raise ValidationFailed("contract rate must not be negative", code="RATE_NEGATIVE", field="spread_bps")
     return rate

@@ -179,7 +179,9 @@ def record_objection(principal: Principal, campaign_id: str, *, household_id: st
         raise Conflict(f"objections are recorded while the list is posted; the campaign is {c['status']}",
                        code="NOTICE_NOT_POSTED")
     if business_date() > date.fromisoformat(c["notice_until"]):
-        raise Conflict(f"the notice period ended on {c['notice_until']}", code="NOTICE_PERIOD_OVER")
+        raise Conflict(f"the notice period ended on {c['notice_until']} (business date {business_date()}): objections "
+                       "are recorded until then", code="NOTICE_PERIOD_OVER",
+                       details={"notice_until": c["notice_until"], "business_date": business_date().isoformat()})
     rating = rating_repo.get_unscoped(vc.rating_id(campaign_id, household_id))
     if rating is None:
         raise NotFound("the household is not on this campaign's list", code="HOUSEHOLD_NOT_IN_CAMPAIGN",

@@ -6,6 +6,12 @@
    local pool's JWKS;
 4. the template's schedules fired by a background thread.
 Ctrl-C stops everything. ``.local-stack.json`` tells the console command where the stack is.
+
+The API server of the local stack (and of the test stack) adds two things the deployed API never has
+(they live here, not in ``app.py`` or template.yaml): every response carries the business date in
+``X-Business-Date``, and ``/_local/clock`` reads and moves the local clock (:mod:`chalicelib.clock`):
+``GET`` shows it, ``PUT {"business_date": "YYYY-MM-DD"}`` pins it, ``POST {"advance_days": N}`` moves it on,
+``DELETE`` lets it follow the calendar again. Each answers ``{"business_date", "calendar_date", "pinned"}``.
 """
 from __future__ import annotations
 
@@ -59,6 +65,45 @@ def start_stack(port: int | None = None, *, seed: bool = True, extra_env: dict[s
     return server, stack
 
 
+CLOCK_PATH = "/_local/clock"
+BUSINESS_DATE_HEADER = "X-Business-Date"
+
+
+def clock_state() -> dict[str, object]:
+    """``{"business_date", "calendar_date", "pinned"}`` of this process's clock."""
+    from chalicelib import clock
+
+    return {"business_date": clock.business_date().isoformat(), "calendar_date": clock.calendar_date().isoformat(),
+            "pinned": clock.local_business_date() is not None}
+
+
+def change_clock(method: str, body: dict[str, object]) -> dict[str, object]:
+    """Apply one ``/_local/clock`` request; raises ValueError with a message for a bad one."""
+    from datetime import date, timedelta
+
+    from chalicelib import clock
+
+    if method == "PUT":
+        raw = body.get("business_date")
+        try:
+            day = date.fromisoformat(raw) if isinstance(raw, str) and len(raw) == 10 else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValueError(f"business_date must be a date YYYY-MM-DD, got {raw!r}")
+        clock.set_local_business_date(day)
+    elif method == "POST":
+        days = body.get("advance_days")
+        if not isinstance(days, int) or isinstance(days, bool) or not -3660 <= days <= 3660:
+            raise ValueError(f"advance_days must be a whole number of days (-3660 to 3660), got {days!r}")
+        clock.set_local_business_date(clock.business_date() + timedelta(days=days))
+    elif method == "DELETE":
+        clock.set_local_business_date(None)
+    elif method != "GET":
+        raise ValueError(f"{method} is not one of GET, PUT, POST, DELETE")
+    return clock_state()
+
+
 def _request_handler():
     """Chalice's local request handler, with every answer in the product's error body.
 
@@ -72,7 +117,10 @@ def _request_handler():
       Behind API Gateway both are 404 ``ROUTE_NOT_FOUND``: it cannot tell a missing method from a missing path;
     * a request the HTTP server cannot parse (bad request line, URI or headers too long): the status it
       chose, with the error body.
-    A HEAD answer carries no body."""
+    A HEAD answer carries no body.
+
+    It also serves the local stack's clock route (``/_local/clock``: :func:`change_clock`), which is no route
+    of the app, and gives every answer the ``X-Business-Date`` header."""
     import uuid
     from http import HTTPStatus
 
@@ -91,6 +139,26 @@ def _request_handler():
                 return self._unknown_method
             raise AttributeError(name)
 
+        def _generic_handle(self) -> None:
+            if self.path.split("?", 1)[0].rstrip("/") != CLOCK_PATH:
+                return super()._generic_handle()
+            headers, raw = self._parse_payload()
+            try:
+                body = json.loads(raw) if raw else {}
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be a JSON object")
+                status, answer = 200, change_clock(self.command, body)
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError
+                status, answer = 400, {"error": {"code": "CLOCK_REQUEST_INVALID", "message": str(exc)}}
+            self._send_http_response(status, {"Content-Type": "application/json"}, json.dumps(answer))
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+        def _send_headers(self, headers) -> None:
+            from chalicelib.clock import business_date
+
+            super()._send_headers({**headers, BUSINESS_DATE_HEADER: business_date().isoformat()})
+
         def _correlation_id(self) -> str:
             headers = getattr(self, "headers", None)
             return (headers.get("x-correlation-id") if headers else None) or uuid.uuid4().hex
@@ -102,6 +170,7 @@ def _request_handler():
                 self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            self.send_header(BUSINESS_DATE_HEADER, _business_date_text())
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -141,9 +210,15 @@ def _request_handler():
     return ApiRequestHandler
 
 
+def _business_date_text() -> str:
+    from chalicelib.clock import business_date
+
+    return business_date().isoformat()
+
+
 def serve_api(host: str, port: int):
-    """Serve app.py with Chalice's local server (every answer in the error model: :func:`_request_handler`)
-    on a daemon thread; returns the server."""
+    """Serve app.py with Chalice's local server (every answer in the error model, the clock route and the
+    ``X-Business-Date`` header: :func:`_request_handler`) on a daemon thread; returns the server."""
     from chalice.config import Config
     from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 

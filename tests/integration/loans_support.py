@@ -4,7 +4,6 @@ business date, parameter overrides, and polls with deadlines."""
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,26 +21,40 @@ SHOWCASE_VILLAGE = "220122102202"
 
 @pytest.fixture(scope="module")
 def pinned_date(stack) -> Iterator[date]:
-    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
-    os.environ["BUSINESS_DATE_OVERRIDE"] = BUSINESS_DATE.isoformat()
-    yield BUSINESS_DATE
-    if old is None:
-        os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
-    else:
-        os.environ["BUSINESS_DATE_OVERRIDE"] = old
+    lpr_fixings_through(BUSINESS_DATE)
+    with business_date(BUSINESS_DATE):
+        yield BUSINESS_DATE
+
+
+def lpr_fixings_through(day: date) -> list[str]:
+    """Test data: the shipped LPR table ends 2026-08-20, so pricing on a later date needs the fixings published
+    since. When the table in force on ``day`` lacks some, store a version of ``lpr_fixings`` effective ``day`` with
+    the last fixing carried forward, its rows marked as not published (``infra.lpr_cli.carried_forward``, what
+    ``village-credit demo`` does through the API). The store only ever gains such rows, so no test depends on
+    another's order; a test about a stale table stores the stale table it needs itself. Returns the dates added."""
+    from chalicelib.auth import SYSTEM
+    from chalicelib.data import parameters
+    from infra.lpr_cli import carried_forward
+
+    document, added = carried_forward(parameters.effective_or_default("lpr_fixings", day)[0], day)
+    if added:
+        parameters.put_version("lpr_fixings", document, effective_from=day, actor=SYSTEM,
+                               comment=f"test data, not published rates: {added[0]} to {added[-1]} carried forward")
+    return added
 
 
 @contextlib.contextmanager
 def business_date(day: date) -> Iterator[date]:
-    old = os.environ.get("BUSINESS_DATE_OVERRIDE")
-    os.environ["BUSINESS_DATE_OVERRIDE"] = day.isoformat()
+    """Pin the stack's business date (the local clock: API, tasks and jobs of this worker's stack) to ``day``;
+    put back whatever was pinned before (or nothing) afterwards."""
+    from chalicelib import clock
+
+    before = clock.local_business_date()
+    clock.set_local_business_date(day)
     try:
         yield day
     finally:
-        if old is None:
-            os.environ.pop("BUSINESS_DATE_OVERRIDE", None)
-        else:
-            os.environ["BUSINESS_DATE_OVERRIDE"] = old
+        clock.set_local_business_date(before)
 
 
 def showcase_org_path() -> str:
@@ -174,7 +187,9 @@ def parameter_override(name: str, **changes: Any) -> Iterator[dict[str, Any]]:
     from chalicelib.auth import SYSTEM
     from chalicelib.data import parameters
 
-    day = date.fromisoformat(os.environ.get("BUSINESS_DATE_OVERRIDE", BUSINESS_DATE.isoformat()))
+    from chalicelib.clock import business_date as today
+
+    day = today()
     current = parameters.get_effective(name, day)["value"]
     new = parameters.put_version(name, {**current, **changes}, effective_from=day, actor=SYSTEM, comment="test")
     try:

@@ -14,7 +14,7 @@ from decimal import Decimal
 import requests
 
 from tests.conftest import wait_for
-from tests.integration.loans_support import business_date, farmer_user
+from tests.integration.loans_support import business_date, farmer_user, lpr_fixings_through
 
 VILLAGE = "220122103201"  # 后岭村委会, 靠山镇, 农安县 (NBS 2023 list); served by the 靠山镇 outlet
 CAMPAIGN_DAY = date(2026, 11, 30)
@@ -86,14 +86,16 @@ def test_village_to_disbursed_loan_and_back(client, stack):
     other = next(h["household_id"] for h in households if h["household_id"] != household_id)
     assert client.as_user(farmer).get(f"/households/{other}/lines").status_code == 404
 
-    with business_date(max(valid_from, CAMPAIGN_DAY) + timedelta(days=1)):
+    draw_day = max(valid_from, CAMPAIGN_DAY) + timedelta(days=1)
+    lpr_fixings_through(draw_day)
+    with business_date(draw_day):
         # 4. self-service drawdown: face verification, rules, contract, disbursement saga
         app = client.as_user(farmer)
         face = app.post("/face-verifications", json={"image": "bGl2ZS1waG90bw=="})
         assert face.status_code in (200, 201), face.text
         body = {"line_id": line["line_id"], "product_code": "NH_XYD", "amount": "10000.00", "term_months": 12,
                 "repayment_method": "equal_installment", "interest_period": "monthly", "purpose": "planting",
-                "consent": True, "face_verification_id": face.json()["verification_id"]}
+                "consent": True, "face_verification_id": face.json()["face_verification_id"]}
         key = uuid.uuid4().hex
         r = app.post("/drawdowns", json=body, headers={"Idempotency-Key": key})
         assert r.status_code == 202, r.text

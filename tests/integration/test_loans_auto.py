@@ -147,15 +147,26 @@ def test_self_service_needs_a_fresh_face_verification(client, stack):
     assert missing.status_code == 422 and missing.json()["error"]["code"] == "FACE_VERIFICATION_REQUIRED"
     face = app.post("/face-verifications", json={"image": "bGl2ZS1waG90bw=="})
     assert face.status_code == 201 and face.json()["passed"] is True
-    ok = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=face.json()["verification_id"]))
+    face_id = face.json()["face_verification_id"]
+    ok = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=face_id))
     assert ok.status_code == 202 and ok.json()["channel"] == "app"
-    reused = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=face.json()["verification_id"]))
+    reused = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=face_id))
     assert reused.status_code == 422 and reused.json()["error"]["code"] == "FACE_VERIFICATION_INVALID"
     done = wait_status(ok.json()["drawdown_id"], "DISBURSED")
     mine = app.get(f"/drawdowns/{ok.json()['drawdown_id']}").json()
     assert mine["status"] == "DISBURSED" and set(mine["decision"]) == {"outcome", "decided_at"}
     assert app.get(f"/drawdowns?household_id={b['household_id']}").json()["items"][0]["drawdown_id"] == \
         done["drawdown_id"]
+    # the farmer's own household is implied by the token; staff must name the household
+    assert [d["drawdown_id"] for d in app.get("/drawdowns").json()["items"]] == [done["drawdown_id"]]
+    assert [loan["loan_id"] for loan in app.get("/loans").json()["items"]] == [done["loan_id"]]
+    for path in ("/drawdowns", "/loans"):
+        staff = client.as_user("am.nongan").get(path)
+        assert staff.status_code == 422, staff.text
+        assert staff.json()["error"]["fields"][0]["field"] == "household_id"
+        assert staff.json()["error"]["fields"][0]["code"] == "FIELD_REQUIRED"
+    assert client.as_user("am.nongan").get(f"/loans?household_id={b['household_id']}").json()["items"][0][
+        "loan_id"] == done["loan_id"]
     # another household's farmer sees nothing of it
     other = make_borrower()
     stranger = farmer_user(stack, other["household_id"])
@@ -163,7 +174,7 @@ def test_self_service_needs_a_fresh_face_verification(client, stack):
     sandbox.set_scenario("face", f"USER#{_user_id(client, farmer)}", ["fail"])
     failed = app.post("/face-verifications", json={"image": "bGl2ZS1waG90bw=="}).json()
     assert failed["passed"] is False
-    refused = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=failed["verification_id"]))
+    refused = request(client, farmer, drawdown_body(b["line_id"], face_verification_id=failed["face_verification_id"]))
     assert refused.json()["error"]["code"] == "FACE_VERIFICATION_INVALID"
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.loans_support import (BUSINESS_DATE, business_date, drawdown_body, line_amounts, make_borrower,
-                                             parameter_override, pinned_date, request, wait_status)
+from tests.integration.loans_support import (BUSINESS_DATE, business_date, drawdown_body, line_amounts,
+                                             lpr_fixings_through, make_borrower, parameter_override, pinned_date,
+                                             request, wait_status)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 D = Decimal
@@ -159,8 +160,8 @@ def test_an_overdue_loan_sends_the_next_drawdown_to_people(client):
     b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
     loan = _loan(client, b["line_id"], amount="6000.00")
     overdue_day = date.fromisoformat(loan["installments"][0]["due_date"]) + timedelta(days=5)
-    fresh = {"pricing": {"lpr_max_age_days": 400}}
-    with parameter_override("products", products=_products_with("NH_XYD", **fresh)), business_date(overdue_day):
+    lpr_fixings_through(overdue_day)
+    with business_date(overdue_day):
         dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount="2000.00")).json()
         done = wait_status(dd["drawdown_id"], "PENDING_INVESTIGATION", "DISBURSED")
     assert done["status"] == "PENDING_INVESTIGATION"

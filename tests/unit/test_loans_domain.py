@@ -67,10 +67,14 @@ def test_pricing_is_lpr_plus_spread_and_refuses_a_stale_table():
     from pathlib import Path
 
     table = parse_lpr_table(json.loads(Path("chalicelib/reference/parameters/lpr_fixings.json").read_text()))
-    price = products.price(_product(), TODAY, table)
-    assert price["annual_rate"] == D("0.0450") and price["benchmark_rate"] == D("0.0300") and price["spread_bps"] == 150
+    current = products.price(_product(), date(2026, 9, 1), table)  # the shipped table is current until 09-20
+    assert current["annual_rate"] == D("0.0450") and current["benchmark_rate"] == D("0.0300")
+    assert current["spread_bps"] == 150 and current["benchmark_fixing_date"] == "2026-08-20"
+    assert "lpr_overdue_since" not in current
+    in_grace = products.price(_product(), date(2026, 9, 30), table)  # the 09-20 fixing is overdue: still priced
+    assert in_grace["annual_rate"] == D("0.0450") and in_grace["lpr_overdue_since"] == "2026-09-21"
     with pytest.raises(ValidationFailed) as err:
-        products.price(_product(), date(2027, 1, 1), table)
+        products.price(_product(), date(2026, 10, 1), table)  # 10 days' grace (products.json) are over
     assert err.value.code == "LPR_TABLE_STALE"
 
 

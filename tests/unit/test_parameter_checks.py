@@ -264,7 +264,7 @@ def _product(index: int = 0, **changes) -> dict:
     ({"pricing": {"default_spread_bps": 1000000}}, "pricing.default_spread_bps"),
     ({"pricing": {"default_spread_bps": -500}}, "pricing.default_spread_bps"),
     ({"pricing": {"benchmark": "SHIBOR"}}, "pricing.benchmark"),
-    ({"pricing": {"lpr_max_age_days": 100000000000}}, "pricing.lpr_max_age_days"),
+    ({"pricing": {"lpr_grace_days": 100000000000}}, "pricing.lpr_grace_days"),
     ({"repayment_allocation_order": ["fees", "principal"]}, "repayment_allocation_order"),
     ({"repayment_allocation_order": ["principal", "principal", "interest"]}, "repayment_allocation_order"),
     ({"day_count": "BOGUS/1"}, "day_count"),

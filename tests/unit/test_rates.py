@@ -13,7 +13,7 @@ from chalicelib.errors import ValidationFailed
 
 LPR_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters" / "lpr_fixings.json"
 TABLE = parse_lpr_table(json.loads(LPR_FILE.read_text(encoding="utf-8")))
-ANY = {"max_age_days": None}
+ANY = {"grace_days": None}
 
 
 def test_table_shape():
@@ -49,12 +49,18 @@ def test_before_reform_not_available():
 
 
 def test_stale_table_rejected_unless_accepted():
-    # the table ends 2026-08-20; 45 days later is the limit
-    assert lpr_on(date(2026, 10, 4), "1Y", TABLE) == D("0.0300")
+    # the table ends 2026-08-20; the next fixing was due on Sunday 2026-09-20, a make-up working day of the 2026
+    # National Day holiday (State Council notice): overdue from 09-21, priced with the last fixing during the
+    # 10 days' grace, refused from 2026-10-01
+    assert lpr_on(date(2026, 9, 30), "1Y", TABLE) == D("0.0300")
     with pytest.raises(ValidationFailed) as err:
-        lpr_on(date(2026, 10, 5), "1Y", TABLE)
+        lpr_on(date(2026, 10, 1), "1Y", TABLE)
     assert err.value.code == "LPR_TABLE_STALE"
-    assert lpr_on(date(2026, 10, 5), "1Y", TABLE, max_age_days=None) == D("0.0300")
+    assert err.value.details["missing_fixings"] == ["2026-09-20"]
+    assert err.value.details["refused_from"] == "2026-10-01" and err.value.details["overdue_since"] == "2026-09-21"
+    assert "2026-09-20" in err.value.message and "lpr add" in err.value.message
+    assert lpr_on(date(2026, 10, 5), "1Y", TABLE, grace_days=None) == D("0.0300")
+    assert lpr_on(date(2026, 10, 4), "1Y", TABLE, grace_days=14) == D("0.0300")  # the grace is a parameter
 
 
 def test_bad_tenor():

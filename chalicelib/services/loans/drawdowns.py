@@ -73,15 +73,24 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
         raise refused
     lpr, lpr_version = config.lpr_table(today)
     pricing = products_domain.price(product, today, lpr)
+    if pricing.get("lpr_overdue_since"):  # priced within the grace period: warn operations
+        from chalicelib.domain.rates import assess
+        from chalicelib.services.loans import lpr as lpr_watch
+
+        lpr_watch.report(assess(lpr, today, product.pricing.lpr_grace_days), version=lpr_version, where="drawdown")
     preview = products_domain.schedule(product, amount=amount, annual_rate=pricing["annual_rate"],
                                        repayment_method=body.repayment_method, interest_period=body.interest_period,
                                        term_months=body.term_months, start=today, first_due_date=body.first_due_date)
     if preview.maturity_date.isoformat() > line["valid_to"]:
-        raise ValidationFailed(f"the loan would mature after the line expires ({line['valid_to']})",
-                               code="TERM_BEYOND_LINE_VALIDITY", field="term_months")
+        raise ValidationFailed(f"the loan would mature on {preview.maturity_date.isoformat()}, after the line "
+                               f"expires on {line['valid_to']}: choose a term that ends by {line['valid_to']}",
+                               code="TERM_BEYOND_LINE_VALIDITY", field="term_months",
+                               details={"maturity_date": preview.maturity_date.isoformat(),
+                                        "line_valid_to": line["valid_to"]})
     if channel == "app" and not body.face_verification_id:
-        raise ValidationFailed("self-service drawdowns need a face verification", code="FACE_VERIFICATION_REQUIRED",
-                               field="face_verification_id")
+        raise ValidationFailed("self-service drawdowns need a face verification: POST /face-verifications with a "
+                               "live photo, then send its face_verification_id (valid 10 minutes, used once)",
+                               code="FACE_VERIFICATION_REQUIRED", field="face_verification_id")
     workflow, workflow_version = config.document(config.WORKFLOW)
     drawdown_id = drawdowns.new_id()
     first = preview.installments[0]

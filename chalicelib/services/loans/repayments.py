@@ -117,7 +117,12 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
 
     if kind == "due":
         if due.total == 0:
-            raise ValidationFailed("nothing is due today; use a prepayment", code="NOTHING_DUE", field="kind")
+            upcoming = next((i["due_date"] for i in sv.open_installments(accrued) if i["due_date"] > today.isoformat()),
+                            None)
+            raise ValidationFailed(f"nothing is due on {today.isoformat()}"
+                                   + (f"; the next installment is due {upcoming}" if upcoming else "")
+                                   + "; repay earlier with a prepayment", code="NOTHING_DUE", field="kind",
+                                   details={"business_date": today.isoformat(), "next_due_date": upcoming})
         if amount is None or amount <= 0:
             raise ValidationFailed("amount is required", code="AMOUNT_INVALID", field="amount")
         if amount > due.total:

@@ -1,0 +1,173 @@
+"""``village-credit lpr ...``: the LPR fixings table (parameter ``lpr_fixings``) of the running stack.
+
+``lpr add DATE --one-year R --five-year R`` adds a published fixing the way operations do every month (a new
+version of ``lpr_fixings`` through ``POST /parameters/lpr_fixings/versions`` as province staff, effective from the
+fixing's date or the business date, whichever is later). ``lpr status`` judges the table in force against the
+publication calendar (:func:`chalicelib.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past the
+shipped table, the fixings due up to the business date as the last published rates carried forward, marked in the
+document as *not published* (``unpublished_fixings``) and in the version's comment: it never invents a rate that
+could pass for a published one (ADR 0041).
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Optional
+
+import typer
+
+lpr_app = typer.Typer(help="the LPR fixings table (parameter lpr_fixings)", no_args_is_help=True)
+
+PARAMETER = "lpr_fixings"
+UNPUBLISHED_KEY = "unpublished_fixings"
+UNPUBLISHED_NOTE = ("rows whose dates are listed here are NOT published LPR fixings: the last published rates carried "
+                    "forward so that a demo or test can price on a date past the shipped table")
+
+
+def with_fixing(document: dict[str, Any], day: date, one_year: str, five_year: str) -> dict[str, Any]:
+    """``document`` with the fixing ``[day, one_year, five_year]`` (percent strings) in date order. A published
+    fixing replaces a carried-forward row of the same date (and its mark). Raises CliError ``LPR_FIXING_EXISTS``
+    when a published fixing of that date with other rates is already there."""
+    from infra.cli_support import CliError
+
+    rows = [list(r) for r in document.get("fixings") or []]
+    unpublished = set(document.get(UNPUBLISHED_KEY) or [])
+    iso = day.isoformat()
+    same = next((r for r in rows if r[0] == iso), None)
+    if same is not None and iso not in unpublished and (Decimal(str(same[1])), Decimal(str(same[2]))) != (
+            Decimal(one_year), Decimal(five_year)):
+        raise CliError("LPR_FIXING_EXISTS", f"the table already has the fixing of {iso}: {same[1]} % / {same[2]} %")
+    rows = sorted([r for r in rows if r[0] != iso] + [[iso, one_year, five_year]], key=lambda r: r[0])
+    out = {**document, "fixings": rows}
+    unpublished.discard(iso)
+    _mark(out, unpublished)
+    return out
+
+
+def carried_forward(document: dict[str, Any], through: date) -> tuple[dict[str, Any], list[str]]:
+    """``(document, added)``: ``document`` with a row for every publication day after its last fixing up to and
+    including ``through``, each with the last fixing's rates and listed under ``unpublished_fixings``."""
+    from chalicelib.domain import lpr_calendar
+    from chalicelib.domain.rates import parse_lpr_table
+
+    table = parse_lpr_table(document)
+    last = table.fixings[-1]
+    added = [p.day.isoformat() for p in lpr_calendar.publications_after(table.as_of, date.fromordinal(
+        through.toordinal() + 1))]
+    if not added:
+        return document, []
+    rows = [list(r) for r in document["fixings"]] + [[d, f"{last.one_year_pct:.2f}", f"{last.five_year_pct:.2f}"]
+                                                      for d in added]
+    out = {**document, "fixings": rows}
+    if out.get("as_of"):
+        out["as_of"] = added[-1]
+    _mark(out, set(document.get(UNPUBLISHED_KEY) or []) | set(added))
+    return out, added
+
+
+def _mark(document: dict[str, Any], unpublished: set[str]) -> None:
+    if unpublished:
+        document[UNPUBLISHED_KEY] = sorted(unpublished)
+        document["unpublished_note"] = UNPUBLISHED_NOTE
+    else:
+        document.pop(UNPUBLISHED_KEY, None)
+        document.pop("unpublished_note", None)
+
+
+def _rate(value: str, name: str) -> str:
+    from infra.cli_support import CliError
+
+    try:
+        rate = Decimal(value)
+    except InvalidOperation:
+        rate = Decimal("NaN")
+    if not rate.is_finite() or not Decimal("0.5") <= rate <= Decimal("20"):
+        raise CliError("LPR_RATE_INVALID", f"{name} {value!r} is not a rate in percent (e.g. 3.00)", 2)
+    return f"{rate:.2f}" if rate == rate.quantize(Decimal("0.01")) else str(rate)
+
+
+def store(api: Any, user: str, document: dict[str, Any], effective_from: date, comment: str) -> dict[str, Any]:
+    """POST the document as a new ``lpr_fixings`` version; returns the stored version."""
+    return api.call("POST", f"/parameters/{PARAMETER}/versions", user,
+                    json={"value": document, "effective_from": effective_from.isoformat(), "comment": comment})
+
+
+def fill_for_demo(api: Any, user: str = "province.admin") -> tuple[dict[str, Any] | None, list[str]]:
+    """Carry the last published fixing forward to the business date (see :func:`carried_forward`), as one new
+    version effective today; ``(stored version or None, dates added)``."""
+    today = api.business_date()
+    current = api.call("GET", f"/parameters/{PARAMETER}", user)
+    document, added = carried_forward(current["value"], today)
+    if not added:
+        return None, []
+    stored = store(api, user, document, today,
+                   f"DEMO DATA, not published rates: {added[0]} to {added[-1]} carried forward from "
+                   f"{current['value']['fixings'][-1][0]}")
+    return stored, added
+
+
+@lpr_app.command("add")
+def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of the fixing, YYYY-MM-DD"),
+        one_year: str = typer.Option(..., "--one-year", help="1-year LPR in percent, e.g. 3.00"),
+        five_year: str = typer.Option(..., "--five-year", help="5-year-and-above LPR in percent, e.g. 3.50"),
+        comment: Optional[str] = typer.Option(None, help="default: 'LPR fixing of DATE'"),
+        user: str = typer.Option("province.admin", "--as", help="province staff (parameter:write)")) -> None:
+    """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later)."""
+    from infra.cli import _date_argument
+    from infra.cli_support import StackApi, stack_state
+
+    fixing_day = _date_argument(day, "DATE")
+    one, five = _rate(one_year, "--one-year"), _rate(five_year, "--five-year")
+    api = StackApi.of(stack_state())
+    current = api.call("GET", f"/parameters/{PARAMETER}", user)
+    document = with_fixing(current["value"], fixing_day, one, five)
+    if document == current["value"]:
+        typer.echo(f"the fixing of {fixing_day} ({one} % / {five} %) is already in version {current['version']}")
+        return
+    effective = max(fixing_day, api.business_date())
+    stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
+    typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
+               f"{fixing_day} 1Y {one} % 5Y {five} %")
+    from chalicelib.domain.lpr_calendar import publication
+
+    expected = publication(fixing_day.year, fixing_day.month)
+    if expected.day != fixing_day:
+        typer.echo(f"note: by the publication calendar the fixing of {fixing_day:%Y-%m} was due on {expected.day}",
+                   err=True)
+
+
+@lpr_app.command("status")
+def status(user: str = typer.Option("province.admin", "--as")) -> None:
+    """How current the LPR table in force is: last fixing, missing fixings, from when pricing is refused."""
+    from chalicelib.domain.products import load_products
+    from chalicelib.domain.rates import assess, parse_lpr_table
+    from infra.cli_support import StackApi, stack_state
+
+    api = StackApi.of(stack_state())
+    today = api.business_date()
+    current = api.call("GET", f"/parameters/{PARAMETER}", user)
+    products = api.call("GET", "/parameters/products", user)["value"]
+    graces = [p.pricing.lpr_grace_days for p in load_products(products).values()
+              if p.pricing.default_mode == "lpr_spread"]
+    s = assess(parse_lpr_table(current["value"]), today, min(graces) if graces else None)
+    typer.echo(f"lpr_fixings version {current['version']}: last fixing {s.last_fixing}, business date {today}")
+    if not s.missing:
+        typer.echo("current: no published fixing is missing")
+        return
+    typer.echo(f"missing: {', '.join(d.isoformat() for d in s.missing)} (overdue since {s.overdue_since}); "
+               f"LPR pricing {'refused since' if s.refused else 'refused from'} {s.refused_from}")
+    if not s.exact:
+        typer.echo("note: the holiday calendar does not cover every day looked at; weekends only were skipped")
+
+
+@lpr_app.command("demo-fill")
+def demo_fill(user: str = typer.Option("province.admin", "--as")) -> None:
+    """DEMO ONLY: carry the last fixing forward to the business date, marked as not published."""
+    from infra.cli_support import StackApi, stack_state
+
+    stored, added = fill_for_demo(StackApi.of(stack_state()), user)
+    if not added:
+        typer.echo("the LPR table is current: nothing added")
+        return
+    typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: {len(added)} "
+               f"carried-forward rows ({added[0]} to {added[-1]}), marked as NOT published rates")
