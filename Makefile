@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip
 
-.PHONY: run test bench lint openapi routes clean install install-test
+.PHONY: run test bench lint openapi routes clean install install-test build deploy
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -30,9 +30,56 @@ install-test: $(VENV)/.installed-model node_modules/.installed
 run: install
 	$(BIN)/village-credit run
 
-## test: the whole suite (unit, contract, infra, integration on the local stack, model training)
-test: install-test
+## test: the Lambda build, then the whole suite (unit, contract, infra and build checks, integration on the
+## local stack, model training)
+test: install-test build
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# ---------------------------------------------------------------- Lambda build (docs/decisions/0005)
+# The template's Runtime and Architectures: python3.11 on arm64 is Amazon Linux 2 (glibc 2.26) on aarch64, so
+# the layer takes wheels for CPython 3.11 (cp311, abi3 or pure Python) tagged manylinux2014 / manylinux_2_17 ..
+# manylinux_2_26 aarch64, and never builds from source. Change these with the template's Globals.
+LAMBDA_PYTHON := 3.11
+LAMBDA_PLATFORMS := manylinux2014_aarch64 $(foreach v,26 25 24 23 22 21 20 19 18 17,manylinux_2_$(v)_aarch64)
+TOOLS := .venv-tools
+SAM := SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam
+LAYER := .build/layer
+LAYER_PIP := $(BIN)/python -m pip install -q --no-compile --only-binary=:all: --implementation cp \
+	--python-version $(LAMBDA_PYTHON) $(addprefix --platform ,$(LAMBDA_PLATFORMS)) \
+	-c constraints.txt --target $(LAYER)/python
+APP_SOURCES := app.py $(shell find chalicelib functions -type f ! -path '*/__pycache__/*' ! -name '*.py[co]')
+
+# aws-sam-cli in its own venv: it pins boto3, cfn-lint, ... apart from the project's versions.
+$(TOOLS)/.installed: infra/tools-constraints.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	rm -rf $(TOOLS)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q -c infra/tools-constraints.txt aws-sam-cli
+	touch $@
+
+# The functions' code (CodeUri: .build/app), laid out again whenever a source changes.
+.build/app.stamp: $(APP_SOURCES) infra/package_app.py | $(BIN)/python
+	$(BIN)/python -m infra.package_app .build/app
+	touch $@
+
+# The dependencies layer (ContentUri: .build/layer), rebuilt only when its requirements or the pins change.
+.build/layer.stamp: layers/dependencies/requirements.txt layers/dependencies/requirements-no-deps.txt \
+		constraints.txt Makefile | $(BIN)/python
+	rm -rf $(LAYER) $@
+	$(LAYER_PIP) -r layers/dependencies/requirements.txt
+	rm -rf $(LAYER)/python/bin
+	$(LAYER_PIP) --no-deps -r layers/dependencies/requirements-no-deps.txt
+	rm -rf $(LAYER)/python/bin
+	$(BIN)/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER)/python > /dev/null
+	touch $@
+
+.aws-sam/build/template.yaml: template.yaml $(wildcard statemachines/*.json) .build/app.stamp .build/layer.stamp \
+		$(TOOLS)/.installed
+	$(SAM) build --cached --parallel --template-file template.yaml --build-dir .aws-sam/build --cache-dir .aws-sam/cache
+	touch $@
+
+## build: lay out the function code and the dependencies layer, then `sam build` (no container)
+build: .aws-sam/build/template.yaml
 
 ## bench: cold starts and throughput benchmarks (figures printed, not asserted)
 bench: install
@@ -44,5 +91,13 @@ openapi: install
 routes: install
 	$(BIN)/village-credit template routes --write
 
+## deploy: `make deploy STAGE=staging|prod` (samconfig.toml; AWS credentials of that stage's account): build,
+## lint, then `sam deploy` of .aws-sam/build/template.yaml (sam's default once built). docs/deploy.md
+deploy:
+	@case "$(STAGE)" in staging|prod) ;; *) echo "usage: make deploy STAGE=staging|prod" >&2; exit 2;; esac
+	$(MAKE) build
+	$(SAM) validate --lint --template-file template.yaml
+	$(SAM) deploy --config-env $(STAGE)
+
 clean:
-	rm -rf $(VENV) node_modules .build .local-stack.json
+	rm -rf $(VENV) $(TOOLS) node_modules .build .aws-sam .local-stack.json
