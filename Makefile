@@ -47,7 +47,8 @@ LAYER := .build/layer
 LAYER_PIP := $(BIN)/python -m pip install -q --no-compile --only-binary=:all: --implementation cp \
 	--python-version $(LAMBDA_PYTHON) $(addprefix --platform ,$(LAMBDA_PLATFORMS)) \
 	-c constraints.txt --target $(LAYER)/python
-APP_SOURCES := app.py $(shell find chalicelib functions -type f ! -path '*/__pycache__/*' ! -name '*.py[co]')
+# the folders too: a deleted or renamed module changes its folder, so it does not linger in .build/app
+APP_SOURCES := app.py $(shell find chalicelib functions ! -path '*/__pycache__*' ! -name '*.py[co]')
 
 # aws-sam-cli in its own venv: it pins boto3, cfn-lint, ... apart from the project's versions.
 $(TOOLS)/.installed: infra/tools-constraints.txt
@@ -70,7 +71,7 @@ $(TOOLS)/.installed: infra/tools-constraints.txt
 	rm -rf $(LAYER)/python/bin
 	$(LAYER_PIP) --no-deps -r layers/dependencies/requirements-no-deps.txt
 	rm -rf $(LAYER)/python/bin
-	$(BIN)/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER)/python > /dev/null
+	$(BIN)/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER)/python
 	touch $@
 
 .aws-sam/build/template.yaml: template.yaml $(wildcard statemachines/*.json) .build/app.stamp .build/layer.stamp \

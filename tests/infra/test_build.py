@@ -219,10 +219,14 @@ def test_the_function_code_is_the_apps_code_and_package_data_only(built):
     tracked = set(subprocess.run(["git", "ls-files", "app.py", "chalicelib", "functions"], cwd=ROOT, check=True,
                                  capture_output=True, text=True).stdout.split())
     assert "chalicelib/reference/parameters/approval_rules.json" in tracked
+    working = {p.relative_to(ROOT).as_posix() for top in ("app.py", "chalicelib", "functions")
+               for p in ([ROOT / top] if (ROOT / top).is_file() else (ROOT / top).rglob("*"))
+               if p.is_file() and "__pycache__" not in p.parts}
     for lid, (code, _) in _functions(built).items():
         files = {p.relative_to(code).as_posix() for p in code.rglob("*") if p.is_file()}
         assert {f.split("/")[0] for f in files} == {"app.py", "chalicelib", "functions"}, lid
         assert tracked <= files, f"{lid} lacks {sorted(tracked - files)[:5]}"
+        assert files <= working, f"{lid} has files the sources no longer have: {sorted(files - working)[:5]}"
         module = _prop(built, lid, "Handler").rsplit(".", 1)[0]
         assert (code / f"{module}.py").is_file(), f"{lid}: no {module}.py in its code"
 
