@@ -6,7 +6,7 @@ PIP := $(BIN)/pip
 # Generators the contract tests run, in their own venv: their pins clash with the project's (constraints-tools.txt).
 TOOLS := .venv-tools
 
-.PHONY: run test bench lint openapi routes clean install install-test
+.PHONY: run test bench lint openapi routes clean install install-test build deploy
 
 # The first run installs ~100 pinned packages (boto3, moto, chalice, powertools, ...): 160 s measured for
 # `pip install -c constraints.txt '.[dev]'` with an empty pip cache on a busy 2-core machine, plus the venv and
@@ -45,10 +45,57 @@ install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.install
 run: install
 	$(BIN)/village-credit run
 
-## test: the whole suite (unit, contract incl. client generation, infra, integration on the local stack, the fuzz
-## layer from docs/openapi.json, model training)
-test: install-test
+## test: the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
+## integration on the local stack, the fuzz layer from docs/openapi.json, model training)
+test: install-test build
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# ---------------------------------------------------------------- Lambda build (docs/decisions/0005)
+# The template's Runtime and Architectures: python3.11 on arm64 is Amazon Linux 2 (glibc 2.26) on aarch64, so
+# the layer takes wheels for CPython 3.11 (cp311, abi3 or pure Python) tagged manylinux2014 / manylinux_2_17 ..
+# manylinux_2_26 aarch64, and never builds from source. Change these with the template's Globals.
+LAMBDA_PYTHON := 3.11
+LAMBDA_PLATFORMS := manylinux2014_aarch64 $(foreach v,26 25 24 23 22 21 20 19 18 17,manylinux_2_$(v)_aarch64)
+SAMVENV := .venv-sam
+SAM := SAM_CLI_TELEMETRY=0 $(SAMVENV)/bin/sam
+LAYER := .build/layer
+LAYER_PIP := $(BIN)/python -m pip install -q --no-compile --only-binary=:all: --implementation cp \
+	--python-version $(LAMBDA_PYTHON) $(addprefix --platform ,$(LAMBDA_PLATFORMS)) \
+	-c constraints.txt --target $(LAYER)/python
+# the folders too: a deleted or renamed module changes its folder, so it does not linger in .build/app
+APP_SOURCES := app.py $(shell find chalicelib functions ! -path '*/__pycache__*' ! -name '*.py[co]')
+
+# aws-sam-cli in its own venv: it pins boto3, cfn-lint, ... apart from the project's versions.
+$(SAMVENV)/.installed: constraints-sam.txt
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	rm -rf $(SAMVENV)
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install -q -c constraints-sam.txt aws-sam-cli
+	touch $@
+
+# The functions' code (CodeUri: .build/app), laid out again whenever a source changes.
+.build/app.stamp: $(APP_SOURCES) infra/package_app.py | $(BIN)/python
+	$(BIN)/python -m infra.package_app .build/app
+	touch $@
+
+# The dependencies layer (ContentUri: .build/layer), rebuilt only when its requirements or the pins change.
+.build/layer.stamp: layers/dependencies/requirements.txt layers/dependencies/requirements-no-deps.txt \
+		constraints.txt Makefile | $(BIN)/python
+	rm -rf $(LAYER) $@
+	$(LAYER_PIP) -r layers/dependencies/requirements.txt
+	rm -rf $(LAYER)/python/bin
+	$(LAYER_PIP) --no-deps -r layers/dependencies/requirements-no-deps.txt
+	rm -rf $(LAYER)/python/bin
+	$(BIN)/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER)/python
+	touch $@
+
+.aws-sam/build/template.yaml: template.yaml $(wildcard statemachines/*.json) .build/app.stamp .build/layer.stamp \
+		$(SAMVENV)/.installed
+	$(SAM) build --cached --parallel --template-file template.yaml --build-dir .aws-sam/build --cache-dir .aws-sam/cache
+	touch $@
+
+## build: lay out the function code and the dependencies layer, then `sam build` (no container)
+build: .aws-sam/build/template.yaml
 
 ## bench: cold starts and throughput benchmarks (figures printed, not asserted)
 bench: install
@@ -60,5 +107,13 @@ openapi: install
 routes: install
 	$(BIN)/village-credit template routes --write
 
+## deploy: `make deploy STAGE=staging|prod` (samconfig.toml; AWS credentials of that stage's account): build,
+## lint, then `sam deploy` of .aws-sam/build/template.yaml (sam's default once built). docs/deploy.md
+deploy:
+	@case "$(STAGE)" in staging|prod) ;; *) echo "usage: make deploy STAGE=staging|prod" >&2; exit 2;; esac
+	$(MAKE) build
+	$(SAM) validate --lint --template-file template.yaml
+	$(SAM) deploy --config-env $(STAGE)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules .build .local-stack.json
+	rm -rf $(VENV) $(TOOLS) $(SAMVENV) node_modules .build .aws-sam .local-stack.json

@@ -303,6 +303,14 @@ def _approval_rules(doc: Mapping[str, Any], effective_from: date) -> None:
 
     if "decision" not in doc:
         raise KeyError("decision")
+    # The shape first, so the field at fault is named whatever the engine version words its errors as
+    # (zen-engine 0.17 answers a string for nodes with "invalid type: string, expected a sequence").
+    graph = doc["decision"]
+    if not isinstance(graph, Mapping):
+        raise _refuse("decision", "must be a JDM decision graph: an object with nodes and edges")
+    for member in ("nodes", "edges"):
+        if not isinstance(graph.get(member), list):
+            raise _refuse(f"decision.{member}", f"must be the list of the graph's {member}")
     try:
         _decision(doc)
     except Exception as exc:  # noqa: BLE001 - zen-engine reports graph faults as RuntimeError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -149,3 +150,21 @@ def test_what_api_gateway_answers_itself_has_the_error_body():
         assert rendered["error"]["code"] == code and rendered["error"]["correlation_id"] == "req-1", kind
     assert responses["UNAUTHORIZED"]["responseParameters"] == {
         "gatewayresponse.header.WWW-Authenticate": "'Bearer realm=\"village-credit\"'"}
+
+
+def test_outputs_name_the_api_the_user_pool_and_its_client_every_bucket_queue_and_state_machine():
+    """What an app, an operator or a smoke check of a deployed stage looks up (`sam list stack-outputs`)."""
+    template = load()
+    outputs = template["Outputs"]
+    referenced = set()
+    for name, output in outputs.items():
+        assert output.get("Description"), name
+        value = output["Value"]
+        referenced |= {value["Ref"]} if "Ref" in value else set(re.findall(r"\$\{(\w+)\}", value.get("Fn::Sub", "")))
+    wanted = resources_of(template, "AWS::Serverless::Api", "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
+                          "AWS::S3::Bucket", "AWS::Serverless::StateMachine", "AWS::SQS::Queue")
+    missing = set(wanted) - referenced - {"DeadLetterQueue"}  # the dead-letter queue has its alarm instead
+    assert not missing, f"no output for {sorted(missing)}"
+    api = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert api == "https://${RestApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
+    assert resources_of(template, "AWS::Serverless::Api")["RestApi"]["Properties"]["StageName"] == {"Ref": "Stage"}

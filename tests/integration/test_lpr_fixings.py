@@ -115,7 +115,7 @@ def test_malformed_documents_of_checked_parameters_are_refused_and_change_nothin
                                                    "loss": 360}}, "CLASSIFICATION_RULE_INVALID", "value.dpd_more_than"),
         ("products", {"products": [{"product_code": "NH_XYD"}]}, "PRODUCTS_INVALID", "value"),
         # parsers failing with something else than ValidationFailed: still a 422, never a 500
-        ("approval_rules", {"decision": {"nodes": "broken"}}, "PARAMETER_VALUE", "value.decision"),
+        ("approval_rules", {"decision": {"nodes": "broken"}}, "PARAMETER_VALUE", "value.decision.nodes"),
         ("postloan_policy", {"inspection_interval_days": {"pass": "often"}}, "PARAMETER_VALUE",
          "value.inspection_interval_days.pass"),
         # documents that passed the parsers and then broke money paths (each was answered 201)

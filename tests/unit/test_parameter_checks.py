@@ -77,9 +77,14 @@ def test_other_parsers_keep_their_codes():
 
 def test_a_broken_approval_rule_graph_is_refused_with_a_short_message():
     code, field, message = _refused("approval_rules", {"decision": {"nodes": "broken"}})
-    assert (code, field) == ("PARAMETER_VALUE", "value.decision")
-    assert "nodes" in message and "Stack backtrace" not in message and len(message) < 400
+    assert (code, field) == ("PARAMETER_VALUE", "value.decision.nodes") and "nodes" in message
+    assert _refused("approval_rules", {"decision": {"nodes": []}})[:2] == ("PARAMETER_VALUE", "value.decision.edges")
+    assert _refused("approval_rules", {"decision": ["nodes"]})[:2] == ("PARAMETER_VALUE", "value.decision")
     assert _refused("approval_rules", {"rule_set": "no graph"})[:2] == ("PARAMETER_VALUE", "value.decision")
+    # well-formed lists the engine cannot compile (a node without an id): the engine's words, one short line
+    code, field, message = _refused("approval_rules", {"decision": {"nodes": [{"type": "inputNode"}], "edges": []}})
+    assert (code, field) == ("PARAMETER_VALUE", "value.decision") and "cannot be compiled" in message
+    assert "Stack backtrace" not in message and "\n" not in message and len(message) < 400
 
 
 def test_other_exceptions_of_a_parser_become_parameter_value_with_the_field(monkeypatch):
