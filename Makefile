@@ -34,7 +34,8 @@ run: install
 test: install-test
 	$(BIN)/pytest -n 2 --dist loadfile
 
-## bench: cold starts and throughput benchmarks (figures printed, not asserted)
+## bench: cold starts and throughput benchmarks (figures printed, not asserted); `make test` runs each one at
+## tiny sizes (`python -m bench --smoke`, tests/bench) so that none of them rots
 bench: install
 	$(BIN)/python -m bench
 
