@@ -114,16 +114,21 @@ def stored(drawdown_id: str) -> dict[str, Any]:
     return drawdowns.get(drawdown_id)
 
 
-def wait_status(drawdown_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+def wait_status(drawdown_id: str, *statuses: str) -> dict[str, Any]:
+    """The drawdown once it is in one of ``statuses``; fails at once if it ends in another final status."""
+    from chalicelib.data.drawdowns import FINAL
+
     def check():
         item = stored(drawdown_id)
-        return item if item and item["status"] in statuses else None
+        return item if item and (item["status"] in statuses or item["status"] in FINAL) else None
 
     try:
-        return wait_for(check, timeout=timeout, interval=0.05, what=f"{drawdown_id} to reach {statuses}")
+        item = wait_for(check, interval=0.05, what=f"{drawdown_id} to reach {statuses}")
     except AssertionError:
         item = stored(drawdown_id)
-        raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}") from None
+    if not item or item["status"] not in statuses:
+        raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}")
+    return item
 
 
 def history(drawdown_id: str) -> list[str]:

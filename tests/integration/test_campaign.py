@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
 
 VILLAGE = "220122102202"
 SECOND_VILLAGE = "220122102203"  # 三道沟村委会, same township and outlet
@@ -104,15 +104,15 @@ def _campaign(client, cid, user="am.nongan"):
     return r.json()
 
 
-def _wait_status(client, cid, statuses, timeout=180):
+def _wait_status(client, cid, statuses):
     return wait_for(lambda: (lambda c: c if c["status"] in statuses else None)(_campaign(client, cid)),
-                    timeout=timeout, interval=0.5, what=f"campaign {cid} to reach {statuses}")
+                    interval=0.5, what=f"campaign {cid} to reach {statuses}")
 
 
 def _download(client, cid, fmt):
     r = client.as_user("am.nongan").get(f"/campaigns/{cid}/notice?format={fmt}")
     assert r.status_code == 200, r.text
-    body = requests.get(r.json()["url"], timeout=30)
+    body = requests.get(r.json()["url"], timeout=HANG_GUARD_SECONDS)
     assert body.status_code == 200
     return r.json(), body.content
 
@@ -449,7 +449,7 @@ def test_rerunning_the_campaign_is_idempotent(client, scenario, stack):
     arn = sfn.start_execution(stateMachineArn=get_settings().campaign_state_machine_arn, name=f"{cid}-rerun",
                               input=json.dumps({"campaign_id": cid}))["executionArn"]
     done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
-        sfn.describe_execution(executionArn=arn)), timeout=180, interval=0.5, what="the re-run")
+        sfn.describe_execution(executionArn=arn)), interval=0.5, what="the re-run")
     assert done["status"] == "SUCCEEDED", done
     assert snapshot() == before
     _, csv_after = _download(client, cid, "csv")

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.loans_support import (drawdown_body, farmer_user, history, line_amounts, make_borrower,
                                              parameter_override, pdf_text, pinned_date, request, wait_status)
 
@@ -55,7 +56,7 @@ def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_a
     assert contract["document_intact"] is True
     assert {s["signer_role"] for s in contract["signatures"]} == {"borrower", "lender"}
     assert all(s["valid"] for s in contract["signatures"])
-    pdf = requests.get(contract["download_url"], timeout=10).content
+    pdf = requests.get(contract["download_url"], timeout=HANG_GUARD_SECONDS).content
     assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == contract["sha256"]
     assert b"STSong-Light" in pdf
     text = pdf_text(pdf)

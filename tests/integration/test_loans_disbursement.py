@@ -61,7 +61,7 @@ def _execution(drawdown_id: str) -> dict:
     from tests.conftest import wait_for
 
     return wait_for(lambda: (lambda e: e if e["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=arn)),
-                    timeout=30, what="the disbursement execution to end")
+                    what="the disbursement execution to end")
 
 
 def test_a_lost_answer_is_retried_with_the_same_request_id_and_posts_once(client):
@@ -189,7 +189,7 @@ def test_twenty_concurrent_drawdowns_never_take_the_line_past_its_limit(client, 
         answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(20)))
     accepted = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
     assert len(accepted) == 20, [a.text for a in answers if a.status_code != 202][:2]
-    final = [wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION", "DECLINED", timeout=60)
+    final = [wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION", "DECLINED")
              for d in accepted]
     disbursed = [f for f in final if f["status"] == "DISBURSED"]
     failed = [f for f in final if f["status"] != "DISBURSED"]
@@ -259,7 +259,7 @@ def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
         answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(4)))
     ids = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
     assert len(ids) == 4, [a.text for a in answers]
-    final = [wait_status(d, "CONTRACT_SIGNED", "DISBURSEMENT_FAILED", "DECLINED", timeout=60) for d in ids]
+    final = [wait_status(d, "CONTRACT_SIGNED", "DISBURSEMENT_FAILED", "DECLINED") for d in ids]
     signed = [f for f in final if f["status"] == "CONTRACT_SIGNED"]
     others = [f for f in final if f["status"] != "CONTRACT_SIGNED"]
     assert len(signed) == 2 and all(f["reservation"]["status"] == "reserved" for f in signed)
