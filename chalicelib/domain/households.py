@@ -156,6 +156,9 @@ class HouseholdIn(_Strict):
 
     village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
     village_group: str | None = Field(default=None, max_length=20, description="村民小组, e.g. 三组")
+    household_no: str | None = Field(default=None, max_length=20,
+                                     description="户编号: the household's number in the village roster (花名册), "
+                                                 "e.g. 0001; printed on the public notice")
     address: str | None = Field(default=None, max_length=200)
     gps: Gps | None = Field(default=None, description="GPS point of collection (WGS 84)")
     members: list[MemberIn] = Field(min_length=1, max_length=20)
@@ -329,6 +332,7 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
             assets[k] = _q(v)
     attributes = {
         "village_group": (inp.village_group or "").strip() or None,
+        "household_no": (inp.household_no or "").strip() or None,
         "address": (inp.address or "").strip() or None,
         "gps": {"lat": inp.gps.lat, "lon": inp.gps.lon} if inp.gps else None,
         "assets": assets,

@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
+from tests.pdf_support import pdf_fonts, pdf_text
 
 VILLAGE = "220122102202"
 SECOND_VILLAGE = "220122102203"  # 三道沟村委会, same township and outlet
@@ -173,6 +174,10 @@ def scenario(stack, client):
             hh_repo.set_status(am, hid, "submitted", expected_version=stored["version"])
     names = {k: ids[len(synthetic) + n] for n, k in enumerate(special)}
     id_numbers = [m["resident_id"] for h in roster for m in h["members"]]
+    # the roster file numbers its households 0001, 0002, ... in file order (infra.synthetic.roster_csv)
+    numbers = {hid: f"{n:04d}" for n, hid in enumerate(ids, 1)}
+    groups = {hid: h["village_group"] for hid, h in zip(ids, roster, strict=True)}
+    assert {hh_repo.get_unscoped(hid).get("household_no") for hid in ids} == set(numbers.values())
 
     r = client.as_user("am.nongan").post("/campaigns", json={"village_code": VILLAGE})
     assert r.status_code == 202, r.text
@@ -181,7 +186,7 @@ def scenario(stack, client):
     assert again.status_code == 200 and again.json()["campaign_id"] == started["campaign_id"]
     assert again.json()["created"] is False
     return {"cid": started["campaign_id"], "ids": ids, "special": names, "today": today,
-            "id_numbers": id_numbers, "am": am}
+            "id_numbers": id_numbers, "am": am, "numbers": numbers, "groups": groups}
 
 
 def test_campaign_rates_every_household_and_records_failures(client, scenario):
@@ -270,19 +275,26 @@ def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
     cid = scenario["cid"]
     info, data = _download(client, cid, "csv")
     rows = _csv_rows(data)
-    assert rows[0] == ["序号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)", "户编号"]
+    assert rows[0] == ["序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
     ratings = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
-    with_line = sorted((r for r in ratings if Decimal(r["proposed_limit"]) > 0), key=lambda r: r["household_id"])
-    assert [r[5] for r in rows[1:]] == [r["household_id"] for r in with_line]
-    assert all(MASKED_ID.match(r[2]) for r in rows[1:])
+    with_line = [r["household_id"] for r in ratings if Decimal(r["proposed_limit"]) > 0]
+    # the roster's household numbers, by village group (一组 = 1, "5组" = 5), then number
+    group_no = {"一组": 1, **{f"{k}组": k for k in range(1, 9)}}
+    expected = sorted(with_line, key=lambda h: (group_no[scenario["groups"][h]], int(scenario["numbers"][h])))
+    assert [(r[1], r[2]) for r in rows[1:]] == [(scenario["groups"][h], scenario["numbers"][h]) for h in expected]
+    assert [r[0] for r in rows[1:]] == [str(n) for n in range(1, len(expected) + 1)]
+    assert all(MASKED_ID.match(r[4]) for r in rows[1:])
     text = data.decode("utf-8-sig")
     assert not any(number in text for number in scenario["id_numbers"])  # no full ID number anywhere
-    top = next(r for r in rows[1:] if r[5] == scenario["special"]["top"])
-    assert top[1:5] == ["郝富强", top[2], "AAA", "300000"] and top[2].startswith("220122")
-    assert scenario["special"]["black"] not in text  # no line → not on the list
+    assert not any(hid in text for hid in scenario["ids"])  # no internal household id either
+    top = next(r for r in rows[1:] if r[2] == scenario["numbers"][scenario["special"]["top"]])
+    assert top[3:7] == ["郝富强", top[4], "AAA", "300000"] and top[4].startswith("220122")
+    assert "钱有财" not in text  # blacklisted: no line → not on the list
     assert info["notice_until"] == (date.fromisoformat(info["notice_from"]) + timedelta(days=6)).isoformat()
     _, pdf = _download(client, cid, "pdf")
-    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    assert pdf.startswith(b"%PDF") and all(f.embedded for f in pdf_fonts(pdf))
+    pdf_rows = pdf_text(pdf)
+    assert "郝富强" in pdf_rows and "二道沟村委会 整村授信公示名单" in pdf_rows
 
 
 def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenario, stack):
@@ -316,8 +328,8 @@ def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenari
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "VERSION_CONFLICT"
     # the notice was regenerated with the adjusted limit
     _, data = _download(client, cid, "csv")
-    row = next(r for r in _csv_rows(data)[1:] if r[5] == target["household_id"])
-    assert (row[3], Decimal(row[4])) == ("AA", expected)
+    row = next(r for r in _csv_rows(data)[1:] if r[2] == scenario["numbers"][target["household_id"]])
+    assert (row[5], Decimal(row[6])) == ("AA", expected)
     assert _campaign(client, cid)["notice"]["revision"] >= 2
 
     # separation of duties across a staff rotation: the adjuster, later a reviewer, may not approve
@@ -378,7 +390,7 @@ def test_objections_are_recorded_and_decided(client, scenario):
     assert _rating(client, upheld["household_id"])["status"] == "withdrawn"
     assert [l["status"] for l in _lines(client, upheld["household_id"])] == ["withdrawn"]
     _, data = _download(client, cid, "csv")
-    assert upheld["household_id"] not in data.decode("utf-8-sig")
+    assert scenario["numbers"][upheld["household_id"]] not in [r[2] for r in _csv_rows(data)[1:]]
     listed = client.as_user("auditor").get(f"/campaigns/{cid}/objections").json()["items"]
     assert {o["status"] for o in listed} == {"upheld", "dismissed"}
 

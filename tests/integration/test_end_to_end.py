@@ -66,8 +66,10 @@ def test_village_to_disbursed_loan_and_back(client, stack):
         assert c["rated"] == 12
         notice = _get(client, am, f"/campaigns/{cid}/notice?format=csv")
         rows = requests.get(notice["url"], timeout=HANG_GUARD_SECONDS).content.decode("utf-8-sig").splitlines()
-        assert rows[0].split(",")[:5] == ["序号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
-        assert len(rows) > 1 and all(re.fullmatch(r"220122\*{8}\d{3}[\dX]", r.split(",")[2]) for r in rows[1:])
+        assert rows[0].split(",") == ["序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
+        assert len(rows) > 1 and all(re.fullmatch(r"220122\*{8}\d{3}[\dX]", r.split(",")[4]) for r in rows[1:])
+        # the roster's household numbers (its file numbers them 0001 ... 0012), never internal ids
+        assert {r.split(",")[2] for r in rows[1:]} <= {f"{n:04d}" for n in range(1, 13)}
         ok = client.as_user(admin).post(f"/campaigns/{cid}/confirm", json={"comment": "公示期满，无异议"})
         assert ok.status_code == 200, ok.text
         c = wait_for(lambda: (lambda c: c if c["status"] in ("completed", "failed") else None)(

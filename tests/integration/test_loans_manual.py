@@ -6,8 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import requests
 
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
+from tests.pdf_support import pdf_text
 from tests.integration.loans_support import (drawdown_body, history, line_amounts, make_borrower, parameter_override,
                                              pinned_date, request, staff_user, wait_status)
 
@@ -147,6 +149,29 @@ def test_the_authority_matrix_limits_who_may_approve_how_much(client, stack):
     assert task["task_id"] in _inbox(client, branch_approver)
     assert _decide(client, branch_approver, task["task_id"]).status_code == 200
     wait_status(s, "DISBURSED")
+
+
+def test_an_entrusted_payment_contract_names_the_masked_payee_account_the_money_goes_to(client):
+    """受托支付: the contract names the account the disbursement pays (the payee's, masked) and the
+    account repayments are debited from; the core-banking posting goes to that same payee account."""
+    from chalicelib.adapters import core_banking
+
+    payee = {"name": "农安县丰收农机有限公司", "account_no": "6217001234567890123", "bank_name": "吉林农安农村商业银行"}
+    b = make_borrower(limit="300000", subs={"NH_XYD": "300000"})
+    dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount=MANUAL_AMOUNT, payment_mode="entrusted",
+                                                    payee=payee)).json()
+    d = dd["drawdown_id"]
+    wait_status(d, "PENDING_INVESTIGATION")
+    for user, stage in (("am.nongan", "investigation"), ("reviewer.nongan", "review"), ("approver.nongan", "approval")):
+        assert _decide(client, user, _open_task(d, stage)["task_id"]).status_code == 200
+    assert wait_status(d, "DISBURSED")["status"] == "DISBURSED"
+    [posting] = core_banking.sandbox_postings(d)
+    assert posting["to_account"]["account_no"] == payee["account_no"]
+    contract = client.as_user("am.nongan").get(f"/drawdowns/{d}/contract").json()
+    text = pdf_text(requests.get(contract["download_url"], timeout=HANG_GUARD_SECONDS).content).replace("\n", "")
+    assert "放款账户：农安县丰收农机有限公司在吉林农安农村商业银行开立的账户（账号 621700*********0123）" in text
+    assert "还款账户：借款人在甲方开立的结算账户（账号以核心系统结算账户为准）" in text
+    assert payee["account_no"] not in text
 
 
 def test_an_undecided_step_is_escalated_then_the_application_expires(client):
