@@ -156,7 +156,7 @@ class HouseholdIn(_Strict):
 
     village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
     village_group: str | None = Field(default=None, max_length=20, description="村民小组, e.g. 三组")
-    household_no: str | None = Field(default=None, max_length=20,
+    household_no: str | None = Field(default=None, max_length=32,
                                      description="户编号: the household's number in the village roster (花名册), "
                                                  "e.g. 0001; printed on the public notice")
     address: str | None = Field(default=None, max_length=200)

@@ -60,6 +60,8 @@ def test_the_roster_household_number_and_group_are_kept_for_the_household():
     without = "与户主关系,姓名,身份证号\n户主,邹红,220122198008197778\n".encode()
     parsed = roster.parse(without, "r.csv", village_code=V).households
     assert len(parsed) == 1 and "household_no" not in parsed[0].payload
+    too_long = ("户编号,与户主关系,姓名,身份证号\n" + "7" * 33 + ",户主,邹红,220122198008197778\n").encode()
+    assert report(too_long) == ([], [(2, "户编号", "FIELD_STRING_TOO_LONG")])  # reported on its cell, not stored
 
 
 def test_bad_example_gives_exactly_the_documented_report():
