@@ -23,8 +23,8 @@ PAGE_MARGIN = 56
 SETTLEMENT_ACCOUNT = "借款人在甲方开立的结算账户（账号以核心系统结算账户为准）"
 
 _DAY_BASIS = {"ACT/360": "年利率÷360", "ACT/365": "年利率÷365", "30/360": "年利率÷360（每月按30日计）"}
-_PERIOD_RATE = {1: ("月", "月利率=年利率÷12"), 3: ("季", "季利率=年利率÷4"), 6: ("半年", "半年利率=年利率÷2"),
-                12: ("年", "年利率")}
+_PERIOD_RATE = {1: ("月", "月利率", "，月利率=年利率÷12"), 3: ("季", "季利率", "，季利率=年利率÷4"),
+                6: ("半年", "半年利率", "，半年利率=年利率÷2"), 12: ("年", "年利率", "")}
 
 
 class _Fields(dict):
@@ -51,9 +51,9 @@ def interest_terms(method: str, frequency_months: int, day_count: str) -> str:
     daily = daily_rate_terms(day_count)
     if method == schedules.BULLET:
         return f"按实际天数计息，到期利随本清：利息=借款本金×实际天数×日利率，{daily}"
-    period, rate = _PERIOD_RATE[frequency_months]
+    period, rate, formula = _PERIOD_RATE[frequency_months]
     base = "借款本金" if method == schedules.FLAT else "期初本金余额"
-    return (f"按{period}计收利息：每个完整还款期的利息={base}×{rate}，与当期实际天数无关；"
+    return (f"按{period}计收利息：每个完整还款期的利息={base}×{rate}{formula}，与当期实际天数无关；"
             f"首期自放款日起至首个还款日止不足或超过一个完整还款期的，首期利息按实际天数计算，{daily}")
 
 

@@ -64,7 +64,7 @@ def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_a
     assert "农户借款合同" in text and f"借款人（乙方）：张建国（身份证号 {b['head_id_masked']}，户号" in text
     assert "人民币20,000.00元（大写：贰万元整）" in text and "年利率4.50%" in text
     # the interest as the schedule charges it (tests/unit/test_pdf_documents.py checks the words against it)
-    assert "每个完整还款期的利息=期初本金余额×月利率=年利率÷12" in text
+    assert "每个完整还款期的利息=期初本金余额×月利率，月利率=年利率÷12" in text
     assert "放款账户：借款人在甲方开立的结算账户（账号以核心系统结算账户为准）" in text
     assert "罚息日利率=罚息年利率÷360" in text
     assert "{" not in text  # every placeholder of the shipped template is filled

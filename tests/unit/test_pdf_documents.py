@@ -108,7 +108,7 @@ def test_the_contract_states_interest_as_the_schedule_charges_it():
     assert broken.installments[1].interest == (broken.installments[0].closing_balance * D("0.05") / 12).quantize(
         D("0.01"), rounding="ROUND_HALF_UP")
     words = contract_pdf.interest_terms("equal_installment", 1, "ACT/360")
-    assert "每个完整还款期的利息=期初本金余额×月利率=年利率÷12" in words and "与当期实际天数无关" in words
+    assert "每个完整还款期的利息=期初本金余额×月利率，月利率=年利率÷12" in words and "与当期实际天数无关" in words
     assert "首期利息按实际天数计算，日利率=年利率÷360" in words
     assert "季利率=年利率÷4" in contract_pdf.interest_terms("interest_periodic", 3, "ACT/360")
     bullet = schedules.build_schedule(principal=D("4500.00"), annual_rate=D("0.05"), method="bullet", term_months=3,
