@@ -16,8 +16,8 @@ from typing import Any
 from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
 from chalicelib.data import borrowers, drawdowns, line_usage, orgs
-from chalicelib.domain import products as products_domain
 from chalicelib.domain import contract_pdf
+from chalicelib.domain import products as products_domain
 from chalicelib.domain.contract_pdf import amount_in_words, render
 from chalicelib.errors import NotFound
 from chalicelib.services.loans import config, notify
