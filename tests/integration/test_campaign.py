@@ -273,6 +273,7 @@ def test_village_evaluation_is_stored_with_the_campaign(client, scenario):
 
 def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
     cid = scenario["cid"]
+    assert _wait_status(client, cid, {"awaiting_confirmation", "failed"})["status"] == "awaiting_confirmation"
     info, data = _download(client, cid, "csv")
     rows = _csv_rows(data)
     assert rows[0] == ["序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
