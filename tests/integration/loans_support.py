@@ -134,6 +134,15 @@ def wait_status(drawdown_id: str, *statuses: str) -> dict[str, Any]:
     return item
 
 
+def wait_sms(reference: str, fragment: str) -> list[dict[str, Any]]:
+    """The sandbox SMS of ``reference`` (a drawdown or loan id) containing ``fragment``, once sent: the
+    workflows send them after the status change a test waits for, so they are waited for too."""
+    from chalicelib.adapters import sms
+
+    return wait_for(lambda: [m for m in sms.sandbox_messages(reference) if fragment in m["text"]],
+                    interval=0.05, what=f"an SMS of {reference} with {fragment!r}")
+
+
 def history(drawdown_id: str) -> list[str]:
     from chalicelib.data import drawdowns
 

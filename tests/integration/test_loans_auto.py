@@ -11,14 +11,15 @@ import requests
 
 from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.loans_support import (drawdown_body, farmer_user, history, line_amounts, make_borrower,
-                                             parameter_override, pinned_date, request, wait_status)
+                                             parameter_override, pinned_date, request, wait_sms,
+                                             wait_status)
 from tests.pdf_support import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
 
 def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_account(client):
-    from chalicelib.adapters import core_banking, sms
+    from chalicelib.adapters import core_banking
     from chalicelib.data import line_usage, loans
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
@@ -48,7 +49,7 @@ def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_a
     assert loan["status"] == "active" and Decimal(str(loan["outstanding_principal"])) == Decimal("20000")
     inst = sorted(loans.installments(loan["loan_id"]), key=lambda i: i["number"])
     assert len(inst) == 12 and sum(Decimal(str(i["principal"])) for i in inst) == Decimal("20000")
-    assert any("已于" in m["text"] and "20000" in m["text"] for m in sms.sandbox_messages(loan["loan_id"]))
+    assert any("20000" in m["text"] for m in wait_sms(loan["loan_id"], "已于"))
 
     # the applicant (and staff) see the contract: intact, both signatures verify, downloadable PDF
     c = client.as_user("am.nongan").get(f"/drawdowns/{dd['drawdown_id']}/contract")

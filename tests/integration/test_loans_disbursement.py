@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.integration.loans_support import (drawdown_body, line_amounts, make_borrower, parameter_override,
                                              pinned_date, request, stored, wait_status)
 
@@ -58,7 +59,6 @@ def _execution(drawdown_id: str) -> dict:
     arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + \
         execution_name(drawdown_id)
     sfn = boto3.client("stepfunctions")
-    from tests.conftest import wait_for
 
     return wait_for(lambda: (lambda e: e if e["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=arn)),
                     what="the disbursement execution to end")
@@ -221,8 +221,9 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
     assert loan["next_due_amount"] == first["payment"] > 0
     assert loan["loan_id"] in {i["loan_id"] for i in loans.active_in_village(SHOWCASE_VILLAGE)}
 
-    task = inspections.open_for_loan(loan["loan_id"])
-    assert task is not None and task["assignee_id"] == done["applicant_user_id"]
+    # planned by the post-loan hook right after the loan opens (after the DISBURSED transition)
+    task = wait_for(lambda: inspections.open_for_loan(loan["loan_id"]), what="the first inspection to be planned")
+    assert task["assignee_id"] == done["applicant_user_id"]
     assert BUSINESS_DATE.isoformat() < task["due_on"] <= "2026-12-30"  # within first_inspection_within_days (30)
 
     repay_due(loan["loan_id"], date.fromisoformat(first["due_date"]))

@@ -11,7 +11,8 @@ import requests
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
 from tests.pdf_support import pdf_text
 from tests.integration.loans_support import (drawdown_body, history, line_amounts, make_borrower, parameter_override,
-                                             pinned_date, request, staff_user, wait_status)
+                                             pinned_date, request, staff_user, wait_sms,
+                                             wait_status)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
@@ -73,8 +74,6 @@ def test_manual_approval_runs_investigation_review_and_approval_then_disburses(c
 
 
 def test_a_reviewer_can_reject_and_the_applicant_is_told(client):
-    from chalicelib.adapters import sms
-
     b, dd = _manual_drawdown(client)
     d = dd["drawdown_id"]
     assert _decide(client, "am.nongan", _open_task(d, "investigation")["task_id"]).status_code == 200
@@ -83,7 +82,7 @@ def test_a_reviewer_can_reject_and_the_applicant_is_told(client):
     done = wait_status(d, "REJECTED")
     assert done["reviewed_by"] and not done.get("approved_by")
     assert history(d)[-1] == "REJECTED"
-    assert any("未获批准" in m["text"] for m in sms.sandbox_messages(d))
+    assert wait_sms(d, "未获批准")
     assert line_amounts(b["line_id"])["master"] == Decimal("300000")
     farmer_view = client.as_user("am.nongan").get(f"/drawdowns/{d}").json()
     assert [h["status"] for h in farmer_view["history"]][-1] == "REJECTED"
@@ -175,7 +174,6 @@ def test_an_entrusted_payment_contract_names_the_masked_payee_account_the_money_
 
 
 def test_an_undecided_step_is_escalated_then_the_application_expires(client):
-    from chalicelib.adapters import sms
     from chalicelib.data import loan_tasks
 
     with parameter_override("loan_workflow", task_timeout_seconds={"investigation": 2, "review": 2, "approval": 2},
@@ -193,6 +191,6 @@ def test_an_undecided_step_is_escalated_then_the_application_expires(client):
     assert outlet_scope.startswith(task["scope_path"]) and task["scope_path"] != outlet_scope
     notes = [e for e in client.as_user("am.nongan").get(f"/drawdowns/{d}").json()["history"]]
     assert any("escalated" in (e.get("note") or "") for e in notes) and notes[-1]["status"] == "EXPIRED"
-    assert any("失效" in m["text"] for m in sms.sandbox_messages(d))
+    assert wait_sms(d, "失效")
     late = _decide(client, "am.nongan", task["task_id"])
     assert late.status_code == 409 and late.json()["error"]["code"] == "TASK_NOT_OPEN"
