@@ -6,12 +6,16 @@ PIP := $(BIN)/pip
 # Generators the contract tests run, in their own venv: their pins clash with the project's (constraints-tools.txt).
 TOOLS := .venv-tools
 
-.PHONY: run test bench lint openapi routes clean install install-test build deploy
+.PHONY: run test bench lint openapi routes clean install install-test build deploy docs-assets
 
 # The first run installs ~100 pinned packages (boto3, moto, chalice, powertools, ...): 160 s measured for
 # `pip install -c constraints.txt '.[dev]'` with an empty pip cache on a busy 2-core machine, plus the venv and
 # pip upgrade; seconds afterwards. Say so before pip goes quiet.
 INSTALL_NOTE := about 3 minutes on a first run; later runs start in seconds
+
+# Headless browser of the /docs test (tests/browser): Debian's chromium, driven by Playwright (PyPI).
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -38,17 +42,32 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $@
 
+# Installed once; later runs find the file and skip this step.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing and there is no apt-get: install Chromium and set CHROMIUM=/path/to/chromium"; exit 1; }
+	@echo "installing Debian's chromium for the browser test of /docs (apt-get; once) ..."
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# The Swagger UI files served at /docs are committed (chalicelib/reference/docs/, see SOURCES.md); this copies
+# them again from the pinned npm package after a version change in package.json.
+docs-assets: node_modules/.installed
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt \
+	   node_modules/swagger-ui-dist/swagger-ui.css \
+	   node_modules/swagger-ui-dist/LICENSE node_modules/swagger-ui-dist/NOTICE chalicelib/reference/docs/
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.installed
+install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.installed $(CHROMIUM)
 
 ## run: the local stack (moto) + API on http://127.0.0.1:8000, seeded, with demo users
 run: install
 	$(BIN)/village-credit run
 
 ## test: the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
-## integration on the local stack, the fuzz layer from docs/openapi.json, model training)
+## integration on the local stack, the /docs page in headless Chromium, the fuzz layer from docs/openapi.json,
+## benchmarks at tiny sizes, model training)
 test: install-test build
-	$(BIN)/pytest -n 2 --dist loadfile
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n 2 --dist loadfile
 
 # ---------------------------------------------------------------- Lambda build (docs/decisions/0005)
 # The template's Runtime and Architectures: python3.11 on arm64 is Amazon Linux 2 (glibc 2.26) on aarch64, so
@@ -97,7 +116,8 @@ $(SAMVENV)/.installed: constraints-sam.txt
 ## build: lay out the function code and the dependencies layer, then `sam build` (no container)
 build: .aws-sam/build/template.yaml
 
-## bench: cold starts and throughput benchmarks (figures printed, not asserted)
+## bench: cold starts and throughput benchmarks (figures printed, not asserted); `make test` runs each one at
+## tiny sizes (`python -m bench --smoke`, tests/bench) so that none of them rots
 bench: install
 	$(BIN)/python -m bench
 

@@ -22,6 +22,11 @@ import time
 import uuid
 from typing import Any
 
+from bench import HANG_GUARD_SECONDS
+
+#: ``python -m bench --smoke``: two drawdowns per measurement
+SMOKE = {"n": 2}
+
 
 def _count_dynamodb_calls():
     """Wrap the moto DynamoDB handler (already serialised by the local-stack seam) with a counter."""
@@ -94,13 +99,14 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
         disbursement_arn = stack.env["DISBURSEMENT_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:")
         body = drawdown_body(borrower["line_id"], amount=amount)
 
-        def one() -> tuple[float, int, str]:
+        def one() -> tuple[float, int, str, float]:
             before = counter["n"]
             start = time.perf_counter()
-            r = session.post(f"{base}/drawdowns", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=30)
+            r = session.post(f"{base}/drawdowns", json=body, headers={"Idempotency-Key": uuid.uuid4().hex},
+                             timeout=HANG_GUARD_SECONDS)
             r.raise_for_status()
             drawdown_id = r.json()["drawdown_id"]
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + HANG_GUARD_SECONDS
             _wait_succeeded(sfn, f"{approval_arn}:{drawdown_id}", deadline)
             status = _wait_succeeded(sfn, f"{disbursement_arn}:dsb-{drawdown_id}", deadline)
             elapsed, calls = time.perf_counter() - start, counter["n"] - before
@@ -108,20 +114,16 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
             server = (_instant(item["disbursed_at"]) - _instant(item["created_at"])) * 1000
             return elapsed, calls, status, server
 
-        # Two artefacts of the emulator, removed when ``emulator_adjusted`` (both figures are reported):
-        # - the local stack runs moto, the API server and every handler in this one process, and moto keeps
-        #   all its state as Python objects: a full (generation-2) garbage collection walks them and stops
-        #   every thread for 0.4-1.2 s a few times per 50 drawdowns (a Lambda's heap is small): the start-up
-        #   heap is frozen and generation-2 collections are deferred;
-        # - moto's TransactWriteItems deep-copies every table it touches (the core table holds the 12,000
-        #   seeded villages): the post-loan benchmark's check-then-apply replacement is used.
+        # An artefact of the emulator, removed when ``emulator_adjusted`` (both figures are reported): the
+        # local stack runs moto, the API server and every handler in this one process, and moto keeps all its
+        # state as Python objects: a full (generation-2) garbage collection walks them and stops every thread
+        # for 0.4-1.2 s a few times per 50 drawdowns (a Lambda's heap is small): the start-up heap is frozen
+        # and generation-2 collections are deferred. (moto's deep copy of every table per TransactWriteItems,
+        # once a second artefact removed here, is gone for good: seam 3 of infra/local/seams.py.)
         if emulator_adjusted:
             gc.collect()
             gc.freeze()
             gc.set_threshold(threshold[0], threshold[1], 1_000_000)
-            from bench.bench_postloan import _fast_transactions
-
-            _fast_transactions()
         counter, restore = _count_dynamodb_calls()
         try:
             one()  # warm-up (imports, first clients, zen-engine compile, font registration): not measured
@@ -165,7 +167,7 @@ def run(n: int = 50) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for label, adjusted in (("adjusted", "1"), ("as_is", "0")):
         proc = subprocess.run([sys.executable, "-m", "bench.bench_drawdown", str(n), adjusted], cwd=ROOT,
-                              capture_output=True, text=True, timeout=900,
+                              capture_output=True, text=True, timeout=2 * HANG_GUARD_SECONDS,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
         if proc.returncode or not lines:
@@ -174,8 +176,8 @@ def run(n: int = 50) -> dict[str, Any]:
     headline = out["adjusted"]
     return {**{k: v for k, v in headline.items() if k != "emulator_adjusted"},
             "as_is": {k: out["as_is"][k] for k in ("p50_ms", "p95_ms", "max_ms", "server_side_ms")},
-            "note": "headline figures without two emulator artefacts (full-heap GC pauses of the one-process "
-                    "local stack, moto's deep copy of every table per TransactWriteItems); as_is: with them"}
+            "note": "headline figures without an emulator artefact (full-heap GC pauses of the one-process "
+                    "local stack); as_is: with it"}
 
 
 if __name__ == "__main__":

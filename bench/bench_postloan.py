@@ -32,6 +32,8 @@ from types import SimpleNamespace
 from typing import Any
 
 N_LOANS = int(os.environ.get("BENCH_POSTLOAN_LOANS", "100000"))
+#: ``python -m bench --smoke``: 300 loans (about ten of them overdue)
+SMOKE = {"n": 300}
 OVERDUE_SHARE = 0.03
 NEW_OVERDUE_SHARE = 0.0015
 MANAGERS = 300

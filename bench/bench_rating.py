@@ -6,8 +6,8 @@ sub-lines (``credit_line.propose_line``), the credit-household verdict and the e
 exactly ``village_credit.rate_household`` as a campaign task runs it. Village averages are computed per
 village of 300 households and are timed too.
 
-Households: 3,000 synthetic ones (``infra.synthetic``, 10 villages) reused cyclically under new ids
-(generating 100,000 distinct files is not what is measured). Single process, single thread.
+Households: 3,000 synthetic ones (``infra.synthetic``, 10 villages; ``distinct``) reused cyclically under
+new ids (generating 100,000 distinct files is not what is measured). Single process, single thread.
 
 ``run() -> dict`` (``python -m bench.bench_rating`` prints it). Figures are printed, not asserted.
 """
@@ -22,13 +22,16 @@ from decimal import Decimal
 from typing import Any
 
 N_HOUSEHOLDS = 100_000
+N_DISTINCT = 3000
 VILLAGE_SIZE = 300
+#: ``python -m bench --smoke``: two villages of 300 rated once each
+SMOKE = {"n": 600, "distinct": 600}
 
 
-def _households(n_distinct: int = 3000) -> list[dict[str, Any]]:
+def _households(n_distinct: int = N_DISTINCT) -> list[dict[str, Any]]:
     from infra.synthetic import stored_household, village_households_in
 
-    villages = [f"2201221022{n:02d}" for n in range(n_distinct // VILLAGE_SIZE)]
+    villages = [f"2201221022{n:02d}" for n in range(max(1, n_distinct // VILLAGE_SIZE))]
     out = []
     for code in villages:
         for k, h in enumerate(village_households_in(code, VILLAGE_SIZE, seed=1, today=date(2026, 1, 1))):
@@ -36,12 +39,12 @@ def _households(n_distinct: int = 3000) -> list[dict[str, Any]]:
     return out
 
 
-def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
+def run(n: int = N_HOUSEHOLDS, distinct: int = N_DISTINCT) -> dict[str, Any]:
     from chalicelib.data.parameters import default_document
     from chalicelib.domain import village_credit as vc
     from chalicelib.domain.scorecard import village_averages
 
-    pool = _households()
+    pool = _households(distinct)
     policies = vc.Policies.from_documents(scorecard=default_document("scorecard_expert"),
                                           credit_line=default_document("credit_line_policy"),
                                           products=default_document("products"),

@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: ``python -m bench --smoke``: one fresh process per function (every handler of the template still starts)
+SMOKE = {"runs": 1}
 
 FAKE_ENV = {
     "STAGE": "dev", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x",

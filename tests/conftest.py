@@ -1,6 +1,10 @@
 """Shared fixtures. Integration tests run on the same local stack as `make run`: a moto server built
 from template.yaml (infra.local), the real handlers in-process, and the Chalice API served over HTTP
-on a free port. One stack per pytest worker; tests create their own data, so no reset is needed."""
+on a free port. One stack per pytest worker; tests create their own data, so no reset is needed.
+
+No test depends on wall time: tests wait for a state (:func:`wait_for`), never for a number of seconds,
+and the only deadline is :data:`HANG_GUARD_SECONDS`, which stops a broken test from hanging the suite and
+says nothing about speed (a loaded machine, e.g. ``pytest -n 4`` on two cores, is slower, not wrong)."""
 from __future__ import annotations
 
 import os
@@ -8,6 +12,10 @@ import time
 from typing import Any, Callable
 
 import pytest
+
+#: The one deadline of the suite: how long a wait (a poll, an HTTP request) may last before the test is
+#: declared stuck. Not a performance assertion: keep it far above anything a loaded machine needs.
+HANG_GUARD_SECONDS = 600.0
 
 # Unit tests must never reach AWS: a stray client without an endpoint fails fast instead of hanging.
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -120,7 +128,7 @@ class ApiClient:
         h = dict(headers or {})
         if self.user:
             h.setdefault("Authorization", f"Bearer {self.token_for(self.user)}")
-        response = self.session.request(method, self.base + path, headers=h, timeout=30, **kwargs)
+        response = self.session.request(method, self.base + path, headers=h, timeout=HANG_GUARD_SECONDS, **kwargs)
         contract().check(method, self.base + path, response)
         return response
 
@@ -166,13 +174,15 @@ def restore_clock(stack):
     clock.set_local_business_date(before)
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+def wait_for(predicate: Callable[[], Any], *, interval: float = 0.1, what: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value and return that value. The predicate decides
+    what the test waits for (include the failure states, so that a wrong outcome ends the wait at once);
+    after :data:`HANG_GUARD_SECONDS` the test fails as stuck."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            raise AssertionError(f"still waiting for {what} after {HANG_GUARD_SECONDS:.0f} s: stuck")
         time.sleep(interval)

@@ -73,6 +73,7 @@ class HouseholdOut(BaseModel):
     township_name: str | None = None
     county_name: str | None = None
     village_group: str | None = None
+    household_no: str | None = Field(default=None, description="户编号 of the village roster")
     address: str | None = None
     gps: GeoPoint | None = None
     head_member_id: str
@@ -101,6 +102,7 @@ class HouseholdSummary(BaseModel):
     collected_by: str
     village_code: str
     village_group: str | None = None
+    household_no: str | None = Field(default=None, description="户编号 of the village roster")
     head_name: str
     head_resident_id_masked: str | None = None
     member_count: int
@@ -440,9 +442,9 @@ def return_household(req: Request, household_id: str) -> HouseholdOut:
 def _as_input(item: dict[str, Any], members: list[dict[str, Any]]) -> HouseholdIn:
     """The stored household as an input document with a new member list. Members given without
     ``resident_id`` / ``phone`` keep their stored (protected) values, found by ``member_id``."""
-    data = {k: item.get(k) for k in ("village_code", "village_group", "address", "gps", "assets", "liabilities",
-                                     "income", "expenses", "main_crops", "expected_net_income", "collected_on",
-                                     "committee_assessment", "repayment_record", "blacklisted")
+    data = {k: item.get(k) for k in ("village_code", "village_group", "household_no", "address", "gps", "assets",
+                                     "liabilities", "income", "expenses", "main_crops", "expected_net_income",
+                                     "collected_on", "committee_assessment", "repayment_record", "blacklisted")
             if item.get(k) is not None}
     return HouseholdIn.model_validate({**data, "members": members})
 

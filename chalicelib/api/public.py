@@ -13,8 +13,39 @@ from chalicelib.domain.parameter_checks import ERROR_CODES
 
 api = Api("public", tag="public management")
 
+#: Swagger UI (npm ``swagger-ui-dist``, pinned in package.json; Apache-2.0): the files it needs, committed in
+#: ``chalicelib/reference/docs`` (``make docs-assets`` copies them from node_modules; SOURCES.md). 5.x reads
+#: OpenAPI 3.1, the version of this API's document.
+SWAGGER_UI_VERSION = "5.36.0"
 _DOC_ASSETS = {"swagger-ui.css": "text/css; charset=utf-8",
-               "swagger-ui-bundle.js": "application/javascript; charset=utf-8"}
+               "swagger-ui-bundle.js": "application/javascript; charset=utf-8",
+               "swagger-ui-bundle.js.LICENSE.txt": "text/plain; charset=utf-8",
+               "LICENSE": "text/plain; charset=utf-8", "NOTICE": "text/plain; charset=utf-8"}
+
+# The page is served at <base>/docs and <base>/docs/ (<base>: "" locally, "/<stage>" behind API Gateway), so
+# its script addresses the assets and the document from <base> instead of relative to the page. The
+# document's server URL is "." (see openapi_document): "Try it out" calls <base>/..., the API it came from.
+_DOCS_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>village-credit API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><div id="swagger-ui"></div>
+<script>
+(function () {
+  var base = location.pathname.replace(/\\/docs\\/?$/, "");
+  var version = "@VERSION@";
+  var css = document.createElement("link");
+  css.rel = "stylesheet";
+  css.href = base + "/docs/assets/swagger-ui.css?v=" + version;
+  document.head.appendChild(css);
+  var js = document.createElement("script");
+  js.src = base + "/docs/assets/swagger-ui-bundle.js?v=" + version;
+  js.onload = function () {
+    window.ui = SwaggerUIBundle({url: base + "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
+  };
+  document.body.appendChild(js);
+})();
+</script>
+</body></html>
+""".replace("@VERSION@", SWAGGER_UI_VERSION)
 
 
 class Health(BaseModel):
@@ -126,29 +157,23 @@ def health(req: Request) -> Health:
     return Health(status="ok", stage=get_settings().stage, version=__version__)
 
 
-@api.route("/docs", "GET", summary="Human API documentation (Swagger UI, offline assets)", public=True,
-           content_type="text/html")
+@api.route("/docs", "GET", summary="Human API documentation (Swagger UI, offline assets); also at /docs/",
+           public=True, content_type="text/html")
 def docs(req: Request) -> Response:
-    html = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>village-credit API</title>
-<link rel="stylesheet" href="docs/assets/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div><script src="docs/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
-</body></html>"""
-    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    return Response(body=_DOCS_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8",
+                                                               "Cache-Control": "no-cache"})
 
 
 @api.route("/docs/assets/{name}", "GET", summary="Swagger UI static asset", public=True,
            content_type=("text/css", "application/javascript"), errors=("ASSET_NOT_FOUND",))
 def docs_asset(req: Request, name: str) -> Response:
+    from importlib import resources
+
     from chalicelib.errors import NotFound
 
     if name not in _DOC_ASSETS:
         raise NotFound("no such asset", code="ASSET_NOT_FOUND", field="name")
-    from pathlib import Path
-
-    from swagger_ui_bundle import swagger_ui_path  # Swagger UI's dist files, shipped in the layer (offline)
-
-    body = (Path(swagger_ui_path) / name).read_text(encoding="utf-8")
+    body = (resources.files("chalicelib.reference") / "docs" / name).read_text(encoding="utf-8")
     return Response(body=body, status_code=200, headers={"Content-Type": _DOC_ASSETS[name],
                                                          "Cache-Control": "max-age=86400"})
 

@@ -13,7 +13,8 @@ Item (core table), written by the campaign tasks and the rating API:
   ``knocked_out`` (rule ids), ``ledger_overdue_loans`` (loans past due on the rating date), ``points`` (per indicator), ``reasons`` (top reason codes), ``figures``
   (the household metrics used), ``is_credit_household``, ``proposed_limit``, ``line_id`` (none when
   ``existing_line_id`` names the household's current line from another campaign),
-  ``challenger`` (statistical result, optional), ``head_name``/``head_id_masked`` (for the notice),
+  ``challenger`` (statistical result, optional), ``head_name``/``head_id_masked``/``village_group``/
+  ``household_no`` (the roster's 户编号; for the notice),
   ``rated_on``, ``valid_from``/``valid_to`` (once effective), ``adjusted_by``/``adjustment`` and
   ``approved_by``/``approved_at``, ``version``.
 - GSI1 ``HH#<household_id>#RATING`` / ``<rated_on>#<rating_id>``: the household's ratings, newest last
@@ -104,7 +105,8 @@ def history_for_household(principal: Principal, household_id: str) -> list[dict[
 #: The attributes of a rating that campaign-wide work needs (a projection keeps those reads light).
 SUMMARY_FIELDS = ("rating_id", "household_id", "org_path", "campaign_id", "status", "grade", "auto_grade",
                   "score", "knocked_out", "reasons", "is_credit_household", "proposed_limit", "line_id",
-                  "head_name", "head_id_masked", "bank_loans", "currently_overdue", "version", "rated_on",
+                  "head_name", "head_id_masked", "village_group", "household_no", "bank_loans", "currently_overdue",
+                  "version", "rated_on",
                   "valid_to", "challenger", "valid_from")
 
 

@@ -157,6 +157,9 @@ class HouseholdIn(_Strict):
 
     village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
     village_group: text(max_length=20) | None = Field(default=None, description="村民小组, e.g. 三组")
+    household_no: text(max_length=32) | None = Field(default=None,
+                                                     description="户编号: the household's number in the village roster "
+                                                                 "(花名册), e.g. 0001; printed on the public notice")
     address: text(max_length=200) | None = Field(default=None, description="住址")
     gps: GeoPoint | None = Field(default=None, description="GPS point of collection (WGS 84)")
     members: list[MemberIn] = Field(min_length=1, max_length=20)
@@ -330,6 +333,7 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
             assets[k] = _q(v)
     attributes = {
         "village_group": (inp.village_group or "").strip() or None,
+        "household_no": (inp.household_no or "").strip() or None,
         "address": (inp.address or "").strip() or None,
         "gps": inp.gps.stored() if inp.gps else None,
         "assets": assets,

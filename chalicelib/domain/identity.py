@@ -50,6 +50,7 @@ __all__ = [
     "parse_uscc",
     "mask_resident_id",
     "mask_phone",
+    "mask_account_no",
     "parse_mobile_phone",
     "is_known_address_code",
     "EARLIEST_BIRTH_DATE",
@@ -353,6 +354,20 @@ def mask_phone(number: str) -> str:
     if len(s) <= 7:
         return "*" * len(s)
     return s[:3] + "*" * (len(s) - 7) + s[-4:]
+
+
+def mask_account_no(number: str) -> str:
+    """Mask a bank account or card number for display (contracts, logs): at most the first 6 and the last
+    4 digits stay visible, the limit PCI DSS v4.0 requirement 3.4.1 sets for a displayed card number
+    (``"6217001234567890123"`` -> ``"621700*********0123"``). Numbers of 16 digits or fewer show only
+    their last 4 (an 8-15 digit deposit account's first digits would give away most of it); 4 or fewer
+    are masked entirely. Spaces and hyphens are dropped first. Never raises."""
+    s = re.sub(r"[\s\-]", "", _normalise(number) or "")
+    if len(s) <= 4:
+        return "*" * len(s)
+    if len(s) <= 16:
+        return "*" * (len(s) - 4) + s[-4:]
+    return s[:6] + "*" * (len(s) - 10) + s[-4:]
 
 
 _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")

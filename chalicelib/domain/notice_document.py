@@ -1,8 +1,11 @@
 """The public notice of a village credit list (整村授信公示名单) as CSV and PDF bytes.
 
 Pure: takes the rows from :func:`chalicelib.domain.village_credit.notice_rows` and the campaign's
-facts, returns bytes. The PDF uses reportlab's built-in CID font ``STSong-Light`` (Adobe-GB1), so
-Chinese text needs no font file in the Lambda package; PDF viewers supply the glyphs.
+facts, returns bytes. The PDF embeds its font (:mod:`chalicelib.domain.pdf_fonts`, Noto Sans SC), so
+it shows the same text on any machine, with or without Chinese fonts. The table is laid out by
+:func:`table_layout`: fixed column widths that together fill the A4 text width, every cell wrapped
+by character to its column (a long name or roster number takes a second line instead of running into
+the next column).
 """
 from __future__ import annotations
 
@@ -12,7 +15,16 @@ from typing import Sequence
 
 from chalicelib.domain.village_credit import NOTICE_COLUMNS
 
-FONT = "STSong-Light"
+#: Page geometry (points, 72 per inch): A4 (210 mm wide) with 15 mm margins.
+PAGE_WIDTH = 210 * 72 / 25.4
+MARGIN = 15 * 72 / 25.4
+FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
+#: Table text size and the padding reportlab's Table puts left and right of a cell's text (points).
+TABLE_FONT_SIZE = 9
+CELL_PADDING = 6
+#: Share of the text width per column of :data:`NOTICE_COLUMNS` (序号, 村民小组, 户编号, 户主姓名, 身份证号,
+#: 信用等级, 拟授信额度): the ID column is wide enough for an 18-character masked number on one line.
+COLUMN_SHARES = (0.07, 0.12, 0.12, 0.16, 0.26, 0.11, 0.16)
 
 
 @dataclass(frozen=True)
@@ -48,42 +60,59 @@ def title(header: NoticeHeader) -> str:
     return f"{header.county_name}{header.township_name}{header.village_name} 整村授信公示名单"
 
 
+def table_layout(rows: Sequence[Sequence[str]], font: str, size: float = TABLE_FONT_SIZE,
+                 frame_width: float = FRAME_WIDTH) -> tuple[list[float], list[list[str]]]:
+    """Column widths (points, summing to ``frame_width``) and the table's cells (head row first) with
+    every cell's text wrapped to its column: each line is at most ``width − 2 × CELL_PADDING`` wide in
+    ``font`` at ``size`` points, lines joined by ``\\n`` (reportlab's Table draws them one under another)."""
+    from chalicelib.domain.pdf_fonts import wrap
+
+    widths = [frame_width * share for share in COLUMN_SHARES]
+    cells = []
+    for row in [list(NOTICE_COLUMNS)] + [list(r) for r in rows]:
+        cells.append(["\n".join(wrap(str(cell), font, size, widths[i] - 2 * CELL_PADDING))
+                      for i, cell in enumerate(row)])
+    return widths, cells
+
+
 def render_pdf(header: NoticeHeader, rows: Sequence[Sequence[str]]) -> bytes:
-    """A4 PDF: title, notice period, the table (head, masked ID, grade, proposed limit), objection note."""
+    """A4 PDF: title, notice period, the table (:data:`NOTICE_COLUMNS`, laid out by :func:`table_layout`),
+    objection note; the font is embedded (subset)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    h1 = ParagraphStyle("h1", fontName=FONT, fontSize=16, leading=22, alignment=1)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=15)
+    from chalicelib.domain.pdf_fonts import register
+
+    font = register()
+    h1 = ParagraphStyle("h1", fontName=font, fontSize=16, leading=22, alignment=1)
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
-                            bottomMargin=15 * mm, title=title(header), author=header.institution_name,
-                            subject=header.campaign_id)
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
+                            bottomMargin=MARGIN, title=title(header), author=header.institution_name,
+                            subject=header.campaign_id, invariant=1, initialFontName=font)
     story = [
         Paragraph(title(header), h1),
-        Spacer(1, 4 * mm),
+        Spacer(1, 12),
         Paragraph(f"行政区划代码：{header.village_code}　　授信机构：{header.institution_name}", body),
         Paragraph(f"公示期：{header.notice_from} 至 {header.notice_until}　　"
                   f"参评农户 {header.rated_count} 户，拟授信 {len(rows)} 户", body),
-        Paragraph("公示期内如有异议，请向本村客户经理或授信机构反映。身份证号已作脱敏处理。", body),
-        Spacer(1, 4 * mm),
+        Paragraph("公示期内如有异议，请向本村客户经理或授信机构反映。身份证号已作脱敏处理；"
+                  "户编号为本村农户花名册中的编号，按村民小组、户编号排列。", body),
+        Spacer(1, 12),
     ]
-    data = [list(NOTICE_COLUMNS)] + [list(r) for r in rows]
-    table = Table(data, repeatRows=1, colWidths=[12 * mm, 28 * mm, 45 * mm, 20 * mm, 32 * mm, 43 * mm])
+    widths, cells = table_layout(rows, font)
+    table = Table(cells, repeatRows=1, colWidths=widths)
     table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT), ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("FONTNAME", (0, 0), (-1, -1), font), ("FONTSIZE", (0, 0), (-1, -1), TABLE_FONT_SIZE),
+        ("LEADING", (0, 0), (-1, -1), TABLE_FONT_SIZE + 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
-        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("ALIGN", (4, 1), (4, -1), "RIGHT"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("ALIGN", (6, 1), (6, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ]))
     story.append(table)
-    story += [Spacer(1, 6 * mm), Paragraph(f"{header.institution_name}　　编号 {header.campaign_id}", body)]
+    story += [Spacer(1, 18), Paragraph(f"{header.institution_name}　　编号 {header.campaign_id}", body)]
     doc.build(story)
     return buf.getvalue()

@@ -252,6 +252,16 @@ def schedule(product: LoanProduct, *, amount: Decimal, annual_rate: Decimal, rep
     return schedules.build_schedule(**args)
 
 
+def disbursement_target(payment_mode: str, payee: dict[str, Any] | None, household_id: str) -> dict[str, Any]:
+    """The account a drawdown's money is paid to (the transfer order's ``to_account``): for entrusted
+    payment (受托支付) the payee's account (``name``, ``account_no``, ``bank_name``); otherwise (自主支付)
+    ``{"type": "borrower_account", "household_id"}``, the borrower's settlement account (结算账户), which the
+    core system resolves from the household: the platform holds no number for it."""
+    if payment_mode == "entrusted" and payee:
+        return dict(payee)
+    return {"type": "borrower_account", "household_id": household_id}
+
+
 def age_on(birth: date, on: date) -> int:
     """Full years of age on ``on``."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -162,6 +162,7 @@ _UNITS = {"元": Decimal(1), "万元": Decimal(10000), "": Decimal(1)}
 
 #: household-level payload path of each household column (members' columns map to members[i].<key>)
 PATHS = {
+    "household_no": "household_no",
     "village_code": "village_code", "village_group": "village_group", "address": "address",
     "house_area_m2": "assets.house_area_m2", "house_value": "assets.house_value",
     "contracted_land_mu": "assets.contracted_land_mu", "transferred_in_land_mu": "assets.transferred_in_land_mu",
@@ -674,7 +675,9 @@ def _build(rows: list[tuple[int, dict[str, Any]]], headers: dict[str, str], vill
             col = next(c for c in COLUMNS if c.key == key)
             if value is _INVALID:
                 continue
-            if key == "household_no":
+            if key == "household_no":  # the same on every row of the group (it is what groups them)
+                household.setdefault("household_no", value)
+                hh.locations.setdefault("household_no", (n, headers[key]))
                 continue
             if col.household:
                 path = PATHS[key]

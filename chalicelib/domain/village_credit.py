@@ -19,6 +19,7 @@ ratings are approved collectively by that confirmation (recorded as approved by 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -224,23 +225,67 @@ def mask_name(name: str | None) -> str:
     return name or ""
 
 
-NOTICE_COLUMNS = ("序号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)", "户编号")
+NOTICE_COLUMNS = ("序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)")
+
+_NUMERALS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+             "九": 9}
+_NUMBER_RUN = re.compile(r"\d+|[零〇一二两三四五六七八九十百]+")
+
+
+def _chinese_number(text: str) -> int:
+    """A Chinese numeral up to the hundreds (``十一`` → 11, ``二十`` → 20, ``一百零五`` → 105)."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _NUMERALS:
+            digit = _NUMERALS[ch]
+        elif ch == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        elif ch == "百":
+            total += (digit or 1) * 100
+            digit = 0
+    return total + digit
+
+
+def _natural_key(text: str | None) -> tuple[int, int, str]:
+    """Order of village groups and roster numbers as people count them: by the first number in the text,
+    written in digits or in Chinese (``3组`` < ``十一组``; ``第二村民小组`` → 2; ``0009`` < ``0010``);
+    text without a number after those with one, empty last."""
+    text = (text or "").strip()
+    if not text:
+        return (2, 0, "")
+    m = _NUMBER_RUN.search(text)
+    if m is None:
+        return (1, 0, text)
+    run = m.group(0)
+    return (0, int(run) if run.isdigit() else _chinese_number(run), text)
+
+
+def notice_order(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Sort key of a rating on the public notice: village group (村民小组), then the roster's household
+    number (户编号), then the household id (a stable order for households without group or number)."""
+    return (_natural_key(entry.get("village_group")), _natural_key(entry.get("household_no")),
+            str(entry["household_id"]))
 
 
 def notice_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
-    """Rows of the public notice, one per household *with* a proposed line, ordered by household id.
+    """Rows of the public notice (:data:`NOTICE_COLUMNS`), one per household *with* a proposed line,
+    ordered by :func:`notice_order`.
 
-    ``entries``: rating items (``household_id``, ``head_name``, ``head_id_masked``, ``grade``,
-    ``proposed_limit``). Households without a line (grade NONE, knock-outs) are not posted: the list
-    announces credit to be granted; the others are told individually by their account manager.
+    ``entries``: rating items (``household_id``, ``village_group``, ``household_no``, ``head_name``,
+    ``head_id_masked``, ``grade``, ``proposed_limit``). The household number is the one of the village
+    roster (花名册) the household was imported from; a household filed without a roster has none and its
+    cell stays empty (the internal household id is never posted). Households without a line (grade NONE,
+    knock-outs) are not posted: the list announces credit to be granted; the others are told
+    individually by their account manager.
     """
     rows = []
-    shown = sorted((e for e in entries if Decimal(str(e.get("proposed_limit") or 0)) > 0),
-                   key=lambda e: e["household_id"])
+    shown = sorted((e for e in entries if Decimal(str(e.get("proposed_limit") or 0)) > 0), key=notice_order)
     for n, e in enumerate(shown, 1):
         limit = Decimal(str(e["proposed_limit"])).quantize(Decimal(1))
-        rows.append((str(n), mask_name(e.get("head_name")), mask_resident_id(e.get("head_id_masked")),
-                     str(e["grade"]), str(limit), str(e["household_id"])))
+        rows.append((str(n), str(e.get("village_group") or ""), str(e.get("household_no") or ""),
+                     mask_name(e.get("head_name")), mask_resident_id(e.get("head_id_masked")), str(e["grade"]),
+                     str(limit)))
     return rows
 
 
@@ -304,6 +349,6 @@ def check_separation_of_duties(actor_id: str, *, others: Mapping[str, str | None
 __all__: Sequence[str] = (
     "campaign_id", "rating_id", "line_id", "objection_id", "village_credit_products", "Policies",
     "HouseholdOutcome", "inputs_for", "rate_household", "challenger_missing_features", "challenger_score",
-    "mask_resident_id", "NOTICE_COLUMNS", "notice_rows", "check_adjustable", "check_approvable",
+    "mask_resident_id", "NOTICE_COLUMNS", "notice_order", "notice_rows", "check_adjustable", "check_approvable",
     "check_separation_of_duties", "RATING_STATUSES", "LINE_STATUSES", "CAMPAIGN_STATUSES",
 )

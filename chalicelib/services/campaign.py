@@ -632,6 +632,7 @@ def rating_record(campaign: dict[str, Any], household: dict[str, Any], outcome: 
                        if outcome.challenger.get(k) is not None} if outcome.challenger else None,
         "challenger_detail": {"points": _plain(outcome.challenger.get("points"))} if outcome.challenger else None,
         "head_name": head_name, "head_id_masked": head_id,
+        "village_group": household.get("village_group"), "household_no": household.get("household_no"),
         "rated_on": cfg.rated_on.isoformat(), "rated_by": SYSTEM_ACTOR, "campaign_started_by": campaign["started_by"],
         "household_version": household.get("version"),
     }

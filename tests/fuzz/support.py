@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
                                                 status_code_conformance, unsupported_method)
 
 from infra.template import ROOT
+from tests.conftest import HANG_GUARD_SECONDS
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
 SEED = 20261207
@@ -54,7 +55,7 @@ def load_schema(max_examples: int = MAX_EXAMPLES):
 def call_as(case, api_url: str, token: str) -> None:
     """Send ``case`` with ``token`` and run :data:`CHECKS` on the answer (raises on a finding)."""
     case.call_and_validate(base_url=api_url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS,
-                           timeout=30)
+                           timeout=HANG_GUARD_SECONDS)
 
 
 def run_as(users: tuple[str, ...], case, api_url: str, token: Callable[[str], str]) -> None:

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from infra.template import load, resources_of
+from tests.conftest import HANG_GUARD_SECONDS
 
 
 def test_moto_still_has_the_patched_methods_with_the_expected_signatures():
@@ -114,7 +115,8 @@ def test_concurrent_conditional_writes_are_atomic(stack):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=HANG_GUARD_SECONDS)
+    assert not any(t.is_alive() for t in threads), "a writer is stuck"
     item = ddb.get_item(TableName=table, Key={"PK": {"S": "TEST#atomic"}, "SK": {"S": "X"}})["Item"]
     assert (len(wins), len(losses)) == (10, 10)
     assert item["available"]["N"] == "0"

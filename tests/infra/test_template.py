@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from infra.template import ROOT, TEMPLATE, load, resources_of
+from tests.conftest import HANG_GUARD_SECONDS
 
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 
 
 def _lint(path: Path) -> subprocess.CompletedProcess:
     return subprocess.run([str(CFN_LINT), "--format", "parseable", str(path)], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=HANG_GUARD_SECONDS)
 
 
 def test_cfn_lint_is_clean_on_the_sam_template():
@@ -68,7 +69,7 @@ def test_every_state_machine_file_is_valid_asl():
         pytest.fail("asl-validator is not installed: run `npm ci` (make test does)")
     for f in files:
         result = subprocess.run([str(validator), "--no-arn-check", "--json-path", str(f)],
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
         assert result.returncode == 0, f"{f.name}: {result.stdout}{result.stderr}"
 
 
@@ -78,7 +79,7 @@ def test_asl_validator_really_catches_a_dangling_next(tmp_path):
     f.write_text(json.dumps(bad))
     validator = ROOT / "node_modules" / ".bin" / "asl-validator"
     result = subprocess.run([str(validator), "--no-arn-check", "--json-path", str(f)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
     assert result.returncode != 0
 
 

@@ -17,6 +17,8 @@ from tests.conftest import wait_for
 #: far in the future would find stale (LPR_TABLE_STALE, tested separately).
 BUSINESS_DATE = date(2026, 11, 30)
 SHOWCASE_VILLAGE = "220122102202"
+#: the borrower head's ID number as households store it (masked; the full number is only encrypted)
+HEAD_ID_MASKED = "220122********2012"
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,7 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
     household = {"PK": f"HH#{hh}", "SK": "HH", "kind": "household", "household_id": hh, "org_path": org_path,
                  "village_code": SHOWCASE_VILLAGE, "version": 1,
                  "members": [{"member_id": f"{hh}-M1", "relation": "head", "name": "张建国", "birth_date": birth,
-                              "gender": "male"},
+                              "gender": "male", "resident_id_masked": HEAD_ID_MASKED},
                              {"member_id": f"{hh}-M2", "relation": "spouse", "name": "李秀兰",
                               "birth_date": "1982-03-03", "gender": "female"}]}
     rating_id = "RT" + uuid.uuid4().hex[:10].upper()
@@ -96,7 +98,8 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
     sub_items = [credit_lines.sub_item(line, code, Decimal(v), Decimal(v))
                  for code, v in (subs or {"NH_XYD": limit, "NH_DBD": limit}).items()]
     dynamo.batch_put(table, [household, rating, line, *sub_items])
-    return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path}
+    return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path,
+            "head_id_masked": HEAD_ID_MASKED}
 
 
 def line_amounts(line_id: str) -> dict[str, Decimal]:
@@ -127,16 +130,30 @@ def stored(drawdown_id: str) -> dict[str, Any]:
     return drawdowns.get(drawdown_id)
 
 
-def wait_status(drawdown_id: str, *statuses: str, timeout: float = 30.0) -> dict[str, Any]:
+def wait_status(drawdown_id: str, *statuses: str) -> dict[str, Any]:
+    """The drawdown once it is in one of ``statuses``; fails at once if it ends in another final status."""
+    from chalicelib.data.drawdowns import FINAL
+
     def check():
         item = stored(drawdown_id)
-        return item if item and item["status"] in statuses else None
+        return item if item and (item["status"] in statuses or item["status"] in FINAL) else None
 
     try:
-        return wait_for(check, timeout=timeout, interval=0.05, what=f"{drawdown_id} to reach {statuses}")
+        item = wait_for(check, interval=0.05, what=f"{drawdown_id} to reach {statuses}")
     except AssertionError:
         item = stored(drawdown_id)
-        raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}") from None
+    if not item or item["status"] not in statuses:
+        raise AssertionError(f"{drawdown_id} is {item and item['status']}, expected {statuses}")
+    return item
+
+
+def wait_sms(reference: str, fragment: str) -> list[dict[str, Any]]:
+    """The sandbox SMS of ``reference`` (a drawdown or loan id) containing ``fragment``, once sent: the
+    workflows send them after the status change a test waits for, so they are waited for too."""
+    from chalicelib.adapters import sms
+
+    return wait_for(lambda: [m for m in sms.sandbox_messages(reference) if fragment in m["text"]],
+                    interval=0.05, what=f"an SMS of {reference} with {fragment!r}")
 
 
 @pytest.fixture(scope="module")
@@ -212,46 +229,3 @@ def staff_user(stack, username: str, role: str, org_id: str) -> str:
 
     seed_users(stack.endpoint, stack.env["USER_POOL_ID"], [DemoUser(username, role, org_id)])
     return username
-
-
-def pdf_text_streams(pdf: bytes) -> bytes:
-    """The decoded page content streams of a reportlab PDF (ASCII85 + Flate), concatenated."""
-    import base64
-    import re
-    import zlib
-
-    out = b""
-    for m in re.finditer(rb"/Filter \[ /ASCII85Decode /FlateDecode \][^>]*>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
-        data = m.group(1).strip()
-        if data.endswith(b"~>"):
-            data = data[:-2]
-        out += zlib.decompress(base64.a85decode(data))
-    return out
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text drawn with the CID font (UTF-16BE literal strings of ``Tj`` operators), joined by newlines."""
-    import re
-
-    def unescape(raw: bytes) -> bytes:
-        out, i = bytearray(), 0
-        while i < len(raw):
-            c = raw[i]
-            if c == 0x5C:  # backslash
-                nxt = raw[i + 1:i + 2]
-                if nxt.isdigit():
-                    j = i + 1
-                    while j < len(raw) and j < i + 4 and raw[j:j + 1].isdigit():
-                        j += 1
-                    out.append(int(raw[i + 1:j], 8))
-                    i = j
-                    continue
-                out += {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(nxt, nxt)
-                i += 2
-                continue
-            out.append(c)
-            i += 1
-        return bytes(out)
-
-    strings = re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", pdf_text_streams(pdf), re.S)
-    return "\n".join(unescape(s).decode("utf-16-be", errors="replace") for s in strings)

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
+from tests.pdf_support import pdf_fonts, pdf_text
 
 VILLAGE = "220122102202"
 SECOND_VILLAGE = "220122102203"  # 三道沟村委会, same township and outlet
@@ -107,15 +108,15 @@ def _campaign(client, cid, user="am.nongan"):
     return r.json()
 
 
-def _wait_status(client, cid, statuses, timeout=180):
+def _wait_status(client, cid, statuses):
     return wait_for(lambda: (lambda c: c if c["status"] in statuses else None)(_campaign(client, cid)),
-                    timeout=timeout, interval=0.5, what=f"campaign {cid} to reach {statuses}")
+                    interval=0.5, what=f"campaign {cid} to reach {statuses}")
 
 
 def _download(client, cid, fmt):
     r = client.as_user("am.nongan").get(f"/campaigns/{cid}/notice?format={fmt}")
     assert r.status_code == 200, r.text
-    body = requests.get(r.json()["url"], timeout=30)
+    body = requests.get(r.json()["url"], timeout=HANG_GUARD_SECONDS)
     assert body.status_code == 200
     return r.json(), body.content
 
@@ -176,6 +177,10 @@ def scenario(stack, client):
             hh_repo.set_status(am, hid, "submitted", expected_version=stored["version"])
     names = {k: ids[len(synthetic) + n] for n, k in enumerate(special)}
     id_numbers = [m["resident_id"] for h in roster for m in h["members"]]
+    # the roster file numbers its households 0001, 0002, ... in file order (infra.synthetic.roster_csv)
+    numbers = {hid: f"{n:04d}" for n, hid in enumerate(ids, 1)}
+    groups = {hid: h["village_group"] for hid, h in zip(ids, roster, strict=True)}
+    assert {hh_repo.get_unscoped(hid).get("household_no") for hid in ids} == set(numbers.values())
 
     r = client.as_user("am.nongan").post("/campaigns", json={"village_code": VILLAGE})
     assert r.status_code == 202, r.text
@@ -184,7 +189,7 @@ def scenario(stack, client):
     assert again.status_code == 200 and again.json()["campaign_id"] == started["campaign_id"]
     assert again.json()["created"] is False
     return {"cid": started["campaign_id"], "ids": ids, "special": names, "today": today,
-            "id_numbers": id_numbers, "am": am}
+            "id_numbers": id_numbers, "am": am, "numbers": numbers, "groups": groups}
 
 
 def test_campaign_rates_every_household_and_records_failures(client, scenario):
@@ -271,24 +276,32 @@ def test_village_evaluation_is_stored_with_the_campaign(client, scenario):
 
 def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
     cid = scenario["cid"]
+    assert _wait_status(client, cid, {"awaiting_confirmation", "failed"})["status"] == "awaiting_confirmation"
     info, data = _download(client, cid, "csv")
     rows = _csv_rows(data)
-    assert rows[0] == ["序号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)", "户编号"]
+    assert rows[0] == ["序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
     ratings = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
-    with_line = sorted((r for r in ratings if Decimal(r["proposed_limit"]) > 0), key=lambda r: r["household_id"])
-    assert [r[5] for r in rows[1:]] == [r["household_id"] for r in with_line]
-    assert all(MASKED_ID.match(r[2]) for r in rows[1:])
+    with_line = [r["household_id"] for r in ratings if Decimal(r["proposed_limit"]) > 0]
+    # the roster's household numbers, by village group (一组 = 1, "5组" = 5), then number
+    group_no = {"一组": 1, **{f"{k}组": k for k in range(1, 9)}}
+    expected = sorted(with_line, key=lambda h: (group_no[scenario["groups"][h]], int(scenario["numbers"][h])))
+    assert [(r[1], r[2]) for r in rows[1:]] == [(scenario["groups"][h], scenario["numbers"][h]) for h in expected]
+    assert [r[0] for r in rows[1:]] == [str(n) for n in range(1, len(expected) + 1)]
+    assert all(MASKED_ID.match(r[4]) for r in rows[1:])
     text = data.decode("utf-8-sig")
     assert not any(number in text for number in scenario["id_numbers"])  # no full ID number anywhere
-    top = next(r for r in rows[1:] if r[5] == scenario["special"]["top"])
-    assert top[1:5] == ["'" + HOSTILE_HEAD, top[2], "AAA", "300000"] and top[2].startswith("220122")
+    assert not any(hid in text for hid in scenario["ids"])  # no internal household id either
+    top = next(r for r in rows[1:] if r[2] == scenario["numbers"][scenario["special"]["top"]])
+    assert top[3:7] == ["'" + HOSTILE_HEAD, top[4], "AAA", "300000"] and top[4].startswith("220122")
     stored = client.as_user("am.nongan").get(f"/households/{scenario['special']['top']}").json()
     assert stored["members"][0]["name"] == HOSTILE_HEAD  # stored as typed; neutralised where CSV is written
     assert not any(c[:1] in ("=", "+", "-", "@", "\t", "\r") for r in rows for c in r)
-    assert scenario["special"]["black"] not in text  # no line → not on the list
+    assert "钱有财" not in text  # blacklisted: no line → not on the list
     assert info["notice_until"] == (date.fromisoformat(info["notice_from"]) + timedelta(days=6)).isoformat()
     _, pdf = _download(client, cid, "pdf")
-    assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
+    assert pdf.startswith(b"%PDF") and all(f.embedded for f in pdf_fonts(pdf))
+    pdf_rows = pdf_text(pdf)
+    assert HOSTILE_HEAD in pdf_rows.replace("\n", "") and "二道沟村委会 整村授信公示名单" in pdf_rows
 
 
 def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenario, stack):
@@ -322,8 +335,8 @@ def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenari
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "VERSION_CONFLICT"
     # the notice was regenerated with the adjusted limit
     _, data = _download(client, cid, "csv")
-    row = next(r for r in _csv_rows(data)[1:] if r[5] == target["household_id"])
-    assert (row[3], Decimal(row[4])) == ("AA", expected)
+    row = next(r for r in _csv_rows(data)[1:] if r[2] == scenario["numbers"][target["household_id"]])
+    assert (row[5], Decimal(row[6])) == ("AA", expected)
     assert _campaign(client, cid)["notice"]["revision"] >= 2
 
     # separation of duties across a staff rotation: the adjuster, later a reviewer, may not approve
@@ -384,7 +397,7 @@ def test_objections_are_recorded_and_decided(client, scenario):
     assert _rating(client, upheld["household_id"])["status"] == "withdrawn"
     assert [l["status"] for l in _lines(client, upheld["household_id"])] == ["withdrawn"]
     _, data = _download(client, cid, "csv")
-    assert upheld["household_id"] not in data.decode("utf-8-sig")
+    assert scenario["numbers"][upheld["household_id"]] not in [r[2] for r in _csv_rows(data)[1:]]
     listed = client.as_user("auditor").get(f"/campaigns/{cid}/objections").json()["items"]
     assert {o["status"] for o in listed} == {"upheld", "dismissed"}
 
@@ -455,7 +468,7 @@ def test_rerunning_the_campaign_is_idempotent(client, scenario, stack):
     arn = sfn.start_execution(stateMachineArn=get_settings().campaign_state_machine_arn, name=f"{cid}-rerun",
                               input=json.dumps({"campaign_id": cid}))["executionArn"]
     done = wait_for(lambda: (lambda d: d if d["status"] != "RUNNING" else None)(
-        sfn.describe_execution(executionArn=arn)), timeout=180, interval=0.5, what="the re-run")
+        sfn.describe_execution(executionArn=arn)), interval=0.5, what="the re-run")
     assert done["status"] == "SUCCEEDED", done
     assert snapshot() == before
     _, csv_after = _download(client, cid, "csv")

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
 
 RACE_VILLAGE = "220122102207"
 LEGACY_VILLAGE = "220122102208"
@@ -44,9 +44,9 @@ def _campaign(client, cid: str) -> dict:
     return r.json()
 
 
-def _wait(client, cid: str, statuses: set[str], timeout: float = 240) -> dict:
+def _wait(client, cid: str, statuses: set[str]) -> dict:
     return wait_for(lambda: (lambda c: c if c["status"] in statuses else None)(_campaign(client, cid)),
-                    timeout=timeout, interval=0.5, what=f"campaign {cid} to reach {statuses}")
+                    interval=0.5, what=f"campaign {cid} to reach {statuses}")
 
 
 def _confirm(client, cid: str) -> dict:
@@ -124,7 +124,7 @@ def test_racing_starts_open_one_campaign_per_village_and_give_one_line_per_house
 
         def start(k: int):
             me = client.as_user(STARTERS[k % 2])  # its own HTTP session
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=HANG_GUARD_SECONDS)
             return _start(me, STARTERS[k % 2], RACE_VILLAGE, periods[k])
 
         with ThreadPoolExecutor(len(periods)) as pool:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.customers_support import household, new_id
 
 pytestmark = pytest.mark.stack
@@ -24,7 +25,7 @@ def test_ten_concurrent_creations_with_the_same_person_exactly_one_wins(client, 
     barrier = threading.Barrier(10)
 
     def attempt(body):
-        barrier.wait(timeout=30)
+        barrier.wait(timeout=HANG_GUARD_SECONDS)
         return api.post("/households", json=body)
 
     with ThreadPoolExecutor(max_workers=10) as pool:

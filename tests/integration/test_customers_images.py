@@ -9,6 +9,7 @@ import json
 import pytest
 import requests
 
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.customers_support import create
 
 pytestmark = pytest.mark.stack
@@ -26,7 +27,8 @@ def register(client, hid: str, data: bytes, **over) -> requests.Response:
 
 def upload(ticket: dict, data: bytes, **override: str) -> requests.Response:
     fields = {**ticket["fields"], **override}
-    return requests.post(ticket["url"], data=fields, files={"file": ("photo.jpg", data, "image/jpeg")}, timeout=30)
+    return requests.post(ticket["url"], data=fields, files={"file": ("photo.jpg", data, "image/jpeg")},
+                         timeout=HANG_GUARD_SECONDS)
 
 
 def test_upload_confirm_and_download(client):
@@ -45,7 +47,7 @@ def test_upload_confirm_and_download(client):
     assert r.status_code == 200 and r.json()["status"] == "uploaded", r.text
     got = client.as_user("reviewer.nongan").get(f"/households/{hh['household_id']}/images/{img['image_id']}")
     assert got.status_code == 200
-    assert requests.get(got.json()["download_url"], timeout=30).content == JPEG
+    assert requests.get(got.json()["download_url"], timeout=HANG_GUARD_SECONDS).content == JPEG
     listed = client.as_user("am.nongan").get(f"/households/{hh['household_id']}/images").json()["items"]
     assert [i["image_id"] for i in listed] == [img["image_id"]]
 

@@ -12,7 +12,7 @@ import requests
 
 from infra.roster_synth import BAD_EXAMPLE_EXPECTED, bad_example, synth_households, to_csv, to_xlsx
 from infra.template import ROOT
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
 from tests.integration.customers_support import SHOWCASE
 
 pytestmark = pytest.mark.stack
@@ -30,7 +30,7 @@ def run_import(client, data: bytes, *, filename: str = "roster.csv", content_typ
     job = r.json()
     assert job["status"] == "awaiting_upload"
     up = job["upload"]
-    put = requests.put(up["url"], data=data, headers=up["headers"], timeout=30)
+    put = requests.put(up["url"], data=data, headers=up["headers"], timeout=HANG_GUARD_SECONDS)
     assert put.status_code == 200, put.text
     r = api.post(f"/imports/{job['import_id']}/start")
     assert r.status_code == 202, r.text
@@ -39,7 +39,7 @@ def run_import(client, data: bytes, *, filename: str = "roster.csv", content_typ
         s = api.get(f"/imports/{job['import_id']}").json()
         return s if s["status"] in ("completed", "failed") else None
 
-    return wait_for(finished, timeout=120, what="the import to finish")
+    return wait_for(finished, what="the import to finish")
 
 
 def _households_of(stack, village: str) -> dict[str, dict]:
@@ -57,7 +57,7 @@ def test_the_shipped_example_imports_completely(client, stack):
     assert c["created"] + c["unchanged"] == 30 and c["invalid"] == 0 and c["conflict"] == 0, job
     assert job["progress"]["households_total"] == 30 and job["progress"]["households_done"] == 30
     assert job["errors"] == [] and job["errors_total"] == 0
-    report = requests.get(job["report_url"], timeout=30).json()
+    report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     assert len(report["households"]) == 30
     assert all(h["outcome"] in ("created", "unchanged") for h in report["households"])
 
@@ -83,7 +83,7 @@ def test_good_and_bad_rows_give_the_right_report_and_only_good_households_are_wr
     assert all(h["data_source"] == "roster_import" and h["status"] == "draft" for h in new.values())
     assert sorted(len(h["members"]) for h in new.values()) == [2, 2, 2]
     # no index item of a refused household's people was left behind
-    report = requests.get(job["report_url"], timeout=30).json()
+    report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     refused_rows = [h["rows"] for h in report["households"] if h["outcome"] == "invalid"]
     assert len(refused_rows) == 8
     from chalicelib import pii

@@ -12,6 +12,7 @@ import requests
 from infra.roster_synth import synth_households
 from tests.integration.customers_support import household, new_id
 from tests.integration.test_customers_import import XLSX, run_import
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.roster_files import (ADDRESS, NUMBER, PHONE, RID, blank_member_numbers, csv_bytes, spans, table,
                                 xlsx_bytes)
 
@@ -25,7 +26,7 @@ def _masked(resident_id: str) -> str:
 
 def _stored(client, job: dict) -> list[dict]:
     """The households the import wrote (created or updated), in file order, read through the API."""
-    report = requests.get(job["report_url"], timeout=30).json()
+    report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     out = []
     for h in sorted(report["households"], key=lambda h: h["rows"][0]):
         if h["outcome"] in ("created", "updated", "unchanged"):
@@ -106,7 +107,7 @@ def test_ambiguous_rows_are_refused_with_their_own_codes_and_counted(client):
     assert (c["created"], c["invalid"], c["members_created"], c["members_invalid"], c["rows_unassigned"],
             c["rows_read"], c["rows_with_errors"]) == (1, 2, 2, 7, 3, 12, 5)
     _no_row_dropped(job)
-    report = requests.get(job["report_url"], timeout=30).json()
+    report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     assert sorted((h["rows"], h["outcome"]) for h in report["households"]) == [
         ([3, 4, 5, 11], "invalid"), ([8, 9, 10], "invalid"), ([12, 13], "created")]
     [stored] = _stored(client, job)

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from infra.roster_synth import synth_households, to_csv
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.customers_support import SHOWCASE, household, new_id
 from tests.integration.test_customers_import import run_import
 
@@ -132,5 +133,5 @@ def test_no_plain_id_or_phone_in_tables_objects_or_logs(client, stack, capfd):
     assert pii.decrypt(head["phone_enc"], purpose="phone") == phone
     with pytest.raises(pii.PiiError):
         pii.decrypt(head["resident_id_enc"], purpose="phone")
-    report = requests.get(job["report_url"], timeout=30).json()
+    report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     assert report["counts"]["created"] == 4

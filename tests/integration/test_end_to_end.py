@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import requests
 
-from tests.conftest import wait_for
+from tests.conftest import HANG_GUARD_SECONDS, wait_for
 from tests.integration.loans_support import business_date, farmer_user, lpr_fixings_through
 
 VILLAGE = "220122103201"  # 后岭村委会, 靠山镇, 农安县 (NBS 2023 list); served by the 靠山镇 outlet
@@ -41,11 +41,12 @@ def test_village_to_disbursed_loan_and_back(client, stack):
                                                       "content_type": "text/csv", "size": len(roster)})
         assert r.status_code in (200, 201), r.text
         job = r.json()
-        up = requests.put(job["upload"]["url"], data=roster, headers=job["upload"]["headers"], timeout=30)
+        up = requests.put(job["upload"]["url"], data=roster, headers=job["upload"]["headers"],
+                          timeout=HANG_GUARD_SECONDS)
         assert up.status_code == 200
         assert client.as_user(am).post(f"/imports/{job['import_id']}/start", json={}).status_code in (200, 202)
         done = wait_for(lambda: (lambda j: j if j["status"] in ("completed", "failed") else None)(
-            _get(client, am, f"/imports/{job['import_id']}")), timeout=120, what="roster import")
+            _get(client, am, f"/imports/{job['import_id']}")), what="roster import")
         assert done["status"] == "completed" and done["counts"]["created"] == 12, done
         households = _get(client, am, f"/villages/{VILLAGE}/households?limit=100")["items"]
         assert len(households) == 12
@@ -60,17 +61,19 @@ def test_village_to_disbursed_loan_and_back(client, stack):
         assert r.status_code == 202, r.text
         cid = r.json()["campaign_id"]
         c = wait_for(lambda: (lambda c: c if c["status"] in ("awaiting_confirmation", "failed") else None)(
-            _get(client, am, f"/campaigns/{cid}")), timeout=180, interval=0.5, what="campaign notice")
+            _get(client, am, f"/campaigns/{cid}")), interval=0.5, what="campaign notice")
         assert c["status"] == "awaiting_confirmation", c
         assert c["rated"] == 12
         notice = _get(client, am, f"/campaigns/{cid}/notice?format=csv")
-        rows = requests.get(notice["url"], timeout=30).content.decode("utf-8-sig").splitlines()
-        assert rows[0].split(",")[:5] == ["序号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
-        assert len(rows) > 1 and all(re.fullmatch(r"220122\*{8}\d{3}[\dX]", r.split(",")[2]) for r in rows[1:])
+        rows = requests.get(notice["url"], timeout=HANG_GUARD_SECONDS).content.decode("utf-8-sig").splitlines()
+        assert rows[0].split(",") == ["序号", "村民小组", "户编号", "户主姓名", "身份证号", "信用等级", "拟授信额度(元)"]
+        assert len(rows) > 1 and all(re.fullmatch(r"220122\*{8}\d{3}[\dX]", r.split(",")[4]) for r in rows[1:])
+        # the roster's household numbers (its file numbers them 0001 ... 0012), never internal ids
+        assert {r.split(",")[2] for r in rows[1:]} <= {f"{n:04d}" for n in range(1, 13)}
         ok = client.as_user(admin).post(f"/campaigns/{cid}/confirm", json={"comment": "公示期满，无异议"})
         assert ok.status_code == 200, ok.text
         c = wait_for(lambda: (lambda c: c if c["status"] in ("completed", "failed") else None)(
-            _get(client, am, f"/campaigns/{cid}")), timeout=120, interval=0.5, what="lines activated")
+            _get(client, am, f"/campaigns/{cid}")), interval=0.5, what="lines activated")
         assert c["status"] == "completed", c
         valid_from = date.fromisoformat(c["lines_valid_from"])
 
@@ -104,7 +107,7 @@ def test_village_to_disbursed_loan_and_back(client, stack):
         assert replay.json()["drawdown_id"] == dd["drawdown_id"]
         final = wait_for(lambda: (lambda d: d if d["status"] in ("DISBURSED", "DECLINED", "DISBURSEMENT_FAILED",
                                                                  "PENDING_INVESTIGATION") else None)(
-            _get(client, farmer, f"/drawdowns/{dd['drawdown_id']}")), timeout=60, what="disbursement")
+            _get(client, farmer, f"/drawdowns/{dd['drawdown_id']}")), what="disbursement")
         assert final["status"] == "DISBURSED", final
         loan = _get(client, farmer, f"/loans/{final['loan_id']}")
         assert Decimal(loan["outstanding_principal"]) == Decimal("10000.00")

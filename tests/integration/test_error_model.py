@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from tests.conftest import HANG_GUARD_SECONDS
 
 
 def _error(r: requests.Response) -> dict:
@@ -69,7 +70,7 @@ def test_a_request_the_http_server_cannot_parse_gets_the_error_body(api_url):
 
     url = urlparse(api_url)
     headers = b"".join(b"X-Filler-%d: x\r\n" % i for i in range(120))
-    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+    with socket.create_connection((url.hostname, url.port), timeout=HANG_GUARD_SECONDS) as sock:
         sock.sendall(b"GET /me HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
         raw = b""
         while chunk := sock.recv(65536):

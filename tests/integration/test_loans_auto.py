@@ -9,14 +9,17 @@ from decimal import Decimal
 import pytest
 import requests
 
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.loans_support import (drawdown_body, farmer_user, history, line_amounts, make_borrower,
-                                             parameter_override, pdf_text, pinned_date, request, wait_status)
+                                             parameter_override, pinned_date, request, wait_sms,
+                                             wait_status)
+from tests.pdf_support import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
 
 def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_account(client):
-    from chalicelib.adapters import core_banking, sms
+    from chalicelib.adapters import core_banking
     from chalicelib.data import line_usage, loans
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
@@ -46,7 +49,7 @@ def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_a
     assert loan["status"] == "active" and Decimal(str(loan["outstanding_principal"])) == Decimal("20000")
     inst = sorted(loans.installments(loan["loan_id"]), key=lambda i: i["number"])
     assert len(inst) == 12 and sum(Decimal(str(i["principal"])) for i in inst) == Decimal("20000")
-    assert any("已于" in m["text"] and "20000" in m["text"] for m in sms.sandbox_messages(loan["loan_id"]))
+    assert any("20000" in m["text"] for m in wait_sms(loan["loan_id"], "已于"))
 
     # the applicant (and staff) see the contract: intact, both signatures verify, downloadable PDF
     c = client.as_user("am.nongan").get(f"/drawdowns/{dd['drawdown_id']}/contract")
@@ -55,12 +58,17 @@ def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_a
     assert contract["document_intact"] is True
     assert {s["signer_role"] for s in contract["signatures"]} == {"borrower", "lender"}
     assert all(s["valid"] for s in contract["signatures"])
-    pdf = requests.get(contract["download_url"], timeout=10).content
+    pdf = requests.get(contract["download_url"], timeout=HANG_GUARD_SECONDS).content
     assert pdf.startswith(b"%PDF") and hashlib.sha256(pdf).hexdigest() == contract["sha256"]
-    assert b"STSong-Light" in pdf
-    text = pdf_text(pdf)
-    assert "农户借款合同" in text and "借款人（乙方）：张建国" in text
+    assert all(f.embedded for f in pdf_fonts(pdf))  # readable on a machine without Chinese fonts
+    text = pdf_text(pdf).replace("\n", "")  # clauses are wrapped by character
+    assert "农户借款合同" in text and f"借款人（乙方）：张建国（身份证号 {b['head_id_masked']}，户号" in text
     assert "人民币20,000.00元（大写：贰万元整）" in text and "年利率4.50%" in text
+    # the interest as the schedule charges it (tests/unit/test_pdf_documents.py checks the words against it)
+    assert "每个完整还款期的利息=期初本金余额×月利率，月利率=年利率÷12" in text
+    assert "放款账户：借款人在甲方开立的结算账户（账号以核心系统结算账户为准）" in text
+    assert "罚息日利率=罚息年利率÷360" in text
+    assert "{" not in text  # every placeholder of the shipped template is filled
 
     view = client.as_user("am.nongan").get(f"/drawdowns/{dd['drawdown_id']}").json()
     assert [h["status"] for h in view["history"]][-1] == "DISBURSED" and view["loan_id"] == loan["loan_id"]

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import wait_for
 from tests.integration.loans_support import (disburse, drawdown_body, line_amounts, make_borrower, quick_queries,
                                              pinned_date, request, script_core, signed_drawdown, stored, wait_status)
 
@@ -25,10 +26,9 @@ def _execution(drawdown_id: str) -> dict:
     arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + \
         execution_name(drawdown_id)
     sfn = boto3.client("stepfunctions")
-    from tests.conftest import wait_for
 
     return wait_for(lambda: (lambda e: e if e["status"] != "RUNNING" else None)(sfn.describe_execution(executionArn=arn)),
-                    timeout=30, what="the disbursement execution to end")
+                    what="the disbursement execution to end")
 
 
 def test_a_lost_answer_is_retried_with_the_same_request_id_and_posts_once(client):
@@ -133,7 +133,7 @@ def test_twenty_concurrent_drawdowns_never_take_the_line_past_its_limit(client, 
         answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(20)))
     accepted = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
     assert len(accepted) == 20, [a.text for a in answers if a.status_code != 202][:2]
-    final = [wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION", "DECLINED", timeout=60)
+    final = [wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION", "DECLINED")
              for d in accepted]
     disbursed = [f for f in final if f["status"] == "DISBURSED"]
     failed = [f for f in final if f["status"] != "DISBURSED"]
@@ -165,8 +165,9 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
     assert loan["next_due_amount"] == first["payment"] > 0
     assert loan["loan_id"] in {i["loan_id"] for i in loans.active_in_village(SHOWCASE_VILLAGE)}
 
-    task = inspections.open_for_loan(loan["loan_id"])
-    assert task is not None and task["assignee_id"] == done["applicant_user_id"]
+    # planned by the post-loan hook right after the loan opens (after the DISBURSED transition)
+    task = wait_for(lambda: inspections.open_for_loan(loan["loan_id"]), what="the first inspection to be planned")
+    assert task["assignee_id"] == done["applicant_user_id"]
     assert BUSINESS_DATE.isoformat() < task["due_on"] <= "2026-12-30"  # within first_inspection_within_days (30)
 
     repay_due(loan["loan_id"], date.fromisoformat(first["due_date"]))
@@ -203,7 +204,7 @@ def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
         answers = list(pool.map(lambda _: request(client, "am.nongan", body), range(4)))
     ids = [a.json()["drawdown_id"] for a in answers if a.status_code == 202]
     assert len(ids) == 4, [a.text for a in answers]
-    final = [wait_status(d, "CONTRACT_SIGNED", "DISBURSEMENT_FAILED", "DECLINED", timeout=60) for d in ids]
+    final = [wait_status(d, "CONTRACT_SIGNED", "DISBURSEMENT_FAILED", "DECLINED") for d in ids]
     signed = [f for f in final if f["status"] == "CONTRACT_SIGNED"]
     others = [f for f in final if f["status"] != "CONTRACT_SIGNED"]
     assert len(signed) == 2 and all(f["reservation"]["status"] == "reserved" for f in signed)

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import requests
+from tests.conftest import HANG_GUARD_SECONDS
 
 CLOCK = "/_local/clock"
 
@@ -19,7 +20,7 @@ def test_set_advance_and_reset_move_the_api_and_the_jobs_without_losing_data(cli
     me_before = client.as_user("am.nongan").get("/me")
     assert me_before.status_code == 200
 
-    r = requests.put(api_url + CLOCK, json={"business_date": "2030-01-02"}, timeout=10)
+    r = requests.put(api_url + CLOCK, json={"business_date": "2030-01-02"}, timeout=HANG_GUARD_SECONDS)
     assert r.status_code == 200, r.text
     assert r.json() == {"business_date": "2030-01-02", "calendar_date": calendar_date().isoformat(), "pinned": True}
     assert r.headers["X-Business-Date"] == "2030-01-02"
@@ -37,14 +38,14 @@ def test_set_advance_and_reset_move_the_api_and_the_jobs_without_losing_data(cli
     result = fire(stack, penalty)
     assert result["business_date"] == "2030-01-02" and result["status"] == "waiting", result
 
-    r = requests.post(api_url + CLOCK, json={"advance_days": 8}, timeout=10)
+    r = requests.post(api_url + CLOCK, json={"advance_days": 8}, timeout=HANG_GUARD_SECONDS)
     assert r.status_code == 200 and r.json()["business_date"] == "2030-01-10"
     assert client.as_user("am.nongan").get("/me").headers["X-Business-Date"] == "2030-01-10"
 
-    r = requests.delete(api_url + CLOCK, timeout=10)
+    r = requests.delete(api_url + CLOCK, timeout=HANG_GUARD_SECONDS)
     assert r.status_code == 200 and r.json()["pinned"] is False
     assert r.json()["business_date"] == calendar_date().isoformat()
-    assert requests.get(api_url + CLOCK, timeout=10).json()["pinned"] is False
+    assert requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json()["pinned"] is False
 
 
 @pytest.mark.parametrize("method, body", [
@@ -52,10 +53,10 @@ def test_set_advance_and_reset_move_the_api_and_the_jobs_without_losing_data(cli
     ("POST", {"advance_days": "8"}), ("POST", {"advance_days": 1.5}), ("POST", {"advance_days": 10 ** 9}),
     ("PUT", ["2027-01-01"]), ("PATCH", {"business_date": "2027-01-01"})])
 def test_a_bad_clock_request_is_refused_and_changes_nothing(api_url, restore_clock, method, body):
-    before = requests.get(api_url + CLOCK, timeout=10).json()
-    r = requests.request(method, api_url + CLOCK, json=body, timeout=10)
+    before = requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json()
+    r = requests.request(method, api_url + CLOCK, json=body, timeout=HANG_GUARD_SECONDS)
     assert r.status_code == 400 and r.json()["error"]["code"] == "CLOCK_REQUEST_INVALID", r.text
-    assert requests.get(api_url + CLOCK, timeout=10).json() == before
+    assert requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json() == before
 
 
 def test_a_business_date_error_names_the_date_that_would_work(client, restore_clock):

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from jwt.algorithms import RSAAlgorithm
 
 from infra.seed import DEMO_PASSWORD, FARMER_DEMO_HOUSEHOLD, SHOWCASE_VILLAGE, outlet_id
+from tests.conftest import HANG_GUARD_SECONDS
 
 PROTECTED = ("custom:role", "custom:org_id", "custom:household_id")
 
@@ -78,7 +79,7 @@ def test_a_token_from_login_is_accepted(client, token):
 def test_the_pool_serves_its_own_public_key_not_motos(stack):
     import requests
 
-    served = requests.get(stack.env["JWKS_URL"], timeout=10).json()["keys"]
+    served = requests.get(stack.env["JWKS_URL"], timeout=HANG_GUARD_SECONDS).json()["keys"]
     bundled = _moto_bundled_private_key().public_key().public_numbers()
     moduli = {RSAAlgorithm.from_jwk(json.dumps(k)).public_numbers().n for k in served}
     assert moduli and bundled.n not in moduli
@@ -90,10 +91,10 @@ def test_each_pool_gets_its_own_key(stack):
     import requests
 
     other = _idp(stack).create_user_pool(PoolName=f"other-{uuid.uuid4().hex[:6]}")["UserPool"]["Id"]
-    ours = requests.get(stack.env["JWKS_URL"], timeout=10).json()["keys"]
-    theirs = requests.get(f"{stack.endpoint}/{other}/.well-known/jwks.json", timeout=10).json()["keys"]
+    ours = requests.get(stack.env["JWKS_URL"], timeout=HANG_GUARD_SECONDS).json()["keys"]
+    theirs = requests.get(f"{stack.endpoint}/{other}/.well-known/jwks.json", timeout=HANG_GUARD_SECONDS).json()["keys"]
     assert {k["n"] for k in ours}.isdisjoint({k["n"] for k in theirs})
-    missing = requests.get(f"{stack.endpoint}/us-east-1_doesnotexist/.well-known/jwks.json", timeout=10)
+    missing = requests.get(f"{stack.endpoint}/us-east-1_doesnotexist/.well-known/jwks.json", timeout=HANG_GUARD_SECONDS)
     assert missing.status_code == 404
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.postloan_support import (
     OTHER_VILLAGE, VILLAGE, business_date, keep_current, make_household, make_loan, quote, repay_due, repay_in_full,
     run_day, run_job, upload_photo, yushu_village)
@@ -149,7 +150,7 @@ def test_t1_reminders_and_visits(stack, client, world):
         up = am.post(f"/postloan/inspections/{task['task_id']}/photos", json={"content_type": "image/jpeg"})
         assert up.status_code == 201, up.text
         put = requests.put(up.json()["upload_url"], data=b"\xff\xd8\xff jpeg", headers={"Content-Type": "image/jpeg"},
-                           timeout=30)
+                           timeout=HANG_GUARD_SECONDS)
         assert put.status_code == 200
         body = {"version": task["version"], "gps": {"lat": 44.123456, "lon": 125.012345, "accuracy_m": 8},
                 "photos": [up.json()["key"]], "findings": "贷款资金未见用于春耕，户主称已借给亲戚", "purpose_confirmed": False}

@@ -37,7 +37,6 @@ def test_metrics_match_published_reference(trained):
     assert abs(m["gini"] - (2 * m["auc"] - 1)) <= 1e-9
     assert abs(m["ks"] - 0.49) <= 0.05      # reference ≈ 0.49
     assert (trained.n_train, trained.n_test) == (700, 300)
-    assert trained.fit_seconds < 60
 
 
 def test_iv_for_every_feature(trained):

@@ -49,7 +49,7 @@ def test_the_public_notice_csv_neutralises_hostile_head_names():
     header = NoticeHeader("VC-1", "220122102202", "二道沟村委会", "哈拉海镇", "农安县", "吉林农安农村商业银行",
                           "2026-11-01", "2026-11-07", len(HOSTILE), len(HOSTILE))
     cells = _cells(render_csv(header, notice_rows(entries)))
-    assert [r[1] for r in cells[1:]] == ["'" + n for n in HOSTILE]
+    assert [r[3] for r in cells[1:]] == ["'" + n for n in HOSTILE]  # 户主姓名 (NOTICE_COLUMNS[3])
     assert not any(_formula_like(c) for r in cells for c in r)
 
 

@@ -47,6 +47,24 @@ def test_shipped_example_is_all_valid_and_in_the_showcase_village():
     assert data == to_csv(synth_households(30)), "regenerate with python -m infra.roster_synth"
 
 
+def test_the_roster_household_number_and_group_are_kept_for_the_household():
+    """户编号 groups a household's rows and is kept as its roster number (the public notice lists it), with
+    the 村民小组 of the head's row; a roster without 户编号 gives households without a number."""
+    data = (ROOT / "docs" / "examples" / "roster_220122102202.csv").read_bytes()
+    rows = [line.split(",") for line in data.decode("utf-8-sig").splitlines()[1:]]
+    heads = {r[0]: r[10] for r in rows if r[1] == "户主"}  # 户编号 → 村民小组, as written in the file
+    ok, _ = report(data)
+    got = {hh.payload["household_no"]: hh.payload.get("village_group") for hh in ok}
+    assert got == heads and len(got) == 30
+    attributes = normalise(HouseholdIn.model_validate(ok[0].payload), today=date(2026, 11, 29)).attributes
+    assert attributes["household_no"] == ok[0].payload["household_no"]
+    without = "与户主关系,姓名,身份证号\n户主,邹红,220122198008197778\n".encode()
+    parsed = roster.parse(without, "r.csv", village_code=V).households
+    assert len(parsed) == 1 and "household_no" not in parsed[0].payload
+    too_long = ("户编号,与户主关系,姓名,身份证号\n" + "7" * 33 + ",户主,邹红,220122198008197778\n").encode()
+    assert report(too_long) == ([], [(2, "户编号", "FIELD_STRING_TOO_LONG")])  # reported on its cell, not stored
+
+
 def test_bad_example_gives_exactly_the_documented_report():
     ok, lines = report(bad_example())
     assert lines == sorted(BAD_EXAMPLE_EXPECTED)

@@ -17,6 +17,7 @@ from chalicelib.domain import village_credit as vc
 from chalicelib.domain.notice_document import NoticeHeader, render_csv, render_pdf
 from chalicelib.domain.scorecard import VillageAverages
 from chalicelib.errors import Conflict, Forbidden, ValidationFailed
+from tests.pdf_support import pdf_fonts, pdf_text
 from tests.unit.test_household_metrics import TODAY, household
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "household_points_table.json"
@@ -99,16 +100,32 @@ def test_products_in_allocation_order_with_sub_line_caps():
 
 def test_notice_rows_list_only_households_with_a_line_masked():
     entries = [
-        {"household_id": "HH2", "head_name": "王五", "head_id_masked": "22012219800101123X", "grade": "AA",
-         "proposed_limit": D("120000.00")},
-        {"household_id": "HH1", "head_name": "赵六", "head_id_masked": "220122********4321", "grade": "A",
-         "proposed_limit": "30000"},
-        {"household_id": "HH3", "head_name": "钱七", "head_id_masked": "220122********0000", "grade": "NONE",
-         "proposed_limit": D("0")},
+        {"household_id": "HH2", "village_group": "一组", "household_no": "0002", "head_name": "王五",
+         "head_id_masked": "22012219800101123X", "grade": "AA", "proposed_limit": D("120000.00")},
+        {"household_id": "HH1", "village_group": "一组", "household_no": "0001", "head_name": "赵六",
+         "head_id_masked": "220122********4321", "grade": "A", "proposed_limit": "30000"},
+        {"household_id": "HH3", "village_group": "一组", "household_no": "0003", "head_name": "钱七",
+         "head_id_masked": "220122********0000", "grade": "NONE", "proposed_limit": D("0")},
     ]
-    assert vc.notice_rows(entries) == [("1", "赵六", "220122********4321", "A", "30000", "HH1"),
-                                       ("2", "王五", "220122********123X", "AA", "120000", "HH2")]
+    assert vc.notice_rows(entries) == [("1", "一组", "0001", "赵六", "220122********4321", "A", "30000"),
+                                       ("2", "一组", "0002", "王五", "220122********123X", "AA", "120000")]
     assert vc.mask_resident_id("") == "" and vc.mask_resident_id("12345") == "*****"
+
+
+def test_the_notice_is_ordered_by_village_group_then_roster_number_as_people_count():
+    """Groups and numbers are ordered by their value, in digits or Chinese numerals (二组 before 十一组,
+    0009 before 0010), not by text or by the internal household id; households filed without a roster
+    (no group, no number) come last and show empty cells, never their internal id."""
+    groups_and_numbers = [("十一组", "0001"), ("二组", "0010"), ("3组", "0002"), ("二组", "0009"), (None, None),
+                          ("第一村民小组", "12"), ("二组", "100"), ("一组", "9")]
+    entries = [{"household_id": f"f3e{k}-uuid", "village_group": g, "household_no": n, "head_name": f"户主{k}",
+                "head_id_masked": "220122********0000", "grade": "A", "proposed_limit": "10000"}
+               for k, (g, n) in enumerate(groups_and_numbers)]
+    rows = vc.notice_rows(entries)
+    assert [(r[1], r[2]) for r in rows] == [("一组", "9"), ("第一村民小组", "12"), ("二组", "0009"), ("二组", "0010"),
+                                            ("二组", "100"), ("3组", "0002"), ("十一组", "0001"), ("", "")]
+    assert [r[0] for r in rows] == [str(n) for n in range(1, 9)]
+    assert not any("uuid" in cell for r in rows for cell in r)
 
 
 def test_lifecycle_rules():
@@ -144,13 +161,14 @@ def test_notice_documents():
     header = NoticeHeader(campaign_id="VC-220122102202-2026", village_code="220122102202", village_name="二道沟村委会",
                           township_name="哈拉海镇", county_name="农安县", institution_name="吉林农安农村商业银行",
                           notice_from="2026-11-30", notice_until="2026-12-06", household_count=3, rated_count=3)
-    rows = [("1", "赵六", "220122********4321", "A", "30000", "HH1")]
+    rows = [("1", "一组", "0001", "赵六", "220122********4321", "A", "30000")]
     data = render_csv(header, rows)
     assert data.startswith("\ufeff".encode())
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert parsed == [list(vc.NOTICE_COLUMNS), list(rows[0])]
     pdf = render_pdf(header, rows)
-    assert pdf.startswith(b"%PDF-") and b"STSong-Light" in pdf and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert "赵六" in pdf_text(pdf) and all(f.embedded for f in pdf_fonts(pdf))
 
 
 # ------------------------------------------------------------------------------------------ residents' committees

@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.auth import Principal
 from chalicelib.clock import business_date, utc_now_iso
 from chalicelib.data import borrowers, drawdowns, line_usage, orgs
+from chalicelib.domain import contract_pdf
 from chalicelib.domain import products as products_domain
 from chalicelib.domain.contract_pdf import amount_in_words, render
 from chalicelib.errors import NotFound
@@ -120,14 +121,23 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
         method = f"{method}（{PERIOD_NAMES.get(dd['interest_period'], dd['interest_period'])}）"
     payment = "受托支付，贷款资金直接支付给 " + dd["payee"]["name"] if dd.get("payment_mode") == "entrusted" \
         else "自主支付，贷款资金发放至借款人账户"
+    terms = products_domain.schedule_terms(product, dd["repayment_method"], dd.get("interest_period"))
+    target = products_domain.disbursement_target(dd.get("payment_mode", "self"), dd.get("payee"), dd["household_id"])
+    uplift_pct = f"{product.penalty_rate_uplift * 100:.0f}"
     fields = {
         "contract_no": contract_no, "lender_name": lender.get("name", ""), "borrower_name": head.get("name", ""),
+        "borrower_id_masked": head.get("resident_id_masked") or "",
         "household_id": dd["household_id"], "amount": f"{Decimal(dd['amount']):,.2f}",
         "amount_words": amount_in_words(dd["amount"]), "purpose": PURPOSE_NAMES.get(dd["purpose"], dd["purpose"]),
         "term_months": dd["term_months"], "start_date": today.isoformat(),
         "maturity_date": schedule.maturity_date.isoformat(), "rate_pct": f"{Decimal(pricing['annual_rate']) * 100:.2f}",
         "pricing_note": note, "repayment_method": method, "payment_mode": payment,
-        "penalty_uplift_pct": f"{product.penalty_rate_uplift * 100:.0f}", "grace_days": product.grace_days,
+        "interest_terms": contract_pdf.interest_terms(terms.method, terms.frequency_months, terms.day_count),
+        "disbursement_account": contract_pdf.account_terms(target),
+        "repayment_account": contract_pdf.account_terms(  # repayments are debited by the core from this account
+            products_domain.disbursement_target("self", None, dd["household_id"])),
+        "penalty_uplift_pct": uplift_pct, "grace_days": product.grace_days,
+        "penalty_terms": contract_pdf.penalty_terms(uplift_pct, int(product.grace_days), terms.day_count),
         "allocation_order": "、".join(COMPONENT_NAMES[c] for c in product.repayment_allocation_order),
         "prepayment_mode": PREPAYMENT_NAMES[product.prepayment.recompute_mode], "line_id": dd["line_id"],
         "sign_date": today.isoformat(),

@@ -80,8 +80,7 @@ def _start_execution(dd: dict[str, Any]) -> None:
 
     workflow = config.recorded(config.WORKFLOW, dd)
     cfg = config.workflow_input(workflow)
-    payee = dd.get("payee") if dd.get("payment_mode") == "entrusted" else \
-        {"type": "borrower_account", "household_id": dd["household_id"]}
+    payee = products_domain.disbursement_target(dd.get("payment_mode", "self"), dd.get("payee"), dd["household_id"])
     # the transfer's terms are fixed once the contract is signed: they travel with the execution
     payload = {"drawdown_id": dd["drawdown_id"], "request_id": request_id(dd["drawdown_id"]),
                "transfer_order": {"amount": f"{Decimal(dd['amount']):.2f}", "to_account": payee,
