@@ -43,7 +43,12 @@ def utc_now() -> datetime:
 
 def utc_now_iso() -> str:
     """Current instant as ISO 8601 UTC with milliseconds, e.g. ``2026-11-29T09:30:00.123Z``."""
-    return utc_now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_utc(utc_now())
+
+
+def iso_utc(moment: datetime) -> str:
+    """An aware instant as it is stored: ISO 8601 in UTC with milliseconds, e.g. ``2026-11-29T09:30:00.123Z``."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def calendar_date() -> date:

@@ -11,14 +11,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.domain.agri_entities import AgriEntityIn
 from chalicelib.domain.geo import GeoPoint
 from chalicelib.domain.households import HouseholdIn, MemberIn, Relation
+from chalicelib.domain.inputs import Id, IsoDateTime, RequestModel, Uuid, VillageCode
+from chalicelib.domain.text import text
 
 api = Api("customers", tag="customer management")
 
@@ -29,11 +30,7 @@ WRITE_ERRORS = ("HOUSEHOLD_INVALID", "PERSON_IN_OTHER_HOUSEHOLD", "VERSION_CONFL
 
 # ------------------------------------------------------------------------------------------ models
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RevealQuery(_Strict):
+class RevealQuery(RequestModel):
     reveal: bool = Field(default=False, description="full ID/phone numbers (needs pii:reveal; audited)")
 
 
@@ -114,9 +111,9 @@ class HouseholdPage(BaseModel):
     cursor: NextCursor = None
 
 
-class VillageHouseholdsQuery(_Strict):
+class VillageHouseholdsQuery(RequestModel):
     status: Literal["draft", "submitted", "verified"] | None = None
-    collected_by: str | None = Field(default=None, max_length=128, description="user id of the account manager")
+    collected_by: Id | None = Field(default=None, description="user id of the account manager")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
@@ -125,31 +122,31 @@ class HouseholdUpdate(HouseholdIn):
     version: int = Field(ge=1, description="the version the change is based on (optimistic lock)")
 
 
-class SearchBody(_Strict):
-    resident_id: str = Field(max_length=32, description="身份证号 (exact match through a keyed hash)")
+class SearchBody(RequestModel):
+    resident_id: text(max_length=32) = Field(description="身份证号 (exact match through a keyed hash)")
     reveal: bool = False
 
 
-class VersionBody(_Strict):
+class VersionBody(RequestModel):
     version: int = Field(ge=1)
 
 
-class MemberAdd(_Strict):
-    version: int = Field(ge=1)
-    member: MemberIn
-
-
-class MemberUpdate(_Strict):
+class MemberAdd(RequestModel):
     version: int = Field(ge=1)
     member: MemberIn
 
 
-class MemberDeleteQuery(_Strict):
+class MemberUpdate(RequestModel):
+    version: int = Field(ge=1)
+    member: MemberIn
+
+
+class MemberDeleteQuery(RequestModel):
     version: int = Field(ge=1)
 
 
-class MoveBody(_Strict):
-    target_household_id: str = Field(min_length=1, max_length=64)
+class MoveBody(RequestModel):
+    target_household_id: Id
     relation: Relation = Field(description="the person's relation to the target household's head")
     version: int = Field(ge=1, description="version of the source household")
     target_version: int = Field(ge=1, description="version of the target household")
@@ -186,7 +183,7 @@ class AgriEntityPage(BaseModel):
     cursor: NextCursor = None
 
 
-class PageQuery(_Strict):
+class PageQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
@@ -194,9 +191,10 @@ class PageQuery(_Strict):
 ROSTER_TYPES = Literal["text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
-class ImportCreate(_Strict):
-    village_code: str = Field(description="12-digit division code of the village")
-    filename: str = Field(min_length=5, max_length=200, pattern=r"(?i)^[^/\\]+\.(csv|xlsx)$")
+class ImportCreate(RequestModel):
+    village_code: VillageCode
+    filename: text(min_length=5, max_length=200, pattern=r"^[^/\\]+\.([Cc][Ss][Vv]|[Xx][Ll][Ss][Xx])$") = Field(
+        description="the file's name as the user chose it: .csv or .xlsx, no path")
     content_type: ROSTER_TYPES
     size: int = Field(ge=1, le=20 * 1024 * 1024, description="bytes")
 
@@ -232,16 +230,16 @@ class ImportOut(BaseModel):
     finished_at: str | None = None
 
 
-class SyncRecord(_Strict):
-    op_id: UUID = Field(description="client-generated id of this edit (idempotency)")
-    household_id: UUID = Field(description="client-generated for a new household")
+class SyncRecord(RequestModel):
+    op_id: Uuid = Field(description="client-generated id of this edit (idempotency)")
+    household_id: Uuid = Field(description="client-generated for a new household")
     base_version: int | None = Field(default=None, ge=1, description="server version the edit is based on; "
                                                                       "null for a new household")
     household: HouseholdIn
 
 
-class SyncBody(_Strict):
-    device_id: str = Field(min_length=1, max_length=64)
+class SyncBody(RequestModel):
+    device_id: Id = Field(description="the PAD's id, e.g. PAD-0007")
     records: list[SyncRecord] = Field(min_length=1, max_length=25)
 
 
@@ -261,13 +259,14 @@ class SyncResponse(BaseModel):
     results: list[SyncResult]
 
 
-class ImageCreate(_Strict):
+class ImageCreate(RequestModel):
     kind: Literal["id_card_front", "id_card_back", "house", "land", "livestock", "signature"]
     content_type: Literal["image/jpeg", "image/png", "image/webp"]
     size: int = Field(ge=1, le=10 * 1024 * 1024, description="bytes (signature: at most 1 MiB)")
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
     gps: GeoPoint | None = Field(default=None, description="where the photo was taken")
-    taken_at: str | None = Field(default=None, max_length=40, description="ISO 8601 timestamp")
+    taken_at: IsoDateTime | None = Field(default=None, description="when the photo was taken (RFC 3339 with UTC "
+                                                                    "offset); answered in UTC")
 
 
 class PresignedPost(BaseModel):
@@ -652,11 +651,13 @@ def sync_households(req: Request) -> SyncResponse:
            permission="image:write", body=ImageCreate, response=ImageOut, status=201,
            errors=NOT_FOUND + ("IMAGE_CONTENT_TYPE", "IMAGE_TOO_LARGE"))
 def create_image(req: Request, household_id: str) -> ImageOut:
+    from chalicelib.clock import iso_utc
     from chalicelib.data import images
 
     b = req.body
     item, post = images.create(req.principal, household_id, kind=b.kind, content_type=b.content_type, size=b.size,
-                               sha256=b.sha256, gps=b.gps.stored() if b.gps else None, taken_at=b.taken_at)
+                               sha256=b.sha256, gps=b.gps.stored() if b.gps else None,
+                               taken_at=iso_utc(b.taken_at) if b.taken_at else None)
     return _image_out(item, upload=PresignedPost.model_validate(post))
 
 

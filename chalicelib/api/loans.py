@@ -2,22 +2,18 @@
 disbursement, loans and repayments."""
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.fields import PositiveMoney
 from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.domain.inputs import Code, Id, IsoDate, PositiveMoney, RequestModel, quantity
+from chalicelib.domain.text import text
 
 api = Api("loans", tag="business management")
 
 Money = Decimal
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Out(BaseModel):
@@ -50,41 +46,40 @@ class ProductList(_Out):
     items: list[ProductOut]
 
 
-class Payee(_In):
-    name: str = Field(min_length=1, max_length=100, description="收款人 (supplier) for entrusted payment")
+class Payee(RequestModel):
+    name: text(min_length=1, max_length=100) = Field(description="收款人 (supplier) for entrusted payment")
     account_no: str = Field(pattern=r"^[0-9]{8,32}$")
-    bank_name: str = Field(min_length=2, max_length=100)
+    bank_name: text(min_length=2, max_length=100)
 
 
-class Guarantee(_In):
+class Guarantee(RequestModel):
     form: Literal["natural_person_guarantee", "joint_guarantee_group"]
-    guarantor_name: str = Field(min_length=1, max_length=50)
-    guarantor_household_id: str | None = Field(default=None, max_length=64)
+    guarantor_name: text(min_length=1, max_length=50)
+    guarantor_household_id: Id | None = None
 
 
-class Collateral(_In):
-    certificate_no: str = Field(min_length=4, max_length=64, description="土地经营权证 number")
-    area_mu: Decimal = Field(gt=0, le=100000, decimal_places=2)
-    appraised_value: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+class Collateral(RequestModel):
+    certificate_no: text(min_length=4, max_length=64) = Field(description="土地经营权证 number")
+    area_mu: quantity(maximum=100000, positive=True, description="亩")
+    appraised_value: PositiveMoney
 
 
-class DrawdownIn(_In):
-    line_id: str = Field(min_length=1, max_length=64)
-    product_code: str = Field(min_length=1, max_length=32)
+class DrawdownIn(RequestModel):
+    line_id: Id
+    product_code: Id
     amount: PositiveMoney
     term_months: int = Field(ge=1, le=360)
-    repayment_method: str = Field(description="one of the product's repayment_methods")
+    repayment_method: Code = Field(description="one of the product's repayment_methods")
     interest_period: Literal["monthly", "quarterly"] | None = Field(default=None, description="default monthly")
-    purpose: str = Field(min_length=1, max_length=64)
-    first_due_date: date | None = Field(default=None, description="a fixed repayment day: the first period is "
+    purpose: Code = Field(description="one of the product's purposes, e.g. planting")
+    first_due_date: IsoDate | None = Field(default=None, description="a fixed repayment day: the first period is "
                                         "broken (interest by actual days); within two periods of the drawdown")
     payment_mode: Literal["self", "entrusted"] = "self"
     payee: Payee | None = None
     guarantee: Guarantee | None = None
     collateral: Collateral | None = None
-    face_verification_id: str | None = Field(default=None, max_length=64,
-                                             description="required for self-service (farmer) drawdowns")
-    consent: StrictBool = Field(description="the borrower accepts the contract terms and its e-signature")
+    face_verification_id: Id | None = Field(default=None, description="required for self-service (farmer) drawdowns")
+    consent: bool = Field(description="the borrower accepts the contract terms and its e-signature")
     disburse_immediately: bool = Field(default=True, description="false: disburse later with POST .../disburse")
 
 
@@ -146,14 +141,15 @@ def _household_of(req: Request) -> str:
     return household_id
 
 
-class HouseholdQuery(_In):
-    household_id: str | None = Field(default=None, min_length=1, max_length=64, description=_HOUSEHOLD_DEFAULT)
+class HouseholdQuery(RequestModel):
+    household_id: Id | None = Field(default=None, description=_HOUSEHOLD_DEFAULT)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
 
-class FaceIn(_In):
-    image: str = Field(min_length=4, max_length=2_000_000, description="live photo, base64")
+class FaceIn(RequestModel):
+    image: str = Field(min_length=4, max_length=2_000_000, pattern=r"^[A-Za-z0-9+/]+={0,2}$",
+                       description="live photo, base64 (RFC 4648 standard alphabet, one line)")
 
 
 class FaceOut(_Out):
@@ -184,9 +180,9 @@ class TaskList(_Out):
     items: list[TaskOut]
 
 
-class DecisionIn(_In):
+class DecisionIn(RequestModel):
     outcome: Literal["approve", "reject"]
-    comment: str = Field(min_length=2, max_length=1000)
+    comment: text(min_length=2, max_length=1000, multiline=True)
 
 
 class Signature(_Out):
@@ -267,7 +263,7 @@ class LoanList(_Out):
     items: list[LoanOut]
 
 
-class RepaymentIn(_In):
+class RepaymentIn(RequestModel):
     kind: Literal["due", "prepay_partial", "prepay_full"] = Field(
         description="due: pay what is due (amount ≤ due); prepay_partial: prepay principal_amount (plus the "
                     "interest accrued to today); prepay_full: pay off the loan (amount = the quote's payoff)")
@@ -336,22 +332,22 @@ def disburse_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
     return DrawdownOut.model_validate(disbursement.start(drawdown_id, req.principal.user_id, req.principal))
 
 
-class EvidenceIn(_In):
-    checked: str = Field(min_length=4, max_length=1000,
-                         description="what was checked and what it showed, e.g. the core system's journal of the "
-                                     "disbursing account for the day, the payee bank's confirmation")
-    reference: str = Field(min_length=2, max_length=128,
-                           description="reference of the document that shows it (journal or statement number, "
-                                       "confirmation number, ticket)")
+class EvidenceIn(RequestModel):
+    checked: text(min_length=4, max_length=1000, multiline=True) = Field(
+        description="what was checked and what it showed, e.g. the core system's journal of the disbursing account "
+                    "for the day, the payee bank's confirmation")
+    reference: text(min_length=2, max_length=128) = Field(
+        description="reference of the document that shows it (journal or statement number, confirmation number, "
+                    "ticket)")
 
 
-class ReconciliationIn(_In):
-    posted: StrictBool = Field(description="what you found: true, the transfer was posted (the loan opens); false, "
-                                           "it was not (the line is released)")
-    core_ref: str | None = Field(default=None, min_length=1, max_length=64,
+class ReconciliationIn(RequestModel):
+    posted: bool = Field(description="what you found: true, the transfer was posted (the loan opens); false, it "
+                                     "was not (the line is released)")
+    core_ref: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/:-]{1,64}$",
                                  description="the core system's reference of the posting: required when posted, "
                                              "absent otherwise")
-    comment: str = Field(min_length=2, max_length=1000)
+    comment: text(min_length=2, max_length=1000, multiline=True)
     evidence: EvidenceIn | None = Field(default=None, description="required when the core system cannot say "
                                                                   "(the answer then becomes a proposal)")
 
@@ -474,8 +470,8 @@ def decide_task(req: Request, task_id: str) -> TaskOut:
     return TaskOut.model_validate(approval.task_view(task))
 
 
-class LoanQuery(_In):
-    household_id: str | None = Field(default=None, min_length=1, max_length=64, description=_HOUSEHOLD_DEFAULT)
+class LoanQuery(RequestModel):
+    household_id: Id | None = Field(default=None, description=_HOUSEHOLD_DEFAULT)
 
 
 @api.route("/loans", "GET", summary="A household's loans", permission="loan:read", query=LoanQuery,

@@ -207,8 +207,12 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "village-credit API", "version": version,
                  "description": "Whole-village credit (整村授信) platform: households, ratings, credit lines, "
-                                "drawdowns and post-loan management. Money is a decimal string in CNY; a "
-                                "location is a GeoPoint of JSON numbers. Every error, of every status, has the "
+                                "drawdowns and post-loan management. Money is answered as a decimal string in "
+                                "CNY and sent as a plain decimal string or number (at most 2 decimals, no "
+                                "exponent); a location is a GeoPoint of JSON numbers. Requests are read strictly: "
+                                "booleans, integers and dates (YYYY-MM-DD) of their own type only, typed text "
+                                "without control or invisible characters (TEXT_INVISIBLE_CHARACTER). Every error, "
+                                "of every status, has the "
                                 "`Error` body with a stable `error.code`. A path the API does not have answers "
                                 "404 `ROUTE_NOT_FOUND`; a method a path does not have answers 405 "
                                 "`METHOD_NOT_ALLOWED` with an `Allow` header on the local stack, and 404 "

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.domain.geo import GeoPoint
+from chalicelib.domain.inputs import Id, IsoDate, ObjectKey, RequestModel, VillageCode, parsed_by
+from chalicelib.domain.text import text
 
 api = Api("postloan", tag="post-loan management")
 
 Level = Literal["yellow", "orange", "red"]
 CategoryName = Literal["pass", "special_mention", "substandard", "doubtful", "loss"]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class _Out(BaseModel):
@@ -76,29 +74,29 @@ class WarningList(_Out):
     items: list[WarningSignal]
 
 
-class WarningQuery(_In):
-    org_id: str | None = Field(default=None, max_length=64, description="default: the caller's organisation")
-    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+class WarningQuery(RequestModel):
+    org_id: Id | None = Field(default=None, description="default: the caller's organisation")
+    village_code: VillageCode | None = None
     level: Level | None = None
-    assignee: str | None = Field(default=None, max_length=64, description="`me` or a user id: that account "
-                                                                          "manager's queue (red first)")
+    assignee: Id | None = Field(default=None, description="`me` or a user id: that account manager's queue "
+                                                          "(red first)")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
 
-class AcknowledgeIn(_In):
+class AcknowledgeIn(RequestModel):
     version: int = Field(ge=1)
-    note: str | None = Field(default=None, max_length=500)
+    note: text(max_length=500, multiline=True) | None = None
 
 
-class ResolveIn(_In):
+class ResolveIn(RequestModel):
     version: int = Field(ge=1)
-    resolution: str = Field(min_length=2, max_length=1000, description="what was done (处置措施)")
+    resolution: text(min_length=2, max_length=1000, multiline=True) = Field(description="what was done (处置措施)")
 
 
-class DismissIn(_In):
+class DismissIn(RequestModel):
     version: int = Field(ge=1)
-    reason: str = Field(min_length=2, max_length=1000, description="why the signal is not a risk")
+    reason: text(min_length=2, max_length=1000, multiline=True) = Field(description="why the signal is not a risk")
 
 
 class AtRiskLoan(_Out):
@@ -125,26 +123,26 @@ class AtRiskPage(_Out):
     cursor: NextCursor = None
 
 
-class OverdueQuery(_In):
-    org_id: str | None = Field(default=None, max_length=64)
-    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+class OverdueQuery(RequestModel):
+    org_id: Id | None = None
+    village_code: VillageCode | None = None
     min_dpd: int = Field(default=1, ge=1, le=100000)
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
 
-class ClassificationQuery(_In):
+class ClassificationQuery(RequestModel):
     category: Literal["special_mention", "substandard", "doubtful", "loss", "npl"] = Field(
         description="one category, or npl (substandard + doubtful + loss)")
-    org_id: str | None = Field(default=None, max_length=64)
-    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+    org_id: Id | None = None
+    village_code: VillageCode | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
 
-class SummaryQuery(_In):
-    org_id: str | None = Field(default=None, max_length=64, description="default: the caller's organisation")
-    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+class SummaryQuery(RequestModel):
+    org_id: Id | None = Field(default=None, description="default: the caller's organisation")
+    village_code: VillageCode | None = None
 
 
 class PortfolioSummary(_Out):
@@ -186,16 +184,18 @@ class LoanClassification(_Out):
     penalties: list[PenaltyAccrual]
 
 
-class VisitIn(_In):
+class VisitIn(RequestModel):
     version: int = Field(ge=1)
     gps: GeoPoint = Field(description="where the visit took place (inside China)")
-    photos: list[str] = Field(min_length=1, max_length=20, description="keys returned by POST .../photos, uploaded")
-    findings: str = Field(min_length=2, max_length=4000, description="检查情况")
+    photos: list[ObjectKey] = Field(min_length=1, max_length=20, description="keys returned by POST .../photos, "
+                                                                              "uploaded")
+    findings: text(min_length=2, max_length=4000, multiline=True) = Field(description="检查情况")
     purpose_confirmed: bool = Field(description="the loan is used for its stated purpose (贷款用途已核实)")
     risk_observed: bool = False
-    visited_at: str | None = Field(default=None, max_length=40, description="ISO 8601 date and time of the visit "
-                                   "with a UTC offset (2025-02-14T09:30:00+08:00), not in the future; stored in UTC; "
-                                   "default: when recorded")
+    visited_at: Annotated[str, parsed_by("chalicelib.domain.postloan.visit_time")] | None = Field(
+        default=None, max_length=40, description="ISO 8601 date and time of the visit with a UTC offset "
+        "(2025-02-14T09:30:00+08:00), not in the future; stored in UTC; default: when recorded (VISITED_AT_INVALID, "
+        "VISITED_AT_IN_FUTURE)")
 
 
 class Visit(_Out):
@@ -234,15 +234,15 @@ class InspectionPage(_Out):
     cursor: NextCursor = None
 
 
-class InspectionQuery(_In):
-    assignee: str = Field(default="me", max_length=64, description="`me` or an account manager's user id")
+class InspectionQuery(RequestModel):
+    assignee: Id = Field(default="me", description="`me` or an account manager's user id")
     status: Literal["open", "closed"] = "open"
-    due_before: date | None = Field(default=None, description="open tasks due on or before this date")
+    due_before: IsoDate | None = Field(default=None, description="open tasks due on or before this date")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
 
-class PhotoIn(_In):
+class PhotoIn(RequestModel):
     content_type: Literal["image/jpeg", "image/png", "image/heic"] = "image/jpeg"
 
 

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from chalice import Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.clock import business_date
+from chalicelib.domain.inputs import IsoDate, RequestModel, parsed_by
 from chalicelib.domain.parameter_checks import ERROR_CODES
+from chalicelib.domain.text import text
 
 api = Api("public", tag="public management")
 
@@ -90,8 +92,7 @@ class VillagePage(BaseModel):
     cursor: NextCursor = None
 
 
-class PageQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PageQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=200)
     cursor: PageCursor = None
 
@@ -110,27 +111,18 @@ class ParameterVersions(BaseModel):
     items: list[ParameterVersion]
 
 
-class ParameterQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    on: date | None = Field(default=None, description="business date; default today (Asia/Shanghai)")
+class ParameterQuery(RequestModel):
+    on: IsoDate | None = Field(default=None, description="business date; default today (Asia/Shanghai)")
 
 
-class NewParameterVersion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    value: dict[str, Any] = Field(description="the document; numbers are kept exactly (parsed as decimals) and "
-                                              "must fit a DynamoDB number (see chalicelib.domain.parameter_checks)")
-    effective_from: date
-    comment: str = Field(min_length=2, max_length=500)
-
-    @field_validator("comment")
-    @classmethod
-    def _utf8(cls, comment: str) -> str:
-        """A lone surrogate (``"\\ud800"``) is valid JSON but no UTF-8 text: the store could not write it."""
-        try:
-            comment.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("the comment is not valid Unicode text (lone surrogate)") from None
-        return comment
+class NewParameterVersion(RequestModel):
+    value: Annotated[dict[str, Any], parsed_by("chalicelib.domain.parameter_checks.check")] = Field(
+        description="the document; numbers are kept exactly (parsed as decimals) and must fit a DynamoDB number "
+                    "(see chalicelib.domain.parameter_checks)")
+    effective_from: IsoDate
+    comment: text(min_length=2, max_length=500, multiline=True) = Field(
+        description="why this version (a lone surrogate, a control or invisible character is refused: "
+                    "TEXT_INVISIBLE_CHARACTER)")
 
 
 class AuditRecord(BaseModel):
@@ -249,7 +241,7 @@ def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
 
 @api.route("/parameters/{name}/versions", "POST", summary="Add a parameter version with an effective date",
            permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
-           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES), exact_numbers=True)
+           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES))
 def add_parameter_version(req: Request, name: str) -> ParameterVersion:
     """Store a new version (province staff only: parameters are global, see ``chalicelib.auth``). Every
     document must be storable as it was sent (finite numbers that fit DynamoDB, valid Unicode, bounded nesting

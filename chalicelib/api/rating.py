@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.domain.inputs import Id, RequestModel, VillageCode
+from chalicelib.domain.text import text
 
 api = Api("rating", tag="rating management")
 
@@ -22,19 +24,15 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # ------------------------------------------------------------------------------------------ models
 
-class ChallengerRef(_In):
+class ChallengerRef(RequestModel):
     model_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
     version: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:._-]+$")
 
 
-class StartCampaign(_In):
-    village_code: str = Field(pattern=r"^\d{12}$", description="12-digit statistical division code (行政区划代码)")
+class StartCampaign(RequestModel):
+    village_code: VillageCode
     period: str | None = Field(default=None, pattern=r"^\d{4}(-[0-9A-Za-z]{1,8})?$",
                                description="campaign period; default the business year. Same village + period = "
                                            "same campaign (idempotent)")
@@ -99,7 +97,7 @@ class CampaignList(_Out):
     items: list[Campaign]
 
 
-class NoticeQuery(_In):
+class NoticeQuery(RequestModel):
     format: Literal["csv", "pdf"] = "pdf"
 
 
@@ -113,19 +111,19 @@ class NoticeLink(_Out):
     notice_until: str | None = None
 
 
-class Confirm(_In):
-    comment: str | None = Field(default=None, max_length=500)
+class Confirm(RequestModel):
+    comment: text(max_length=500, multiline=True) | None = None
 
 
-class NewObjection(_In):
-    household_id: str = Field(min_length=1, max_length=64)
-    raised_by: str = Field(min_length=1, max_length=100, description="who objected (e.g. 村民 name or 村委会)")
-    reason: str = Field(min_length=2, max_length=1000)
+class NewObjection(RequestModel):
+    household_id: Id
+    raised_by: text(min_length=1, max_length=100) = Field(description="who objected (e.g. 村民 name or 村委会)")
+    reason: text(min_length=2, max_length=1000, multiline=True)
 
 
-class ObjectionDecision(_In):
+class ObjectionDecision(RequestModel):
     decision: Literal["uphold", "dismiss"]
-    reason: str = Field(min_length=2, max_length=1000)
+    reason: text(min_length=2, max_length=1000, multiline=True)
 
 
 class Objection(_Out):
@@ -228,19 +226,19 @@ class RatingList(_Out):
     items: list[Rating]
 
 
-class PageQuery(_In):
+class PageQuery(RequestModel):
     limit: int = Field(default=100, ge=1, le=500)
     cursor: PageCursor = None
 
 
-class Adjust(_In):
+class Adjust(RequestModel):
     target_grade: str = Field(pattern=GRADE_PATTERN, description="at most one grade from the automatic grade")
-    reason: str = Field(min_length=4, max_length=1000)
+    reason: text(min_length=4, max_length=1000, multiline=True)
     version: int | None = Field(default=None, description="the rating's version you saw (optimistic locking)")
 
 
-class Approve(_In):
-    comment: str | None = Field(default=None, max_length=1000)
+class Approve(RequestModel):
+    comment: text(max_length=1000, multiline=True) | None = None
     version: int | None = None
 
 

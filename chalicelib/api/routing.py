@@ -2,7 +2,8 @@
 models, and whether it is idempotent. From that single declaration come
 
 * the Chalice route on the subsystem's Blueprint,
-* authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors),
+* authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors; request
+  models derive from ``chalicelib.domain.inputs.RequestModel``: strict types, see there),
 * ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
 * page cursors sealed for the caller and the query (``chalicelib.cursors``) on every route with a ``cursor``,
 * the mapping of :class:`~chalicelib.errors.DomainError` to HTTP (the one place that does it),
@@ -13,6 +14,9 @@ Handlers stay thin: ``def handler(req: Request, **path) -> BaseModel | dict``.
 from __future__ import annotations
 
 import json
+import re
+import types
+import typing
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,13 +27,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from chalicelib import cursors
 from chalicelib.auth import Principal, principal_from_claims, verify_token
+from chalicelib.domain.inputs import parsed_by
 from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
                                ValidationFailed, pydantic_error_code)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 #: The ``cursor`` query parameter of a paged route, and the ``cursor`` of its answer (sealed by this layer).
-PageCursor = Annotated[str | None, Field(max_length=2048, description=(
+PageCursor = Annotated[str | None, parsed_by("chalicelib.cursors.unseal"), Field(max_length=2048, description=(
     "the `cursor` of the previous page, as answered: valid 24 hours, for the same caller and the same path and "
     "filters (`limit` may change); anything else is 400 INVALID_CURSOR"))]
 NextCursor = Annotated[str | None, Field(description=(
@@ -58,7 +63,6 @@ class RouteSpec:
     idempotent: bool
     errors: tuple[str, ...]
     content_type: str | tuple[str, ...] = "application/json"
-    exact_numbers: bool = False
     responses: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -94,7 +98,7 @@ class Api:
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
               idempotent: bool = False, errors: tuple[str, ...] = (),
-              content_type: str | tuple[str, ...] = "application/json", exact_numbers: bool = False,
+              content_type: str | tuple[str, ...] = "application/json",
               responses: dict[int, str] | None = None):
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
         ``Idempotency-Key`` header and replays the first response for a repeated key. ``errors``: the
@@ -103,9 +107,12 @@ class Api:
         each with what it means here, e.g. 200 beside 202 for a request that found its work already started
         (the handler answers ``(status, model)`` with the same response model), or 409 on a GET of a resource
         that is not ready; also what a common 4xx means for this route. ``content_type``: media type(s) of the
-        success response. ``exact_numbers`` parses JSON numbers with a fraction or an exponent (and the
-        non-standard ``NaN``/``Infinity``) as ``Decimal``, not float, so nothing is rounded before the handler
-        sees it; the handler must then refuse what it cannot keep (non-finite numbers, for one)."""
+        success response.
+
+        Every JSON body is parsed with numbers that have a fraction or an exponent (and the non-standard
+        ``NaN``/``Infinity``) as ``Decimal``, not float: nothing is rounded before the model sees the digits the
+        client wrote, and the model refuses what it cannot keep (``chalicelib.domain.inputs``: ``1e5`` as an
+        amount, a non-finite number anywhere)."""
         if not public and not permission:
             raise ValueError(f"{method} {path}: a non-public route needs a permission")
 
@@ -113,7 +120,7 @@ class Api:
             spec = RouteSpec(path=path, method=method.upper(), name=fn.__name__, summary=summary, tag=self.tag,
                              permission=permission, body=body, query=query, response=response, status=status,
                              public=public, idempotent=idempotent, errors=errors, content_type=content_type,
-                             exact_numbers=exact_numbers, responses=dict(responses or {}))
+                             responses=dict(responses or {}))
             self.specs.append(spec)
             self._handlers.append((spec, fn))
             return fn
@@ -173,6 +180,42 @@ def framework_errors(event: Any, get_response: Callable[[Any], Response]) -> Res
     code = _FRAMEWORK_CODES.get(str(body["Code"]), "INTERNAL" if response.status_code >= 500 else "BAD_REQUEST")
     return Response(body=error_body(code, str(body["Message"]), correlation_id), status_code=response.status_code,
                     headers={**headers, **JSON_HEADERS})
+
+
+#: An integer in a query string: decimal digits, an optional leading minus (no ``+``, spaces, ``_``, ``1.0``).
+_QUERY_INT = re.compile(r"-?[0-9]+")
+_QUERY_BOOL = {"true": True, "false": False}
+
+
+def _scalar_type(annotation: Any) -> Any:
+    """``int`` for ``int``, ``int | None``, ``Annotated[int, ...]``; likewise ``bool``; else what is left."""
+    if typing.get_origin(annotation) is Annotated:
+        return _scalar_type(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _scalar_type(inner[0]) if len(inner) == 1 else None
+    return annotation
+
+
+def query_values(model: type[BaseModel], params: dict[str, str]) -> dict[str, Any]:
+    """A query string's parameters as the (strict) query model reads them: the text of an ``int`` parameter
+    that is decimal digits (:data:`_QUERY_INT`) becomes the integer, the text ``true``/``false`` of a ``bool``
+    one the boolean; anything else stays the text it is, which strict validation refuses (``FIELD_INT_TYPE``,
+    ``FIELD_BOOL_TYPE``). Dates are read by their own field type (``chalicelib.domain.inputs.IsoDate``)."""
+    out: dict[str, Any] = dict(params)
+    for name, value in params.items():
+        info = model.model_fields.get(name)
+        if info is None or not isinstance(value, str):
+            continue
+        kind = _scalar_type(info.annotation)
+        if kind is bool and value in _QUERY_BOOL:
+            out[name] = _QUERY_BOOL[value]
+        elif kind is int and _QUERY_INT.fullmatch(value):
+            try:
+                out[name] = int(value)
+            except ValueError:  # more digits than Python converts (4300): left as text, refused
+                pass
+    return out
 
 
 def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
@@ -247,9 +290,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
             if content_type != "application/json":
                 raise UnsupportedMediaType("send the request body as application/json",
                                            code="UNSUPPORTED_MEDIA_TYPE", field="Content-Type")
-            numbers = {"parse_float": Decimal, "parse_constant": Decimal} if spec.exact_numbers else {}
             try:
-                data = json.loads(raw.decode("utf-8"), **numbers) if raw else None
+                data = json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=Decimal) if raw else None
             except (UnicodeDecodeError, ValueError):  # JSONDecodeError, or an integer of more than 4300 digits
                 raise BadRequest("the request body is not valid JSON", code="INVALID_JSON") from None
             except RecursionError:
@@ -257,7 +299,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
             if data is None:
                 raise BadRequest("a JSON request body is required", code="BODY_REQUIRED")
             body = _parse(spec.body, data, "body")
-        query = _parse(spec.query, dict(req.query_params or {}), "query") if spec.query else None
+        query = (_parse(spec.query, query_values(spec.query, dict(req.query_params or {})), "query")
+                 if spec.query else None)
         binding = cursor_binding(spec, principal, path_params, query)
         if binding is not None and query.cursor:
             query = query.model_copy(update={"cursor": cursors.unseal(binding, query.cursor)})

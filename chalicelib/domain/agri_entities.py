@@ -17,9 +17,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from chalicelib.domain.households import Livestock, Money, Mu, NetMoney
+from chalicelib.domain.households import Livestock
+from chalicelib.domain.inputs import Id, IsoDate, Money, Mu, NetMoney, RequestModel, VillageCode
+from chalicelib.domain.text import text
 from chalicelib.errors import FieldError, ValidationFailed
 
 Kind = Literal["family_farm", "cooperative", "company", "village_collective"]
@@ -33,22 +35,19 @@ KIND_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LegalRepresentative(_Strict):
+class LegalRepresentative(RequestModel):
     """法定代表人 / 负责人: a member of a filed household."""
 
-    household_id: str = Field(min_length=1, max_length=64)
-    member_id: str = Field(min_length=1, max_length=64)
+    household_id: Id
+    member_id: Id
 
 
-class Operations(_Strict):
+class Operations(RequestModel):
     """经营情况."""
 
-    main_business: str = Field(min_length=1, max_length=100, description="主营业务, e.g. 玉米种植")
-    crops: list[str] = Field(default_factory=list, max_length=20)
+    main_business: text(min_length=1, max_length=100) = Field(description="主营业务, e.g. 玉米种植")
+    crops: list[text(min_length=1, max_length=40)] = Field(default_factory=list, max_length=20,
+                                                           description="作物, e.g. 玉米")
     land_mu: Mu = Field(default=Decimal(0), description="经营土地面积 (亩)")
     livestock: list[Livestock] = Field(default_factory=list, max_length=20)
     members_count: int | None = Field(default=None, ge=0, le=100000, description="合作社成员数")
@@ -57,7 +56,7 @@ class Operations(_Strict):
     annual_net_income: NetMoney | None = Field(default=None, description="上年净利润 (CNY)")
 
 
-class EntityAssets(_Strict):
+class EntityAssets(RequestModel):
     fixed_assets: Money = Decimal(0)
     machinery: Money = Decimal(0)
     livestock_value: Money = Decimal(0)
@@ -65,21 +64,22 @@ class EntityAssets(_Strict):
     other: Money = Decimal(0)
 
 
-class EntityLiabilities(_Strict):
+class EntityLiabilities(RequestModel):
     bank_loans: Money = Decimal(0)
     other: Money = Decimal(0)
 
 
-class AgriEntityIn(_Strict):
-    """An agricultural entity as a client sends it."""
+class AgriEntityIn(RequestModel):
+    """An agricultural entity as a client sends it. Its name, address and other typed text follow the one rule
+    for text (a control or invisible character is refused: TEXT_INVISIBLE_CHARACTER)."""
 
-    name: str = Field(min_length=2, max_length=100, description="名称")
-    uscc: str = Field(max_length=32, description="统一社会信用代码")
+    name: text(min_length=2, max_length=100) = Field(description="名称")
+    uscc: text(max_length=32) = Field(description="统一社会信用代码 (checked by chalicelib.domain.identity.parse_uscc)")
     kind: Kind
-    village_code: str = Field(description="12-digit division code of the village where it operates")
+    village_code: VillageCode = Field(description="12-digit division code of the village where it operates")
     legal_representative: LegalRepresentative
-    registered_on: date | None = Field(default=None, description="成立日期")
-    address: str | None = Field(default=None, max_length=200)
+    registered_on: IsoDate | None = Field(default=None, description="成立日期")
+    address: text(max_length=200) | None = Field(default=None, description="住所")
     operations: Operations
     assets: EntityAssets = Field(default_factory=EntityAssets)
     liabilities: EntityLiabilities = Field(default_factory=EntityLiabilities)

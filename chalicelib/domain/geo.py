@@ -31,6 +31,8 @@ from typing import Annotated, Any, Callable
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain.inputs import Rule
+
 #: Decimal places of a coordinate (degrees): 1e-7° ≈ 1.1 cm.
 MAX_DECIMALS = 7
 #: Decimal places of the accuracy (metres).
@@ -72,7 +74,7 @@ def _as_json_number(value: Decimal) -> float | int:
 
 def _coordinate(what: str, low: int, high: int, places: int, description: str) -> Any:
     return Annotated[
-        Decimal, BeforeValidator(_number(what, places)), Field(ge=low, le=high),
+        Decimal, BeforeValidator(_number(what, places)), Field(ge=low, le=high), Rule("coordinate"),
         PlainSerializer(_as_json_number, when_used="json"),
         WithJsonSchema({"type": "number", "minimum": low, "maximum": high,
                         "description": f"{description}; at most {places} decimal place{'s' if places > 1 else ''}"}),
@@ -89,7 +91,7 @@ class GeoPoint(BaseModel):
     """A point in WGS 84 decimal degrees (JSON numbers, at most 7 decimal places), with the device's
     horizontal accuracy in metres when known."""
 
-    model_config = ConfigDict(extra="forbid", title="GeoPoint")
+    model_config = ConfigDict(extra="forbid", strict=True, title="GeoPoint")
 
     lat: Latitude
     lon: Longitude

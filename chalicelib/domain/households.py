@@ -33,6 +33,11 @@ Errors: ``ValidationFailed`` code ``HOUSEHOLD_INVALID`` with one :class:`FieldEr
                                 (``chalicelib.domain.text``; raised by the model, so it comes with
                                 the request's other field errors)
 ==============================  =====================================================================
+
+The model itself (422 ``REQUEST_VALIDATION`` in the API, a report line in the roster import) refuses money,
+areas, dates and the village code as :mod:`chalicelib.domain.inputs` reads them: ``AMOUNT_FORMAT``
+(``"1e5"``), ``AMOUNT_PRECISION`` (``"0.001"``), ``AMOUNT_NEGATIVE`` (a negative asset), ``NUMBER_*``,
+``DATE_FORMAT`` (``0`` for a date), ``VILLAGE_CODE_FORMAT``; never rounded or guessed.
 """
 from __future__ import annotations
 
@@ -40,15 +45,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from chalicelib.domain.geo import GeoPoint
+from chalicelib.domain.inputs import (CENT, Id, IsoDate, Money, Mu, NetMoney, RequestModel, SquareMetres,
+                                      VillageCode)
 from chalicelib.domain.text import PersonName, text
 from chalicelib.errors import FieldError, ValidationFailed
-
-CENT = Decimal("0.01")
 
 Relation = Literal["head", "spouse", "child", "child_in_law", "parent", "parent_in_law", "grandchild",
                    "grandparent", "sibling", "other"]
@@ -63,25 +68,13 @@ DataSource = Literal["roster_import", "door_to_door", "self_service"]
 Status = Literal["draft", "submitted", "verified"]
 LivestockKind = Literal["cattle", "pig", "sheep", "goat", "poultry", "horse", "donkey", "deer", "other"]
 
-#: Money: CNY with fen precision, never negative (assets, liabilities, expenses).
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="CNY, 2 decimals")]
-#: Net income of one source may be negative (a bad harvest).
-NetMoney = Annotated[Decimal, Field(ge=-10**11, max_digits=14, decimal_places=2,
-                                    description="CNY, 2 decimals; may be negative")]
-Mu = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="亩 (1 mu = 666.67 m²)")]
-Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-
 #: Bounding box of Jilin province with a small margin: a PAD's collection point must lie in it. The
 #: province spans about 40°50′-46°19′ N, 121°38′-131°19′ E (吉林省人民政府, 吉林概况).
 JILIN_LAT = (Decimal("40.5"), Decimal("46.5"))
 JILIN_LON = (Decimal("121.3"), Decimal("131.5"))
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class MemberIn(_Strict):
+class MemberIn(RequestModel):
     """One member (家庭成员). ``resident_id`` and ``phone`` are personal data: sent in full, stored
     encrypted, answered masked. On update, omit ``resident_id`` / ``phone`` of an existing member
     (named by ``member_id``) to keep the stored value; ``phone: null`` removes the phone."""
@@ -90,25 +83,25 @@ class MemberIn(_Strict):
     relation: Relation = Field(description="与户主关系")
     name: PersonName = Field(description="姓名; NFC, runs of spaces made one; a control or invisible character "
                                          "(NUL, U+202E, zero-width ...) is refused: TEXT_INVISIBLE_CHARACTER")
-    resident_id: str | None = Field(default=None, max_length=32, description="身份证号 (GB 11643-1999)")
+    resident_id: text(max_length=32) | None = Field(default=None, description="身份证号 (GB 11643-1999)")
     gender: Gender | None = Field(default=None, description="性别; derived from the ID and cross-checked")
-    birth_date: date | None = Field(default=None, description="出生日期; derived from the ID and cross-checked")
-    phone: str | None = Field(default=None, max_length=32, description="联系电话 (mobile)")
+    birth_date: IsoDate | None = Field(default=None, description="出生日期; derived from the ID and cross-checked")
+    phone: text(max_length=32) | None = Field(default=None, description="联系电话 (mobile)")
     occupation: text(max_length=40) | None = Field(default=None, description="从事主要职业")
     labour_capacity: LabourCapacity | None = Field(default=None, description="劳动能力: 全/半/无劳力")
     education: Education | None = Field(default=None, description="文化程度")
     health: Health | None = Field(default=None, description="健康状况")
 
 
-class Livestock(_Strict):
+class Livestock(RequestModel):
     kind: LivestockKind
     count: int = Field(ge=0, le=1_000_000, description="存栏 (head)")
 
 
-class Assets(_Strict):
+class Assets(RequestModel):
     """家庭资产."""
 
-    house_area_m2: Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2)] = Decimal(0)
+    house_area_m2: SquareMetres = Decimal(0)
     house_value: Money = Decimal(0)
     contracted_land_mu: Mu = Decimal(0)
     transferred_in_land_mu: Mu = Decimal(0)
@@ -123,7 +116,7 @@ class Assets(_Strict):
     other_assets_value: Money = Field(default=Decimal(0), description="其他资产")
 
 
-class Liabilities(_Strict):
+class Liabilities(RequestModel):
     """家庭负债."""
 
     bank_loans: Money = Decimal(0)
@@ -131,7 +124,7 @@ class Liabilities(_Strict):
     other_debts: Money = Field(default=Decimal(0), description="其他欠款")
 
 
-class Income(_Strict):
+class Income(RequestModel):
     """上年家庭纯收入 by source."""
 
     crops: NetMoney = Decimal(0)
@@ -141,7 +134,7 @@ class Income(_Strict):
     subsidies: NetMoney = Decimal(0)
 
 
-class Expenses(_Strict):
+class Expenses(RequestModel):
     """家庭开支."""
 
     production: Money = Decimal(0)
@@ -152,10 +145,10 @@ class Expenses(_Strict):
     other: Money = Decimal(0)
 
 
-class HouseholdIn(_Strict):
+class HouseholdIn(RequestModel):
     """A household file as sent by a client (create, full update, PAD sync)."""
 
-    village_code: str = Field(description="12-digit division code of the village (行政区划代码)")
+    village_code: VillageCode
     village_group: text(max_length=20) | None = Field(default=None, description="村民小组, e.g. 三组")
     household_no: text(max_length=32) | None = Field(default=None,
                                                      description="户编号: the household's number in the village roster "
@@ -170,7 +163,7 @@ class HouseholdIn(_Strict):
     main_crops: list[text(min_length=1, max_length=20)] = Field(
         default_factory=list, max_length=10, description="主要作物, e.g. 玉米")
     expected_net_income: NetMoney | None = Field(default=None, description="本年预计家庭纯收入 (CNY)")
-    collected_on: date | None = Field(default=None, description="采集日期 (business date of collection)")
+    collected_on: IsoDate | None = Field(default=None, description="采集日期 (business date of collection)")
     committee_assessment: CommitteeAssessment | None = Field(default=None, description="村委评议")
     repayment_record: RepaymentRecord = Field(default="none", description="履约情况")
     blacklisted: bool = False

@@ -10,7 +10,7 @@ any of them). Names without a check (``approval_authority``, ``contract_template
 
 Before any of these, :func:`check_storable` refuses what the store cannot keep as sent, whatever the name
 (``PARAMETER_VALUE`` with the field, e.g. ``value.x``): the route parses numbers as ``Decimal``
-(``chalicelib.api.routing``, ``exact_numbers``), so nothing is rounded through float; a number must be finite
+(``chalicelib.api.routing``, every body), so nothing is rounded through float; a number must be finite
 and fit a DynamoDB number, text must be valid Unicode, nesting and size are bounded (see the limits below).
 
 :func:`check` runs the parser on the document as the store will give it back (JSON numbers with a

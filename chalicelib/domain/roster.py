@@ -50,6 +50,7 @@ from typing import Any
 
 from chalicelib import csv_safe
 from chalicelib.domain.identity import resident_id_check_char
+from chalicelib.domain.inputs import AmountRefused, check_amount
 
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -455,11 +456,12 @@ class _CellError(Exception):
 #: A plain decimal number as written in a cell: optional sign, at most 15 integer and 12 fraction digits
 #: (so every value and every unit conversion stays exact in Decimal's 28-digit context).
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]{0,12})?|\.[0-9]{1,12})")
+#: A plain number with more integer digits than any amount (money: ``AMOUNT_FORMAT``, as the API says).
+_LONG_NUMBER = re.compile(r"[+-]?[0-9]{16,}(?:\.[0-9]*)?")
 #: Scientific notation as Excel writes a large number into a CSV (``2.20183E+17``) or as typed (``1e5``).
 _EXPONENT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][+-]?[0-9]+")
 #: An integer that went through a float (``220183197012116000.0``).
 _FLOAT_INTEGER = re.compile(r"[0-9]+\.0+")
-CENT = Decimal("0.01")
 #: Excel keeps 15 significant digits of a number (Microsoft Learn, "Excel specifications and limits":
 #: number precision 15 digits), so a float read from an XLSX cell is taken at
 #: 15 significant digits: 1234.5600000000002 (a formula's binary result) is the 1234.56 the user sees.
@@ -494,23 +496,22 @@ def _number(raw: Any, *, unit_multiplier: Decimal = Decimal(1), money: bool = Fa
         raise _CellError("AMOUNT_FORMAT" if money else "NUMBER_FORMAT",
                          "不接受科学计数法 (如 1e5、1.2E+05)，请写出完整数字 (scientific notation is not accepted)")
     if not _PLAIN_NUMBER.fullmatch(text):
+        if money and _LONG_NUMBER.fullmatch(text):
+            raise _CellError("AMOUNT_FORMAT", "金额过大 (amount too large)")
         raise not_a_number
     return Decimal(text) * mult
 
 
 def _amount(raw: Any, unit: str, *, may_be_negative: bool) -> Decimal:
-    """A money cell → CNY with fen precision. Refused, never rounded: more than two decimals after the
+    """A money cell → CNY with fen precision, by the money rule the API applies too
+    (``chalicelib.domain.inputs.check_amount``). Refused, never rounded: more than two decimals after the
     unit conversion (``AMOUNT_PRECISION``: ``0.001`` is not ``0.00``); a negative asset, debt or expense
     (``AMOUNT_NEGATIVE``); scientific notation or a value too large for any amount (``AMOUNT_FORMAT``)."""
     value = _number(raw, unit_multiplier=_UNITS.get(unit, Decimal(1)), money=True)
-    if value.adjusted() >= 15:
-        raise _CellError("AMOUNT_FORMAT", "金额过大 (amount too large)")
-    if value != value.quantize(CENT):
-        raise _CellError("AMOUNT_PRECISION",
-                         "金额最多两位小数（分），不会自动四舍五入 (at most two decimals; amounts are never rounded)")
-    if value < 0 and not may_be_negative:
-        raise _CellError("AMOUNT_NEGATIVE", "金额不能为负数 (must not be negative)")
-    return value.quantize(CENT)
+    try:
+        return check_amount(value, sign="any" if may_be_negative else "non_negative")
+    except AmountRefused as exc:
+        raise _CellError(exc.code, exc.message) from None
 
 
 def _convert(col: Column, unit: str, raw: Any) -> Any:

@@ -20,14 +20,20 @@ joiners, soft hyphens. So a field of this kind is:
    selectors), or U+FFFD (the replacement character: the text was decoded with the wrong encoding),
 4. then checked for its length (the field's ``min_length``/``max_length``, counted after 1-2).
 
+A field declared ``multiline`` (comments, reasons, findings: text of several paragraphs) keeps its line
+breaks: CR LF and CR become LF, step 2 applies to each line (its surrounding spaces stripped, blank lines at
+the start and the end dropped), and LF is the one control character step 3 lets through.
+
 Private-use characters (Co) are accepted: some rare characters in Chinese names exist in older systems
 only as private-use code points. Categories: Unicode Standard Annex #44, General_Category values
 (https://www.unicode.org/reports/tr44/#General_Category_Values); bidirectional controls: Unicode
 Technical Standard #39 §3 and CVE-2021-42574 ("Trojan Source").
 
-:data:`PersonName` and :func:`text` are the pydantic field types that apply the rule; the household file
-(API, PAD sync) and the roster import use the same types, so the rule has one owner. The error type
-is the product code itself, so clients see ``TEXT_INVISIBLE_CHARACTER`` on the field at fault.
+:data:`PersonName` and :func:`text` are the pydantic field types that apply the rule to every free-text field
+of every request (households, agricultural entities, drawdowns, approvals, campaigns, post-loan handling,
+parameters) and to the roster import, so the rule has one owner; ``tests/unit/test_request_models.py`` fails
+on a request field of type ``str`` that neither this rule nor a pattern governs. The error type is the
+product code itself, so clients see ``TEXT_INVISIBLE_CHARACTER`` on the field at fault.
 """
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
+
+from chalicelib.domain.inputs import Rule
 
 CODE = "TEXT_INVISIBLE_CHARACTER"
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Cn"})
@@ -56,24 +64,29 @@ _SPACES = re.compile(r"[^\S\r\n\t\v\f\x1c-\x1f\x85\u2028\u2029]+")  # runs of Un
 _IDEOGRAPH_PLANES = range(0x20000, 0x40000)
 
 
-def refused_character(text: str) -> str | None:
-    """The first character of ``text`` the rule refuses, or ``None``."""
+def refused_character(text: str, *, allow: str = "") -> str | None:
+    """The first character of ``text`` the rule refuses (other than those in ``allow``), or ``None``."""
     for ch in text:
         cp = ord(ch)
         if cp in INVISIBLE:
             return ch
         cat = unicodedata.category(ch)
-        if cat in _REFUSED_CATEGORIES and not (cat == "Cn" and cp in _IDEOGRAPH_PLANES):
+        if cat in _REFUSED_CATEGORIES and ch not in allow and not (cat == "Cn" and cp in _IDEOGRAPH_PLANES):
             return ch
     return None
 
 
-def clean(value: str) -> str:
-    """Steps 1-3 of the rule: NFC, spaces collapsed and stripped. Raises ``ValueError`` subclass
-    ``PydanticCustomError`` (type ``TEXT_INVISIBLE_CHARACTER``, context ``code_point``) for a refused
-    character."""
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
-    bad = refused_character(text)
+def clean(value: str, *, multiline: bool = False) -> str:
+    """Steps 1-3 of the rule: NFC, spaces collapsed and stripped (per line when ``multiline``, which keeps line
+    breaks as LF). Raises ``ValueError`` subclass ``PydanticCustomError`` (type ``TEXT_INVISIBLE_CHARACTER``,
+    context ``code_point``) for a refused character."""
+    text = unicodedata.normalize("NFC", value)
+    if multiline:
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        text = "\n".join(_SPACES.sub(" ", line).strip() for line in lines).strip()
+    else:
+        text = _SPACES.sub(" ", text).strip()
+    bad = refused_character(text, allow="\n" if multiline else "")
     if bad is not None:
         raise PydanticCustomError(
             CODE, "含有不可见字符或控制字符 {code_point} (contains the invisible or control character {code_point})",
@@ -85,10 +98,17 @@ def _before(value: Any) -> Any:
     return clean(value) if isinstance(value, str) else value
 
 
-def text(*, min_length: int | None = None, max_length: int, description: str | None = None) -> Any:
-    """A pydantic ``str`` field type that applies the rule before its length limits."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length, description=description),
-                     BeforeValidator(_before)]
+def _before_multiline(value: Any) -> Any:
+    return clean(value, multiline=True) if isinstance(value, str) else value
+
+
+def text(*, min_length: int | None = None, max_length: int, description: str | None = None,
+         multiline: bool = False, pattern: str | None = None) -> Any:
+    """A pydantic ``str`` field type that applies the rule (keeping line breaks when ``multiline``) before its
+    length limits and, when given, its ``pattern`` (a file name's extension, say)."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length, description=description,
+                                pattern=pattern),
+                     BeforeValidator(_before_multiline if multiline else _before), Rule("text")]
 
 
 #: A person's name (姓名): 1-40 characters after the rule.

@@ -8,7 +8,10 @@ Each generated request (valid and invalid inputs alike: generation mode ``all``)
 * the documented media type (``content_type_conformance``),
 * a body valid against the documented schema, the ``Error`` body for every error (``response_schema_conformance``),
 * for a method the path does not have (the coverage phase sends them): 405 with an ``Allow`` header
-  (``unsupported_method``).
+  (``unsupported_method``),
+* for a request the document forbids (negative generation: a wrong type, a value out of range, off a pattern, an
+  unknown field): a refusal, never a 2xx (``negative_data_rejection``). The document must therefore be no
+  stricter than the request models; ``tests/unit/test_inputs.py`` checks the money patterns against the parser.
 
 Bounded and repeatable: :data:`MAX_EXAMPLES` examples per operation and phase, a fixed seed, Hypothesis
 derandomised, no example database, no shrinking (a failure is reported as found, with a curl line to replay
@@ -23,8 +26,9 @@ from typing import Callable
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
-                                                status_code_conformance, unsupported_method)
+from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
+                                                response_schema_conformance, status_code_conformance,
+                                                unsupported_method)
 
 from infra.template import ROOT
 from tests.conftest import HANG_GUARD_SECONDS
@@ -34,22 +38,26 @@ SEED = 20261207
 #: Examples per operation for each generation phase (schema examples, boundary coverage, random fuzzing).
 MAX_EXAMPLES = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          unsupported_method]
+          unsupported_method, negative_data_rejection]
 
 #: Hypothesis settings of every fuzz test: bounded, repeatable, no files written.
 SETTINGS = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
                     suppress_health_check=list(HealthCheck), print_blob=False)
 
 
-def load_schema(max_examples: int = MAX_EXAMPLES):
-    """docs/openapi.json as a schemathesis schema with the layer's generation settings."""
-    config = schemathesis.Config.from_dict({
+def config(max_examples: int = MAX_EXAMPLES) -> schemathesis.Config:
+    """The layer's generation settings."""
+    return schemathesis.Config.from_dict({
         "seed": SEED,
         "generation": {"mode": "all", "max-examples": max_examples, "no-shrink": True,
                        "with-security-parameters": False},
         "phases": {"stateful": {"enabled": False}},
     })
-    return schemathesis.openapi.from_path(DOCUMENT, config=config)
+
+
+def load_schema(max_examples: int = MAX_EXAMPLES):
+    """docs/openapi.json as a schemathesis schema with the layer's generation settings."""
+    return schemathesis.openapi.from_path(DOCUMENT, config=config(max_examples))
 
 
 def call_as(case, api_url: str, token: str) -> None:

@@ -44,7 +44,8 @@ def test_a_stale_edit_is_reported_as_a_conflict_with_both_versions_and_not_appli
         {"op_id": op, "household_id": hid, "base_version": 1, "household": offline}]}).json()["results"][0]
     assert r["outcome"] == "conflict" and r["code"] == "VERSION_CONFLICT"
     assert r["server"]["version"] == 2 and r["server"]["committee_assessment"] == "excellent"
-    assert r["client"]["base_version"] == 1 and r["client"]["household"]["assets"]["deposits"] == "99999"
+    # the record as read: money to the fen, like the server copy
+    assert r["client"]["base_version"] == 1 and r["client"]["household"]["assets"]["deposits"] == "99999.00"
     assert "resident_id" not in r["client"]["household"]["members"][0]
     after = api.get(f"/households/{hid}").json()
     assert after["version"] == 2 and after["assets"]["deposits"] == "40000.00"

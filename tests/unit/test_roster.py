@@ -289,7 +289,7 @@ def _money_file(deposits: str, crops: str = "") -> bytes:
     ("0.001", "AMOUNT_PRECISION"), ("1000.005", "AMOUNT_PRECISION"), ("1.0000001万", "AMOUNT_PRECISION"),
     ("1e5", "AMOUNT_FORMAT"), ("1.2E+05", "AMOUNT_FORMAT"), ("-3", "AMOUNT_NEGATIVE"),
     ("NaN", "NUMBER_FORMAT"), ("Infinity", "NUMBER_FORMAT"), ("1_000", "NUMBER_FORMAT"), ("十二万", "NUMBER_FORMAT"),
-    ("1" * 16, "NUMBER_FORMAT"),
+    ("1" * 16, "AMOUNT_FORMAT"),  # too large for any amount, as the API says
 ])
 def test_money_cells_are_refused_never_rounded(cell, code):
     parsed = roster.parse(_money_file(cell), "m.csv", village_code=V)
