@@ -116,6 +116,13 @@ $(SAMVENV)/.installed: constraints-sam.txt
 ## build: lay out the function code and the dependencies layer, then `sam build` (no container)
 build: .aws-sam/build/template.yaml
 
+## lint: the gates on their own (`make test` runs them first): ruff, mypy with the pydantic plugin, and the
+## import contracts between layers and contexts (import-linter); configured in pyproject.toml
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 ## bench: cold starts and throughput benchmarks (figures printed, not asserted); `make test` runs each one at
 ## tiny sizes (`python -m bench --smoke`, tests/bench) so that none of them rots
 bench: install
