@@ -45,8 +45,9 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
 
     server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
-        from chalicelib.auth import Principal
-        from chalicelib.data import campaigns, dynamo, orgs
+        from chalicelib.platform.access import Principal
+        from chalicelib.data import campaigns, orgs
+        from chalicelib.platform import dynamo
         from chalicelib.services import campaign as svc
         from infra.synthetic import stored_household, village_households_in
 

@@ -42,7 +42,7 @@ DAY1 = date(2025, 6, 2)
 
 def _org_paths() -> list[tuple[str, str]]:
     """(village code, outlet org_path) of every village-level unit of the two seeded counties."""
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
     from infra.seed import branch_id, outlet_id
 
     out = []
@@ -54,10 +54,11 @@ def _org_paths() -> list[tuple[str, str]]:
 
 
 def _seed(n: int, day: date) -> dict[str, Any]:
-    from chalicelib.data import dynamo, loans
+    from chalicelib.platform import dynamo
+    from chalicelib.data import loans
     from chalicelib.domain.schedules import build_schedule
     from chalicelib.domain.servicing import installment_record
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     rng = random.Random(20250602)
     villages = _org_paths()
@@ -130,7 +131,7 @@ def run(n: int = N_LOANS) -> dict[str, Any]:
 
     server, _stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
-        from chalicelib.data import dynamo
+        from chalicelib.platform import dynamo
 
         seeded = _seed(n, DAY1)
         counter = _Counter()

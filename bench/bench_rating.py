@@ -40,7 +40,7 @@ def _households(n_distinct: int = N_DISTINCT) -> list[dict[str, Any]]:
 
 
 def run(n: int = N_HOUSEHOLDS, distinct: int = N_DISTINCT) -> dict[str, Any]:
-    from chalicelib.data.parameters import default_document
+    from chalicelib.platform.parameters import default_document
     from chalicelib.domain import village_credit as vc
     from chalicelib.domain.scorecard import village_averages
 

@@ -33,8 +33,10 @@ def _Api(state: dict[str, Any]) -> Any:
 
 
 def _principal(api: Any, user: str):
-    from chalicelib.auth import principal_from_claims, verify_token
+    from chalicelib import routes
+    from chalicelib.platform.authn import principal_from_claims, verify_token
 
+    routes.wire()
     return principal_from_claims(verify_token(f"Bearer {api.token(user)}"))
 
 
@@ -53,7 +55,7 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from chalicelib.domain.divisions import get_village
+    from chalicelib.reference.divisions import get_village
     from infra.cli_support import CliError
 
     try:
@@ -251,7 +253,7 @@ def _pct(value: Any) -> str:
 def roster(village: str = typer.Option(..., "--village"), households: int = typer.Option(300, "--households"),
            seed: int = typer.Option(42, "--seed"), out: Path = typer.Option(..., "--out")) -> None:
     """Write a synthetic roster CSV (made-up people, well-formed ID numbers) for a village."""
-    from chalicelib.domain.divisions import get_village
+    from chalicelib.reference.divisions import get_village
     from infra.synthetic import roster_csv, village_households_in
 
     get_village(village)

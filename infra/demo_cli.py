@@ -229,7 +229,7 @@ class Demo:
     def pick_village(self) -> str:
         """The showcase village while it has no campaign, else the next village of its township (the same outlet)
         with neither a campaign nor a household file."""
-        from chalicelib.domain.divisions import villages_in_county
+        from chalicelib.reference.divisions import villages_in_county
         from infra.seed import SHOWCASE_VILLAGE
 
         township = SHOWCASE_VILLAGE[:9]
@@ -387,7 +387,7 @@ def demo(village: Optional[str] = typer.Option(None, "--village", help="12-digit
     use_stack(state)
     api = StackApi.of(state)
     if village is not None:
-        from chalicelib.domain.divisions import get_village
+        from chalicelib.reference.divisions import get_village
 
         try:
             get_village(village)

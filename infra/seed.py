@@ -37,7 +37,7 @@ def branch_id(township_code: str) -> str:
 def demo_users() -> list[DemoUser]:
     """Demo accounts: one per role, two institutions; the account manager serves the showcase village."""
     showcase_outlet = outlet_id(SHOWCASE_VILLAGE[:9])
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
 
     yushu_township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
     return [
@@ -55,8 +55,9 @@ def demo_users() -> list[DemoUser]:
 
 def seed_orgs(core_table: str) -> int:
     """Write the organisation tree and village assignments; returns the number of items."""
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.platform import dynamo
+    from chalicelib.data import orgs
+    from chalicelib.reference.divisions import villages_in_county
 
     province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
     items = [province]
@@ -80,9 +81,9 @@ def seed_orgs(core_table: str) -> int:
 
 def seed_parameters(actor_id: str = "system") -> list[str]:
     """Store version 1 of every shipped default parameter document (effective 2020-01-01), once."""
-    from chalicelib.auth import Principal
-    from chalicelib.data import parameters
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.access import Principal
+    from chalicelib.platform import parameters
+    from chalicelib.platform.errors import NotFound
 
     actor = Principal(user_id=actor_id, username=actor_id, role="province_admin", org_id="JL", org_path="/JL/")
     written = []
@@ -133,7 +134,7 @@ def _account_manager(stack, username: str):
     """The Principal of a seeded account manager (its Cognito ``sub`` is its user id)."""
     import boto3
 
-    from chalicelib.auth import Principal
+    from chalicelib.platform.access import Principal
     from chalicelib.data import orgs
 
     user = boto3.client("cognito-idp", endpoint_url=stack.endpoint).admin_get_user(

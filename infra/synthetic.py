@@ -30,7 +30,7 @@ def _name(rng: random.Random, surname: str | None = None) -> str:
 
 def resident_id(county_code: str, born: date, seq: int, male: bool) -> str:
     """A well-formed 18-character resident ID (sequence parity: odd = male)."""
-    from chalicelib.domain.identity import resident_id_check_char
+    from chalicelib.platform.identity import resident_id_check_char
 
     seq = seq % 1000
     if (seq % 2 == 1) != male:
@@ -115,7 +115,7 @@ def village_households_in(village_code: str, count: int, *, seed: int = 42,
 def stored_household(h: dict[str, Any], household_id: str, *, org_path: str, status: str = "verified",
                      version: int = 1) -> dict[str, Any]:
     """The stored item shape of the customers subsystem (contract), with masked IDs and keys."""
-    from chalicelib.domain.identity import mask_resident_id
+    from chalicelib.platform.identity import mask_resident_id
 
     members = []
     for k, m in enumerate(h["members"], 1):
@@ -146,10 +146,10 @@ _REPAY = {"good": "正常", "none": "无借贷", "minor_late": "轻微逾期", "
 def roster_csv(households: list[dict[str, Any]]) -> bytes:
     """A roster file (CSV, UTF-8 with BOM, the customers subsystem's template: docs/roster_template.md)
     of :func:`household_in` households; ``户编号`` is the household's position (0001, 0002, ...). Cells are
-    written through :mod:`chalicelib.csv_safe` like every CSV of the product."""
+    written through :mod:`chalicelib.platform.csv_safe` like every CSV of the product."""
     import io
 
-    from chalicelib import csv_safe
+    from chalicelib.platform import csv_safe
 
     buf = io.StringIO()
     w = csv_safe.writer(buf, lineterminator="\n")

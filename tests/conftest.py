@@ -167,7 +167,7 @@ def stack_file(stack, api_url, monkeypatch, tmp_path):
 @pytest.fixture
 def restore_clock(stack):
     """Put the local clock back as it was (pinned date or none) after the test."""
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     before = clock.local_business_date()
     yield

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage, sandbox
-from chalicelib.clock import utc_now_iso
+from chalicelib.platform.clock import utc_now_iso
 
 ADAPTER = "core_banking"
 

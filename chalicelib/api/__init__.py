@@ -1,1 +1,1 @@
-"""HTTP API: one Chalice Blueprint per subsystem, built with :mod:`chalicelib.api.routing`."""
+"""HTTP API: one Chalice Blueprint per subsystem, built with :mod:`chalicelib.platform.http.routing`."""

@@ -14,12 +14,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.domain.agri_entities import AgriEntityIn
-from chalicelib.domain.geo import GeoPoint
+from chalicelib.platform.geo import GeoPoint
 from chalicelib.domain.households import HouseholdIn, MemberIn, Relation
-from chalicelib.domain.inputs import Id, IsoDateTime, RequestModel, Uuid, VillageCode
-from chalicelib.domain.text import text
+from chalicelib.platform.inputs import Id, IsoDateTime, RequestModel, Uuid, VillageCode
+from chalicelib.platform.text import text
 
 api = Api("customers", tag="customer management")
 
@@ -328,7 +328,7 @@ def _summary(item: dict[str, Any]) -> HouseholdSummary:
 
 
 def _client_view(record: SyncRecord) -> dict[str, Any]:
-    from chalicelib.domain.identity import mask_phone, mask_resident_id
+    from chalicelib.platform.identity import mask_phone, mask_resident_id
 
     data = record.household.model_dump(mode="json", exclude_none=True)
     for m in data.get("members", []):
@@ -471,7 +471,7 @@ def add_member(req: Request, household_id: str) -> HouseholdOut:
            errors=WRITE_ERRORS + ("MEMBER_NOT_FOUND",))
 def update_member(req: Request, household_id: str, member_id: str) -> HouseholdOut:
     from chalicelib.data import households
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.errors import NotFound
 
     item = households.get(req.principal, household_id)
     if not any(m["member_id"] == member_id for m in item["members"]):
@@ -487,7 +487,7 @@ def update_member(req: Request, household_id: str, member_id: str) -> HouseholdO
            query=MemberDeleteQuery, response=HouseholdOut, errors=WRITE_ERRORS + ("MEMBER_NOT_FOUND",))
 def remove_member(req: Request, household_id: str, member_id: str) -> HouseholdOut:
     from chalicelib.data import households
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.errors import NotFound
 
     item = households.get(req.principal, household_id)
     if not any(m["member_id"] == member_id for m in item["members"]):
@@ -556,16 +556,16 @@ def village_entities(req: Request, village_code: str) -> AgriEntityPage:
            permission="import:write", body=ImportCreate, response=ImportOut, status=201,
            errors=("VILLAGE_NOT_FOUND", "VILLAGE_CODE_UNKNOWN"))
 def create_import(req: Request) -> ImportOut:
-    import boto3
+    from chalicelib.platform import aws
 
     from chalicelib.data import imports, orgs
-    from chalicelib.domain.divisions import get_village
-    from chalicelib.settings import get_settings
+    from chalicelib.reference.divisions import get_village
+    from chalicelib.platform.settings import get_settings
 
     get_village(req.body.village_code)
     village = orgs.get_village(req.principal, req.body.village_code)
     job = imports.create(req.principal, village, filename=req.body.filename, content_type=req.body.content_type)
-    url = boto3.client("s3").generate_presigned_url(
+    url = aws.s3().generate_presigned_url(
         "put_object", Params={"Bucket": get_settings().documents_bucket, "Key": job["s3_key"],
                               "ContentType": req.body.content_type}, ExpiresIn=900)
     return _import_out(job, upload=UploadTicket(url=url, headers={"Content-Type": req.body.content_type},
@@ -579,19 +579,18 @@ def create_import(req: Request) -> ImportOut:
 def start_import(req: Request, import_id: str) -> ImportOut:
     import json
 
-    import boto3
-    from botocore.config import Config
+    from chalicelib.platform import aws
     from botocore.exceptions import ClientError
 
     from chalicelib.data import imports
     from chalicelib.domain.roster import MAX_BYTES
-    from chalicelib.errors import Conflict, ValidationFailed
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.errors import Conflict, ValidationFailed
+    from chalicelib.platform.settings import get_settings
 
     settings = get_settings()
     job = imports.get(req.principal, import_id)
     try:
-        head = boto3.client("s3").head_object(Bucket=settings.documents_bucket, Key=job["s3_key"])
+        head = aws.s3().head_object(Bucket=settings.documents_bucket, Key=job["s3_key"])
     except ClientError:
         raise Conflict("upload the file to the upload URL first", code="IMPORT_FILE_MISSING") from None
     if head["ContentLength"] > MAX_BYTES:
@@ -599,7 +598,7 @@ def start_import(req: Request, import_id: str) -> ImportOut:
     job = imports.mark_queued(import_id, size=int(head["ContentLength"]))
     # Event invocation returns at once on AWS; the local stack runs the handler before answering,
     # hence the long read timeout and no retries (the job is claimed once anyway).
-    lam = boto3.client("lambda", config=Config(read_timeout=900, retries={"total_max_attempts": 1}))
+    lam = aws.lambda_async()
     lam.invoke(FunctionName=settings.roster_import_function_name, InvocationType="Event",
                Payload=json.dumps({"import_id": import_id}).encode())
     return _import_out(imports.get(req.principal, import_id) or job)
@@ -608,15 +607,15 @@ def start_import(req: Request, import_id: str) -> ImportOut:
 @api.route("/imports/{import_id}", "GET", summary="Import status: progress, counts and the per-row report",
            permission="import:write", response=ImportOut, errors=("IMPORT_NOT_FOUND",))
 def get_import(req: Request, import_id: str) -> ImportOut:
-    import boto3
+    from chalicelib.platform import aws
 
     from chalicelib.data import imports
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     job = imports.get(req.principal, import_id)
     extra: dict[str, Any] = {}
     if job["status"] == "completed":
-        extra["report_url"] = boto3.client("s3").generate_presigned_url(
+        extra["report_url"] = aws.s3().generate_presigned_url(
             "get_object", Params={"Bucket": get_settings().documents_bucket, "Key": job["report_key"]},
             ExpiresIn=300)
     return _import_out(job, **extra)
@@ -651,7 +650,7 @@ def sync_households(req: Request) -> SyncResponse:
            permission="image:write", body=ImageCreate, response=ImageOut, status=201,
            errors=NOT_FOUND + ("IMAGE_CONTENT_TYPE", "IMAGE_TOO_LARGE"))
 def create_image(req: Request, household_id: str) -> ImageOut:
-    from chalicelib.clock import iso_utc
+    from chalicelib.platform.clock import iso_utc
     from chalicelib.data import images
 
     b = req.body

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.domain.inputs import Code, Id, IsoDate, PositiveMoney, RequestModel, quantity
-from chalicelib.domain.text import text
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.inputs import Code, Id, IsoDate, PositiveMoney, RequestModel, quantity
+from chalicelib.platform.text import text
 
 api = Api("loans", tag="business management")
 
@@ -132,7 +132,7 @@ _HOUSEHOLD_DEFAULT = "the household; a farmer may omit it (their own household),
 def _household_of(req: Request) -> str:
     """The ``household_id`` a listing is for: the query's, else the calling farmer's own household. Raises
     ValidationFailed ``REQUEST_VALIDATION`` (field ``household_id``, ``FIELD_REQUIRED``) for staff without it."""
-    from chalicelib.errors import FieldError, ValidationFailed
+    from chalicelib.platform.errors import FieldError, ValidationFailed
 
     household_id = req.query.household_id or req.principal.household_id
     if not household_id:

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.domain.geo import GeoPoint
-from chalicelib.domain.inputs import Id, IsoDate, ObjectKey, RequestModel, VillageCode, parsed_by
-from chalicelib.domain.text import text
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.geo import GeoPoint
+from chalicelib.platform.inputs import Id, IsoDate, ObjectKey, RequestModel, VillageCode, parsed_by
+from chalicelib.platform.text import text
 
 api = Api("postloan", tag="post-loan management")
 
@@ -330,7 +330,7 @@ def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
 def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
     from chalicelib.data import warnings as repo
     from chalicelib.services.postloan import policy
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     return WarningSignal.model_validate(repo.resolve(req.principal, signal_id, version=req.body.version,
                                                resolution=req.body.resolution,
@@ -342,7 +342,7 @@ def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
            errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "SUBJECT_OF_WARNING", "WARNING_STATE", "VERSION_CONFLICT",
                    "DISMISS_REASON_REQUIRED"))
 def dismiss_warning(req: Request, signal_id: str) -> WarningSignal:
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import warnings as repo
     from chalicelib.services.postloan import policy
 
@@ -405,7 +405,7 @@ def classification_list(req: Request) -> AtRiskPage:
            errors=("ORG_NOT_FOUND", "VILLAGE_NOT_FOUND", "SUMMARY_NOT_FOUND"))
 def classification_summary(req: Request) -> PortfolioSummary:
     from chalicelib.data import orgs, postloan
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.errors import NotFound
 
     q = req.query
     if q.village_code:
@@ -473,7 +473,7 @@ def inspection_photo(req: Request, task_id: str) -> PhotoUpload:
                    "PHOTO_NOT_OF_TASK", "PHOTO_DUPLICATE", "PHOTO_NOT_FOUND", "GPS_OUT_OF_AREA",
                    "VISITED_AT_INVALID", "VISITED_AT_IN_FUTURE"))
 def record_visit(req: Request, task_id: str) -> Inspection:
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.platform.errors import ValidationFailed
     from chalicelib.services import postloan
 
     b = req.body
@@ -503,7 +503,7 @@ def household_notifications(req: Request, household_id: str) -> NotificationList
            errors=("JOB_NOT_FOUND", "JOB_RUN_NOT_FOUND", "BUSINESS_DATE_INVALID"))
 def job_run(req: Request, job: str, business_date: str) -> JobRunOut:
     from chalicelib.data import job_runs
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.errors import NotFound
     from chalicelib.services.postloan import JOBS
 
     if job not in JOBS:

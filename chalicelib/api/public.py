@@ -7,11 +7,11 @@ from typing import Annotated, Any
 from chalice import Response
 from pydantic import BaseModel, Field
 
-from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.clock import business_date
-from chalicelib.domain.inputs import IsoDate, RequestModel, parsed_by
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.clock import business_date
+from chalicelib.platform.inputs import IsoDate, RequestModel, parsed_by
 from chalicelib.domain.parameter_checks import ERROR_CODES
-from chalicelib.domain.text import text
+from chalicelib.platform.text import text
 
 api = Api("public", tag="public management")
 
@@ -144,7 +144,7 @@ class AuditPage(BaseModel):
 @api.route("/health", "GET", summary="Liveness and configuration check", public=True, response=Health)
 def health(req: Request) -> Health:
     from chalicelib import __version__
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return Health(status="ok", stage=get_settings().stage, version=__version__)
 
@@ -161,7 +161,7 @@ def docs(req: Request) -> Response:
 def docs_asset(req: Request, name: str) -> Response:
     from importlib import resources
 
-    from chalicelib.errors import NotFound
+    from chalicelib.platform.errors import NotFound
 
     if name not in _DOC_ASSETS:
         raise NotFound("no such asset", code="ASSET_NOT_FOUND", field="name")
@@ -199,7 +199,7 @@ def get_org(req: Request, org_id: str) -> Org:
     item = orgs.get_org(org_id)
     p = req.principal
     if item is None or not (p.can_see(org_path=item["org_path"]) or item["org_path"] in p.org_path):
-        from chalicelib.errors import NotFound
+        from chalicelib.platform.errors import NotFound
 
         raise NotFound("organisation not found", code="ORG_NOT_FOUND", field="org_id")
     return Org.model_validate(item)
@@ -226,7 +226,7 @@ def institution_villages(req: Request, institution_id: str) -> VillagePage:
            permission="parameter:read", query=ParameterQuery, response=ParameterVersion,
            errors=("PARAMETER_NOT_FOUND",))
 def get_parameter(req: Request, name: str) -> ParameterVersion:
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     return ParameterVersion.model_validate(parameters.get_effective(name, req.query.on or business_date()))
 
@@ -234,7 +234,7 @@ def get_parameter(req: Request, name: str) -> ParameterVersion:
 @api.route("/parameters/{name}/versions", "GET", summary="Every version of a parameter",
            permission="parameter:read", response=ParameterVersions)
 def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     return ParameterVersions(items=[ParameterVersion.model_validate(v) for v in parameters.list_versions(name)])
 
@@ -243,7 +243,7 @@ def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
            permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
            errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES))
 def add_parameter_version(req: Request, name: str) -> ParameterVersion:
-    """Store a new version (province staff only: parameters are global, see ``chalicelib.auth``). Every
+    """Store a new version (province staff only: parameters are global, see ``chalicelib.platform.access``). Every
     document must be storable as it was sent (finite numbers that fit DynamoDB, valid Unicode, bounded nesting
     and size: ``PARAMETER_VALUE`` with the field); the document of a parameter with a parser
     (``chalicelib.domain.parameter_checks``: ``lpr_fixings``, ``products``, rules, policies, workflows) must
@@ -251,9 +251,9 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
     fails otherwise); nothing is stored."""
     import re
 
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from chalicelib.domain import parameter_checks
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.platform.errors import ValidationFailed
 
     if not re.match(parameters.NAME_PATTERN, name):
         raise ValidationFailed("parameter names are lower_snake_case", code="PARAMETER_NAME", field="name")
@@ -270,7 +270,7 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
 @api.route("/audit/{entity_type}/{entity_id}", "GET", summary="Audit trail of one entity (append-only)",
            permission="audit:read", query=PageQuery, response=AuditPage, errors=("INVALID_CURSOR",))
 def audit_trail(req: Request, entity_type: str, entity_id: str) -> AuditPage:
-    from chalicelib.data import audit
+    from chalicelib.platform import audit
 
     page = audit.trail(req.principal, entity_type, entity_id, limit=req.query.limit, cursor=req.query.cursor)
     return AuditPage(items=[AuditRecord.model_validate(i) for i in page.items], cursor=page.cursor)

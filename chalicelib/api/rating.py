@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.api.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.domain.inputs import Id, RequestModel, VillageCode
-from chalicelib.domain.text import text
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.inputs import Id, RequestModel, VillageCode
+from chalicelib.platform.text import text
 
 api = Api("rating", tag="rating management")
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
@@ -106,7 +106,7 @@ def _write(principal: Principal, item: dict[str, Any], *, expected: int | None, 
 
 def create(principal: Principal, inp: Any) -> dict[str, Any]:
     """File an agricultural entity (USCC unique across the province)."""
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import orgs
     from chalicelib.domain.agri_entities import validate
 
@@ -120,7 +120,7 @@ def create(principal: Principal, inp: Any) -> dict[str, Any]:
 
 def update(principal: Principal, entity_id: str, inp: Any, *, expected_version: int) -> dict[str, Any]:
     """Replace an entity's content (optimistic lock)."""
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import orgs
     from chalicelib.domain.agri_entities import validate
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.data import dynamo
+from chalicelib.platform import dynamo
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

@@ -34,15 +34,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, NotFound
 
 ENTITY = "campaign"
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

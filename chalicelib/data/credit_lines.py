@@ -25,15 +25,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict
 
 ENTITY = "credit_line"
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, NotFound
 
 FINAL = ("DECLINED", "REJECTED", "EXPIRED", "DISBURSED", "DISBURSEMENT_FAILED")
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 

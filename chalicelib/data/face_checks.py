@@ -9,15 +9,15 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import ValidationFailed
 
 VALID_MINUTES = 10
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

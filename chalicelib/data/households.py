@@ -30,15 +30,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 LABOURER_CAPACITIES = ("full", "partial")
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
@@ -112,8 +112,8 @@ def rid_owner(resident_id_hash: str) -> dict[str, Any] | None:
 
 def find_by_resident_id(principal: Principal, resident_id: str) -> dict[str, Any]:
     """The household a person belongs to (exact match through the keyed hash), if in scope."""
-    from chalicelib import pii
-    from chalicelib.domain.identity import parse_resident_id
+    from chalicelib.platform import pii
+    from chalicelib.platform.identity import parse_resident_id
 
     number = parse_resident_id(resident_id).number
     owner = rid_owner(pii.keyed_hash(number, purpose="resident_id"))
@@ -167,7 +167,7 @@ class Plan:
 
 
 def _protect_member(m: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
-    from chalicelib import pii
+    from chalicelib.platform import pii
 
     out = m.public()
     if m.keep_resident_id and stored:
@@ -197,7 +197,7 @@ def build_members(norm: Any, stored_item: dict[str, Any] | None) -> list[dict[st
     for m in norm.members:
         stored = stored_members.get(m.member_id) if m.member_id else None
         if stored is None and m.resident_id:
-            from chalicelib import pii
+            from chalicelib.platform import pii
 
             candidate = by_hash.get(pii.keyed_hash(m.resident_id, purpose="resident_id"))
             if candidate is not None and m.member_id is None:
@@ -307,7 +307,7 @@ def _village_for(principal: Principal, village_code: str) -> dict[str, Any]:
 
 
 def _normalise(inp: Any, stored: dict[str, Any] | None = None) -> Any:
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
     from chalicelib.domain.households import normalise
 
     existing = {m["member_id"]: m for m in (stored or {}).get("members", [])}
@@ -403,7 +403,7 @@ def set_status(principal: Principal, household_id: str, target: str, *, expected
     (Forbidden ``VERIFIER_IS_COLLECTOR``).
     """
     from chalicelib.domain.households import check_transition
-    from chalicelib.errors import Forbidden
+    from chalicelib.platform.errors import Forbidden
 
     stored = get(principal, household_id)
     _check_version(stored, expected_version)
@@ -493,7 +493,7 @@ def reveal(principal: Principal, item: dict[str, Any]) -> dict[str, dict[str, st
     The access is audited (action ``pii_reveal``, which members) before anything is returned.
     Returns ``{member_id: {"resident_id": ..., "phone": ...}}``.
     """
-    from chalicelib import pii
+    from chalicelib.platform import pii
 
     principal.require("pii:reveal")
     principal.ensure_can_see(item, "household")

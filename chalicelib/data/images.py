@@ -18,10 +18,10 @@ import hashlib
 import uuid
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, NotFound, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 
 KINDS = ("id_card_front", "id_card_back", "house", "land", "livestock", "signature")
 CONTENT_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -32,15 +32,15 @@ DOWNLOAD_EXPIRES_S = 300
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
 
 def _s3():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("s3")
+    return aws.s3()
 
 
 def limit_for(kind: str) -> int:

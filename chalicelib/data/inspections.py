@@ -20,17 +20,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
 from chalicelib.data.postloan import loan_shard, query_page
 from chalicelib.domain.postloan import institution_of, stable_id
-from chalicelib.errors import Conflict
+from chalicelib.platform.errors import Conflict
 
 ENTITY = "inspection"
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 

@@ -19,9 +19,9 @@ import zlib
 from datetime import date
 from typing import Any
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict
 
 
 class LeaseLost(Conflict):
@@ -31,7 +31,7 @@ class LeaseLost(Conflict):
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 
@@ -138,8 +138,8 @@ def get_visible(principal: Any, job: str, day: str) -> dict[str, Any]:
     province root). Anyone else, and a run that does not exist, get 404 ``JOB_RUN_NOT_FOUND`` (field
     ``business_date``), as for any out-of-scope read; a ``day`` that is not a date gets 422
     ``BUSINESS_DATE_INVALID`` (field ``business_date``)."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.errors import NotFound, ValidationFailed
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform.errors import NotFound, ValidationFailed
 
     missing = NotFound("the job has not run for this business date", code="JOB_RUN_NOT_FOUND", field="business_date")
     if not principal.can_see(org_path=SYSTEM.org_path):

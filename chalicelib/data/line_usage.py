@@ -23,9 +23,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import credit_lines, dynamo
-from chalicelib.errors import Conflict, ValidationFailed
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.data import credit_lines
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, ValidationFailed
 
 
 class LineRefused(ValidationFailed):
@@ -38,7 +39,7 @@ class AlreadyReserved(Conflict):
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

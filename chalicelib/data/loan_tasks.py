@@ -16,13 +16,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, NotFound
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 

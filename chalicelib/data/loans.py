@@ -26,14 +26,14 @@ import hashlib
 from decimal import Decimal
 from typing import Any, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
 
 SHARDS = 16
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 

@@ -16,15 +16,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
 from chalicelib.domain.postloan import stable_id
-from chalicelib.errors import Conflict
+from chalicelib.platform.errors import Conflict
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 
@@ -69,7 +69,7 @@ def _deliver(nid: str, channel: str, recipient_id: str, text: str, reference: st
 
             message_id = push.send(recipient_id, text, reference=reference)
     except Exception as exc:  # noqa: BLE001 - a gateway fault is recorded and retried, never fatal
-        from chalicelib.observability import logger
+        from chalicelib.platform.observability import logger
 
         logger().exception("notification failed", extra={"notification_id": nid, "channel": channel})
         _mark(nid, "failed", error=f"{type(exc).__name__}: {str(exc)[:300]}")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import NotFound
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import NotFound
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 
@@ -39,7 +39,7 @@ def org_item(*, org_id: str, name: str, level: str, parent: dict[str, Any] | Non
 
 
 def village_item(village: Any, org: dict[str, Any]) -> dict[str, Any]:
-    """Assignment of a division-code village (``chalicelib.domain.divisions.Village``) to ``org``."""
+    """Assignment of a division-code village (``chalicelib.reference.divisions.Village``) to ``org``."""
     institution_id = org["org_path"].strip("/").split("/")[1]
     return {"PK": f"VILLAGE#{village.code}", "SK": "VILLAGE", "kind": "village", "village_code": village.code,
             "village_name": village.name, "township_code": village.township_code,

@@ -39,19 +39,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
 from chalicelib.domain.classification import Category
 from chalicelib.domain.postloan import at_risk, institution_of
-from chalicelib.errors import NotFound
+from chalicelib.platform.errors import NotFound
 
 LOAN_SHARDS = 16
 CATEGORIES = [c.value for c in Category]
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
@@ -67,7 +67,7 @@ def query_page(*, pk_attr: str, pk_value: str, index: str | None = None, sk_attr
                filter_names: dict[str, str] | None = None, forward: bool = True,
                consistent: bool = False, where: dynamo.Filter | None = None,
                visible: Any = None) -> tuple[list[dict[str, Any]], str | None]:
-    """:func:`chalicelib.data.dynamo.query_page` on the core table as ``(items, cursor)``: ``pk_attr`` and
+    """:func:`chalicelib.platform.dynamo.query_page` on the core table as ``(items, cursor)``: ``pk_attr`` and
     ``sk_attr`` name the attributes of ``index`` (checked), ``filter_*`` a filter that is not about scope,
     ``where``/``visible`` the caller's scope. ``limit`` ``None``: as many items as DynamoDB returns in one page
     (1 MB), for the jobs' sequential reads."""
@@ -236,7 +236,7 @@ def refresh_facts(before: dict[str, Any], after: dict[str, Any]) -> dict[str, An
     are a read model). A concurrent change makes it fail with 409 ``VERSION_CONFLICT``."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.errors import Conflict
+    from chalicelib.platform.errors import Conflict
 
     stored = with_state_keys(after)
     stored.update(version=int(before["version"]) + 1, updated_at=utc_now_iso())

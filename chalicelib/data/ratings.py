@@ -28,14 +28,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
 
 ENTITY = "rating"
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

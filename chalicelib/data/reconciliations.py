@@ -17,16 +17,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict
 
 OPEN = "open"
 DECIDED = ("approved", "rejected", "superseded")
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo, households
-from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.data import households
+from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

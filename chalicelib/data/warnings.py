@@ -29,19 +29,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
 from chalicelib.data.postloan import query_page
 from chalicelib.domain.postloan import institution_of, level_rank, stable_id
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ACTIVE = ("open", "acknowledged")
 ENTITY = "warning"
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
@@ -255,7 +255,7 @@ def _transition(principal: Principal, signal_id: str, *, allowed_from: tuple[str
     tx = dynamo.TxBuilder()
     stored = dynamo.put_versioned(tx, s.core_table, with_keys(after), expected_version=int(version), entity="warning")
     if to not in ACTIVE:
-        from chalicelib.clock import business_date
+        from chalicelib.platform.clock import business_date
 
         # suppression counts from the later of today and the last business date the rule fired (the
         # scan's dates), so a re-run of a past date cannot re-raise a signal people just closed

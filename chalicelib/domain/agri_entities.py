@@ -2,7 +2,7 @@
 agricultural companies (农业企业) and village collective economic organisations (村集体经济组织).
 
 Identified by their unified social credit code (统一社会信用代码, GB 32100-2015, validated by
-``chalicelib.domain.identity.parse_uscc``, which accepts the N-prefixed collectives). The legal
+``chalicelib.platform.identity.parse_uscc``, which accepts the N-prefixed collectives). The legal
 representative (法定代表人) is a person filed in a household: the entity links to that household
 member, it does not copy the person's ID number. Pure domain code.
 
@@ -20,9 +20,9 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.domain.households import Livestock
-from chalicelib.domain.inputs import Id, IsoDate, Money, Mu, NetMoney, RequestModel, VillageCode
-from chalicelib.domain.text import text
-from chalicelib.errors import FieldError, ValidationFailed
+from chalicelib.platform.inputs import Id, IsoDate, Money, Mu, NetMoney, RequestModel, VillageCode
+from chalicelib.platform.text import text
+from chalicelib.platform.errors import FieldError, ValidationFailed
 
 Kind = Literal["family_farm", "cooperative", "company", "village_collective"]
 
@@ -88,8 +88,8 @@ class AgriEntityIn(RequestModel):
 def validate(inp: AgriEntityIn, *, today: date) -> str:
     """Check the USCC, its consistency with the kind, the village code and the registration date;
     return the normalised USCC. Raises ``ValidationFailed`` ``AGRI_ENTITY_INVALID``."""
-    from chalicelib.domain.divisions import get_village
-    from chalicelib.domain.identity import parse_uscc
+    from chalicelib.reference.divisions import get_village
+    from chalicelib.platform.identity import parse_uscc
 
     errors: list[FieldError] = []
     uscc = None

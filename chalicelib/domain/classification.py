@@ -19,7 +19,7 @@ from datetime import date
 from enum import Enum
 from typing import Any, Mapping
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 
 class Category(str, Enum):

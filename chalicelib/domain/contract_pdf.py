@@ -2,7 +2,7 @@
 
 The template is the ``contract_template`` parameter document: ``title``, ``header``, ``parties``,
 ``clauses`` and ``footer`` strings with ``{placeholders}`` filled from ``fields``, and the schedule is
-appended as a table. The text is set in the embedded font of :mod:`chalicelib.domain.pdf_fonts` (a
+appended as a table. The text is set in the embedded font of :mod:`chalicelib.reference.pdf_fonts` (a
 template's former ``font`` key is ignored: a font that is only named, not embedded, leaves the Chinese
 text blank on a machine without it). Output is deterministic (``invariant=1``): the same template and
 fields give the same bytes, hence the same SHA-256.
@@ -70,11 +70,11 @@ def penalty_terms(uplift_pct: Any, grace_days: int, day_count: str) -> str:
 
 
 def account_terms(target: Mapping[str, Any]) -> str:
-    """The account a transfer goes to, masked (:func:`chalicelib.domain.identity.mask_account_no`):
+    """The account a transfer goes to, masked (:func:`chalicelib.platform.identity.mask_account_no`):
     ``target`` is a disbursement target (:func:`chalicelib.domain.products.disbursement_target`): a
     payee's account (``name``, ``bank_name``, ``account_no``) or the borrower's settlement account, whose
     number the platform does not hold (:data:`SETTLEMENT_ACCOUNT`)."""
-    from chalicelib.domain.identity import mask_account_no
+    from chalicelib.platform.identity import mask_account_no
 
     if target.get("account_no"):
         holder = f"{target.get('name') or ''}在{target.get('bank_name') or '收款银行'}开立的账户"
@@ -87,7 +87,7 @@ def render(template: Mapping[str, Any], fields: Mapping[str, Any], schedule_rows
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
-    from chalicelib.domain.pdf_fonts import register, wrap
+    from chalicelib.reference.pdf_fonts import register, wrap
 
     font = register()
     values = _Fields({k: str(v) for k, v in fields.items()})

@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.domain.scorecard import RatingInput, ScoreResult
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 
 GRADE_CAP = "GRADE_CAP"

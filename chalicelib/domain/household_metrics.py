@@ -36,7 +36,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
 from chalicelib.domain.scorecard import RatingInput
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 _CENT = Decimal("0.01")
 #: Asset keys that are money although they do not end in ``_value``.

@@ -10,13 +10,13 @@ docs/roster_template.md for the mapping to roster columns).
 :class:`HouseholdIn` is the request body of create/update and the target of the roster import and
 PAD sync. :func:`normalise` applies the cross-field rules and returns a :class:`Normalised`
 household whose members carry the *plain* normalised resident ID and phone number: the data layer
-encrypts and hashes them (``chalicelib.pii``) and never stores or logs the plain values.
+encrypts and hashes them (``chalicelib.platform.pii``) and never stores or logs the plain values.
 
 Errors: ``ValidationFailed`` code ``HOUSEHOLD_INVALID`` with one :class:`FieldError` per problem
 (every problem at once, not the first one only). Field codes:
 
 ==============================  =====================================================================
-``ID_*``                        resident ID rules (``chalicelib.domain.identity``), field ``members[i].resident_id``
+``ID_*``                        resident ID rules (``chalicelib.platform.identity``), field ``members[i].resident_id``
 ``PHONE_FORMAT``                not a mainland mobile number, ``members[i].phone``
 ``MEMBER_RESIDENT_ID_REQUIRED`` a new member without resident ID number
 ``MEMBER_GENDER_MISMATCH``      declared gender differs from the ID's sequence-code parity
@@ -28,14 +28,14 @@ Errors: ``ValidationFailed`` code ``HOUSEHOLD_INVALID`` with one :class:`FieldEr
 ``HEAD_MINOR``                  the head is younger than 16 (cannot be a civil subject of credit)
 ``DATE_IN_FUTURE``              the collection date is after today
 ``GPS_OUT_OF_AREA``             the GPS point lies outside Jilin (see :data:`JILIN_LAT` / :data:`JILIN_LON`)
-``VILLAGE_CODE_*``              unknown or malformed village code (``chalicelib.domain.divisions``)
+``VILLAGE_CODE_*``              unknown or malformed village code (``chalicelib.reference.divisions``)
 ``TEXT_INVISIBLE_CHARACTER``    a control or invisible character in a name or other free text
-                                (``chalicelib.domain.text``; raised by the model, so it comes with
+                                (``chalicelib.platform.text``; raised by the model, so it comes with
                                 the request's other field errors)
 ==============================  =====================================================================
 
 The model itself (422 ``REQUEST_VALIDATION`` in the API, a report line in the roster import) refuses money,
-areas, dates and the village code as :mod:`chalicelib.domain.inputs` reads them: ``AMOUNT_FORMAT``
+areas, dates and the village code as :mod:`chalicelib.platform.inputs` reads them: ``AMOUNT_FORMAT``
 (``"1e5"``), ``AMOUNT_PRECISION`` (``"0.001"``), ``AMOUNT_NEGATIVE`` (a negative asset), ``NUMBER_*``,
 ``DATE_FORMAT`` (``0`` for a date), ``VILLAGE_CODE_FORMAT``; never rounded or guessed.
 """
@@ -49,11 +49,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from chalicelib.domain.geo import GeoPoint
-from chalicelib.domain.inputs import (CENT, Id, IsoDate, Money, Mu, NetMoney, RequestModel, SquareMetres,
-                                      VillageCode)
-from chalicelib.domain.text import PersonName, text
-from chalicelib.errors import FieldError, ValidationFailed
+from chalicelib.platform.geo import GeoPoint
+from chalicelib.platform.inputs import CENT, Id, IsoDate, Money, Mu, NetMoney, RequestModel, SquareMetres, VillageCode
+from chalicelib.platform.text import PersonName, text
+from chalicelib.platform.errors import FieldError, ValidationFailed
 
 Relation = Literal["head", "spouse", "child", "child_in_law", "parent", "parent_in_law", "grandchild",
                    "grandparent", "sibling", "other"]
@@ -221,8 +220,8 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
     resident ID / phone (kept); an explicit ``"phone": null`` removes the stored phone. Raises ``ValidationFailed`` ``HOUSEHOLD_INVALID``
     with every field error (codes in the module docstring).
     """
-    from chalicelib.domain.divisions import get_village
-    from chalicelib.domain.identity import parse_mobile_phone, parse_resident_id
+    from chalicelib.reference.divisions import get_village
+    from chalicelib.platform.identity import parse_mobile_phone, parse_resident_id
 
     errors: list[FieldError] = []
     existing = existing or {}
@@ -347,7 +346,7 @@ def content_fingerprint(norm: Normalised) -> str:
     """A canonical text of the household's content (members by ID, attributes), for change detection.
 
     It contains personal data in plain form: pass it to a *keyed* hash
-    (``chalicelib.pii.keyed_hash(..., purpose="content")``), never store or log it.
+    (``chalicelib.platform.pii.keyed_hash(..., purpose="content")``), never store or log it.
     """
     members = sorted(({**m.public(), "member_id": None, "resident_id": m.resident_id, "phone": m.phone}
                       for m in norm.members), key=lambda d: (d["relation"] != "head", d["resident_id"] or ""))

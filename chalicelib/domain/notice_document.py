@@ -1,7 +1,7 @@
 """The public notice of a village credit list (整村授信公示名单) as CSV and PDF bytes.
 
 Pure: takes the rows from :func:`chalicelib.domain.village_credit.notice_rows` and the campaign's
-facts, returns bytes. The PDF embeds its font (:mod:`chalicelib.domain.pdf_fonts`, Noto Sans SC), so
+facts, returns bytes. The PDF embeds its font (:mod:`chalicelib.reference.pdf_fonts`, Noto Sans SC), so
 it shows the same text on any machine, with or without Chinese fonts. The table is laid out by
 :func:`table_layout`: fixed column widths that together fill the A4 text width, every cell wrapped
 by character to its column (a long name or roster number takes a second line instead of running into
@@ -45,8 +45,8 @@ class NoticeHeader:
 
 def render_csv(header: NoticeHeader, rows: Sequence[Sequence[str]]) -> bytes:
     """UTF-8 with BOM (so spreadsheet programs on Windows open the Chinese text correctly); every cell
-    through :mod:`chalicelib.csv_safe` (a head's name is text a client typed)."""
-    from chalicelib import csv_safe
+    through :mod:`chalicelib.platform.csv_safe` (a head's name is text a client typed)."""
+    from chalicelib.platform import csv_safe
 
     buf = io.StringIO()
     w = csv_safe.writer(buf, lineterminator="\n")
@@ -65,7 +65,7 @@ def table_layout(rows: Sequence[Sequence[str]], font: str, size: float = TABLE_F
     """Column widths (points, summing to ``frame_width``) and the table's cells (head row first) with
     every cell's text wrapped to its column: each line is at most ``width − 2 × CELL_PADDING`` wide in
     ``font`` at ``size`` points, lines joined by ``\\n`` (reportlab's Table draws them one under another)."""
-    from chalicelib.domain.pdf_fonts import wrap
+    from chalicelib.reference.pdf_fonts import wrap
 
     widths = [frame_width * share for share in COLUMN_SHARES]
     cells = []
@@ -83,7 +83,7 @@ def render_pdf(header: NoticeHeader, rows: Sequence[Sequence[str]]) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from chalicelib.domain.pdf_fonts import register
+    from chalicelib.reference.pdf_fonts import register
 
     font = register()
     h1 = ParagraphStyle("h1", fontName=font, fontSize=16, leading=22, alignment=1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Mapping
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 CHANNELS = ("sms", "push")
 LEVEL_ZH = {"yellow": "黄色", "orange": "橙色", "red": "红色"}

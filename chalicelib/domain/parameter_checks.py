@@ -10,11 +10,11 @@ any of them). Names without a check (``approval_authority``, ``contract_template
 
 Before any of these, :func:`check_storable` refuses what the store cannot keep as sent, whatever the name
 (``PARAMETER_VALUE`` with the field, e.g. ``value.x``): the route parses numbers as ``Decimal``
-(``chalicelib.api.routing``, every body), so nothing is rounded through float; a number must be finite
+(``chalicelib.platform.http.routing``, every body), so nothing is rounded through float; a number must be finite
 and fit a DynamoDB number, text must be valid Unicode, nesting and size are bounded (see the limits below).
 
 :func:`check` runs the parser on the document as the store will give it back (JSON numbers with a
-fraction become strings, see ``chalicelib.data.parameters``) and reports every refusal as a 422
+fraction become strings, see ``chalicelib.platform.parameters``) and reports every refusal as a 422
 ``ValidationFailed``:
 
 * the parser's ``ValidationFailed`` keeps its code (``LPR_TABLE_INVALID``, ``PRODUCTS_INVALID``,
@@ -34,7 +34,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from chalicelib.errors import FieldError, ValidationFailed
+from chalicelib.platform.errors import FieldError, ValidationFailed
 
 Check = Callable[[Mapping[str, Any], date], None]
 

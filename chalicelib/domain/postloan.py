@@ -244,7 +244,7 @@ def visit_time(value: str | None, now: datetime, *, not_before: date | None = No
     normalised to UTC (``2025-02-14T01:30:00.000Z``); ``now`` when ``value`` is ``None``. Raises
     ValidationFailed ``VISITED_AT_INVALID`` (not such a time, no offset, or before the loan existed) or
     ``VISITED_AT_IN_FUTURE``, both with field ``visited_at``."""
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.platform.errors import ValidationFailed
 
     def utc(moment: datetime) -> str:
         return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib.domain import schedules
 from chalicelib.domain.rates import DEFAULT_GRACE_DAYS, LprTable, assess, contract_rate, fixing_in_force
 from chalicelib.domain.repayment import COMPONENTS, DEFAULT_ALLOCATION_ORDER, PREPAYMENT_MODES
-from chalicelib.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.platform.errors import FieldError, NotFound, ValidationFailed
 
 KINDS = ("credit", "guaranteed", "land_mortgage")
 

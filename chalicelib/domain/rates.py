@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 TENORS = ("1Y", "5Y")
 BASES = ("LPR1Y", "LPR5Y", "FIXED")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.errors import Conflict, ValidationFailed
+from chalicelib.platform.errors import Conflict, ValidationFailed
 
 #: What the core says about a transfer.
 POSTED, NOT_POSTED, UNKNOWN = "posted", "not_posted", "unknown"

@@ -36,7 +36,7 @@ from chalicelib.domain.schedules import (
     round_fen,
     year_fraction,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 COMPONENTS = ("penalty", "interest", "principal")
 DEFAULT_ALLOCATION_ORDER = ("penalty", "interest", "principal")

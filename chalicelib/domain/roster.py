@@ -48,9 +48,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib import csv_safe
-from chalicelib.domain.identity import resident_id_check_char
-from chalicelib.domain.inputs import AmountRefused, check_amount
+from chalicelib.platform import csv_safe
+from chalicelib.platform.identity import resident_id_check_char
+from chalicelib.platform.inputs import AmountRefused, check_amount
 
 MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
@@ -309,7 +309,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[Any]]]:
         raise RosterFormatError("ROSTER_FORMAT", "无法识别文件编码 (not UTF-8 or GB18030 text)")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        # a cell this product wrote as '=… (chalicelib.csv_safe) reads back as =…
+        # a cell this product wrote as '=… (chalicelib.platform.csv_safe) reads back as =…
         return [(reader.line_num, [csv_safe.unescape(c) for c in row]) for row in reader]
     except csv.Error:
         raise RosterFormatError("ROSTER_FORMAT", "CSV 格式错误 (malformed CSV)") from None
@@ -504,7 +504,7 @@ def _number(raw: Any, *, unit_multiplier: Decimal = Decimal(1), money: bool = Fa
 
 def _amount(raw: Any, unit: str, *, may_be_negative: bool) -> Decimal:
     """A money cell → CNY with fen precision, by the money rule the API applies too
-    (``chalicelib.domain.inputs.check_amount``). Refused, never rounded: more than two decimals after the
+    (``chalicelib.platform.inputs.check_amount``). Refused, never rounded: more than two decimals after the
     unit conversion (``AMOUNT_PRECISION``: ``0.001`` is not ``0.00``); a negative asset, debt or expense
     (``AMOUNT_NEGATIVE``); scientific notation or a value too large for any amount (``AMOUNT_FORMAT``)."""
     value = _number(raw, unit_multiplier=_UNITS.get(unit, Decimal(1)), money=True)
@@ -743,8 +743,8 @@ def report_errors(hh: RosterHousehold, field_errors: list[Any]) -> list[RowError
 
 def pydantic_errors(hh: RosterHousehold, exc: Any) -> list[RowError]:
     """Map a pydantic ``ValidationError`` of ``HouseholdIn`` to report lines (no input values; codes as the
-    API gives them, ``chalicelib.errors.pydantic_error_code``)."""
-    from chalicelib.errors import pydantic_error_code
+    API gives them, ``chalicelib.platform.errors.pydantic_error_code``)."""
+    from chalicelib.platform.errors import pydantic_error_code
 
     out = []
     for e in exc.errors():

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")

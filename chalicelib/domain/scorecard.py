@@ -9,7 +9,7 @@ AA 75-84, A 60-74, below 60 no credit). The functions here take the parsed docum
 one document version.
 
 Money is ``Decimal`` CNY; scores and points are ``Decimal``. Errors are
-:class:`chalicelib.errors.ValidationFailed` with stable codes.
+:class:`chalicelib.platform.errors.ValidationFailed` with stable codes.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 _CENT = Decimal("0.01")
 _RATIO_Q = Decimal("0.0001")

@@ -30,7 +30,7 @@ from chalicelib.domain.credit_line import CreditLinePolicy, LineProposal, load_p
 from chalicelib.domain.evaluation import EvaluationPolicy, evaluate_household, load_evaluation_policy
 from chalicelib.domain.scorecard import (RatingInput, Scorecard, ScoreResult, VillageAverages, load_scorecard,
                                          score_household)
-from chalicelib.errors import Conflict, Forbidden, ValidationFailed
+from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
 
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
@@ -207,14 +207,14 @@ def challenger_score(artifact: Mapping[str, Any], household: Mapping[str, Any], 
 
 def mask_resident_id(value: str | None) -> str:
     """A resident ID number as shown in public: the 6-digit address code and the last 4 characters
-    (``220122********123X``, :func:`chalicelib.domain.identity.mask_resident_id`). An already masked
+    (``220122********123X``, :func:`chalicelib.platform.identity.mask_resident_id`). An already masked
     value (contains ``*``) is kept as it is."""
     if not value:
         return ""
     value = str(value).strip()
     if "*" in value:
         return value
-    from chalicelib.domain.identity import mask_resident_id as mask
+    from chalicelib.platform.identity import mask_resident_id as mask
 
     return mask(value)
 
@@ -295,14 +295,14 @@ def notice_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
 
 def check_campaign_unit(village_code: str, institution_id: str, campaign_doc: Mapping[str, Any]) -> str:
     """May ``institution_id`` run a whole-village campaign in ``village_code``? Returns the unit type
-    (:func:`chalicelib.domain.divisions.unit_type`).
+    (:func:`chalicelib.reference.divisions.unit_type`).
 
     整村授信 is for villages (村民委员会). A residents' committee (居委会, village-level code 001-199) or a unit
     like one (400-499) is urban: refused unless the ``village_campaign`` parameter lists the institution in
     ``residents_committee_institutions``. Raises ValidationFailed ``VILLAGE_IS_RESIDENTS_COMMITTEE``
     (field ``village_code``, details ``unit_type``).
     """
-    from chalicelib.domain import divisions
+    from chalicelib.reference import divisions
 
     kind = divisions.unit_type(village_code)
     allowed = campaign_doc.get("residents_committee_institutions") or ()

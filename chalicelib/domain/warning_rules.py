@@ -25,7 +25,7 @@ from typing import Any, Mapping
 from chalicelib.domain.approval_rules import _decision as _compiled_decision
 from chalicelib.domain.approval_rules import facts_for
 from chalicelib.domain.postloan import LEVELS, SUBJECT_TYPES, level_rank
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 
 class WarningRulesInvalid(ValidationFailed):

@@ -27,16 +27,16 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Callable, Iterable
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.data import campaigns as camp_repo
 from chalicelib.data import credit_lines as line_repo
-from chalicelib.data import dynamo
+from chalicelib.platform import dynamo
 from chalicelib.data import ratings as rating_repo
 from chalicelib.domain import village_credit as vc
 from chalicelib.domain.credit_line import add_years
 from chalicelib.domain.scorecard import VillageAverages, village_averages
-from chalicelib.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 SYSTEM_ACTOR = "system:campaign"
 GRADES = ("AAA", "AA", "A", "NONE")
@@ -44,7 +44,7 @@ _MAX_TX_OPS = 100
 
 
 def _settings():
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings()
 
@@ -59,20 +59,20 @@ def _audit_table() -> str:
 
 @cache
 def _s3():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("s3")
+    return aws.s3()
 
 
 @cache
 def _sfn():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("stepfunctions")
+    return aws.stepfunctions()
 
 
 def _log():
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     return logger()
 
@@ -99,7 +99,7 @@ def households_by_id(ids: list[str]) -> dict[str, dict[str, Any]]:
 # ================================================================================= configuration snapshot
 
 def _documents(on: date) -> tuple[dict[str, Any], dict[str, int]]:
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     campaign_doc = parameters.get_effective("village_campaign", on)
     names = {"scorecard": campaign_doc["value"].get("scorecard_parameter") or "scorecard_expert",
@@ -393,7 +393,7 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     Conflict ``CAMPAIGN_RUNNING`` (another campaign of the village is open; ``details.campaign_id`` names it).
     """
     from chalicelib.data import orgs
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     village = orgs.get_village(principal, village_code)
     if principal.role == "farmer":
@@ -776,7 +776,7 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     credit-village evaluation and does not count for its township; the campaign records why
     (``evaluation.applicable`` false, ``reason`` ``RESIDENTS_COMMITTEE``). The township's villages are its
     villagers' committees by the division-code rule (``divisions.unit_type``)."""
-    from chalicelib.domain import divisions
+    from chalicelib.reference import divisions
     from chalicelib.domain.evaluation import VillageFacts, evaluate_township, evaluate_village
 
     c = camp_repo.get_unscoped(campaign_id)

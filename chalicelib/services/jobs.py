@@ -16,7 +16,7 @@ classification has not completed) gives its lease back and answers ``waiting``, 
 fire tries again. Errors go to Lambda's retries, then to the dead-letter queue and its alarm.
 
 Events: ``{"job": NAME, "business_date": "YYYY-MM-DD"?, "max_pages": N?}``: the business date defaults to
-today's (Asia/Shanghai, :func:`chalicelib.clock.business_date`); ``max_pages`` stops after N pages
+today's (Asia/Shanghai, :func:`chalicelib.platform.clock.business_date`); ``max_pages`` stops after N pages
 (operations and tests use it to process a date in slices).
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ def parse_event(event: Any, job: str) -> date:
             return date.fromisoformat(str(raw))
         except ValueError:
             raise BadJobEvent(f"business_date {raw!r} is not YYYY-MM-DD") from None
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     return business_date()
 
@@ -177,14 +177,14 @@ def _continue(event: Any, context: Any, day: date) -> bool:
     name = getattr(context, "function_name", None)
     if not name:
         return False
-    import boto3
+    from chalicelib.platform import aws
 
     payload = dict(event) if isinstance(event, dict) else {}
     payload["continuation"] = int(payload.get("continuation", 0)) + 1
     payload["business_date"] = day.isoformat()
     if payload["continuation"] > 50:
         return False
-    boto3.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())
+    aws.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(payload).encode())
     return True
 
 

@@ -30,7 +30,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
-from chalicelib.data import dynamo, inspections, job_runs, notifications, postloan
+from chalicelib.platform import dynamo
+from chalicelib.data import inspections, job_runs, notifications, postloan
 from chalicelib.data import warnings as warning_repo
 from chalicelib.domain import notification_templates as nt
 from chalicelib.domain.classification import Category, classify
@@ -38,7 +39,7 @@ from chalicelib.domain.postloan import (
     ZERO, LoanFacts, Portfolio, PostLoanPolicy, institution_of, loan_facts,
     next_inspection_due, overdue_reminder_due)
 from chalicelib.domain.warning_rules import Firing, WarningRuleSet
-from chalicelib.errors import Conflict, DomainError
+from chalicelib.platform.errors import Conflict, DomainError
 from chalicelib.services import jobs
 
 CLASSIFICATION = "loan_classification"
@@ -66,7 +67,7 @@ def _parameter(name: str, day: date) -> tuple[dict[str, Any], int | None]:
     stored); cached for a minute so that a job reads each document once."""
     import time
 
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     hit = _PARAM_CACHE.get((name, day))
     if hit and hit[0] > time.monotonic():
@@ -264,7 +265,7 @@ def classification_job(jr: jobs.JobRun) -> dict[str, Any]:
 
 
 def _skip(jr: jobs.JobRun, loan: dict[str, Any], exc: Exception) -> None:
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     jr.count("loans_skipped")
     logger().warning("loan item skipped", extra={"loan_id": loan.get("loan_id"), "error": f"{type(exc).__name__}: {exc}"})
@@ -463,7 +464,7 @@ def on_loan_opened(loan: dict[str, Any]) -> str | None:
                               keep_from=(day - timedelta(days=pol.cycling_window_days)).isoformat())
         return task["task_id"]
     except Exception:  # noqa: BLE001 - a post-loan hook must never break a disbursement
-        from chalicelib.observability import logger
+        from chalicelib.platform.observability import logger
 
         logger().exception("post-loan hook failed", extra={"loan_id": loan.get("loan_id")})
         return None
@@ -476,16 +477,16 @@ def photo_upload(principal: Any, task_id: str, content_type: str) -> dict[str, A
     ``INSPECTION_NOT_OPEN``."""
     import uuid
 
-    import boto3
+    from chalicelib.platform import aws
 
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     task = inspections.get_for_change(principal, task_id)
     if task["status"] != "open":
         raise Conflict("the inspection is not open", code="INSPECTION_NOT_OPEN")
     ext = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[content_type]
     key = f"{inspections.photo_prefix(task_id)}{uuid.uuid4().hex}.{ext}"
-    url = boto3.client("s3").generate_presigned_url(
+    url = aws.s3().generate_presigned_url(
         "put_object", Params={"Bucket": get_settings().documents_bucket, "Key": key, "ContentType": content_type},
         ExpiresIn=900)
     return {"key": key, "upload_url": url, "content_type": content_type, "expires_in": 900}
@@ -505,13 +506,13 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
     import re
     from datetime import datetime, timezone
 
-    import boto3
+    from chalicelib.platform import aws
     from botocore.exceptions import ClientError
 
-    from chalicelib.clock import business_date, utc_now_iso
+    from chalicelib.platform.clock import business_date, utc_now_iso
     from chalicelib.domain.postloan import visit_time
-    from chalicelib.errors import ValidationFailed
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.errors import ValidationFailed
+    from chalicelib.platform.settings import get_settings
 
     task = inspections.get_for_change(principal, task_id)
     if task["status"] != "open":
@@ -526,7 +527,7 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
                             not_before=date.fromisoformat(start) if start else None)
     prefix = inspections.photo_prefix(task_id)
     issued = re.compile(re.escape(prefix) + r"[0-9a-f]{32}\.(?:jpg|png|heic)")
-    s3 = boto3.client("s3")
+    s3 = aws.s3()
     for i, key in enumerate(photos):
         if not issued.fullmatch(key):
             raise ValidationFailed("a photo must be uploaded for this inspection", code="PHOTO_NOT_OF_TASK",
@@ -660,7 +661,7 @@ def _notify_signal(signal: dict[str, Any], day: date, meta: dict[str, Any]) -> N
                                 about=signal["level"], day=day, text=text, org_path=signal["org_path"],
                                 household_id=signal.get("household_id"))
     except DomainError:
-        from chalicelib.observability import logger
+        from chalicelib.platform.observability import logger
 
         logger().exception("warning notification not sent", extra={"signal_id": signal["signal_id"]})
 

@@ -7,17 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.data import campaigns as camp_repo
 from chalicelib.data import credit_lines as line_repo
-from chalicelib.data import dynamo
+from chalicelib.platform import dynamo
 from chalicelib.data import ratings as rating_repo
 from chalicelib.domain import village_credit as vc
 from chalicelib.domain.credit_line import propose_line
 from chalicelib.domain.evaluation import evaluate_household
 from chalicelib.domain.scorecard import RatingInput, ScoreResult, grade_adjust_to
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.services import campaign as svc
 
 

@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from chalicelib.auth import Principal
-from chalicelib.errors import DomainError, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform.errors import DomainError, ValidationFailed
 
 #: Households validated, looked up and written per round (bounds memory and paces progress updates).
 CHUNK = 250
@@ -44,7 +44,7 @@ class _Candidate:
 def import_roster(principal: Principal, village_code: str, file_bytes: bytes, filename: str, *,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Import a village roster (CSV or XLSX bytes) as ``principal`` (an account manager, or
-    ``chalicelib.auth.SYSTEM`` for the console) and return the report::
+    ``chalicelib.platform.access.SYSTEM`` for the console) and return the report::
 
         {"village_code", "filename", "data_rows", "households_total",
          "counts": {"created", "updated", "unchanged", "invalid", "conflict",       # households
@@ -62,7 +62,7 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
     """
     from chalicelib.data import orgs
     from chalicelib.domain import roster
-    from chalicelib.domain.divisions import get_village
+    from chalicelib.reference.divisions import get_village
 
     started = time.monotonic()
     get_village(village_code)
@@ -103,8 +103,8 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
                   errors: list[Any], outcomes: list[dict[str, Any]]) -> None:
     from pydantic import ValidationError
 
-    from chalicelib import pii
-    from chalicelib.clock import business_date
+    from chalicelib.platform import pii
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import households as repo
     from chalicelib.domain import roster
     from chalicelib.domain.households import HouseholdIn, content_fingerprint, normalise

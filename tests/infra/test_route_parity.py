@@ -34,7 +34,7 @@ def test_each_api_function_serves_exactly_its_blueprint():
 
 
 def test_public_routes_are_exactly_health_docs_and_openapi():
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     public = {s.path for _, s in all_specs() if s.public}
     assert public == {"/health", "/docs", "/docs/assets/{name}", "/openapi.json"}

@@ -34,8 +34,8 @@ def lpr_fixings_through(day: date) -> list[str]:
     the last fixing carried forward, its rows marked as not published (``infra.lpr_cli.carried_forward``, what
     ``village-credit demo`` does through the API). The store only ever gains such rows, so no test depends on
     another's order; a test about a stale table stores the stale table it needs itself. Returns the dates added."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform import parameters
     from infra.lpr_cli import carried_forward
 
     document, added = carried_forward(parameters.effective_or_default("lpr_fixings", day)[0], day)
@@ -49,7 +49,7 @@ def lpr_fixings_through(day: date) -> list[str]:
 def business_date(day: date) -> Iterator[date]:
     """Pin the stack's business date (the local clock: API, tasks and jobs of this worker's stack) to ``day``;
     put back whatever was pinned before (or nothing) afterwards."""
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     before = clock.local_business_date()
     clock.set_local_business_date(day)
@@ -69,8 +69,9 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
                   rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
                   valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
     """A household with a head, an effective rating and an active master line with sub-lines."""
-    from chalicelib.data import credit_lines, dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.data import credit_lines, ratings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     table = get_settings().core_table
     org_path = org_path or showcase_org_path()
@@ -201,10 +202,10 @@ def history(drawdown_id: str) -> list[str]:
 def parameter_override(name: str, **changes: Any) -> Iterator[dict[str, Any]]:
     """A new version of parameter ``name`` effective on the pinned date with ``changes``; the old value is
     put back (as a newer version) afterwards."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform import parameters
 
-    from chalicelib.clock import business_date as today
+    from chalicelib.platform.clock import business_date as today
 
     day = today()
     current = parameters.get_effective(name, day)["value"]

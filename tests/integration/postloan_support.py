@@ -17,7 +17,7 @@ from tests.integration.loans_support import business_date  # noqa: F401  (one pi
 
 
 def yushu_village() -> str:
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
 
     township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
     return sorted(v.code for v in villages_in_county("220182") if v.township_code == township and v.kind == "village")[0]
@@ -32,8 +32,9 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.data import credit_lines, dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.data import credit_lines, ratings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
@@ -62,7 +63,8 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
               status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
     """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
     equal-installment schedule, as the disbursement saga builds it."""
-    from chalicelib.data import dynamo, loans
+    from chalicelib.platform import dynamo
+    from chalicelib.data import loans
     from chalicelib.domain.schedules import build_schedule
     from chalicelib.domain.servicing import installment_record
 
@@ -97,7 +99,7 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
 
 def repay_due(loan_id: str, day: date) -> dict[str, Any]:
     """Pay everything due on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.auth import SYSTEM
+    from chalicelib.platform.access import SYSTEM
     from chalicelib.data import loans
     from chalicelib.services.loans import repayments
 
@@ -109,7 +111,7 @@ def repay_due(loan_id: str, day: date) -> dict[str, Any]:
 
 def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
     """Pay the loan off on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.auth import SYSTEM
+    from chalicelib.platform.access import SYSTEM
     from chalicelib.data import loans
     from chalicelib.services.loans import repayments
 
@@ -172,7 +174,7 @@ def upload_photo(task_id: str) -> str:
     """Put a photo under the task's prefix directly (the presigned flow is tested separately)."""
     import boto3
 
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     key = f"inspections/{task_id}/{uuid.uuid4().hex}.jpg"
     boto3.client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=b"\xff\xd8\xff\xe0 test jpeg",

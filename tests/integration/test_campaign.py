@@ -97,7 +97,7 @@ def _roster_bytes(households: list[dict]) -> bytes:
 
 
 def _principal(client, user: str):
-    from chalicelib.auth import Principal
+    from chalicelib.platform.access import Principal
 
     me = client.as_user(user).get("/me").json()
     return Principal(user_id=me["user_id"], username=me["username"], role=me["role"], org_id=me["org_id"],
@@ -159,7 +159,7 @@ def _expected(config: dict, households: list[dict], today: date):
 @pytest.fixture(scope="module")
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import households as hh_repo
     from chalicelib.services.roster_import import import_roster
     from infra.synthetic import village_households_in
@@ -496,7 +496,7 @@ def _rerun(client, scenario, stack):
     import boto3
 
     from chalicelib.data import credit_lines, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     cid = scenario["cid"]
 
@@ -570,9 +570,10 @@ def _expiry(client, scenario, stack):
 def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
     import boto3
 
-    from chalicelib.data import dynamo, orgs
+    from chalicelib.platform import dynamo
+    from chalicelib.data import orgs
     from chalicelib.services.campaign import artifact_key
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
     settings = get_settings()
@@ -622,9 +623,10 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     real timeout is the notice period plus margin, so the step is driven directly here)."""
     import boto3
 
-    from chalicelib.data import dynamo, orgs
+    from chalicelib.platform import dynamo
+    from chalicelib.data import orgs
     from chalicelib.services import campaign as svc
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
     code = "220122102205"  # 程家坨子村委会
@@ -657,10 +659,11 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     """A village whose households already borrow from the institution: a loan past due knocks its household
     out (whatever the file says), and the credit-village evaluation counts borrowers, arrears, the loan
     balance and the NPL balance from the loan ledger, classified by the five-category rule."""
-    from chalicelib.clock import business_date
-    from chalicelib.data import dynamo, loans, orgs
+    from chalicelib.platform.clock import business_date
+    from chalicelib.platform import dynamo
+    from chalicelib.data import loans, orgs
     from chalicelib.domain.classification import classify_loan
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
     from tests.integration.postloan_support import make_loan
 

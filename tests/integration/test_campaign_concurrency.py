@@ -27,8 +27,9 @@ STARTERS = ("am.nongan", "am2.nongan")
 
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
     """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.data import orgs
+    from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
     org_path = orgs.village_assignment(code)["org_path"]
@@ -166,8 +167,8 @@ def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
     household at most one line: each eligible household gets exactly one, from one of the two campaigns,
     and the other campaign's rating names it."""
     from chalicelib.data import campaigns as camp_repo
-    from chalicelib.data import dynamo
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     households = _seed(LEGACY_VILLAGE, 40, seed=2020, tag="L")
     r = _start(client, "am.nongan", LEGACY_VILLAGE, "2026-LA")
@@ -291,7 +292,7 @@ def test_a_residents_committee_gets_no_campaign_unless_the_parameter_allows_its_
     assert error["details"]["unit_type"] == "residents_committee"
     assert client.as_user("am.nongan").get(f"/villages/{RESIDENTS_COMMITTEE}/campaigns").json()["items"] == []
 
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     admin = client.as_user("province.admin")
     doc = admin.get("/parameters/village_campaign").json()["value"]

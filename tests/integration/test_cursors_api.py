@@ -61,8 +61,9 @@ def test_a_farmer_pages_through_his_own_household_only_and_learns_no_other(clien
     assert [i["household_id"] for i in first["items"]] == [FARMER_DEMO_HOUSEHOLD]
     assert first.get("cursor") is None  # nothing more for him: no cursor over other households
     # a campaign of his village with three other households' ratings before and after his
-    from chalicelib.data import dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.data import ratings
+    from chalicelib.platform.settings import get_settings
     from tests.integration.postloan_support import village_org_path
 
     cid = f"VC-{SHOWCASE_VILLAGE}-{uuid.uuid4().hex[:8]}"

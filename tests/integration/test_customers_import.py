@@ -86,7 +86,7 @@ def test_good_and_bad_rows_give_the_right_report_and_only_good_households_are_wr
     report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     refused_rows = [h["rows"] for h in report["households"] if h["outcome"] == "invalid"]
     assert len(refused_rows) == 8
-    from chalicelib import pii
+    from chalicelib.platform import pii
     from chalicelib.data import households
     from chalicelib.domain.roster import parse
 
@@ -165,7 +165,7 @@ def test_starting_twice_or_without_a_file_is_refused(client):
 
 
 def test_direct_entry_point_for_the_console(stack):
-    from chalicelib.auth import SYSTEM
+    from chalicelib.platform.access import SYSTEM
     from chalicelib.services.roster_import import import_roster
 
     data = to_csv(synth_households(3, seed=31337))
@@ -186,8 +186,8 @@ def test_example_files_are_documented():
 def test_a_household_whose_person_was_taken_meanwhile_is_dropped_and_the_rest_written(client, stack):
     """The batched write path: a transaction cancelled by one household's index condition writes the
     others and reports that one (as when an account manager files the same person during an import)."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.clock import business_date
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform.clock import business_date
     from chalicelib.data import households as repo
     from chalicelib.data import orgs
     from chalicelib.domain import roster

@@ -115,7 +115,7 @@ def test_no_plain_id_or_phone_in_tables_objects_or_logs(client, stack, capfd):
         assert n not in logs, "plain number in the logs"
 
     # what is stored instead: masked, keyed hash, envelope ciphertext that decrypts back
-    from chalicelib import pii
+    from chalicelib.platform import pii
     from chalicelib.data import households
 
     item = households.get_unscoped(hh["household_id"])

@@ -27,9 +27,10 @@ def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
 
 
 def test_a_run_left_behind_by_a_dead_invocation_resumes_when_its_lease_runs_out(stack):
-    from chalicelib.data import dynamo, job_runs
+    from chalicelib.platform import dynamo
+    from chalicelib.data import job_runs
     from chalicelib.services import jobs
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     day = date(2019, 1, 8)
     state, _ = job_runs.begin("loan_classification", day, owner="invocation-that-died",

@@ -193,7 +193,7 @@ def _user_id(client, user: str) -> str:
 
 
 def test_rules_are_data_a_new_version_changes_the_decision_and_is_recorded(client):
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from tests.integration.loans_support import BUSINESS_DATE
 
     doc = parameters.get_effective("approval_rules", BUSINESS_DATE)["value"]

@@ -21,7 +21,7 @@ def _execution(drawdown_id: str) -> dict:
     import boto3
 
     from chalicelib.services.loans.disbursement import execution_name
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + \
         execution_name(drawdown_id)
@@ -77,7 +77,7 @@ def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack
     import boto3
 
     from chalicelib.data import line_usage
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     d = signed_drawdown(client, b)
@@ -179,8 +179,9 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
 def test_the_loan_belongs_to_the_households_account_manager_not_to_whoever_filed_the_drawdown(client):
     """Post-loan work (inspections, warnings, reminders) goes to the household's responsible account
     manager (管户), even when a colleague filed the drawdown on the PAD."""
-    from chalicelib.data import dynamo, loans
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.data import loans
+    from chalicelib.platform.settings import get_settings
 
     b = make_borrower()
     am2 = client.as_user("am2.nongan").get("/me").json()["user_id"]

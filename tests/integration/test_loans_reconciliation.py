@@ -150,8 +150,9 @@ def test_an_answer_must_be_complete_and_only_an_approver_may_give_it(client):
 
 # -------------------------------------------------------------- the core cannot say: two people decide
 def test_an_unknown_core_turns_the_answer_into_a_proposal_that_a_second_person_approves(client, stack, approver2):
-    from chalicelib.data import dynamo, line_usage, loans, reconciliations
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.data import line_usage, loans, reconciliations
+    from chalicelib.platform.settings import get_settings
 
     b, d = _pending(client, transfer="unknown")
     ref = _posting(d)["core_ref"]  # what the person read off the paper journal

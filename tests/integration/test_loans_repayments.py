@@ -32,7 +32,7 @@ def _repay(client, loan_id: str, key: str | None = None, **body):
 
 
 def _products_with(code: str, **changes) -> list[dict]:
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     doc = parameters.get_effective("products", BUSINESS_DATE)["value"]
     for p in doc["products"]:
@@ -282,8 +282,9 @@ def test_an_idempotency_key_is_scoped_to_its_caller(client):
 def test_a_repayment_turn_left_behind_by_a_crashed_request_frees_the_loan_once_its_lease_runs_out(client):
     """A request that died holding the loan's repayment turn does not block the loan: the next repayment takes the
     turn over when the lease has run out, applies, and gives the turn back."""
-    from chalicelib.data import dynamo, loans
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.data import loans
+    from chalicelib.platform.settings import get_settings
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]

@@ -21,7 +21,7 @@ NEW_FIXING = ["2026-12-21", "2.90", "3.40"]
 
 def _through(day: date) -> dict:
     """The shipped table with the last fixing carried forward to ``day`` (rows marked as not published)."""
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from infra.lpr_cli import carried_forward
 
     return carried_forward(parameters.default_document("lpr_fixings"), day)[0]
@@ -47,8 +47,8 @@ def _purple_warning_rules(admin) -> dict:
 
 
 def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before(client):
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform import parameters
 
     admin = client.as_user("province.admin")
     b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
@@ -157,8 +157,8 @@ def test_within_the_grace_period_drawdowns_are_priced_and_operations_are_warned(
     import json
     import os
 
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform import parameters
     from infra.local.scheduler import fire
     from infra.local.stack import Schedule
 

@@ -594,7 +594,7 @@ def _a_worsening_category_pulls_the_next_inspection_forward(stack, client, world
 
 
 def _signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them(stack, client, world):
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     assert run_job(stack, "warning_scan", D_OVERDUE)["status"] == "completed"
     version = parameters.get_effective("warning_rules", D_OVERDUE)["version"]
@@ -649,8 +649,8 @@ def _a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(stack, 
 
 
 def _a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
-    from chalicelib.data import dynamo
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     hh_m, hh_n = (make_household(VILLAGE, manager=world["me"]["am.nongan"], tag=t) for t in ("M", "N"))
     start = D_REMIND + timedelta(days=7) - timedelta(days=30)  # first due exactly 7 days after D_REMIND
@@ -669,7 +669,7 @@ def _a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
 def _a_new_warning_rules_version_changes_what_the_scan_raises(stack, client, world):
     import copy
 
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from chalicelib.domain.warning_rules import WarningRuleSet
     from tests.integration.loans_support import parameter_override
 

@@ -14,7 +14,7 @@ from chalicelib.domain.classification import (
     classify_loan,
     days_past_due,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 RULE_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters" / "classification_rule.json"
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import clock
-from chalicelib.settings import Settings, get_settings
+from chalicelib.platform import clock
+from chalicelib.platform.settings import Settings, get_settings
 
 #: Every variable the settings model requires, read from the model itself so that a new one cannot make this test
 #: depend on what an earlier test left in the environment (values are never used to reach anything here).

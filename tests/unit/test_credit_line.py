@@ -12,7 +12,7 @@ from chalicelib.domain.credit_line import (
     propose_line, round_down,
 )
 from chalicelib.domain.scorecard import RatingInput, ScoreResult
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 POLICY = default_policy_document()
 

@@ -12,7 +12,7 @@ from chalicelib.domain.evaluation import (
     KNOCKED_OUT, NPL_RATIO_TOO_HIGH, VillageFacts, default_evaluation_document, evaluate_household,
     evaluate_township, evaluate_village,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 POLICY = default_evaluation_document()
 

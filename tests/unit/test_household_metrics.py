@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from chalicelib.domain import household_metrics as hm
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 TODAY = date(2026, 11, 30)
 

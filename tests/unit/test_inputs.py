@@ -1,4 +1,4 @@
-"""The shared request field types (chalicelib.domain.inputs), the strict request base model, the query-string
+"""The shared request field types (chalicelib.platform.inputs), the strict request base model, the query-string
 reading of the route layer and the multi-line text rule: pure, no sockets."""
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.api.routing import query_values
+from chalicelib.platform.http.routing import query_values
 from chalicelib.domain import roster
-from chalicelib.domain.inputs import (AmountRefused, IsoDate, IsoDateTime, Money, Mu, NetMoney, PositiveMoney,
-                                      RequestModel, Uuid, VillageCode, check_amount, quantity)
-from chalicelib.domain.text import text
-from chalicelib.errors import pydantic_error_code
+from chalicelib.platform.inputs import (AmountRefused, IsoDate, IsoDateTime, Money, Mu, NetMoney, PositiveMoney,
+                                        RequestModel, Uuid, VillageCode, check_amount, quantity)
+from chalicelib.platform.text import text
+from chalicelib.platform.errors import pydantic_error_code
 
 
 class Amounts(RequestModel):

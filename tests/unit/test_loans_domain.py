@@ -8,13 +8,13 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.data.parameters import default_document
+from chalicelib.platform.parameters import default_document
 from chalicelib.domain import approval_rules, products, servicing
 from chalicelib.domain.contract_pdf import amount_in_words, render
 from chalicelib.domain.rates import parse_lpr_table
 from chalicelib.domain.repayment import AmountsDue, penalty_interest
 from chalicelib.domain.schedules import build_schedule
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 from tests.pdf_support import pdf_fonts
 
 TODAY = date(2026, 11, 30)
@@ -167,7 +167,7 @@ def test_the_contract_pdf_is_deterministic():
 
 
 def test_separation_of_duties_bars_earlier_deciders_and_the_pad_applicant():
-    from chalicelib.auth import Principal
+    from chalicelib.platform.access import Principal
     from chalicelib.services.loans.approval import separation_conflict
 
     p = Principal(user_id="u1", username="x", role="approver", org_id="JL-220122", org_path="/JL/JL-220122/")

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.data import parameters
-from chalicelib.errors import NotFound
+from chalicelib.platform import parameters
+from chalicelib.platform.errors import NotFound
 from chalicelib.services.loans import config
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.data.parameters import default_document, list_names
+from chalicelib.platform.parameters import default_document, list_names
 from chalicelib.domain import parameter_checks
 from chalicelib.domain.parameter_checks import CHECKS, check
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 DAY = date(2026, 11, 30)
 

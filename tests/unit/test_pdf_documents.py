@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.data.parameters import default_document
-from chalicelib.domain import contract_pdf, notice_document, pdf_fonts, products, schedules
-from chalicelib.domain.identity import mask_account_no
+from chalicelib.platform.parameters import default_document
+from chalicelib.domain import contract_pdf, notice_document, products, schedules
+from chalicelib.reference import pdf_fonts
+from chalicelib.platform.identity import mask_account_no
 from chalicelib.domain.notice_document import NoticeHeader, render_pdf, table_layout
 from tests.pdf_support import pdf_fonts as fonts_of
 from tests.pdf_support import pdf_text

@@ -242,7 +242,7 @@ def test_a_visit_time_is_stored_in_utc():
     ("2025-01-31T23:59:59+08:00", "VISITED_AT_INVALID"),   # the day before the loan was disbursed (Beijing)
     ("2025-01-31T15:59:59Z", "VISITED_AT_INVALID")])
 def test_a_visit_time_must_be_a_past_instant_with_an_offset(value, code):
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.platform.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as err:
         visit_time(value, NOW, not_before=date(2025, 2, 1))

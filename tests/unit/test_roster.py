@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.domain import roster
 from chalicelib.domain.households import HouseholdIn, normalise
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 from infra.roster_synth import BAD_EXAMPLE_EXPECTED, COLUMNS, bad_example, synth_households, to_csv, to_xlsx
 from infra.template import ROOT
 
@@ -228,7 +228,7 @@ OTHER_MANGLED = OTHER_REAL[:15] + "000"  # check digit wrong: proof that the col
 
 
 def test_the_issues_example_is_a_mangled_id_with_a_passing_check_digit():
-    from chalicelib.domain.identity import resident_id_check_char
+    from chalicelib.platform.identity import resident_id_check_char
 
     assert MANGLED == REAL[:15] + "000"
     assert resident_id_check_char(MANGLED[:17]) == MANGLED[17]

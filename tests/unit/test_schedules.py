@@ -27,7 +27,7 @@ from chalicelib.domain.schedules import (
     round_fen,
     year_fraction,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "amortization_reference_cases.json"
 CASES = json.loads(FIXTURE.read_text(encoding="utf-8"))["cases"]

@@ -1,4 +1,4 @@
-"""Sealed page cursors (chalicelib.cursors): a cursor opens only for the caller and the query it was issued
+"""Sealed page cursors (chalicelib.platform.dynamo.cursors): a cursor opens only for the caller and the query it was issued
 for, within its lifetime, unchanged; and it tells its holder nothing. No sockets: the secret comes from a
 test source instead of Secrets Manager."""
 from __future__ import annotations
@@ -10,8 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib import clock, cursors
-from chalicelib.errors import BadRequest
+from chalicelib.platform import clock
+from chalicelib.platform.dynamo import cursors
+from chalicelib.platform.errors import BadRequest
 
 SECRET = os.urandom(48)
 STATE = {"u": 1, "c": "eyJQSyI6ICJISCNISEFCQzEyMyJ9"}

@@ -11,7 +11,7 @@ from chalicelib.domain.statistical_scorecard import (
     apply_points_table,
     probability_of_default,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 FACTOR = 20 / math.log(2)
 OFFSET = 600 - FACTOR * math.log(50)

@@ -1,4 +1,4 @@
-"""The rule for typed text (chalicelib.domain.text) and where it applies: pure, no sockets."""
+"""The rule for typed text (chalicelib.platform.text) and where it applies: pure, no sockets."""
 from __future__ import annotations
 
 import unicodedata
@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.domain.households import HouseholdIn, MemberIn
-from chalicelib.domain.text import INVISIBLE, clean, refused_character
-from chalicelib.errors import pydantic_error_code
+from chalicelib.platform.text import INVISIBLE, clean, refused_character
+from chalicelib.platform.errors import pydantic_error_code
 
 
 @pytest.mark.parametrize("raw,expected", [

@@ -14,11 +14,11 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.data import borrowers, drawdowns, line_usage, loan_tasks, orgs
 from chalicelib.domain import approval_rules
-from chalicelib.errors import Conflict, Forbidden, NotFound
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound
 from chalicelib.services.loans import config, notify
 
 STAGES = ("investigation", "review", "approval")
@@ -31,9 +31,9 @@ DECISION_STATUS = {"approve": "APPROVED", "manual": "PENDING_INVESTIGATION", "de
 
 @cache
 def _sfn():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("stepfunctions")
+    return aws.stepfunctions()
 
 
 # ---------------------------------------------------------------------------------------------- rules
@@ -211,7 +211,7 @@ def decide(principal: Principal, task_id: str, outcome: str, comment: str) -> di
     try:
         _sfn().send_task_success(taskToken=task["token"], output=_output(outcome, principal))
     except ClientError as exc:  # the step timed out meanwhile: the timeout task reads the recorded decision
-        from chalicelib.observability import logger
+        from chalicelib.platform.observability import logger
 
         logger().warning("task token no longer valid", extra={"task_id": task_id, "error": str(exc)})
     if outcome == "reject":

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.clock import business_date
+from chalicelib.platform.clock import business_date
 from chalicelib.domain.rates import LprTable
 
 PRODUCTS = "products"
@@ -20,7 +20,7 @@ _BY_VERSION: dict[tuple[str, int], dict[str, Any]] = {}
 
 def document(name: str, on: date | None = None) -> tuple[dict[str, Any], int]:
     """``(value, version)`` of parameter ``name`` in force on ``on`` (default: today's business date)."""
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
 
     found = parameters.get_effective(name, on or business_date())
     _BY_VERSION[(name, int(found["version"]))] = found["value"]
@@ -36,7 +36,7 @@ def recorded(name: str, item: dict[str, Any]) -> dict[str, Any]:
         return document(name)[0]
     key = (name, int(version))
     if key not in _BY_VERSION:
-        from chalicelib.data import parameters
+        from chalicelib.platform import parameters
 
         for v in parameters.list_versions(name):
             _BY_VERSION[(name, int(v["version"]))] = v["value"]
@@ -55,7 +55,7 @@ def lpr_table(on: date | None = None) -> tuple[LprTable, int | None]:
     shipped default (``chalicelib/reference/parameters/lpr_fixings.json``) is used. The version is looked up on
     every call (a fixing added by operations applies from its effective date); the parsed table is cached per
     version. Raises ValidationFailed ``LPR_TABLE_INVALID`` for a malformed stored document."""
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from chalicelib.domain.rates import parse_lpr_table
 
     value, version = parameters.effective_or_default(LPR_FIXINGS, on or business_date())

@@ -13,13 +13,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.data import borrowers, drawdowns, line_usage, orgs
 from chalicelib.domain import contract_pdf
 from chalicelib.domain import products as products_domain
 from chalicelib.domain.contract_pdf import amount_in_words, render
-from chalicelib.errors import NotFound
+from chalicelib.platform.errors import NotFound
 from chalicelib.services.loans import config, notify
 
 METHOD_NAMES = {"equal_installment": "等额本息", "equal_principal": "等额本金",
@@ -34,13 +34,13 @@ PREPAYMENT_NAMES = {"reduce_installment": "剩余期限不变、每期还款额�
 
 @cache
 def _s3():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("s3")
+    return aws.s3()
 
 
 def _bucket() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().documents_bucket
 

@@ -21,12 +21,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Callable
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
-from chalicelib.data import drawdowns, dynamo, line_usage, loans
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.data import drawdowns, line_usage, loans
+from chalicelib.platform import dynamo
 from chalicelib.domain import products as products_domain
 from chalicelib.domain.servicing import installment_record, unpaid_scheduled
-from chalicelib.errors import Conflict
+from chalicelib.platform.errors import Conflict
 from chalicelib.services.loans import config, notify
 from chalicelib.services.loans.contracts import loan_schedule
 
@@ -55,16 +56,16 @@ def _settled_from(settlement: Settlement | None) -> tuple[str, ...]:
 
 @cache
 def _sfn():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("stepfunctions")
+    return aws.stepfunctions()
 
 
 @cache
 def _sqs():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("sqs")
+    return aws.sqs()
 
 
 def request_id(drawdown_id: str) -> str:
@@ -76,7 +77,7 @@ def execution_name(drawdown_id: str) -> str:
 
 
 def _start_execution(dd: dict[str, Any]) -> None:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     workflow = config.recorded(config.WORKFLOW, dd)
     cfg = config.workflow_input(workflow)
@@ -95,7 +96,7 @@ def _start_execution(dd: dict[str, Any]) -> None:
 
 
 def _execution_exists(drawdown_id: str) -> bool:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") \
         + ":" + execution_name(drawdown_id)
@@ -282,7 +283,7 @@ def release(event: dict[str, Any], actor_id: str = "system", *, settlement: Sett
 def reconcile(event: dict[str, Any]) -> dict[str, Any]:
     """Still unknown after every query: hand the case to the reconciliation queue (people check the core
     system); the drawdown waits in ``PENDING_RECONCILIATION`` with the reservation held."""
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     drawdown_id = event["drawdown_id"]
     dd = drawdowns.require(drawdown_id)

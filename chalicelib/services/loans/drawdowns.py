@@ -13,24 +13,24 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date
 from chalicelib.data import borrowers, drawdowns, face_checks, line_usage
 from chalicelib.domain import products as products_domain
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.platform.errors import Forbidden, NotFound, ValidationFailed
 from chalicelib.services.loans import config
 
 
 @cache
 def _sfn():
-    import boto3
+    from chalicelib.platform import aws
 
-    return boto3.client("stepfunctions")
+    return aws.stepfunctions()
 
 
 def start_approval(drawdown: dict[str, Any]) -> str:
     """Start the approval workflow of ``drawdown`` (execution name = drawdown id)."""
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     workflow = config.recorded(config.WORKFLOW, drawdown)
     payload = {"drawdown_id": drawdown["drawdown_id"], "config": config.workflow_input(workflow)}

@@ -38,7 +38,7 @@ def status(on: date) -> tuple[Staleness, int | None]:
 def report(s: Staleness, *, version: int | None, where: str) -> None:
     """Log and measure ``s``: the metric always (days overdue, 0 when current); a WARNING while a fixing is
     overdue, an ERROR once pricing is refused; an INFO when the holiday calendar did not cover a day looked at."""
-    from chalicelib.observability import emit_metric, logger
+    from chalicelib.platform.observability import emit_metric, logger
 
     facts = {**s.details(), "lpr_fixings_version": version, "where": where}
     if s.missing:
@@ -53,7 +53,7 @@ def report(s: Staleness, *, version: int | None, where: str) -> None:
 def check(event: dict[str, Any] | None = None) -> dict[str, Any]:
     """The daily check (job ``LprFixingCheck``; event ``{"business_date"?: "YYYY-MM-DD"}``): reports and returns
     ``{"status": "current" | "overdue" | "refused", "lpr_fixings_version", ...Staleness.details()}``."""
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     raw = (event or {}).get("business_date")
     day = date.fromisoformat(str(raw)) if raw else business_date()

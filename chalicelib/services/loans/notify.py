@@ -10,7 +10,7 @@ def send(household_id: str, template: str, reference: str, *, terms: dict[str, A
     """Send text ``template`` of ``loan_workflow.sms`` (the version recorded on ``terms``, a drawdown or loan)."""
     from chalicelib.adapters import sms
     from chalicelib.services.loans import config
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     try:
         texts = config.recorded(config.WORKFLOW, terms or {}).get("sms") or {}

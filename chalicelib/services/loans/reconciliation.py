@@ -24,11 +24,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
-from chalicelib.auth import Principal
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import drawdowns, dynamo, reconciliations
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.data import drawdowns, reconciliations
+from chalicelib.platform import dynamo
 from chalicelib.domain import reconciliation as rc
-from chalicelib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.services.loans import disbursement
 
 PENDING = "PENDING_RECONCILIATION"

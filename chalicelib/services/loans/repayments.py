@@ -12,13 +12,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.clock import business_date, utc_now_iso
-from chalicelib.data import dynamo, line_usage, loans
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.data import line_usage, loans
 from chalicelib.domain import repayment as rp
 from chalicelib.domain import schedules
 from chalicelib.domain import servicing as sv
-from chalicelib.errors import Conflict, ValidationFailed
+from chalicelib.platform.errors import Conflict, ValidationFailed
 from chalicelib.services.loans import notify
 
 KINDS = ("due", "prepay_partial", "prepay_full")
@@ -73,7 +74,7 @@ def repay(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | No
     not rest on the turn: the attempt reads the loan, allocates and writes in one transaction conditioned on the
     loan's version (and the line amounts read); if anything else changed the loan meanwhile (a post-loan job, a
     turn whose lease ran out), the attempt wrote nothing and is run again on the new state (bounded:
-    :func:`chalicelib.data.dynamo.retry_conflicts`). Every attempt re-checks the request against the state it
+    :func:`chalicelib.platform.dynamo.retry_conflicts`). Every attempt re-checks the request against the state it
     read, so an amount the loan no longer owes is refused with its 422 code (``REPAYMENT_EXCEEDS_DUE``,
     ``NOTHING_DUE``, ``PREPAYMENT_EXCEEDS_BALANCE``, ``PAYOFF_AMOUNT_MISMATCH``) or 409 ``LOAN_CLOSED``.
     Raises Conflict ``LOAN_BUSY`` only if the loan stayed busy through the whole wait."""

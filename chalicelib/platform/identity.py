@@ -1,7 +1,7 @@
 """Identity numbers: resident ID (身份证号), USCC (统一社会信用代码) and mainland mobile phone numbers.
 
 Pure domain code (standard library only). Every rule failure raises
-:class:`chalicelib.errors.ValidationFailed` with a stable ``code`` and the caller's ``field``:
+:class:`chalicelib.platform.errors.ValidationFailed` with a stable ``code`` and the caller's ``field``:
 
 ==========================  =================================================================
 code                        meaning
@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 __all__ = [
     "ResidentId",
@@ -111,7 +111,7 @@ def parse_resident_id(raw: str, *, today: date | None = None, field: str = "resi
     Input: any string; NFKC-normalised, stripped, ``x`` upper-cased.
     Output: :class:`ResidentId`.
     ``today`` is the business date the birth date is compared with; default: today in
-    Asia/Shanghai (``chalicelib.clock.business_date``).
+    Asia/Shanghai (``chalicelib.platform.clock.business_date``).
 
     Raises ``ValidationFailed`` (``field`` = ``field``), checked in this order:
 
@@ -146,7 +146,7 @@ def parse_resident_id(raw: str, *, today: date | None = None, field: str = "resi
         raise ValidationFailed("身份证号中的出生日期无效 (birth date in resident ID is not a valid date)",
                                code="ID_BIRTH_DATE", field=field)
     if today is None:
-        from chalicelib.clock import business_date  # stdlib-only module; imported late to keep import cheap
+        from chalicelib.platform.clock import business_date
         today = business_date()
     if born > today:
         raise ValidationFailed("身份证号中的出生日期晚于今天 (birth date in resident ID is in the future)",

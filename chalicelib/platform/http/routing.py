@@ -3,11 +3,11 @@ models, and whether it is idempotent. From that single declaration come
 
 * the Chalice route on the subsystem's Blueprint,
 * authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors; request
-  models derive from ``chalicelib.domain.inputs.RequestModel``: strict types, see there),
+  models derive from ``chalicelib.platform.inputs.RequestModel``: strict types, see there),
 * ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
-* page cursors sealed for the caller and the query (``chalicelib.cursors``) on every route with a ``cursor``,
-* the mapping of :class:`~chalicelib.errors.DomainError` to HTTP (the one place that does it),
-* the OpenAPI operation (``chalicelib.api.openapi``).
+* page cursors sealed for the caller and the query (``chalicelib.platform.dynamo.cursors``) on every route with a ``cursor``,
+* the mapping of :class:`~chalicelib.platform.errors.DomainError` to HTTP (the one place that does it),
+* the OpenAPI operation (``chalicelib.platform.http.openapi``).
 
 Handlers stay thin: ``def handler(req: Request, **path) -> BaseModel | dict``.
 """
@@ -25,16 +25,17 @@ from typing import Annotated, Any, Callable
 from chalice import Blueprint, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib import cursors
-from chalicelib.auth import Principal, principal_from_claims, verify_token
-from chalicelib.domain.inputs import parsed_by
-from chalicelib.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
-                               ValidationFailed, pydantic_error_code)
+from chalicelib.platform.dynamo import cursors
+from chalicelib.platform.access import Principal
+from chalicelib.platform.authn import principal_from_claims, verify_token
+from chalicelib.platform.inputs import parsed_by
+from chalicelib.platform.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
+                                        ValidationFailed, pydantic_error_code)
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 #: The ``cursor`` query parameter of a paged route, and the ``cursor`` of its answer (sealed by this layer).
-PageCursor = Annotated[str | None, parsed_by("chalicelib.cursors.unseal"), Field(max_length=2048, description=(
+PageCursor = Annotated[str | None, parsed_by("chalicelib.platform.dynamo.cursors.unseal"), Field(max_length=2048, description=(
     "the `cursor` of the previous page, as answered: valid 24 hours, for the same caller and the same path and "
     "filters (`limit` may change); anything else is 400 INVALID_CURSOR"))]
 NextCursor = Annotated[str | None, Field(description=(
@@ -103,7 +104,7 @@ class Api:
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
         ``Idempotency-Key`` header and replays the first response for a repeated key. ``errors``: the
         route's own error codes (documented as ``x-error-codes``). ``responses``: statuses the route answers
-        besides ``status`` and those every route of its kind answers (``chalicelib.api.openapi.statuses_of``),
+        besides ``status`` and those every route of its kind answers (``chalicelib.platform.http.openapi.statuses_of``),
         each with what it means here, e.g. 200 beside 202 for a request that found its work already started
         (the handler answers ``(status, model)`` with the same response model), or 409 on a GET of a resource
         that is not ready; also what a common 4xx means for this route. ``content_type``: media type(s) of the
@@ -111,7 +112,7 @@ class Api:
 
         Every JSON body is parsed with numbers that have a fraction or an exponent (and the non-standard
         ``NaN``/``Infinity``) as ``Decimal``, not float: nothing is rounded before the model sees the digits the
-        client wrote, and the model refuses what it cannot keep (``chalicelib.domain.inputs``: ``1e5`` as an
+        client wrote, and the model refuses what it cannot keep (``chalicelib.platform.inputs``: ``1e5`` as an
         amount, a non-finite number anywhere)."""
         if not public and not permission:
             raise ValueError(f"{method} {path}: a non-public route needs a permission")
@@ -166,7 +167,7 @@ def error_body(code: str, message: str, correlation_id: str) -> str:
 
 
 def framework_errors(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    """Chalice HTTP middleware (registered by ``chalicelib.api.registry.mount``): the answers Chalice gives
+    """Chalice HTTP middleware (registered by ``chalicelib.routes.mount``): the answers Chalice gives
     itself, before or after a view (405 for a method a path does not have, with ``Allow``; an uncaught
     error), get the product's error body instead of Chalice's ``{"Code", "Message"}``; status and headers
     are kept."""
@@ -201,7 +202,7 @@ def query_values(model: type[BaseModel], params: dict[str, str]) -> dict[str, An
     """A query string's parameters as the (strict) query model reads them: the text of an ``int`` parameter
     that is decimal digits (:data:`_QUERY_INT`) becomes the integer, the text ``true``/``false`` of a ``bool``
     one the boolean; anything else stays the text it is, which strict validation refuses (``FIELD_INT_TYPE``,
-    ``FIELD_BOOL_TYPE``). Dates are read by their own field type (``chalicelib.domain.inputs.IsoDate``)."""
+    ``FIELD_BOOL_TYPE``). Dates are read by their own field type (``chalicelib.platform.inputs.IsoDate``)."""
     out: dict[str, Any] = dict(params)
     for name, value in params.items():
         info = model.model_fields.get(name)
@@ -254,7 +255,7 @@ def cursor_binding(spec: RouteSpec, principal: Principal | None, path_params: di
     """What the cursors of a paged route are bound to (``None`` for a route without a ``cursor`` query
     parameter): the caller, the route, and its path parameters and filters. A handler receives the inner
     continuation in ``req.query.cursor`` and returns one in the response's ``cursor``; this layer seals it
-    (``chalicelib.cursors``), so no route can answer an unsealed cursor."""
+    (``chalicelib.platform.dynamo.cursors``), so no route can answer an unsealed cursor."""
     if query is None or "cursor" not in type(query).model_fields:
         return None
     params = {f"path.{k}": v for k, v in (path_params or {}).items()}
@@ -271,7 +272,7 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
     headers = _headers(req)
     context = getattr(req, "context", None) or {}
     correlation_id = headers.get("x-correlation-id") or context.get("requestId") or uuid.uuid4().hex
-    from chalicelib.observability import logger
+    from chalicelib.platform.observability import logger
 
     log = logger()
     log.set_correlation_id(correlation_id)
@@ -348,7 +349,7 @@ def _idempotent_call(spec: RouteSpec, fn: Callable[..., Any], request: Request, 
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError, IdempotencyValidationError)
 
-    from chalicelib.api import idempotency
+    from chalicelib.platform.http import idempotency
 
     record = {"key": f"{request.principal.user_id if request.principal else '-'}:{spec.method}:{spec.path}:{key}",
               "payload": {"path": path_params,

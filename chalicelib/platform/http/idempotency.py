@@ -15,7 +15,7 @@ from typing import Any, Callable
 def _config_and_store():
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
     config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="payload",

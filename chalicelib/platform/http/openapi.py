@@ -22,11 +22,11 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.routing import MAX_PATH_PARAMETER_BYTES, RouteSpec
+from chalicelib.platform.http.routing import MAX_PATH_PARAMETER_BYTES, RouteSpec
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
-#: The one error body (``chalicelib.errors.DomainError.to_dict`` plus the correlation id), as three components.
+#: The one error body (``chalicelib.platform.errors.DomainError.to_dict`` plus the correlation id), as three components.
 ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
     "Error": {"title": "Error", "type": "object", "required": ["error"],
               "description": "The body of every error response (4xx and 5xx).",
@@ -67,7 +67,7 @@ PUBLIC_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 def statuses_of(spec: RouteSpec) -> dict[int, list[str]]:
     """Every status ``spec``'s route can answer → the error codes common to routes of its kind (the route's own
-    codes are ``spec.errors``). The rules mirror :func:`chalicelib.api.routing.dispatch` and the store:
+    codes are ``spec.errors``). The rules mirror :func:`chalicelib.platform.http.routing.dispatch` and the store:
 
     * every route: its ``status`` and those in ``responses``; 429 ``THROTTLED`` (API Gateway's throttle, the store's);
       500 ``INTERNAL``;

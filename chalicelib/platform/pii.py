@@ -18,7 +18,7 @@ Three mechanisms, used together for every stored ID or phone number:
   (``settings.pii_hash_secret_id``), over ``"<purpose>:<normalised value>"``. Exact-match search and
   the one-person-one-household index use it; without the key the low-entropy ID space cannot be
   brute-forced from the table.
-* **Masking** (``chalicelib.domain.identity.mask_resident_id`` / ``mask_phone``): what every response
+* **Masking** (``chalicelib.platform.identity.mask_resident_id`` / ``mask_phone``): what every response
   shows by default. Full values only for roles with ``pii:reveal`` on explicit request; the reveal is
   audited by the caller (``chalicelib.data.households``).
 
@@ -37,7 +37,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain.identity import mask_phone, mask_resident_id
+from chalicelib.platform.identity import mask_phone, mask_resident_id
 
 DATA_KEY_MAX_AGE_S = 300.0
 DATA_KEY_MAX_USES = 10_000
@@ -67,13 +67,13 @@ class KmsKeyProvider:
     """Data keys from KMS; wrapped keys kept in the core table under ``PIIKEY#<key_id>``."""
 
     def new_key(self) -> tuple[str, bytes]:
-        import boto3
+        from chalicelib.platform import aws
 
-        from chalicelib.data import pii_keys
-        from chalicelib.settings import get_settings
+        from chalicelib.platform import pii_keys
+        from chalicelib.platform.settings import get_settings
 
         settings = get_settings()
-        out = boto3.client("kms").generate_data_key(KeyId=settings.pii_key_id, KeySpec="AES_256",
+        out = aws.kms().generate_data_key(KeyId=settings.pii_key_id, KeySpec="AES_256",
                                                     EncryptionContext=_CONTEXT)
         wrapped: bytes = out["CiphertextBlob"]
         key_id = hashlib.sha256(wrapped).hexdigest()[:20]
@@ -81,25 +81,25 @@ class KmsKeyProvider:
         return key_id, out["Plaintext"]
 
     def unwrap(self, key_id: str) -> bytes:
-        import boto3
+        from chalicelib.platform import aws
 
-        from chalicelib.data import pii_keys
+        from chalicelib.platform import pii_keys
 
         wrapped = pii_keys.get_wrapped(key_id)
         if wrapped is None:
             raise PiiError(f"unknown data key {key_id}")
-        return boto3.client("kms").decrypt(CiphertextBlob=wrapped, EncryptionContext=_CONTEXT)["Plaintext"]
+        return aws.kms().decrypt(CiphertextBlob=wrapped, EncryptionContext=_CONTEXT)["Plaintext"]
 
 
 class SecretsManagerProvider:
     """The HMAC key from Secrets Manager (``settings.pii_hash_secret_id``)."""
 
     def hash_key(self) -> bytes:
-        import boto3
+        from chalicelib.platform import aws
 
-        from chalicelib.settings import get_settings
+        from chalicelib.platform.settings import get_settings
 
-        value = boto3.client("secretsmanager").get_secret_value(SecretId=get_settings().pii_hash_secret_id)
+        value = aws.secretsmanager().get_secret_value(SecretId=get_settings().pii_hash_secret_id)
         secret = value.get("SecretString") or value["SecretBinary"]
         return secret.encode() if isinstance(secret, str) else bytes(secret)
 

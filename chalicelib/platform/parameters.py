@@ -18,21 +18,22 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
-from chalicelib.errors import Forbidden, NotFound, ValidationFailed
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Forbidden, NotFound, ValidationFailed
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{2,63}$"
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().parameters_table
 
 
 def _audit_table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().audit_table
 
@@ -95,7 +96,7 @@ def put_version(name: str, value: dict[str, Any], *, effective_from: date, actor
     stored_value = json.loads(json.dumps(value, default=str), parse_float=Decimal)
     item = {"PK": f"PARAM#{name}", "SK": f"V#{effective_from.isoformat()}#{version:06d}", "name": name,
             "version": version, "effective_from": effective_from.isoformat(), "value": stored_value,
-            "created_by": actor.user_id, "created_at": dynamo.utc_now_iso(), "comment": comment}
+            "created_by": actor.user_id, "created_at": utc_now_iso(), "comment": comment}
     tx = dynamo.TxBuilder()
     if head:
         tx.update(_table(), {"PK": f"PARAM#{name}", "SK": "HEAD"}, "SET latest_version = :n",

@@ -44,7 +44,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from chalicelib.domain.inputs import Rule
+from chalicelib.platform.inputs import Rule
 
 CODE = "TEXT_INVISIBLE_CHARACTER"
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Cn"})

@@ -89,7 +89,7 @@ def set_local_business_date(day: date | None) -> date:
 
 
 def _require_local_stage() -> None:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     stage = get_settings().stage
     if stage not in LOCAL_CLOCK_STAGES:

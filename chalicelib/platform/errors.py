@@ -2,7 +2,7 @@
 
 Every error a client can cause is a :class:`DomainError` subclass with a stable machine-readable
 ``code``, a human ``message`` and optional per-field details. The HTTP layer maps the class's
-``status`` to the response status in one place (``chalicelib.api.routing``); nothing matches on
+``status`` to the response status in one place (``chalicelib.platform.http.routing``); nothing matches on
 message text.
 
 Response body shape (all 4xx)::

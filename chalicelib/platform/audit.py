@@ -2,8 +2,8 @@
 change they describe (``dynamo.TxBuilder.audit``); nothing updates or deletes them."""
 from __future__ import annotations
 
-from chalicelib.auth import Principal
-from chalicelib.data import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform import dynamo
 
 
 def trail(principal: Principal, entity_type: str, entity_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
@@ -11,7 +11,7 @@ def trail(principal: Principal, entity_type: str, entity_id: str, *, limit: int,
     platform-wide ones, ``org_path`` ``/``). The records the caller may not see are read past on the server
     (``dynamo.query_page``), so another organisation's entity answers exactly like one that never existed:
     no items and no cursor."""
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return dynamo.query(get_settings().audit_table, pk_value=f"{entity_type}#{entity_id}", limit=limit, cursor=cursor,
                         where=dynamo.scope_filter(principal, global_records=True),

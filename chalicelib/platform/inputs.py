@@ -1,5 +1,5 @@
 """What a client may send: the one base model of every request body and query, and the field types of what
-is not free text (free text — names, addresses, comments — is :mod:`chalicelib.domain.text`). Pure domain code.
+is not free text (free text — names, addresses, comments — is :mod:`chalicelib.platform.text`). Pure domain code.
 
 Every request model derives from :class:`RequestModel`: unknown fields are refused (``FIELD_UNKNOWN``) and
 validation is **strict** (pydantic strict mode), so nothing is guessed from a value of another JSON type:
@@ -16,7 +16,7 @@ money               :data:`Money`, :data:`NetMoney`, :data:`PositiveMoney` (belo
 quantities          :func:`quantity` (land in mu, floor area in m²)
 ==================  ==========================================================================================
 
-A query string carries text only: the route layer (``chalicelib.api.routing``) reads an ``int`` parameter
+A query string carries text only: the route layer (``chalicelib.platform.http.routing``) reads an ``int`` parameter
 from decimal digits (an optional leading ``-``) and a ``bool`` one from exactly ``true`` or ``false``, and
 hands anything else to the model as the text it is, which strict validation then refuses.
 
@@ -28,7 +28,7 @@ never rounded, with the codes the roster import gives for the same mistakes in a
 ``AMOUNT_PRECISION`` (more than two decimals), ``AMOUNT_NEGATIVE`` (a minus sign where the field cannot be
 negative, ``-0`` included), ``AMOUNT_ZERO`` (zero where the amount must be positive). :func:`check_amount` is
 the part of the rule both read a number with. The request body is parsed with every JSON number with a
-fraction or an exponent as a :class:`~decimal.Decimal` (``chalicelib.api.routing``), so the digits the client
+fraction or an exponent as a :class:`~decimal.Decimal` (``chalicelib.platform.http.routing``), so the digits the client
 wrote are the digits checked; nothing passes through binary floating point.
 
 Identifiers get patterns (:data:`Id`, :data:`VillageCode`, :data:`Code`, :data:`ObjectKey`); a string whose
@@ -59,8 +59,8 @@ class RequestModel(BaseModel):
 @dataclass(frozen=True)
 class Rule:
     """Field metadata naming the input rule that governs a field (read by the request-model walker test):
-    ``text`` (:mod:`chalicelib.domain.text`), ``date``, ``datetime``, ``uuid``, ``money``, ``quantity``,
-    ``coordinate`` (:mod:`chalicelib.domain.geo`), or
+    ``text`` (:mod:`chalicelib.platform.text`), ``date``, ``datetime``, ``uuid``, ``money``, ``quantity``,
+    ``coordinate`` (:mod:`chalicelib.platform.geo`), or
     ``parsed`` with ``by`` naming the function that checks the content after the model and refuses it with
     its own codes."""
 
@@ -88,7 +88,7 @@ def _village_code(value: Any) -> Any:
 
 
 #: The 12-digit statistical division code of a village (行政区划代码); whether it exists is
-#: ``chalicelib.domain.divisions``' question (``VILLAGE_CODE_UNKNOWN``). Same code as there for the format.
+#: ``chalicelib.reference.divisions``' question (``VILLAGE_CODE_UNKNOWN``). Same code as there for the format.
 VillageCode = Annotated[str, Field(pattern=r"^[0-9]{12}$", description="12-digit statistical division code of the "
                                                                       "village (行政区划代码)"),
                         BeforeValidator(_village_code)]

@@ -10,7 +10,7 @@ items: household, rating and line ids, timestamps, another organisation's keys. 
 * for the same **caller** (user id) and the same **listing** (route) with the same **parameters** (path
   parameters and filters: everything but ``cursor`` and ``limit``) — these are the associated data, so a
   cursor of user A used by user B, or of one query used on another, does not authenticate,
-* and has not expired (:data:`TTL_SECONDS` after it was issued, by :func:`chalicelib.clock.utc_now`).
+* and has not expired (:data:`TTL_SECONDS` after it was issued, by :func:`chalicelib.platform.clock.utc_now`).
 
 Every refusal is the same 400 ``INVALID_CURSOR`` (field ``cursor``): the client learns nothing about why.
 The plaintext is padded to a multiple of :data:`PAD_TO` bytes, so the length of a cursor does not tell the
@@ -24,8 +24,8 @@ for :data:`KEY_MAX_AGE_S` seconds per process. Rotating the secret invalidates o
 listings answer ``INVALID_CURSOR`` and the client starts again from the first page). See
 docs/decisions/0051-opaque-cursors-and-existence-oracles.md.
 
-The route layer (``chalicelib.api.routing``) opens the cursor a client sends and seals the one a handler
-returns; handlers and repositories only ever see the inner continuation (``chalicelib.data.dynamo``).
+The route layer (``chalicelib.platform.http.routing``) opens the cursor a client sends and seals the one a handler
+returns; handlers and repositories only ever see the inner continuation (``chalicelib.platform.dynamo``).
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from chalicelib.errors import BadRequest
+from chalicelib.platform.errors import BadRequest
 
 VERSION = 1
 TTL_SECONDS = 24 * 3600
@@ -72,11 +72,11 @@ def invalid() -> BadRequest:
 
 # ------------------------------------------------------------------------------------------------ key
 def _secret_from_secrets_manager() -> bytes:
-    import boto3
+    from chalicelib.platform import aws
 
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=get_settings().cursor_secret_id)
+    value = aws.secretsmanager().get_secret_value(SecretId=get_settings().cursor_secret_id)
     secret = value.get("SecretString") or value["SecretBinary"]
     return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
 
@@ -122,7 +122,7 @@ def seal(binding: Binding, state: Any) -> str:
     """Seal ``state`` (any JSON value: the inner continuation) for ``binding``; returns the opaque cursor."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from chalicelib.clock import utc_now
+    from chalicelib.platform.clock import utc_now
 
     expires = int(utc_now().timestamp()) + TTL_SECONDS
     plain = json.dumps({"s": state, "x": expires}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -138,7 +138,7 @@ def unseal(binding: Binding, cursor: str) -> Any:
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from chalicelib.clock import utc_now
+    from chalicelib.platform.clock import utc_now
 
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4))

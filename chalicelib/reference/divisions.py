@@ -6,7 +6,7 @@ of Statistics 2023 统计用区划代码和城乡划分代码 as packaged by npm
 village(3).
 
 The file is read once, lazily, on first use (nothing is loaded at import time).
-Errors raise :class:`chalicelib.errors.ValidationFailed` with stable codes:
+Errors raise :class:`chalicelib.platform.errors.ValidationFailed` with stable codes:
 ``VILLAGE_CODE_FORMAT``, ``VILLAGE_CODE_UNKNOWN``, ``COUNTY_CODE_FORMAT``, ``COUNTY_CODE_UNKNOWN``.
 
 Which kind of village-level unit a code is comes from the code itself (:func:`unit_type`), by the
@@ -22,12 +22,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 __all__ = ["Village", "UnitType", "get_village", "villages_in_county", "county_name", "unit_type",
            "is_urban_unit", "VILLAGES_FILE"]
 
-VILLAGES_FILE = Path(__file__).resolve().parent.parent / "reference" / "jilin_villages_nbs2023.csv"
+VILLAGES_FILE = Path(__file__).resolve().parent / "jilin_villages_nbs2023.csv"
 
 _VILLAGE_CODE_RE = re.compile(r"[0-9]{12}")
 _COUNTY_CODE_RE = re.compile(r"[0-9]{6}")

@@ -1,4 +1,4 @@
-"""Wrapped (KMS-encrypted) data keys of the personal-data envelope encryption (``chalicelib.pii``).
+"""Wrapped (KMS-encrypted) data keys of the personal-data envelope encryption (``chalicelib.platform.pii``).
 
 Item (core table): ``PIIKEY#<key_id>`` / ``PIIKEY`` with ``wrapped_key`` (base64 of the KMS
 ciphertext blob), ``kms_key_id`` and ``created_at``. Written once when a process generates a data
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import base64
 
-from chalicelib.clock import utc_now_iso
-from chalicelib.data import dynamo
+from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform import dynamo
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 

@@ -31,7 +31,7 @@ from typing import Annotated, Any, Callable
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from chalicelib.domain.inputs import Rule
+from chalicelib.platform.inputs import Rule
 
 #: Decimal places of a coordinate (degrees): 1e-7° ≈ 1.1 cm.
 MAX_DECIMALS = 7

@@ -1,0 +1,60 @@
+"""The composition root: which route group (Blueprint) belongs to which API function, and the wiring of what the
+platform needs from the contexts. The template's route events, the full local app (``app.py``), every API
+function (``functions/api/<group>.py``) and the OpenAPI document are all derived from :data:`GROUPS`.
+
+Wiring (:func:`wire`, run by :func:`mount` and by anything else that authenticates callers, e.g. the console
+command): the platform's authentication looks up a caller's organisation path through the organisation tree,
+which a context owns; the platform imports no context, so the lookup is handed to it here.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from chalice import Chalice
+
+#: route group → module defining ``api`` (a :class:`chalicelib.platform.http.routing.Api`).
+GROUPS: dict[str, str] = {
+    "public": "chalicelib.api.public",
+    "customers": "chalicelib.api.customers",
+    "rating": "chalicelib.api.rating",
+    "loans": "chalicelib.api.loans",
+    "postloan": "chalicelib.api.postloan",
+}
+
+
+def wire() -> None:
+    """Hand the platform what it needs from the contexts (idempotent; cheap: nothing is imported that a first
+    request would not import anyway)."""
+    from chalicelib.platform import authn
+
+    authn.use_org_path_resolver(_org_path)
+
+
+def _org_path(org_id: str) -> str | None:
+    from chalicelib.data import orgs
+
+    org = orgs.get_org(org_id)
+    return str(org["org_path"]) if org else None
+
+
+def api_of(group: str) -> Any:
+    """The :class:`~chalicelib.platform.http.routing.Api` of one route group."""
+    return import_module(GROUPS[group]).api
+
+
+def mount(app: Chalice, *groups: str) -> Chalice:
+    """Register the Blueprints of ``groups`` (default: all) on ``app``, and the middleware that gives
+    Chalice's own error answers the product's error body (``routing.framework_errors``); wire the platform."""
+    from chalicelib.platform.http.routing import framework_errors
+
+    wire()
+    for group in groups or tuple(GROUPS):
+        app.register_blueprint(api_of(group).blueprint())
+    app.register_middleware(framework_errors, "http")
+    return app
+
+
+def all_specs() -> list[tuple[str, Any]]:
+    """Every RouteSpec of every group, with its group name: ``[(group, spec), ...]``."""
+    return [(g, s) for g in GROUPS for s in api_of(g).specs]
