@@ -71,7 +71,7 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
     previous_date = os.environ.get("BUSINESS_DATE_OVERRIDE")
     threshold = gc.get_threshold()
     try:
-        from chalicelib.data import drawdowns
+        from chalicelib.loans.data import drawdowns
         from tests.integration.loans_support import BUSINESS_DATE, drawdown_body, lpr_fixings_through, make_borrower
 
         os.environ["BUSINESS_DATE_OVERRIDE"] = BUSINESS_DATE.isoformat()

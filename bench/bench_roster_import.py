@@ -61,7 +61,8 @@ def _import(stack, village: str, data: bytes) -> dict[str, Any]:
     from botocore.config import Config
 
     from chalicelib.platform.access import Principal
-    from chalicelib.data import imports, orgs
+    from chalicelib.customers.data import imports
+    from chalicelib.admin.data import orgs
     from infra.seed import outlet_id
 
     org = orgs.get_org(outlet_id(village[:9]))

@@ -3,8 +3,9 @@ platform needs from the contexts. The template's route events, the full local ap
 function (``functions/api/<group>.py``) and the OpenAPI document are all derived from :data:`GROUPS`.
 
 Wiring (:func:`wire`, run by :func:`mount` and by anything else that authenticates callers, e.g. the console
-command): the platform's authentication looks up a caller's organisation path through the organisation tree,
-which a context owns; the platform imports no context, so the lookup is handed to it here.
+command): the platform's authentication looks up a caller's organisation path in the organisation tree (the admin
+context's), and the admin context finds a farmer's village through the farmer's household (the customers
+context's); neither may import the context that knows, so the lookups are handed to them here.
 """
 from __future__ import annotations
 
@@ -15,26 +16,29 @@ from chalice import Chalice
 
 #: route group → module defining ``api`` (a :class:`chalicelib.platform.http.routing.Api`).
 GROUPS: dict[str, str] = {
-    "public": "chalicelib.api.public",
-    "customers": "chalicelib.api.customers",
-    "rating": "chalicelib.api.rating",
-    "loans": "chalicelib.api.loans",
-    "postloan": "chalicelib.api.postloan",
+    "public": "chalicelib.admin.api.routes",
+    "customers": "chalicelib.customers.api.routes",
+    "rating": "chalicelib.rating.api.routes",
+    "loans": "chalicelib.loans.api.routes",
+    "postloan": "chalicelib.postloan.api.routes",
 }
 
 
 def wire() -> None:
     """Hand the platform what it needs from the contexts (idempotent; cheap: nothing is imported that a first
     request would not import anyway)."""
+    from chalicelib.admin import public as admin
+    from chalicelib.customers import public as customers
     from chalicelib.platform import authn
 
     authn.use_org_path_resolver(_org_path)
+    admin.use_household_village(customers.household_village)
 
 
 def _org_path(org_id: str) -> str | None:
-    from chalicelib.data import orgs
+    from chalicelib.admin import public as admin
 
-    org = orgs.get_org(org_id)
+    org = admin.get_org(org_id)
     return str(org["org_path"]) if org else None
 
 

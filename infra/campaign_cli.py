@@ -118,8 +118,8 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
 
 
 def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
-    from chalicelib.data import households
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.data import households
+    from chalicelib.customers.service.roster_import import import_roster
 
     principal = _principal(api, manager)
     task = bar.add_task("importing roster", total=None)
@@ -266,8 +266,8 @@ def publish_model(artifact: Path) -> None:
     where a campaign's statistical challenger reads it."""
     import boto3
 
-    from chalicelib.domain.village_credit import challenger_missing_features
-    from chalicelib.services.campaign import artifact_key
+    from chalicelib.rating.domain.village_credit import challenger_missing_features
+    from chalicelib.rating.service.campaign import artifact_key
 
     state = _stack()
     doc = json.loads(artifact.read_text(encoding="utf-8"))

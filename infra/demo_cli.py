@@ -293,7 +293,7 @@ class Demo:
         self.fact("submitted", f"{submitted} household files (draft → submitted, so the campaign rates them)")
 
     def lpr_current(self, result: DemoResult) -> None:
-        from chalicelib.domain.rates import assess, parse_lpr_table
+        from chalicelib.loans.domain.rates import assess, parse_lpr_table
         from infra.lpr_cli import fill_for_demo
 
         current = self.api.call("GET", "/parameters/lpr_fixings", PROVINCE)

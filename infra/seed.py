@@ -56,7 +56,7 @@ def demo_users() -> list[DemoUser]:
 def seed_orgs(core_table: str) -> int:
     """Write the organisation tree and village assignments; returns the number of items."""
     from chalicelib.platform import dynamo
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
     from chalicelib.reference.divisions import villages_in_county
 
     province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
@@ -135,7 +135,7 @@ def _account_manager(stack, username: str):
     import boto3
 
     from chalicelib.platform.access import Principal
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
 
     user = boto3.client("cognito-idp", endpoint_url=stack.endpoint).admin_get_user(
         UserPoolId=stack.env["USER_POOL_ID"], Username=username)
@@ -149,9 +149,9 @@ def seed_farmer_demo(stack) -> str:
     """One synthetic household in the showcase village, filed and submitted by ``am.nongan`` (its
     responsible account manager, so the showcase campaign rates it and gives it a line), and the
     ``farmer.demo`` user linked to it (farmer self-service demo). Idempotent; returns the household id."""
-    from chalicelib.data import households
-    from chalicelib.domain import roster
-    from chalicelib.domain.households import HouseholdIn
+    from chalicelib.customers.data import households
+    from chalicelib.customers.domain import roster
+    from chalicelib.customers.domain.households import HouseholdIn
     from infra.roster_synth import synth_households, to_csv
 
     if households.get_unscoped(FARMER_DEMO_HOUSEHOLD) is None:

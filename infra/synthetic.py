@@ -8,7 +8,7 @@ village's county as address code; they are made up and belong to nobody.
 
 Two shapes:
 
-* :func:`household_in`: what a client sends (``chalicelib.domain.households.HouseholdIn``: full
+* :func:`household_in`: what a client sends (``chalicelib.customers.domain.households.HouseholdIn``: full
   resident IDs), used for roster files;
 * :func:`stored_household`: the customers subsystem's stored item (masked IDs, ``household_id``,
   ``org_path``, ``status``), for writing directly when the import is not under test.

@@ -9,7 +9,7 @@ Interface
 * :func:`query` ``(request_id) -> {"status", "core_ref", "amount"}``: ``success`` (posted: with the core's
   reference and the posted amount, Decimal CNY), ``failed``, ``not_found`` (never posted) or ``unknown``;
   raises :class:`CoreBankingTimeout`. The disbursement saga's Query step and manual reconciliation
-  (:mod:`chalicelib.services.loans.reconciliation`, which trusts this answer over any person's) both use it.
+  (:mod:`chalicelib.loans.service.reconciliation`, which trusts this answer over any person's) both use it.
 
 Sandbox
 -------

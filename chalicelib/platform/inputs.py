@@ -24,7 +24,7 @@ hands anything else to the model as the text it is, which strict validation then
 ``^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,2})?$`` — no exponent (``1e5``), no ``NaN``/``Infinity``, no ``+``,
 spaces, separators, full-width digits or leading zeros, at most 15 integer digits and 2 decimals. Refused,
 never rounded, with the codes the roster import gives for the same mistakes in a spreadsheet cell
-(``chalicelib.domain.roster``): ``AMOUNT_FORMAT`` (not a plain decimal, or 10^15 CNY or more),
+(``chalicelib.customers.domain.roster``): ``AMOUNT_FORMAT`` (not a plain decimal, or 10^15 CNY or more),
 ``AMOUNT_PRECISION`` (more than two decimals), ``AMOUNT_NEGATIVE`` (a minus sign where the field cannot be
 negative, ``-0`` included), ``AMOUNT_ZERO`` (zero where the amount must be positive). :func:`check_amount` is
 the part of the rule both read a number with. The request body is parsed with every JSON number with a

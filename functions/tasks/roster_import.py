@@ -15,7 +15,7 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.data import imports
+    from chalicelib.customers.data import imports
     from chalicelib.platform.observability import logger
 
     log = logger()
@@ -29,7 +29,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     from chalicelib.platform.access import Principal
     from chalicelib.platform.errors import DomainError
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.service.roster_import import import_roster
     from chalicelib.platform.settings import get_settings
 
     settings = get_settings()

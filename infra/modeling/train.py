@@ -2,7 +2,7 @@
 
 Offline only (needs the ``[model]`` extra: optbinning, numpy, pandas, scikit-learn). The exported
 artifact is applied on the request path by
-:func:`chalicelib.domain.statistical_scorecard.apply_points_table` without any of those libraries.
+:func:`chalicelib.rating.domain.statistical_scorecard.apply_points_table` without any of those libraries.
 
 Method
 ------

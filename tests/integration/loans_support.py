@@ -60,7 +60,7 @@ def business_date(day: date) -> Iterator[date]:
 
 
 def showcase_org_path() -> str:
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
 
     return orgs.village_assignment(SHOWCASE_VILLAGE)["org_path"]
 
@@ -69,7 +69,7 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
                   rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
                   valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
     """A household with a head, an effective rating and an active master line with sub-lines."""
-    from chalicelib.data import credit_lines, ratings
+    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 
@@ -104,7 +104,7 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
 
 
 def line_amounts(line_id: str) -> dict[str, Decimal]:
-    from chalicelib.data import line_usage
+    from chalicelib.rating.data import line_usage
 
     line = line_usage.get_line(line_id)
     out = {"master": Decimal(str(line["available"]))}
@@ -126,14 +126,14 @@ def request(client, user: str, body: dict[str, Any], key: str | None = None):
 
 
 def stored(drawdown_id: str) -> dict[str, Any]:
-    from chalicelib.data import drawdowns
+    from chalicelib.loans.data import drawdowns
 
     return drawdowns.get(drawdown_id)
 
 
 def wait_status(drawdown_id: str, *statuses: str) -> dict[str, Any]:
     """The drawdown once it is in one of ``statuses``; fails at once if it ends in another final status."""
-    from chalicelib.data.drawdowns import FINAL
+    from chalicelib.loans.data.drawdowns import FINAL
 
     def check():
         item = stored(drawdown_id)
@@ -182,7 +182,7 @@ def script_core(drawdown_id: str, *, transfer: list[str] | None = None, query: l
     transfer ``ok``/``timeout``/``timeout_before``/``fail``/``unknown``; query ``real``/``unknown``/``timeout``;
     a new script starts again at its first step). Returns the core request id."""
     from chalicelib.adapters import sandbox
-    from chalicelib.services.loans.disbursement import request_id
+    from chalicelib.loans.service.disbursement import request_id
 
     rid = request_id(drawdown_id)
     if transfer:
@@ -193,7 +193,7 @@ def script_core(drawdown_id: str, *, transfer: list[str] | None = None, query: l
 
 
 def history(drawdown_id: str) -> list[str]:
-    from chalicelib.data import drawdowns
+    from chalicelib.loans.data import drawdowns
 
     return [e["status"] for e in drawdowns.events(drawdown_id)]
 

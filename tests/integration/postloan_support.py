@@ -24,7 +24,7 @@ def yushu_village() -> str:
 
 
 def village_org_path(code: str) -> str:
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
 
     return orgs.village_assignment(code)["org_path"]
 
@@ -32,7 +32,7 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.data import credit_lines, ratings
+    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 
@@ -64,9 +64,9 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
     """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
     equal-installment schedule, as the disbursement saga builds it."""
     from chalicelib.platform import dynamo
-    from chalicelib.data import loans
-    from chalicelib.domain.schedules import build_schedule
-    from chalicelib.domain.servicing import installment_record
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.domain.schedules import build_schedule
+    from chalicelib.loans.domain.servicing import installment_record
 
     schedule = build_schedule(principal=Decimal(amount), annual_rate=Decimal(rate), method="equal_installment",
                               term_months=term_months, start_date=start, frequency_months=1, day_count="ACT/360")
@@ -100,8 +100,8 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
 def repay_due(loan_id: str, day: date) -> dict[str, Any]:
     """Pay everything due on ``day`` through the loans subsystem's repayment service."""
     from chalicelib.platform.access import SYSTEM
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
 
     with business_date(day):
         loan = loans.get(loan_id)
@@ -112,8 +112,8 @@ def repay_due(loan_id: str, day: date) -> dict[str, Any]:
 def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
     """Pay the loan off on ``day`` through the loans subsystem's repayment service."""
     from chalicelib.platform.access import SYSTEM
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
 
     with business_date(day):
         loan = loans.get(loan_id)
@@ -123,7 +123,7 @@ def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
 
 def keep_current(loan_ids: list[str], day: date) -> None:
     """Each loan pays every installment due up to ``day`` on its due date (on time, no penalty)."""
-    from chalicelib.data import loans
+    from chalicelib.loans.data import loans
 
     for loan_id in loan_ids:
         while True:
@@ -134,8 +134,8 @@ def keep_current(loan_ids: list[str], day: date) -> None:
 
 
 def quote(loan_id: str, day: date) -> dict[str, Any]:
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
 
     return repayments.quote(loans.get(loan_id), loans.installments(loan_id), day)
 

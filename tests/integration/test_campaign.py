@@ -141,8 +141,8 @@ def _lines(client, household_id, user="am.nongan"):
 
 def _expected(config: dict, households: list[dict], today: date):
     """Expected outcome per household from the stored household files and the campaign's snapshot."""
-    from chalicelib.domain import village_credit as vc
-    from chalicelib.domain.scorecard import village_averages
+    from chalicelib.rating.domain import village_credit as vc
+    from chalicelib.rating.domain.scorecard import village_averages
 
     docs = config["documents"]
     pol = vc.Policies.from_documents(scorecard=docs["scorecard"], credit_line=docs["credit_line"],
@@ -160,8 +160,8 @@ def _expected(config: dict, households: list[dict], today: date):
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
     from chalicelib.platform.clock import business_date
-    from chalicelib.data import households as hh_repo
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers.service.roster_import import import_roster
     from infra.synthetic import village_households_in
 
     today = business_date()
@@ -240,8 +240,8 @@ def test_ratings_expire_after_their_validity(story):
 
 
 def _rates(client, scenario, stack):
-    from chalicelib.data import campaigns as camp_repo
-    from chalicelib.data import households as hh_repo
+    from chalicelib.rating.data import campaigns as camp_repo
+    from chalicelib.customers.data import households as hh_repo
 
     cid = scenario["cid"]
     assert cid == f"VC-{VILLAGE}-{scenario['today'].year}"
@@ -495,7 +495,7 @@ def _confirmation(client, scenario, stack):
 def _rerun(client, scenario, stack):
     import boto3
 
-    from chalicelib.data import credit_lines, ratings
+    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform.settings import get_settings
 
     cid = scenario["cid"]
@@ -571,8 +571,8 @@ def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
     import boto3
 
     from chalicelib.platform import dynamo
-    from chalicelib.data import orgs
-    from chalicelib.services.campaign import artifact_key
+    from chalicelib.admin.data import orgs
+    from chalicelib.rating.service.campaign import artifact_key
     from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
@@ -624,8 +624,8 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     import boto3
 
     from chalicelib.platform import dynamo
-    from chalicelib.data import orgs
-    from chalicelib.services import campaign as svc
+    from chalicelib.admin.data import orgs
+    from chalicelib.rating.service import campaign as svc
     from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
@@ -661,8 +661,9 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     balance and the NPL balance from the loan ledger, classified by the five-category rule."""
     from chalicelib.platform.clock import business_date
     from chalicelib.platform import dynamo
-    from chalicelib.data import loans, orgs
-    from chalicelib.domain.classification import classify_loan
+    from chalicelib.loans.data import loans
+    from chalicelib.admin.data import orgs
+    from chalicelib.postloan.domain.classification import classify_loan
     from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
     from tests.integration.postloan_support import make_loan

@@ -28,7 +28,7 @@ STARTERS = ("am.nongan", "am2.nongan")
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
     """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
     from chalicelib.platform import dynamo
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
     from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
@@ -66,7 +66,7 @@ def _expire(client, cid: str) -> None:
     notice period plus margin, so the step is driven directly, as in test_campaign.py)."""
     import boto3
 
-    from chalicelib.services import campaign as svc
+    from chalicelib.rating.service import campaign as svc
 
     _wait(client, cid, {"awaiting_confirmation"})
     boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
@@ -85,7 +85,7 @@ def _open_lines(client, household_id: str) -> list[dict]:
 
 
 def _rating(client, campaign_id: str, household_id: str) -> dict:
-    from chalicelib.domain.village_credit import rating_id
+    from chalicelib.rating.domain.village_credit import rating_id
 
     r = client.as_user("am.nongan").get(f"/ratings/{rating_id(campaign_id, household_id)}")
     assert r.status_code == 200, r.text
@@ -166,7 +166,7 @@ def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
     as if it had been started before the upgrade). The household line slots alone must then give every
     household at most one line: each eligible household gets exactly one, from one of the two campaigns,
     and the other campaign's rating names it."""
-    from chalicelib.data import campaigns as camp_repo
+    from chalicelib.rating.data import campaigns as camp_repo
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 

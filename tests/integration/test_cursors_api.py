@@ -44,7 +44,7 @@ def _invalid(r) -> None:
 
 
 def test_paging_yields_exactly_the_households_in_scope(client, village):
-    from chalicelib.data import households
+    from chalicelib.customers.data import households
 
     expected = {h["household_id"] for h in households.list_by_village(VILLAGE)}  # unscoped repository read
     assert {h["household_id"] for h in village} <= expected
@@ -62,7 +62,7 @@ def test_a_farmer_pages_through_his_own_household_only_and_learns_no_other(clien
     assert first.get("cursor") is None  # nothing more for him: no cursor over other households
     # a campaign of his village with three other households' ratings before and after his
     from chalicelib.platform import dynamo
-    from chalicelib.data import ratings
+    from chalicelib.rating.data import ratings
     from chalicelib.platform.settings import get_settings
     from tests.integration.postloan_support import village_org_path
 

@@ -116,7 +116,7 @@ def test_no_plain_id_or_phone_in_tables_objects_or_logs(client, stack, capfd):
 
     # what is stored instead: masked, keyed hash, envelope ciphertext that decrypts back
     from chalicelib.platform import pii
-    from chalicelib.data import households
+    from chalicelib.customers.data import households
 
     item = households.get_unscoped(hh["household_id"])
     head = item["members"][0]

@@ -129,7 +129,7 @@ def test_village_to_disbursed_loan_and_back(client, stack):
 
 def _am_for_village(client, stack) -> str:
     """An account manager of the outlet serving VILLAGE (created in the local pool like any staff user)."""
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
     from infra.seed import DemoUser, seed_users
 
     org_id = orgs.village_assignment(VILLAGE)["org_id"]

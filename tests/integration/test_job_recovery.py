@@ -12,7 +12,7 @@ from tests.integration.postloan_support import run_job
 
 
 def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
-    from chalicelib.data import job_runs
+    from chalicelib.admin.data import job_runs
 
     day = date(2019, 1, 7)  # before every loan of the suite: nothing else is touched
     first = run_job(stack, "penalty_accrual", day)
@@ -28,8 +28,8 @@ def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
 
 def test_a_run_left_behind_by_a_dead_invocation_resumes_when_its_lease_runs_out(stack):
     from chalicelib.platform import dynamo
-    from chalicelib.data import job_runs
-    from chalicelib.services import jobs
+    from chalicelib.admin.data import job_runs
+    from chalicelib.admin.service import jobs
     from chalicelib.platform.settings import get_settings
 
     day = date(2019, 1, 8)

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
 def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_account(client):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage, loans
+    from chalicelib.rating.data import line_usage
+    from chalicelib.loans.data import loans
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     r = request(client, "am.nongan", drawdown_body(b["line_id"]))

@@ -62,8 +62,8 @@ def test_the_schedule_of_a_loan_matches_the_published_reference_case(client):
 
 def test_scheduled_partial_and_full_repayments_restore_the_line_and_close_the_loan(client):
     from chalicelib.adapters import sms
-    from chalicelib.domain.repayment import penalty_interest
-    from chalicelib.domain.schedules import build_schedule
+    from chalicelib.loans.domain.repayment import penalty_interest
+    from chalicelib.loans.domain.schedules import build_schedule
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     loan = _loan(client, b["line_id"], amount="12000.00")
@@ -186,7 +186,7 @@ def test_people_of_another_county_and_other_farmers_cannot_see_or_repay_a_loan(c
 
 
 def test_a_fixed_repayment_day_makes_a_broken_first_period(client):
-    from chalicelib.domain.schedules import accrue_interest
+    from chalicelib.loans.domain.schedules import accrue_interest
 
     b = make_borrower()
     loan = _loan(client, b["line_id"], amount="12000.00", first_due_date="2026-12-21")
@@ -203,7 +203,7 @@ def test_seventeen_concurrent_repayments_of_one_loan_all_apply_once_in_some_orde
     balance the previous one left); the loan and the line move by exactly their sum."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.data import loans
+    from chalicelib.loans.data import loans
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     loan = _loan(client, b["line_id"], amount="20000.00")
@@ -241,7 +241,7 @@ def test_concurrent_prepayments_beyond_the_balance_are_refused_with_their_code_n
     refused as what they are, PREPAYMENT_EXCEEDS_BALANCE, after re-reading the loan; none gets a 409."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from chalicelib.data import loans
+    from chalicelib.loans.data import loans
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
@@ -283,7 +283,7 @@ def test_a_repayment_turn_left_behind_by_a_crashed_request_frees_the_loan_once_i
     """A request that died holding the loan's repayment turn does not block the loan: the next repayment takes the
     turn over when the lease has run out, applies, and gives the turn back."""
     from chalicelib.platform import dynamo
-    from chalicelib.data import loans
+    from chalicelib.loans.data import loans
     from chalicelib.platform.settings import get_settings
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})

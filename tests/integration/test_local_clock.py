@@ -66,7 +66,7 @@ def test_a_business_date_error_names_the_date_that_would_work(client, restore_cl
 
     set_local_business_date(BUSINESS_DATE)
     b = make_borrower(limit="50000", subs={"NH_XYD": "50000"})
-    from chalicelib.data import credit_lines
+    from chalicelib.rating.data import credit_lines
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 

@@ -86,7 +86,7 @@ def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before
                                "PENDING_INVESTIGATION")
             assert done["status"] == "DISBURSED"
             assert done["parameter_versions"]["lpr_fixings"] == version  # kept through approval and contract
-            from chalicelib.data import loans
+            from chalicelib.loans.data import loans
 
             assert Decimal(str(loans.get(done["loan_id"])["annual_rate"])) == Decimal("0.0440")
     finally:  # put the table that was in force back for the other tests of this worker's stack

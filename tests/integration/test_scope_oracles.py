@@ -56,7 +56,7 @@ def unknown_like(real: str) -> str:
 
 def unserved_village() -> str:
     """A real village division code (NBS 2023) that no organisation of the stack serves (长春市辖区)."""
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
     from chalicelib.reference.divisions import villages_in_county
 
     for v in sorted(villages_in_county("220102"), key=lambda v: v.code):
@@ -70,8 +70,10 @@ def unserved_village() -> str:
 def nongan(stack, client) -> dict[str, Any]:
     """One object of each kind in 农安 (made through the API where a route makes it, else through the
     owning repository), and what the 榆树 account manager needs of his own to write anything."""
-    from chalicelib.data import (campaigns, credit_lines, drawdowns, inspections, job_runs, loan_tasks, notifications,
-                                 ratings, reconciliations, warnings)
+    from chalicelib.rating.data import campaigns, credit_lines, ratings
+    from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
+    from chalicelib.postloan.data import inspections, notifications, warnings
+    from chalicelib.admin.data import job_runs
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
     from tests.integration.test_customers_entities import entity, make_uscc

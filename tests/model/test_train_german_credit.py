@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("optbinning")
 
-from chalicelib.domain.statistical_scorecard import apply_points_table  # noqa: E402
+from chalicelib.rating.domain.statistical_scorecard import apply_points_table
 from infra.modeling.train import train_scorecard  # noqa: E402
 
 CSV = Path(__file__).resolve().parents[2] / "infra" / "modeling" / "data" / "germancredit.csv"

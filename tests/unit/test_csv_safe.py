@@ -41,8 +41,8 @@ def test_other_cells_are_written_as_they_are(value, written):
 
 
 def test_the_public_notice_csv_neutralises_hostile_head_names():
-    from chalicelib.domain.notice_document import NoticeHeader, render_csv
-    from chalicelib.domain.village_credit import notice_rows
+    from chalicelib.rating.domain.notice_document import NoticeHeader, render_csv
+    from chalicelib.rating.domain.village_credit import notice_rows
 
     entries = [{"household_id": f"h{i:02d}", "head_name": name, "head_id_masked": "220122********1230",
                 "grade": "AA", "proposed_limit": "50000"} for i, name in enumerate(HOSTILE)]
@@ -54,7 +54,7 @@ def test_the_public_notice_csv_neutralises_hostile_head_names():
 
 
 def test_the_roster_writers_neutralise_and_the_roster_reader_reads_the_names_back():
-    from chalicelib.domain import roster
+    from chalicelib.customers.domain import roster
     from infra.roster_synth import synth_households, to_csv
     from infra.synthetic import roster_csv, village_households_in
 

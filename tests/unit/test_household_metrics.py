@@ -1,4 +1,4 @@
-"""Household figures for rating: the rules of chalicelib/domain/household_metrics.py."""
+"""Household figures for rating: the rules of chalicelib/rating/domain/household_metrics.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain import household_metrics as hm
+from chalicelib.rating.domain import household_metrics as hm
 from chalicelib.platform.errors import ValidationFailed
 
 TODAY = date(2026, 11, 30)

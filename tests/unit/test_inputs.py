@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.platform.http.routing import query_values
-from chalicelib.domain import roster
+from chalicelib.customers.domain import roster
 from chalicelib.platform.inputs import (AmountRefused, IsoDate, IsoDateTime, Money, Mu, NetMoney, PositiveMoney,
                                         RequestModel, Uuid, VillageCode, check_amount, quantity)
 from chalicelib.platform.text import text

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services import jobs
+from chalicelib.admin.service import jobs
 
 
 @pytest.fixture

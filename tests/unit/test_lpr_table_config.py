@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.platform import parameters
 from chalicelib.platform.errors import NotFound
-from chalicelib.services.loans import config
+from chalicelib.loans.service import config
 
 
 @pytest.fixture

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain import notification_templates as nt
-from chalicelib.domain.classification import Category
-from chalicelib.domain.postloan import (
-    Portfolio, PostLoanPolicy, at_risk, institution_of, loan_facts, next_inspection_due, overdue_reminder_due,
-    stable_id, visit_time)
-from chalicelib.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
+from chalicelib.postloan.domain import notification_templates as nt
+from chalicelib.postloan.domain.classification import Category
+from chalicelib.postloan.domain.postloan import (Portfolio, PostLoanPolicy, at_risk, institution_of, loan_facts,
+                                                 next_inspection_due, overdue_reminder_due, stable_id, visit_time)
+from chalicelib.postloan.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
 
 PARAMS = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters"
 ORG = "/JL/JL-220122/JL-220122-102/JL-220122-102-01/"
@@ -210,7 +209,8 @@ def test_a_template_missing_a_field_is_refused():
 
 
 def test_loan_shard_mirrors_the_loans_index():
-    from chalicelib.data import loans, postloan
+    from chalicelib.loans.data import loans
+    from chalicelib.postloan.data import postloan
 
     for n in range(40):
         lid = f"LA{n:012d}"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import reconciliation as rc
+from chalicelib.loans.domain import reconciliation as rc
 from chalicelib.platform.errors import ValidationFailed
 
 AMOUNT = Decimal("20000.00")

@@ -1,4 +1,4 @@
-"""Roster parsing (chalicelib.domain.roster): CSV/XLSX, Chinese headers and value words, grouping,
+"""Roster parsing (chalicelib.customers.domain.roster): CSV/XLSX, Chinese headers and value words, grouping,
 units, per-row problems. Pure, no sockets."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import roster
-from chalicelib.domain.households import HouseholdIn, normalise
+from chalicelib.customers.domain import roster
+from chalicelib.customers.domain.households import HouseholdIn, normalise
 from chalicelib.platform.errors import ValidationFailed
 from infra.roster_synth import BAD_EXAMPLE_EXPECTED, COLUMNS, bad_example, synth_households, to_csv, to_xlsx
 from infra.template import ROOT

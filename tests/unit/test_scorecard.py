@@ -7,10 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.scorecard import (
-    RatingInput, VillageAverages, default_scorecard_document, grade_adjust, grade_adjust_to, grade_for_score,
-    load_scorecard, score_household, village_averages,
-)
+from chalicelib.rating.domain.scorecard import (RatingInput, VillageAverages, default_scorecard_document, grade_adjust,
+                                                grade_adjust_to, grade_for_score, load_scorecard, score_household,
+                                                village_averages)
 from chalicelib.platform.errors import ValidationFailed
 
 DOC = default_scorecard_document()

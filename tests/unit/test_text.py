@@ -6,7 +6,7 @@ import unicodedata
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.households import HouseholdIn, MemberIn
+from chalicelib.customers.domain.households import HouseholdIn, MemberIn
 from chalicelib.platform.text import INVISIBLE, clean, refused_character
 from chalicelib.platform.errors import pydantic_error_code
 

@@ -207,7 +207,7 @@ def retry_conflicts(attempt: Callable[[], Any], *, attempts: int = 16, base_seco
     raised wrote nothing (its transaction was cancelled), so retrying never applies anything twice.
     With the defaults the waits add up to at most 11.55 s (0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 10 × 1.0; ~8.7 s on
     average), inside the API's 29 s timeout. Under heavy contention every lost attempt is wasted work: line the
-    writers up first (e.g. :func:`chalicelib.data.loans.take_turn`) and keep this for the rare remaining races."""
+    writers up first (e.g. :func:`chalicelib.loans.data.loans.take_turn`) and keep this for the rare remaining races."""
     import random
     import time
 
