@@ -63,10 +63,10 @@ install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.install
 run: install
 	$(BIN)/village-credit run
 
-## test: the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
+## test: the gates (make lint), the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
 ## integration on the local stack, the /docs page in headless Chromium, the fuzz layer from docs/openapi.json,
 ## benchmarks at tiny sizes, model training)
-test: install-test build
+test: install-test lint build
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n 2 --dist loadfile
 
 # ---------------------------------------------------------------- Lambda build (docs/decisions/0005)

@@ -45,10 +45,10 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
 
     server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
-        from chalicelib.platform.access import Principal
-        from chalicelib.rating.data import campaigns
         from chalicelib.admin.data import orgs
         from chalicelib.platform import dynamo
+        from chalicelib.platform.access import Principal
+        from chalicelib.rating.data import campaigns
         from chalicelib.rating.service import campaign as svc
         from infra.synthetic import stored_household, village_households_in
 

@@ -52,7 +52,7 @@ def _wait_succeeded(sfn, arn: str, deadline: float) -> str:
 def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {"p50": round(statistics.median(ordered), 1),
-            "p95": round(ordered[max(0, int(round(0.95 * len(ordered))) - 1)], 1)}
+            "p95": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 1)}
 
 
 def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
             "benchmark": "drawdown request → disbursed (auto path, local stack, sequential)",
             "drawdowns": n, "all_disbursed": all(s[2] == "SUCCEEDED" for s in samples),
             "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 1),
+            "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
             "max_ms": round(times[-1], 1),
             "server_side_ms": _percentiles([s[3] for s in samples]),
             "dynamodb_requests_per_drawdown": {"mean": round(statistics.mean(calls), 1), "min": min(calls),

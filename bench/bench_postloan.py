@@ -54,10 +54,10 @@ def _org_paths() -> list[tuple[str, str]]:
 
 
 def _seed(n: int, day: date) -> dict[str, Any]:
-    from chalicelib.platform import dynamo
     from chalicelib.loans.data import loans
     from chalicelib.loans.domain.schedules import build_schedule
     from chalicelib.loans.domain.servicing import installment_record
+    from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 
     rng = random.Random(20250602)

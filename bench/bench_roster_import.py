@@ -60,9 +60,9 @@ def _import(stack, village: str, data: bytes) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    from chalicelib.platform.access import Principal
-    from chalicelib.customers.data import imports
     from chalicelib.admin.data import orgs
+    from chalicelib.customers.data import imports
+    from chalicelib.platform.access import Principal
     from infra.seed import outlet_id
 
     org = orgs.get_org(outlet_id(village[:9]))

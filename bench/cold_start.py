@@ -202,11 +202,12 @@ def _task_events(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
                           for name, value in props["DefinitionSubstitutions"].items() if "Fn::GetAtt" in value}
         definition = json.loads((ROOT / uri).read_text(encoding="utf-8"))
 
-        def walk(states: dict[str, Any], data: dict[str, Any]) -> None:
+        def walk(states: dict[str, Any], data: dict[str, Any], by_placeholder: dict[str, str] = by_placeholder) -> None:
             for state in states.values():
                 if state["Type"] == "Map":  # an iteration's input: the item (+ the error of a Catch inside)
                     item = _resolve(state.get("ItemSelector") or {}, data)
-                    walk((state.get("ItemProcessor") or state.get("Iterator"))["States"], {**item, "error": data["error"]})
+                    walk((state.get("ItemProcessor") or state.get("Iterator"))["States"], {**item, "error": data["error"]},
+                         by_placeholder)
                     continue
                 params = state.get("Parameters") or {}
                 function = by_placeholder.get(params.get("FunctionName", ""))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -42,9 +42,9 @@ def _principal(api: Any, user: str):
 
 @campaign_app.command("run")
 def run(village: str = typer.Option(..., "--village", help="12-digit village code (行政区划代码)"),
-        roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False,
+        roster: Path | None = typer.Option(None, "--roster", exists=True, dir_okay=False,
                                               help="roster file (CSV or XLSX); omit to rate the households filed"),
-        period: Optional[str] = typer.Option(None, "--period", help="campaign period (default: business year)"),
+        period: str | None = typer.Option(None, "--period", help="campaign period (default: business year)"),
         manager: str = typer.Option("am.nongan", "--as", help="account manager who imports and starts"),
         confirmer: str = typer.Option("admin.nongan", "--confirm-as", help="institution user who confirms"),
         timeout: float = typer.Option(600, help="seconds to wait for each phase")) -> None:
@@ -55,13 +55,14 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from chalicelib.platform.errors import DomainError
     from chalicelib.reference.divisions import get_village
     from infra.cli_support import CliError
 
     try:
         get_village(village)
-    except Exception as exc:  # DomainError of the division list: unknown or not a village
-        raise CliError(getattr(exc, "code", "VILLAGE_CODE_UNKNOWN"), f"--village {village}: {exc}", 2) from None
+    except DomainError as exc:  # of the division list: unknown or not a village
+        raise CliError(exc.code, f"--village {village}: {exc}", 2) from None
     console = Console(soft_wrap=True)  # text is never cut into lines at the terminal width (links stay whole)
     state = _stack()
     api = _Api(state)

@@ -113,7 +113,7 @@ class StackApi:
         self._tokens: dict[str, str] = {}
 
     @classmethod
-    def of(cls, state: dict[str, Any]) -> "StackApi":
+    def of(cls, state: dict[str, Any]) -> StackApi:
         return cls(state["api"], state["endpoint"], state["env"]["USER_POOL_CLIENT_ID"],
                    region=state["env"].get("AWS_REGION", "us-east-1"))
 

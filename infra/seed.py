@@ -55,8 +55,8 @@ def demo_users() -> list[DemoUser]:
 
 def seed_orgs(core_table: str) -> int:
     """Write the organisation tree and village assignments; returns the number of items."""
-    from chalicelib.platform import dynamo
     from chalicelib.admin.data import orgs
+    from chalicelib.platform import dynamo
     from chalicelib.reference.divisions import villages_in_county
 
     province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
@@ -81,8 +81,8 @@ def seed_orgs(core_table: str) -> int:
 
 def seed_parameters(actor_id: str = "system") -> list[str]:
     """Store version 1 of every shipped default parameter document (effective 2020-01-01), once."""
-    from chalicelib.platform.access import Principal
     from chalicelib.platform import parameters
+    from chalicelib.platform.access import Principal
     from chalicelib.platform.errors import NotFound
 
     actor = Principal(user_id=actor_id, username=actor_id, role="province_admin", org_id="JL", org_path="/JL/")
@@ -134,8 +134,8 @@ def _account_manager(stack, username: str):
     """The Principal of a seeded account manager (its Cognito ``sub`` is its user id)."""
     import boto3
 
-    from chalicelib.platform.access import Principal
     from chalicelib.admin.data import orgs
+    from chalicelib.platform.access import Principal
 
     user = boto3.client("cognito-idp", endpoint_url=stack.endpoint).admin_get_user(
         UserPoolId=stack.env["USER_POOL_ID"], Username=username)

@@ -24,7 +24,7 @@ ALGORITHM = "RSASSA_PSS_SHA_256"
 
 
 @cache
-def _kms():
+def _kms() -> Any:
     from chalicelib.platform import aws
 
     return aws.kms()

@@ -12,7 +12,8 @@ Sandbox: the list is the items ``SANDBOX#judicial#LIST`` / ``HH#<household_id>``
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage
 from chalicelib.platform import dynamo

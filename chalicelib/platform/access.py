@@ -75,7 +75,7 @@ class Principal:
         """True when an item with this ``org_path`` (and owning ``household_id``) is in scope."""
         if self.role == "farmer":
             return household_id is not None and household_id == self.household_id
-        return bool(org_path) and org_path.startswith(self.org_path)
+        return org_path is not None and bool(org_path) and org_path.startswith(self.org_path)
 
     def ensure_can_see(self, item: dict[str, Any] | None, what: str) -> dict[str, Any]:
         """Return ``item`` if it exists and is in scope; otherwise NotFound (never reveal existence)."""

@@ -2,8 +2,8 @@
 change they describe (``dynamo.TxBuilder.audit``); nothing updates or deletes them."""
 from __future__ import annotations
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 
 
 def trail(principal: Principal, entity_type: str, entity_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:

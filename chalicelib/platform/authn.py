@@ -35,7 +35,7 @@ def use_org_path_resolver(resolver: OrgPathResolver) -> None:
 
 
 @cache
-def _jwks_client(url: str):
+def _jwks_client(url: str) -> Any:
     from jwt import PyJWKClient
 
     return PyJWKClient(url, cache_keys=True, lifespan=3600)

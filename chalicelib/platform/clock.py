@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,7 +38,7 @@ class LocalClockRefused(RuntimeError):
 
 def utc_now() -> datetime:
     """The current instant (timezone-aware, UTC): the one reading of real time (timestamps, expiries)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc_now_iso() -> str:
@@ -48,7 +48,7 @@ def utc_now_iso() -> str:
 
 def iso_utc(moment: datetime) -> str:
     """An aware instant as it is stored: ISO 8601 in UTC with milliseconds, e.g. ``2026-11-29T09:30:00.123Z``."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def calendar_date() -> date:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import csv
 import re
-from typing import IO, Any, Iterable
+from collections.abc import Iterable
+from typing import IO, Any
 
 #: First characters that make a spreadsheet evaluate a cell (OWASP list, plus NUL and LF).
 TRIGGERS = frozenset("=+-@\t\r\n\x00")

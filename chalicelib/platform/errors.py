@@ -12,7 +12,7 @@ Response body shape (all 4xx)::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 

@@ -25,8 +25,9 @@ Errors (pydantic, mapped to 422 ``REQUEST_VALIDATION`` by the route layer, per f
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -81,10 +82,15 @@ def _coordinate(what: str, low: int, high: int, places: int, description: str) -
     ]
 
 
-Latitude = _coordinate("latitude", -90, 90, MAX_DECIMALS, "degrees north (WGS 84)")
-Longitude = _coordinate("longitude", -180, 180, MAX_DECIMALS, "degrees east (WGS 84)")
-AccuracyMetres = _coordinate("accuracy", 0, 100000, ACCURACY_DECIMALS, "horizontal accuracy in metres, as the "
-                                                                       "device reports it")
+if TYPE_CHECKING:  # to a type checker they are the Decimal they validate to (the metadata is built at run time)
+    Latitude: TypeAlias = Decimal
+    Longitude: TypeAlias = Decimal
+    AccuracyMetres: TypeAlias = Decimal
+else:
+    Latitude = _coordinate("latitude", -90, 90, MAX_DECIMALS, "degrees north (WGS 84)")
+    Longitude = _coordinate("longitude", -180, 180, MAX_DECIMALS, "degrees east (WGS 84)")
+    AccuracyMetres = _coordinate("accuracy", 0, 100000, ACCURACY_DECIMALS, "horizontal accuracy in metres, as the "
+                                                                           "device reports it")
 
 
 class GeoPoint(BaseModel):

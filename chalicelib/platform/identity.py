@@ -44,16 +44,16 @@ from typing import Literal
 from chalicelib.platform.errors import ValidationFailed
 
 __all__ = [
+    "EARLIEST_BIRTH_DATE",
     "ResidentId",
     "Uscc",
+    "is_known_address_code",
+    "mask_account_no",
+    "mask_phone",
+    "mask_resident_id",
+    "parse_mobile_phone",
     "parse_resident_id",
     "parse_uscc",
-    "mask_resident_id",
-    "mask_phone",
-    "mask_account_no",
-    "parse_mobile_phone",
-    "is_known_address_code",
-    "EARLIEST_BIRTH_DATE",
 ]
 
 _REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"

@@ -39,10 +39,11 @@ route and fails on a field that none of these govern.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -221,7 +222,7 @@ def read_amount(value: Any, *, sign: Sign) -> Decimal:
         raise _refuse("AMOUNT_PRECISION")
     if minus and sign != "any":
         raise _refuse("AMOUNT_NEGATIVE")
-    return check_amount(Decimal(text), sign=sign)
+    return check_amount(Decimal(match.group(0)), sign=sign)
 
 
 def _amount_validator(sign: Sign) -> Callable[[Any], Decimal]:
@@ -270,7 +271,7 @@ def _read_quantity(value: Any) -> Decimal:
         raise PydanticCustomError("NUMBER_PRECISION", "最多两位小数 (at most two decimals)")
     if match.group(1):
         raise PydanticCustomError("NUMBER_NEGATIVE", "不能为负数 (must not be negative)")
-    return Decimal(text).quantize(CENT)
+    return Decimal(match.group(0)).quantize(CENT)
 
 
 def quantity(*, maximum: int, positive: bool = False, description: str | None = None) -> Any:
@@ -298,6 +299,26 @@ def parsed_by(parser: str) -> Rule:
     return Rule("parsed", by=parser)
 
 
-__all__ = ["AMOUNT_INTEGER_DIGITS", "AmountRefused", "CENT", "Code", "Id", "IsoDate", "IsoDateTime", "Money", "Mu",
-           "NetMoney", "ObjectKey", "PositiveMoney", "RequestModel", "Rule", "SquareMetres", "Uuid", "VillageCode",
-           "check_amount", "parsed_by", "quantity", "read_amount"]
+__all__ = [
+    "AMOUNT_INTEGER_DIGITS",
+    "CENT",
+    "AmountRefused",
+    "Code",
+    "Id",
+    "IsoDate",
+    "IsoDateTime",
+    "Money",
+    "Mu",
+    "NetMoney",
+    "ObjectKey",
+    "PositiveMoney",
+    "RequestModel",
+    "Rule",
+    "SquareMetres",
+    "Uuid",
+    "VillageCode",
+    "check_amount",
+    "parsed_by",
+    "quantity",
+    "read_amount",
+]

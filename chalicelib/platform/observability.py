@@ -16,7 +16,7 @@ _LOCK = threading.Lock()
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "village-credit")
 
 
-def logger():
+def logger() -> Any:
     """The process-wide Powertools ``Logger`` (JSON lines, correlation id when set).
 
     Built once under a lock: concurrent first requests (the local server is threaded) must not build
@@ -26,20 +26,20 @@ def logger():
 
 
 @cache
-def _logger():
+def _logger() -> Any:
     from aws_lambda_powertools import Logger
 
     return Logger(service=SERVICE)
 
 
-def metrics():
+def metrics() -> Any:
     """The process-wide Powertools ``Metrics`` (CloudWatch EMF) in namespace ``VillageCredit``."""
     with _LOCK:
         return _metrics()
 
 
 @cache
-def _metrics():
+def _metrics() -> Any:
     from aws_lambda_powertools import Metrics
 
     return Metrics(namespace="VillageCredit", service=SERVICE)

@@ -18,9 +18,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
 from chalicelib.platform.errors import Forbidden, NotFound, ValidationFailed
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{2,63}$"

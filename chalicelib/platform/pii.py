@@ -67,9 +67,7 @@ class KmsKeyProvider:
     """Data keys from KMS; wrapped keys kept in the core table under ``PIIKEY#<key_id>``."""
 
     def new_key(self) -> tuple[str, bytes]:
-        from chalicelib.platform import aws
-
-        from chalicelib.platform import pii_keys
+        from chalicelib.platform import aws, pii_keys
         from chalicelib.platform.settings import get_settings
 
         settings = get_settings()
@@ -81,9 +79,7 @@ class KmsKeyProvider:
         return key_id, out["Plaintext"]
 
     def unwrap(self, key_id: str) -> bytes:
-        from chalicelib.platform import aws
-
-        from chalicelib.platform import pii_keys
+        from chalicelib.platform import aws, pii_keys
 
         wrapped = pii_keys.get_wrapped(key_id)
         if wrapped is None:
@@ -96,7 +92,6 @@ class SecretsManagerProvider:
 
     def hash_key(self) -> bytes:
         from chalicelib.platform import aws
-
         from chalicelib.platform.settings import get_settings
 
         value = aws.secretsmanager().get_secret_value(SecretId=get_settings().pii_hash_secret_id)
@@ -232,7 +227,7 @@ def keyed_hash(value: str, *, purpose: str) -> str:
     normalised (``parse_resident_id(...).number``, ``parse_mobile_phone(...)``)."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose}")
-    return hmac.new(_hash_key(), f"{purpose}:{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_hash_key(), f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def protect_resident_id(number: str) -> dict[str, str]:

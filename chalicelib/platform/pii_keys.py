@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import base64
 
-from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 
 
 def _table() -> str:

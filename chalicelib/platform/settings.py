@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     reconciliation_queue_url: str = Field(min_length=3)
     pii_key_id: str = Field(min_length=1, description="KMS key id/alias for envelope encryption of personal data")
     pii_hash_secret_id: str = Field(min_length=1, description="Secrets Manager secret holding the HMAC key for exact-match search")
-    cursor_secret_id: str = Field(min_length=1, description="Secrets Manager secret from which the key sealing page cursors is derived (chalicelib.platform.dynamo.cursors)")
+    cursor_secret_id: str = Field(min_length=1, description="Secrets Manager secret from which the key sealing page "
+                                                            "cursors is derived (chalicelib.platform.dynamo.cursors)")
     contract_signing_key_id: str = Field(min_length=1, description="KMS asymmetric key (SIGN_VERIFY) of the sandbox e-signature adapter")
     user_pool_id: str = Field(min_length=3)
     user_pool_client_id: str = Field(min_length=3)
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Return the validated settings; raise RuntimeError naming each bad variable."""
     try:
-        settings = Settings()  # type: ignore[call-arg]
+        settings = Settings()
     except ValidationError as exc:
         problems = ", ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         raise RuntimeError(f"invalid configuration: {problems}") from None

@@ -41,7 +41,8 @@ def current_rating(household_id: str, rating_id: str | None = None) -> dict[str,
 
 def rating_valid(rating: dict[str, Any] | None, today: date) -> bool:
     """True when the rating is ``effective`` and ``valid_to`` is not before ``today``."""
-    return bool(rating) and rating.get("status") == "effective" and (rating.get("valid_to") or "") >= today.isoformat()
+    return rating is not None and rating.get("status") == "effective" and \
+        (rating.get("valid_to") or "") >= today.isoformat()
 
 
 def due_for_expiry(day: str) -> list[dict[str, Any]]:

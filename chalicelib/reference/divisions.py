@@ -24,8 +24,16 @@ from typing import Literal
 
 from chalicelib.platform.errors import ValidationFailed
 
-__all__ = ["Village", "UnitType", "get_village", "villages_in_county", "county_name", "unit_type",
-           "is_urban_unit", "VILLAGES_FILE"]
+__all__ = [
+    "VILLAGES_FILE",
+    "UnitType",
+    "Village",
+    "county_name",
+    "get_village",
+    "is_urban_unit",
+    "unit_type",
+    "villages_in_county",
+]
 
 VILLAGES_FILE = Path(__file__).resolve().parent / "jilin_villages_nbs2023.csv"
 

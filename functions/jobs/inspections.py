@@ -1,4 +1,5 @@
-"""Daily post-loan job ``inspections``: plan post-loan inspections (first after disbursement, periodic by classification), cancel those of closed loans.
+"""Daily post-loan job ``inspections``: plan post-loan inspections (first after disbursement, periodic by
+classification), cancel those of closed loans.
 
 Event: ``{"job": "inspections", "business_date"?: "YYYY-MM-DD", "max_pages"?: N}`` (the schedule's input; the
 business date defaults to today in Asia/Shanghai). One run per business date: a completed date does

@@ -1,4 +1,5 @@
-"""Daily post-loan job ``loan_classification``: days past due and five-category classification of overdue and formerly at-risk loans, with history.
+"""Daily post-loan job ``loan_classification``: days past due and five-category classification of overdue and
+formerly at-risk loans, with history.
 
 Event: ``{"job": "loan_classification", "business_date"?: "YYYY-MM-DD", "max_pages"?: N}`` (the schedule's input; the
 business date defaults to today in Asia/Shanghai). One run per business date: a completed date does

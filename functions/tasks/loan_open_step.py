@@ -1,4 +1,5 @@
-"""Approval human step (``.waitForTaskToken``): store the task token server-side in the task item (``{"token", "drawdown_id", "stage", "timeout_seconds"}``)."""
+"""Approval human step (``.waitForTaskToken``): store the task token server-side in the task item
+(``{"token", "drawdown_id", "stage", "timeout_seconds"}``)."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
-"""Chains approval → disbursement: starts the disbursement state machine (StartExecution with name=; nested executions do not run locally)."""
+"""Chains approval → disbursement: starts the disbursement state machine (StartExecution with name=; nested
+executions do not run locally)."""
 from __future__ import annotations
 
 from typing import Any

@@ -25,11 +25,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.info("roster import not claimable", extra={"import_id": import_id})
         return {"import_id": import_id, "status": "skipped"}
     # Imported only once a job is claimed: a skipped (duplicate/empty) delivery needs none of them.
+    from chalicelib.customers.service.roster_import import import_roster
     from chalicelib.platform import aws
-
     from chalicelib.platform.access import Principal
     from chalicelib.platform.errors import DomainError
-    from chalicelib.customers.service.roster_import import import_roster
     from chalicelib.platform.settings import get_settings
 
     settings = get_settings()

@@ -82,7 +82,7 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         payload = json.loads(event) if isinstance(event, (str, bytes, bytearray)) and event else (event or {})
         result = resolve_handler(self.handler)(payload, _context(self))
         return json.dumps(result, default=str), False, ""
-    except Exception as exc:  # reported as a Lambda function error, like the real service
+    except Exception as exc:  # noqa: BLE001 - reported as a Lambda function error, like the real service
         body = {"errorType": type(exc).__name__, "errorMessage": str(exc),
                 "stackTrace": traceback.format_exception(exc)[-3:]}
         return json.dumps(body), True, traceback.format_exc()

@@ -20,7 +20,6 @@ import os
 import signal
 import socket
 import threading
-from pathlib import Path
 
 from infra.template import ROOT
 
@@ -142,7 +141,7 @@ def _request_handler():
         def _generic_handle(self) -> None:
             if self.path.split("?", 1)[0].rstrip("/") != CLOCK_PATH:
                 return super()._generic_handle()
-            headers, raw = self._parse_payload()
+            _headers, raw = self._parse_payload()
             try:
                 body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
@@ -198,7 +197,7 @@ def _request_handler():
             else:
                 super()._send_http_response_with_body(code, headers, body)
 
-        def send_error(self, code, message=None, explain=None) -> None:  # noqa: ARG002 - http.server's signature
+        def send_error(self, code, message=None, explain=None) -> None:
             self.close_connection = True
             try:
                 phrase = HTTPStatus(code)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def lpr_fixings_through(day: date) -> list[str]:
     the last fixing carried forward, its rows marked as not published (``infra.lpr_cli.carried_forward``, what
     ``village-credit demo`` does through the API). The store only ever gains such rows, so no test depends on
     another's order; a test about a stale table stores the stale table it needs itself. Returns the dates added."""
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
     from infra.lpr_cli import carried_forward
 
     document, added = carried_forward(parameters.effective_or_default("lpr_fixings", day)[0], day)
@@ -69,9 +70,9 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
                   rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
                   valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
     """A household with a head, an effective rating and an active master line with sub-lines."""
-    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     table = get_settings().core_table
     org_path = org_path or showcase_org_path()
@@ -202,9 +203,8 @@ def history(drawdown_id: str) -> list[str]:
 def parameter_override(name: str, **changes: Any) -> Iterator[dict[str, Any]]:
     """A new version of parameter ``name`` effective on the pinned date with ``changes``; the old value is
     put back (as a newer version) afterwards."""
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.platform import parameters
-
+    from chalicelib.platform.access import SYSTEM
     from chalicelib.platform.clock import business_date as today
 
     day = today()

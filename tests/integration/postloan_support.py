@@ -9,11 +9,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tests.integration.loans_support import business_date
+
+__all__ = ["business_date"]  # the post-loan tests pin the business date with it too
+
 VILLAGE = "220122102201"        # 头道沟村, 哈拉海镇, 农安县 (the demo account managers' outlet)
 OTHER_VILLAGE = "220122102203"  # 三道沟村, same outlet
-
-
-from tests.integration.loans_support import business_date  # noqa: F401  (one pinned-date helper)
 
 
 def yushu_village() -> str:
@@ -32,9 +33,9 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
@@ -63,10 +64,10 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
               status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
     """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
     equal-installment schedule, as the disbursement saga builds it."""
-    from chalicelib.platform import dynamo
     from chalicelib.loans.data import loans
     from chalicelib.loans.domain.schedules import build_schedule
     from chalicelib.loans.domain.servicing import installment_record
+    from chalicelib.platform import dynamo
 
     schedule = build_schedule(principal=Decimal(amount), annual_rate=Decimal(rate), method="equal_installment",
                               term_months=term_months, start_date=start, frequency_months=1, day_count="ACT/360")
@@ -99,9 +100,9 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
 
 def repay_due(loan_id: str, day: date) -> dict[str, Any]:
     """Pay everything due on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.loans.data import loans
     from chalicelib.loans.service import repayments
+    from chalicelib.platform.access import SYSTEM
 
     with business_date(day):
         loan = loans.get(loan_id)
@@ -111,9 +112,9 @@ def repay_due(loan_id: str, day: date) -> dict[str, Any]:
 
 def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
     """Pay the loan off on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.loans.data import loans
     from chalicelib.loans.service import repayments
+    from chalicelib.platform.access import SYSTEM
 
     with business_date(day):
         loan = loans.get(loan_id)

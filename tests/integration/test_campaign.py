@@ -4,7 +4,8 @@ household, village evaluation, public notice, wait for confirmation) → adjustm
 institution confirms → lines activated → idempotent re-run. Plus separation of duties, farmer scope,
 the statistical challenger and a second village.
 
-The tests of the campaign share one campaign (``scenario``), told as a :class:`tests.story.Story`: each test runs its step
+The tests of the campaign share one campaign (``scenario``), told as a :class:`tests.story.Story`: each test runs its
+step
 after the steps before it (once each), so every test stands alone and any order gives the same steps in order.
 """
 from __future__ import annotations
@@ -159,9 +160,9 @@ def _expected(config: dict, households: list[dict], today: date):
 @pytest.fixture(scope="module")
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
-    from chalicelib.platform.clock import business_date
     from chalicelib.customers.data import households as hh_repo
     from chalicelib.customers.service.roster_import import import_roster
+    from chalicelib.platform.clock import business_date
     from infra.synthetic import village_households_in
 
     today = business_date()
@@ -240,8 +241,8 @@ def test_ratings_expire_after_their_validity(story):
 
 
 def _rates(client, scenario, stack):
-    from chalicelib.rating.data import campaigns as camp_repo
     from chalicelib.customers.data import households as hh_repo
+    from chalicelib.rating.data import campaigns as camp_repo
 
     cid = scenario["cid"]
     assert cid == f"VC-{VILLAGE}-{scenario['today'].year}"
@@ -274,7 +275,7 @@ def _rates(client, scenario, stack):
         assert got["parameter_versions"]["scorecard_expert"] >= 1
         lines = _lines(client, hid)
         if exp.proposal.eligible:
-            assert [l["status"] for l in lines] == ["proposed"]
+            assert [ln["status"] for ln in lines] == ["proposed"]
             assert {s["product_code"]: Decimal(s["limit"]) for s in lines[0]["sub_lines"]} == {
                 s.product_id: s.limit for s in exp.proposal.sub_lines}
         else:
@@ -442,7 +443,7 @@ def _objections(client, scenario, stack):
                           json={"decision": "dismiss", "reason": "重复"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "OBJECTION_DECIDED"
     assert _rating(client, upheld["household_id"])["status"] == "withdrawn"
-    assert [l["status"] for l in _lines(client, upheld["household_id"])] == ["withdrawn"]
+    assert [ln["status"] for ln in _lines(client, upheld["household_id"])] == ["withdrawn"]
     _, data = _download(client, cid, "csv")
     assert scenario["numbers"][upheld["household_id"]] not in [r[2] for r in _csv_rows(data)[1:]]
     listed = client.as_user("auditor").get(f"/campaigns/{cid}/objections").json()["items"]
@@ -469,7 +470,7 @@ def _confirmation(client, scenario, stack):
         rating = _rating(client, hid)
         lines = _lines(client, hid)
         if hid == scenario["upheld"]:
-            assert rating["status"] == "withdrawn" and [l["status"] for l in lines] == ["withdrawn"]
+            assert rating["status"] == "withdrawn" and [ln["status"] for ln in lines] == ["withdrawn"]
             continue
         assert rating["status"] == "effective" and rating["valid_from"] == valid_from.isoformat()
         assert rating["valid_to"] == (valid_from.replace(year=valid_from.year + 1) - timedelta(days=1)).isoformat()
@@ -495,16 +496,16 @@ def _confirmation(client, scenario, stack):
 def _rerun(client, scenario, stack):
     import boto3
 
-    from chalicelib.rating.data import credit_lines, ratings
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     cid = scenario["cid"]
 
     def snapshot():
         rs = {r["rating_id"]: (r["status"], r["grade"], str(r["proposed_limit"]), r["version"])
               for r in ratings.list_for_campaign(cid)}
-        ls = {l["line_id"]: (l["status"], str(l["limit"]), str(l["available"]), l["version"])
-              for l in credit_lines.list_for_campaign(cid)}
+        ls = {ln["line_id"]: (ln["status"], str(ln["limit"]), str(ln["available"]), ln["version"])
+              for ln in credit_lines.list_for_campaign(cid)}
         return rs, ls
 
     before = snapshot()
@@ -557,7 +558,7 @@ def _expiry(client, scenario, stack):
     assert out["ratings"] >= 1
     expired = _rating(client, hid)
     assert (expired["status"], expired["expired_reason"]) == ("expired", "VALIDITY_ENDED")
-    assert [l["status"] for l in _lines(client, hid)] == ["active"]
+    assert [ln["status"] for ln in _lines(client, hid)] == ["active"]
     trail = client.as_user("admin.nongan").get(f"/audit/rating/{rating['rating_id']}").json()["items"]
     assert trail[-1]["action"] == "rating.expired" and trail[-1]["actor_id"] == "system:expiry"
     handler({"business_date": (valid_to + timedelta(days=2)).isoformat()}, None)  # a later run: nothing again
@@ -570,10 +571,10 @@ def _expiry(client, scenario, stack):
 def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
     import boto3
 
-    from chalicelib.platform import dynamo
     from chalicelib.admin.data import orgs
-    from chalicelib.rating.service.campaign import artifact_key
+    from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.service.campaign import artifact_key
     from infra.synthetic import stored_household, village_households_in
 
     settings = get_settings()
@@ -623,10 +624,10 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     real timeout is the notice period plus margin, so the step is driven directly here)."""
     import boto3
 
-    from chalicelib.platform import dynamo
     from chalicelib.admin.data import orgs
-    from chalicelib.rating.service import campaign as svc
+    from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.service import campaign as svc
     from infra.synthetic import stored_household, village_households_in
 
     code = "220122102205"  # 程家坨子村委会
@@ -648,7 +649,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     assert ratings and {r["status"] for r in ratings} == {"expired"}
     for r in ratings:
         lines = _lines(client, r["household_id"], "am2.nongan")
-        assert {l["status"] for l in lines} <= {"withdrawn"}
+        assert {ln["status"] for ln in lines} <= {"withdrawn"}
     late = client.as_user("admin.nongan").post(f"/campaigns/{cid}/confirm", json={})
     assert late.status_code == 409 and late.json()["error"]["code"] == "CAMPAIGN_NOT_AWAITING_CONFIRMATION"
     again = client.as_user("am2.nongan").post("/campaigns", json={"village_code": code, "period": "2026-EXP"})
@@ -659,12 +660,12 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     """A village whose households already borrow from the institution: a loan past due knocks its household
     out (whatever the file says), and the credit-village evaluation counts borrowers, arrears, the loan
     balance and the NPL balance from the loan ledger, classified by the five-category rule."""
-    from chalicelib.platform.clock import business_date
-    from chalicelib.platform import dynamo
-    from chalicelib.loans.data import loans
     from chalicelib.admin.data import orgs
-    from chalicelib.postloan.domain.classification import classify_loan
+    from chalicelib.loans.data import loans
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.clock import business_date
     from chalicelib.platform.settings import get_settings
+    from chalicelib.postloan.domain.classification import classify_loan
     from infra.synthetic import stored_household, village_households_in
     from tests.integration.postloan_support import make_loan
 

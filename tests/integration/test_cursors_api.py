@@ -62,8 +62,8 @@ def test_a_farmer_pages_through_his_own_household_only_and_learns_no_other(clien
     assert first.get("cursor") is None  # nothing more for him: no cursor over other households
     # a campaign of his village with three other households' ratings before and after his
     from chalicelib.platform import dynamo
-    from chalicelib.rating.data import ratings
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import ratings
     from tests.integration.postloan_support import village_org_path
 
     cid = f"VC-{SHOWCASE_VILLAGE}-{uuid.uuid4().hex[:8]}"

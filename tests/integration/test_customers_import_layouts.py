@@ -10,11 +10,10 @@ import pytest
 import requests
 
 from infra.roster_synth import synth_households
+from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.customers_support import household, new_id
 from tests.integration.test_customers_import import XLSX, run_import
-from tests.conftest import HANG_GUARD_SECONDS
-from tests.roster_files import (ADDRESS, NUMBER, PHONE, RID, blank_member_numbers, csv_bytes, spans, table,
-                                xlsx_bytes)
+from tests.roster_files import ADDRESS, NUMBER, PHONE, RID, blank_member_numbers, csv_bytes, spans, table, xlsx_bytes
 
 pytestmark = pytest.mark.stack
 

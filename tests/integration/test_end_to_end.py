@@ -81,7 +81,7 @@ def test_village_to_disbursed_loan_and_back(client, stack):
         lined = []
         for h in households:
             lines = _get(client, am, f"/households/{h['household_id']}/lines")["items"]
-            lined += [(h["household_id"], l) for l in lines if l["status"] == "active"]
+            lined += [(h["household_id"], ln) for ln in lines if ln["status"] == "active"]
         assert lined, "the campaign activated no line"
         household_id, line = max(lined, key=lambda hl: Decimal(hl[1]["limit"]))
     farmer = farmer_user(stack, household_id)

@@ -27,9 +27,9 @@ def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
 
 
 def test_a_run_left_behind_by_a_dead_invocation_resumes_when_its_lease_runs_out(stack):
-    from chalicelib.platform import dynamo
     from chalicelib.admin.data import job_runs
     from chalicelib.admin.service import jobs
+    from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
 
     day = date(2019, 1, 8)

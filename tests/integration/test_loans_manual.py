@@ -9,10 +9,19 @@ import pytest
 import requests
 
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
+from tests.integration.loans_support import (
+    drawdown_body,
+    history,
+    line_amounts,
+    make_borrower,
+    parameter_override,
+    pinned_date,
+    request,
+    staff_user,
+    wait_sms,
+    wait_status,
+)
 from tests.pdf_support import pdf_text
-from tests.integration.loans_support import (drawdown_body, history, line_amounts, make_borrower, parameter_override,
-                                             pinned_date, request, staff_user, wait_sms,
-                                             wait_status)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import requests
+
 from tests.conftest import HANG_GUARD_SECONDS
 
 CLOCK = "/_local/clock"
@@ -66,9 +67,9 @@ def test_a_business_date_error_names_the_date_that_would_work(client, restore_cl
 
     set_local_business_date(BUSINESS_DATE)
     b = make_borrower(limit="50000", subs={"NH_XYD": "50000"})
-    from chalicelib.rating.data import credit_lines
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines
 
     k = credit_lines.key(b["line_id"])
     dynamo.TxBuilder().update(get_settings().core_table, k, "SET valid_from = :f",

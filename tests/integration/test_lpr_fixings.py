@@ -7,8 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration.loans_support import (BUSINESS_DATE, business_date, drawdown_body, make_borrower, pinned_date,
-                                             request, stored, wait_status)
+from tests.integration.loans_support import (
+    BUSINESS_DATE,
+    business_date,
+    drawdown_body,
+    make_borrower,
+    pinned_date,
+    request,
+    stored,
+    wait_status,
+)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
@@ -47,8 +55,8 @@ def _purple_warning_rules(admin) -> dict:
 
 
 def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before(client):
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
 
     admin = client.as_user("province.admin")
     b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
@@ -157,8 +165,8 @@ def test_within_the_grace_period_drawdowns_are_priced_and_operations_are_warned(
     import json
     import os
 
-    from chalicelib.platform.access import SYSTEM
     from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
     from infra.local.scheduler import fire
     from infra.local.stack import Schedule
 

@@ -25,8 +25,20 @@ import pytest
 
 from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.postloan_support import (
-    OTHER_VILLAGE, VILLAGE, business_date, keep_current, make_household, make_loan, quote, repay_due, repay_in_full,
-    run_day, run_job, upload_photo, yushu_village)
+    OTHER_VILLAGE,
+    VILLAGE,
+    business_date,
+    keep_current,
+    make_household,
+    make_loan,
+    quote,
+    repay_due,
+    repay_in_full,
+    run_day,
+    run_job,
+    upload_photo,
+    yushu_village,
+)
 from tests.story import Step, Story
 
 START = date(2025, 1, 15)
@@ -492,8 +504,8 @@ def _a_run_in_slices_with_max_pages(stack, client, world):
 
 
 def test_a_non_job_event_is_refused_without_touching_aws():
-    from functions.jobs import warning_scan
     from chalicelib.admin.service.jobs import BadJobEvent
+    from functions.jobs import warning_scan
 
     with pytest.raises(BadJobEvent):
         warning_scan.handler({}, None)
@@ -517,7 +529,8 @@ def _the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, worl
     assert [t["task_id"] for t in tasks if t["loan_id"] == loan["loan_id"]] == [task_id]
 
 
-# ------------------------------------------------------------------------------------------------ 2026: audit follow-ups
+# ------------------------------------------------------------------------------------------------ 2026: audit
+# follow-ups
 # Loans G (am.nongan's) and K (nobody's) start on 2026-04-10, first due 2026-05-10; they are visited on
 # 2026-04-20 and fall overdue. The dates stay clear of the ones above (2026-04-01 is never classified).
 G_START, VISIT_DAY = date(2026, 4, 10), date(2026, 4, 20)

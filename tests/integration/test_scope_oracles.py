@@ -21,10 +21,11 @@ import hashlib
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -70,12 +71,12 @@ def unserved_village() -> str:
 def nongan(stack, client) -> dict[str, Any]:
     """One object of each kind in 农安 (made through the API where a route makes it, else through the
     owning repository), and what the 榆树 account manager needs of his own to write anything."""
-    from chalicelib.rating.data import campaigns, credit_lines, ratings
-    from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
-    from chalicelib.postloan.data import inspections, notifications, warnings
     from chalicelib.admin.data import job_runs
+    from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.postloan.data import inspections, notifications, warnings
+    from chalicelib.rating.data import campaigns, credit_lines, ratings
     from tests.integration.test_customers_entities import entity, make_uscc
 
     s = get_settings()

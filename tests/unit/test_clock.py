@@ -26,7 +26,7 @@ def stage(monkeypatch):
         get_settings.cache_clear()
 
     yield set_stage
-    clock._pinned = None  # noqa: SLF001 (a refused test may have left nothing, but never leak a pin)
+    clock._pinned = None
     get_settings.cache_clear()
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.platform.errors import ValidationFailed
 from chalicelib.reference import divisions
 from chalicelib.reference.divisions import Village, county_name, get_village, villages_in_county
-from chalicelib.platform.errors import ValidationFailed
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,20 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.rating.domain.evaluation import (BORROWERS_WITHOUT_ARREARS_RATIO_LOW, CREDIT_HOUSEHOLD_RATIO_LOW,
-                                                 CREDIT_VILLAGE_RATIO_LOW, GRADE_BELOW_MIN, KNOCKED_OUT,
-                                                 NPL_RATIO_TOO_HIGH, VillageFacts, default_evaluation_document,
-                                                 evaluate_household, evaluate_township, evaluate_village)
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.evaluation import (
+    BORROWERS_WITHOUT_ARREARS_RATIO_LOW,
+    CREDIT_HOUSEHOLD_RATIO_LOW,
+    CREDIT_VILLAGE_RATIO_LOW,
+    GRADE_BELOW_MIN,
+    KNOCKED_OUT,
+    NPL_RATIO_TOO_HIGH,
+    VillageFacts,
+    default_evaluation_document,
+    evaluate_household,
+    evaluate_township,
+    evaluate_village,
+)
 
 POLICY = default_evaluation_document()
 

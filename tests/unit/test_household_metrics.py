@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.rating.domain import household_metrics as hm
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain import household_metrics as hm
 
 TODAY = date(2026, 11, 30)
 

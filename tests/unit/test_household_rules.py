@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.customers.domain.households import HouseholdIn, check_transition, content_fingerprint, normalise, totals
-from chalicelib.platform.identity import resident_id_check_char
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.identity import resident_id_check_char
 
 TODAY = date(2026, 11, 29)
 

@@ -8,14 +8,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.platform import rules
-from chalicelib.platform.parameters import default_document
 from chalicelib.loans.domain import approval_rules, products, servicing
 from chalicelib.loans.domain.contract_pdf import amount_in_words, render
 from chalicelib.loans.domain.rates import parse_lpr_table
 from chalicelib.loans.domain.repayment import AmountsDue, penalty_interest
 from chalicelib.loans.domain.schedules import build_schedule
+from chalicelib.platform import rules
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.parameters import default_document
 from tests.pdf_support import pdf_fonts
 
 TODAY = date(2026, 11, 30)
@@ -168,8 +168,8 @@ def test_the_contract_pdf_is_deterministic():
 
 
 def test_separation_of_duties_bars_earlier_deciders_and_the_pad_applicant():
-    from chalicelib.platform.access import Principal
     from chalicelib.loans.service.approval import separation_conflict
+    from chalicelib.platform.access import Principal
 
     p = Principal(user_id="u1", username="x", role="approver", org_id="JL-220122", org_path="/JL/JL-220122/")
     dd = {"applicant_user_id": "am", "applicant_role": "account_manager", "investigated_by": "am", "reviewed_by": "u1"}

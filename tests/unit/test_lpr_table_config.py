@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.loans.service import config
 from chalicelib.platform import parameters
 from chalicelib.platform.errors import NotFound
-from chalicelib.loans.service import config
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.platform.parameters import default_document, list_names
 from chalicelib.admin.domain import parameter_checks
 from chalicelib.admin.domain.parameter_checks import CHECKS, check
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.parameters import default_document, list_names
 
 DAY = date(2026, 11, 30)
 
@@ -210,7 +210,7 @@ def _warning_table(doc: dict) -> dict:
 
 
 def test_warning_rules_whose_outputs_the_scan_would_refuse_are_refused_when_stored():
-    from chalicelib.postloan.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
+    from chalicelib.postloan.domain.warning_rules import WarningRuleSet, WarningRulesInvalid
 
     doc = default_document("warning_rules")
     purple = copy.deepcopy(doc)
@@ -241,7 +241,7 @@ def test_warning_rules_whose_outputs_the_scan_would_refuse_are_refused_when_stor
 
 @pytest.mark.parametrize("rate", ["9e999999", "1e3", "3.45e0", "0.0345", "34.5", "25", "0.4", "3.123456", "-3.0"])
 def test_lpr_fixings_outside_a_plausible_percent_range_or_not_plain_are_refused(rate):
-    code, field, message = _refused("lpr_fixings", _lpr(["2026-11-20", rate, "3.50"]))
+    code, field, _message = _refused("lpr_fixings", _lpr(["2026-11-20", rate, "3.50"]))
     assert (code, field) == ("LPR_TABLE_INVALID", "value.fixings[85]")
     assert _refused("lpr_fixings", _lpr(["2026-11-20", "3.00", rate]))[:2] == ("LPR_TABLE_INVALID",
                                                                                 "value.fixings[85]")

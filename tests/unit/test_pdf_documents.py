@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.platform.parameters import default_document
 from chalicelib.loans.domain import contract_pdf, products, schedules
-from chalicelib.rating.domain import notice_document
-from chalicelib.reference import pdf_fonts
 from chalicelib.platform.identity import mask_account_no
+from chalicelib.platform.parameters import default_document
+from chalicelib.rating.domain import notice_document
 from chalicelib.rating.domain.notice_document import NoticeHeader, render_pdf, table_layout
+from chalicelib.reference import pdf_fonts
 from tests.pdf_support import pdf_fonts as fonts_of
 from tests.pdf_support import pdf_text
 
@@ -60,7 +60,7 @@ def test_the_notice_table_fills_the_page_width_and_no_cell_runs_into_the_next():
     font = pdf_fonts.register()
     widths, cells = table_layout(ROWS, font)
     assert sum(widths) == pytest.approx(notice_document.FRAME_WIDTH)
-    assert notice_document.FRAME_WIDTH + 2 * notice_document.MARGIN == pytest.approx(210 / 25.4 * 72)  # A4
+    assert pytest.approx(210 / 25.4 * 72) == notice_document.FRAME_WIDTH + 2 * notice_document.MARGIN  # A4
     for row in cells:
         for width, cell in zip(widths, row, strict=True):
             for part in cell.split("\n"):

@@ -3,7 +3,7 @@ rules (zen-engine decision table) and notification templates. No sockets."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,9 +11,18 @@ import pytest
 
 from chalicelib.postloan.domain import notification_templates as nt
 from chalicelib.postloan.domain.classification import Category
-from chalicelib.postloan.domain.postloan import (Portfolio, PostLoanPolicy, at_risk, institution_of, loan_facts,
-                                                 next_inspection_due, overdue_reminder_due, stable_id, visit_time)
-from chalicelib.postloan.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
+from chalicelib.postloan.domain.postloan import (
+    Portfolio,
+    PostLoanPolicy,
+    at_risk,
+    institution_of,
+    loan_facts,
+    next_inspection_due,
+    overdue_reminder_due,
+    stable_id,
+    visit_time,
+)
+from chalicelib.postloan.domain.warning_rules import WarningRuleSet, WarningRulesInvalid
 
 PARAMS = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters"
 ORG = "/JL/JL-220122/JL-220122-102/JL-220122-102-01/"
@@ -221,7 +230,7 @@ def test_loan_shard_mirrors_the_loans_index():
 
 
 # ------------------------------------------------------------------------------------------------ visits
-NOW = datetime(2025, 2, 14, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 2, 14, 8, 0, tzinfo=UTC)
 
 
 def test_a_visit_time_is_stored_in_utc():

@@ -6,8 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.loans.domain.repayment import (AmountsDue, PrepaymentRequest, allocate_repayment, penalty_interest,
-                                               penalty_rate, recompute_after_prepayment)
+from chalicelib.loans.domain.repayment import (
+    AmountsDue,
+    PrepaymentRequest,
+    allocate_repayment,
+    penalty_interest,
+    penalty_rate,
+    recompute_after_prepayment,
+)
 from chalicelib.platform.errors import ValidationFailed
 
 DUE = AmountsDue(penalty=D("12.50"), interest=D("300.00"), principal=D("1000.00"))  # total 1312.50

@@ -15,9 +15,9 @@ import pytest
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
-from chalicelib.routes import all_specs
 from chalicelib.platform.inputs import Id, IsoDate, Money, RequestModel, Rule
 from chalicelib.platform.text import text
+from chalicelib.routes import all_specs
 
 #: Leaf types and the rule each needs (``Rule.name`` in the field's metadata).
 NEEDS_RULE = {date: {"date"}, datetime: {"datetime"}, UUID: {"uuid"}, Decimal: {"money", "quantity", "coordinate"}}
@@ -54,7 +54,8 @@ def _problems_of_type(t, metadata: list, where: str, seen: set) -> list[str]:
         ok = "text" in _rules(metadata) or _has_pattern(metadata)
         return [] if ok else [f"{where}: free text without the text rule or a pattern"]
     if t in (bool, int):
-        return []  # strict models: JSON true/false, JSON integers (queries: chalicelib.platform.http.routing.query_values)
+        # strict models: JSON true/false, JSON integers (queries: chalicelib.platform.http.routing.query_values)
+        return []
     if t in NEEDS_RULE:
         ok = bool(_rules(metadata) & NEEDS_RULE[t])
         return [] if ok else [f"{where}: {t.__name__} without a shared input type ({sorted(NEEDS_RULE[t])})"]
@@ -78,7 +79,7 @@ def model_problems(model: type[BaseModel], where: str, seen: set | None = None) 
 
 def _request_models():
     out = []
-    for group, spec in all_specs():
+    for _group, spec in all_specs():
         for part, model in (("body", spec.body), ("query", spec.query)):
             if model is not None:
                 out.append(pytest.param(model, id=f"{spec.method} {spec.path} {part}"))

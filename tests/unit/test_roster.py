@@ -230,7 +230,7 @@ OTHER_MANGLED = OTHER_REAL[:15] + "000"  # check digit wrong: proof that the col
 def test_the_issues_example_is_a_mangled_id_with_a_passing_check_digit():
     from chalicelib.platform.identity import resident_id_check_char
 
-    assert MANGLED == REAL[:15] + "000"
+    assert REAL[:15] + "000" == MANGLED
     assert resident_id_check_char(MANGLED[:17]) == MANGLED[17]
     assert resident_id_check_char(OTHER_MANGLED[:17]) != OTHER_MANGLED[17]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -81,7 +81,7 @@ def test_garbage_and_the_old_base64_json_cursors_are_refused(cursor):
 
 
 def test_a_cursor_expires_after_its_lifetime(monkeypatch):
-    issued = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+    issued = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     monkeypatch.setattr(clock, "utc_now", lambda: issued)
     cursor = cursors.seal(A, STATE)
     monkeypatch.setattr(clock, "utc_now", lambda: issued + timedelta(seconds=cursors.TTL_SECONDS))

@@ -6,9 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.rating.domain.statistical_scorecard import (ScorecardArtifactError, apply_points_table,
-                                                            probability_of_default)
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.statistical_scorecard import (
+    ScorecardArtifactError,
+    apply_points_table,
+    probability_of_default,
+)
 
 FACTOR = 20 / math.log(2)
 OFFSET = 600 - FACTOR * math.log(50)

@@ -7,8 +7,8 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.customers.domain.households import HouseholdIn, MemberIn
-from chalicelib.platform.text import INVISIBLE, clean, refused_character
 from chalicelib.platform.errors import pydantic_error_code
+from chalicelib.platform.text import INVISIBLE, clean, refused_character
 
 
 @pytest.mark.parametrize("raw,expected", [

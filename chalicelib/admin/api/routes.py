@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from chalice import Response
 from pydantic import BaseModel, Field
 
-from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.platform.clock import business_date
-from chalicelib.platform.inputs import IsoDate, RequestModel, parsed_by
 from chalicelib.admin.domain.parameter_checks import ERROR_CODES
+from chalicelib.platform.clock import business_date
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
+from chalicelib.platform.inputs import IsoDate, RequestModel, parsed_by
 from chalicelib.platform.text import text
 
 api = Api("public", tag="public management")
@@ -251,8 +251,8 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
     fails otherwise); nothing is stored."""
     import re
 
-    from chalicelib.platform import parameters
     from chalicelib.admin.domain import parameter_checks
+    from chalicelib.platform import parameters
     from chalicelib.platform.errors import ValidationFailed
 
     if not re.match(parameters.NAME_PATTERN, name):

@@ -19,8 +19,8 @@ import zlib
 from datetime import date
 from typing import Any
 
-from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict
 
 

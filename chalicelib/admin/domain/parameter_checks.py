@@ -30,9 +30,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import FieldError, ValidationFailed
 
@@ -82,7 +83,7 @@ def _number_problem(value: Any) -> str | None:
         value = Decimal(repr(value))
     if not value.is_finite():
         return "not a finite number (NaN and Infinity are not JSON numbers)"
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     if len(digits) > MAX_NUMBER_DIGITS:
         return f"more than {MAX_NUMBER_DIGITS} significant digits (DynamoDB numbers keep 38)"
     low, high = NUMBER_ADJUSTED_EXPONENT
@@ -190,8 +191,8 @@ def _products(doc: Mapping[str, Any], effective_from: date) -> None:
     allocation order, penalty uplift, grace, amounts) and the rating parser of the sub-line products."""
     from pydantic import ValidationError
 
-    from chalicelib.rating.domain.credit_line import Product
     from chalicelib.loans.domain.products import load_products
+    from chalicelib.rating.domain.credit_line import Product
     from chalicelib.rating.domain.village_credit import village_credit_products
 
     load_products(doc)
@@ -457,10 +458,9 @@ def _village_campaign(doc: Mapping[str, Any], effective_from: date) -> None:
         if not isinstance(statuses, list) or not statuses or any(s not in known for s in statuses):
             raise _refuse("rate_statuses", f"must be a non-empty list of household statuses ({', '.join(known)})")
     challenger = doc.get("challenger")
-    if challenger is not None:
-        if not isinstance(challenger, Mapping) or any(not isinstance(challenger.get(k), str) or not challenger[k]
-                                                      for k in ("model_id", "version")):
-            raise _refuse("challenger", 'must be null or {"model_id": "...", "version": "..."}')
+    if challenger is not None and (not isinstance(challenger, Mapping) or any(
+            not isinstance(challenger.get(k), str) or not challenger[k] for k in ("model_id", "version"))):
+        raise _refuse("challenger", 'must be null or {"model_id": "...", "version": "..."}')
     if "residents_committee_institutions" in doc:
         ids = doc["residents_committee_institutions"]
         if (not isinstance(ids, list) or len(ids) > 200 or len(set(map(str, ids))) != len(ids)

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.customers.domain.agri_entities import AgriEntityIn
-from chalicelib.platform.geo import GeoPoint
 from chalicelib.customers.domain.households import HouseholdIn, MemberIn, Relation
+from chalicelib.platform.geo import GeoPoint
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.platform.inputs import Id, IsoDateTime, RequestModel, Uuid, VillageCode
 from chalicelib.platform.text import text
 
@@ -556,12 +556,11 @@ def village_entities(req: Request, village_code: str) -> AgriEntityPage:
            permission="import:write", body=ImportCreate, response=ImportOut, status=201,
            errors=("VILLAGE_NOT_FOUND", "VILLAGE_CODE_UNKNOWN"))
 def create_import(req: Request) -> ImportOut:
-    from chalicelib.platform import aws
-
-    from chalicelib.customers.data import imports
     from chalicelib.admin import public as orgs
-    from chalicelib.reference.divisions import get_village
+    from chalicelib.customers.data import imports
+    from chalicelib.platform import aws
     from chalicelib.platform.settings import get_settings
+    from chalicelib.reference.divisions import get_village
 
     get_village(req.body.village_code)
     village = orgs.get_village(req.principal, req.body.village_code)
@@ -580,11 +579,11 @@ def create_import(req: Request) -> ImportOut:
 def start_import(req: Request, import_id: str) -> ImportOut:
     import json
 
-    from chalicelib.platform import aws
     from botocore.exceptions import ClientError
 
     from chalicelib.customers.data import imports
     from chalicelib.customers.domain.roster import MAX_BYTES
+    from chalicelib.platform import aws
     from chalicelib.platform.errors import Conflict, ValidationFailed
     from chalicelib.platform.settings import get_settings
 
@@ -608,9 +607,8 @@ def start_import(req: Request, import_id: str) -> ImportOut:
 @api.route("/imports/{import_id}", "GET", summary="Import status: progress, counts and the per-row report",
            permission="import:write", response=ImportOut, errors=("IMPORT_NOT_FOUND",))
 def get_import(req: Request, import_id: str) -> ImportOut:
-    from chalicelib.platform import aws
-
     from chalicelib.customers.data import imports
+    from chalicelib.platform import aws
     from chalicelib.platform.settings import get_settings
 
     job = imports.get(req.principal, import_id)
@@ -651,8 +649,8 @@ def sync_households(req: Request) -> SyncResponse:
            permission="image:write", body=ImageCreate, response=ImageOut, status=201,
            errors=NOT_FOUND + ("IMAGE_CONTENT_TYPE", "IMAGE_TOO_LARGE"))
 def create_image(req: Request, household_id: str) -> ImageOut:
-    from chalicelib.platform.clock import iso_utc
     from chalicelib.customers.data import images
+    from chalicelib.platform.clock import iso_utc
 
     b = req.body
     item, post = images.create(req.principal, household_id, kind=b.kind, content_type=b.content_type, size=b.size,

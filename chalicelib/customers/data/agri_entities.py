@@ -15,8 +15,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 
 
@@ -106,9 +106,9 @@ def _write(principal: Principal, item: dict[str, Any], *, expected: int | None, 
 
 def create(principal: Principal, inp: Any) -> dict[str, Any]:
     """File an agricultural entity (USCC unique across the province)."""
-    from chalicelib.platform.clock import business_date
     from chalicelib.admin import public as orgs
     from chalicelib.customers.domain.agri_entities import validate
+    from chalicelib.platform.clock import business_date
 
     uscc = validate(inp, today=business_date())
     village = orgs.get_village(principal, inp.village_code)
@@ -120,9 +120,9 @@ def create(principal: Principal, inp: Any) -> dict[str, Any]:
 
 def update(principal: Principal, entity_id: str, inp: Any, *, expected_version: int) -> dict[str, Any]:
     """Replace an entity's content (optimistic lock)."""
-    from chalicelib.platform.clock import business_date
     from chalicelib.admin import public as orgs
     from chalicelib.customers.domain.agri_entities import validate
+    from chalicelib.platform.clock import business_date
 
     stored = get(principal, entity_id)
     if stored["version"] != expected_version:

@@ -27,11 +27,12 @@ Scope: :func:`get` and every mutation check ``Principal.ensure_can_see`` (404 ou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 LABOURER_CAPACITIES = ("full", "partial")
@@ -307,8 +308,8 @@ def _village_for(principal: Principal, village_code: str) -> dict[str, Any]:
 
 
 def _normalise(inp: Any, stored: dict[str, Any] | None = None) -> Any:
-    from chalicelib.platform.clock import business_date
     from chalicelib.customers.domain.households import normalise
+    from chalicelib.platform.clock import business_date
 
     existing = {m["member_id"]: m for m in (stored or {}).get("members", [])}
     return normalise(inp, today=business_date(), existing=existing)

@@ -18,9 +18,9 @@ import hashlib
 import uuid
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
 from chalicelib.platform.errors import Conflict, NotFound, ValidationFailed
 
 KINDS = ("id_card_front", "id_card_back", "house", "land", "livestock", "signature")

@@ -5,7 +5,8 @@ village, for scope), ``status`` (awaiting_upload → queued → running → comp
 ``filename``, ``content_type``, ``s3_key`` (the uploaded file), ``report_key`` (the full JSON report),
 ``requested_by`` (the requesting principal, so the asynchronous import acts with the requester's
 scope), ``progress`` {data_rows, households_total, households_done}, ``counts`` (households and people
-by outcome, rows: ``chalicelib.customers.domain.roster.new_counts``), ``errors`` (the first :data:`MAX_INLINE_ERRORS` report lines),
+by outcome, rows: ``chalicelib.customers.domain.roster.new_counts``), ``errors`` (the first :data:`MAX_INLINE_ERRORS`
+report lines),
 ``errors_total``, ``failure`` {code, message}, timestamps. GSI1 ``VILLAGEIMPORT#<code>`` / created_at.
 
 Status changes are conditional updates (a job is claimed once even if started twice).
@@ -15,9 +16,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
 from chalicelib.platform.errors import Conflict, NotFound
 
 MAX_INLINE_ERRORS = 500

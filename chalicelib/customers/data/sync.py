@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.customers.data import households
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
-from chalicelib.customers.data import households
 from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 

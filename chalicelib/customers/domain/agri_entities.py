@@ -20,9 +20,9 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.customers.domain.households import Livestock
+from chalicelib.platform.errors import FieldError, ValidationFailed
 from chalicelib.platform.inputs import Id, IsoDate, Money, Mu, NetMoney, RequestModel, VillageCode
 from chalicelib.platform.text import text
-from chalicelib.platform.errors import FieldError, ValidationFailed
 
 Kind = Literal["family_farm", "cooperative", "company", "village_collective"]
 
@@ -88,8 +88,8 @@ class AgriEntityIn(RequestModel):
 def validate(inp: AgriEntityIn, *, today: date) -> str:
     """Check the USCC, its consistency with the kind, the village code and the registration date;
     return the normalised USCC. Raises ``ValidationFailed`` ``AGRI_ENTITY_INVALID``."""
-    from chalicelib.reference.divisions import get_village
     from chalicelib.platform.identity import parse_uscc
+    from chalicelib.reference.divisions import get_village
 
     errors: list[FieldError] = []
     uscc = None

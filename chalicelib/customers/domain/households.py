@@ -49,10 +49,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from chalicelib.platform.errors import FieldError, ValidationFailed
 from chalicelib.platform.geo import GeoPoint
 from chalicelib.platform.inputs import CENT, Id, IsoDate, Money, Mu, NetMoney, RequestModel, SquareMetres, VillageCode
 from chalicelib.platform.text import PersonName, text
-from chalicelib.platform.errors import FieldError, ValidationFailed
 
 Relation = Literal["head", "spouse", "child", "child_in_law", "parent", "parent_in_law", "grandchild",
                    "grandparent", "sibling", "other"]
@@ -217,11 +217,12 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
     """Apply the household rules to ``inp`` and return the normalised household.
 
     ``existing``: stored members by ``member_id`` (update); a member named there may omit its
-    resident ID / phone (kept); an explicit ``"phone": null`` removes the stored phone. Raises ``ValidationFailed`` ``HOUSEHOLD_INVALID``
+    resident ID / phone (kept); an explicit ``"phone": null`` removes the stored phone. Raises ``ValidationFailed``
+    ``HOUSEHOLD_INVALID``
     with every field error (codes in the module docstring).
     """
-    from chalicelib.reference.divisions import get_village
     from chalicelib.platform.identity import parse_mobile_phone, parse_resident_id
+    from chalicelib.reference.divisions import get_village
 
     errors: list[FieldError] = []
     existing = existing or {}

@@ -324,7 +324,7 @@ def _read_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
 
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors for a broken file
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds of errors for a broken file
         raise RosterFormatError("ROSTER_FORMAT", "无法读取 XLSX 文件 (unreadable XLSX file)") from None
     try:
         ws = wb.worksheets[0]
@@ -617,7 +617,7 @@ def _group(records: list[tuple[int, dict[str, Any]]], headers: dict[str, str], e
         return _group_by_number(records, headers["household_no"], errors)
     groups: list[list[tuple[int, dict[str, Any]]]] = []
     for n, values in records:
-        if values.get("relation") == "head" or values.get("relation") is _INVALID and not groups:
+        if values.get("relation") == "head" or (values.get("relation") is _INVALID and not groups):
             groups.append([(n, values)])
         elif groups:
             groups[-1].append((n, values))
@@ -726,7 +726,8 @@ def _duplicates_across(households: list[RosterHousehold], headers: dict[str, str
         for i, rid in clash:
             row, header = hh.locate(f"members[{i}].resident_id")
             hh.errors.append(RowError(row, header, "MEMBER_DUPLICATE_IN_FILE",
-                                      f"此身份证号已在第 {seen[rid]} 行出现 (the same resident ID appears in another household of this file)"))
+                                      f"此身份证号已在第 {seen[rid]} 行出现 "
+                                      "(the same resident ID appears in another household of this file)"))
         if not clash:
             for i, rid in ids:
                 seen.setdefault(rid, hh.locate(f"members[{i}].resident_id")[0])

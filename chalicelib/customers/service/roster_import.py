@@ -21,8 +21,9 @@ Rules:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import DomainError, ValidationFailed
@@ -103,11 +104,11 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
                   errors: list[Any], outcomes: list[dict[str, Any]]) -> None:
     from pydantic import ValidationError
 
-    from chalicelib.platform import pii
-    from chalicelib.platform.clock import business_date
     from chalicelib.customers.data import households as repo
     from chalicelib.customers.domain import roster
     from chalicelib.customers.domain.households import HouseholdIn, content_fingerprint, normalise
+    from chalicelib.platform import pii
+    from chalicelib.platform.clock import business_date
 
     today = business_date()
 

@@ -15,11 +15,12 @@ reservation is released), ``PENDING_RECONCILIATION`` (unknown core-banking resul
 from __future__ import annotations
 
 import uuid
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
 from chalicelib.platform.errors import Conflict, NotFound
 
 FINAL = ("DECLINED", "REJECTED", "EXPIRED", "DISBURSED", "DISBURSEMENT_FAILED")

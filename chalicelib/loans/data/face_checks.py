@@ -6,11 +6,11 @@ Item ``FACE#<face_verification_id>`` / ``FACE``: ``household_id``, ``user_id``, 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import ValidationFailed
 
 VALID_MINUTES = 10
@@ -23,7 +23,7 @@ def _table() -> str:
 
 
 def record(household_id: str, user_id: str, result: dict[str, Any]) -> dict[str, Any]:
-    expires = (datetime.now(timezone.utc) + timedelta(minutes=VALID_MINUTES)).isoformat(
+    expires = (datetime.now(UTC) + timedelta(minutes=VALID_MINUTES)).isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
     item = {"PK": f"FACE#{uuid.uuid4().hex[:16]}", "SK": "FACE", "kind": "face_verification",
             "household_id": household_id, "user_id": user_id, "passed": bool(result["passed"]),

@@ -13,11 +13,11 @@ GSI3 ``TASKESC#<stage>#<scope_path>`` / ``<opened_at>#<task_id>``, one query per
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict, NotFound
 
 
@@ -62,7 +62,7 @@ def open_task(drawdown: dict[str, Any], stage: str, token: str, timeout_seconds:
     tid = task_id(drawdown["drawdown_id"], stage)
     existing = get(tid)
     now = utc_now_iso()
-    deadline = (datetime.now(timezone.utc) + timedelta(seconds=timeout_seconds)).isoformat(
+    deadline = (datetime.now(UTC) + timedelta(seconds=timeout_seconds)).isoformat(
         timespec="seconds").replace("+00:00", "Z")
     if existing is not None and existing["status"] != "open":
         raise Conflict(f"task {tid} is {existing['status']}", code="TASK_NOT_OPEN")

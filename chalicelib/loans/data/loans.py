@@ -23,12 +23,13 @@ Items (core table):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 
 SHARDS = 16
 

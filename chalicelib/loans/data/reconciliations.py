@@ -17,8 +17,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict
 
 OPEN = "open"

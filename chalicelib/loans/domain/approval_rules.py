@@ -13,8 +13,9 @@ boundary: see that module).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.platform.rules import compiled_decision
 

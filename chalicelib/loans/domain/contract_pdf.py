@@ -15,7 +15,8 @@ so the contract says what the schedule and the servicing really charge: :func:`i
 from __future__ import annotations
 
 import io
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 PAGE_MARGIN = 56
 

@@ -22,10 +22,11 @@ Rates are returned as annual ``Decimal`` fractions (4.25 % → ``Decimal("0.0425
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import ValidationFailed
 
@@ -59,7 +60,7 @@ class LprTable:
 
 
 def _pct(value: Any, where: str) -> Decimal:
-    if isinstance(value, float) or isinstance(value, bool):
+    if isinstance(value, (float, bool)):
         raise ValidationFailed(f"{where}: rates must be strings or Decimals, not float",
                                code="LPR_TABLE_INVALID", field=where)
     try:

@@ -21,9 +21,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.loans.domain.schedules import (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL, INTEREST_PERIODIC, ZERO, Installment,
-                                               Schedule, _decimal, accrue_interest, add_months, amortize,
-                                               annuity_payment, round_fen, year_fraction)
+from chalicelib.loans.domain.schedules import (
+    EQUAL_INSTALLMENT,
+    EQUAL_PRINCIPAL,
+    INTEREST_PERIODIC,
+    ZERO,
+    Installment,
+    Schedule,
+    _decimal,
+    accrue_interest,
+    add_months,
+    amortize,
+    annuity_payment,
+    round_fen,
+    year_fraction,
+)
 from chalicelib.platform.errors import ValidationFailed
 
 COMPONENTS = ("penalty", "interest", "principal")
@@ -231,7 +243,7 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
                                code="PREPAYMENT_MODE_UNSUPPORTED", field="method")
     dues_left = tuple(r.remaining_due_dates or ())
     if not dues_left or any(not isinstance(d, date) for d in dues_left) or \
-            any(a >= b for a, b in zip(dues_left, dues_left[1:])):
+            any(a >= b for a, b in zip(dues_left, dues_left[1:], strict=False)):
         raise ValidationFailed("remaining_due_dates must be the open due dates in increasing order",
                                code="PREPAYMENT_INVALID", field="remaining_due_dates")
     next_due = dues_left[0]
@@ -266,7 +278,7 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
             count = min(int(whole) + (1 if part else 0), len(dues_left))
             fixed_principal = keep
     dues = list(dues_left[:count])
-    periods = list(zip([r.prepayment_date] + dues[:-1], dues))
+    periods = list(zip([r.prepayment_date] + dues[:-1], dues, strict=False))
     # prepaying on a due date leaves a full regular period; any other day starts a broken period
     broken = add_months(r.prepayment_date, months) != next_due
     installments: list[Installment] = amortize(

@@ -99,7 +99,7 @@ def round_fen(amount: Decimal) -> Decimal:
 
 
 def _decimal(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, (Decimal, int)):
+    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int)):
         raise ValidationFailed(f"{name} must be a Decimal (or int), not {type(value).__name__}",
                                code="NOT_DECIMAL", field=name)
     result = Decimal(value)
@@ -150,7 +150,8 @@ def accrue_interest(principal: Decimal, annual_rate: Decimal, start: date, end: 
     ``principal × annual_rate × year_fraction(start, end, day_count)``, rounded half-up to the fen.
     Under the default ACT/360 this is ``principal × days × (annual_rate / 360)``, the daily-interest
     rule of draw-and-repay revolving lines (随借随还: 日利率 = 年利率 / 360 as in the PBOC 人民币利率管理规定,
-    银发〔1999〕77号; article number not re-checked against the official text). Interest for the day of drawing is charged, the
+    银发〔1999〕77号; article number not re-checked against the official text). Interest for the day of drawing is charged,
+    the
     day of repayment is not.
 
     Raises ``ValidationFailed`` for a negative principal or rate, float input, ``end < start`` or an
@@ -318,7 +319,7 @@ def _period_dates(start_date: date, first_due_date: date | None, frequency_month
     """(period_start, due_date) pairs; the first period may be broken."""
     dues = due_dates(start_date, first_due_date, frequency_months, periods)
     starts = [start_date] + dues[:-1]
-    return list(zip(starts, dues))
+    return list(zip(starts, dues, strict=False))
 
 
 def _period_interest(balance: Decimal, annual_rate: Decimal, period_start: date, due: date,

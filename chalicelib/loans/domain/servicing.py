@@ -26,9 +26,10 @@ Rules
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from chalicelib.loans.domain.repayment import AmountsDue, penalty_interest
 from chalicelib.loans.domain.schedules import ZERO, Installment, accrue_interest

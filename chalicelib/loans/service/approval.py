@@ -14,16 +14,15 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from chalicelib.admin import public as orgs
+from chalicelib.loans.data import drawdowns, loan_tasks
+from chalicelib.loans.domain import approval_rules
+from chalicelib.loans.service import borrowers, config, notify
+from chalicelib.platform import rules
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
-from chalicelib.loans.service import borrowers
-from chalicelib.loans.data import drawdowns, loan_tasks
-from chalicelib.rating import public as line_usage
-from chalicelib.admin import public as orgs
-from chalicelib.loans.domain import approval_rules
-from chalicelib.platform import rules
 from chalicelib.platform.errors import Conflict, Forbidden, NotFound
-from chalicelib.loans.service import config, notify
+from chalicelib.rating import public as line_usage
 
 STAGES = ("investigation", "review", "approval")
 STAGE_PERMISSION = {"investigation": "loan:investigate", "review": "loan:review", "approval": "loan:approve"}
@@ -117,8 +116,8 @@ def step_timed_out(event: dict[str, Any]) -> dict[str, Any]:
             drawdowns.transition(
                 drawdown_id, allowed_from=(STAGE_STATUS[stage],), to="EXPIRED", actor_id="system",
                 action="drawdown.expired", note=f"{stage} not decided in time",
-                extra=lambda tx, _dd: loan_tasks.add_close(tx, task, status="expired", actor_id="system",
-                                                           require_token=False))
+                extra=lambda tx, _dd, task=task: loan_tasks.add_close(tx, task, status="expired", actor_id="system",
+                                                                      require_token=False))
         except Conflict:
             continue
         dd = drawdowns.require(drawdown_id)

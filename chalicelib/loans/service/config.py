@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.platform.clock import business_date
 from chalicelib.loans.domain.rates import LprTable
+from chalicelib.platform.clock import business_date
 
 PRODUCTS = "products"
 APPROVAL_RULES = "approval_rules"
@@ -55,8 +55,8 @@ def lpr_table(on: date | None = None) -> tuple[LprTable, int | None]:
     shipped default (``chalicelib/reference/parameters/lpr_fixings.json``) is used. The version is looked up on
     every call (a fixing added by operations applies from its effective date); the parsed table is cached per
     version. Raises ValidationFailed ``LPR_TABLE_INVALID`` for a malformed stored document."""
-    from chalicelib.platform import parameters
     from chalicelib.loans.domain.rates import parse_lpr_table
+    from chalicelib.platform import parameters
 
     value, version = parameters.effective_or_default(LPR_FIXINGS, on or business_date())
     table = _LPR_TABLES.get(version)

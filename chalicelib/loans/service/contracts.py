@@ -13,17 +13,16 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from chalicelib.platform.access import Principal
-from chalicelib.platform.clock import business_date, utc_now_iso
-from chalicelib.loans.service import borrowers
-from chalicelib.loans.data import drawdowns
-from chalicelib.rating import public as line_usage
 from chalicelib.admin import public as orgs
+from chalicelib.loans.data import drawdowns
 from chalicelib.loans.domain import contract_pdf
 from chalicelib.loans.domain import products as products_domain
 from chalicelib.loans.domain.contract_pdf import amount_in_words, render
+from chalicelib.loans.service import borrowers, config, notify
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.platform.errors import NotFound
-from chalicelib.loans.service import config, notify
+from chalicelib.rating import public as line_usage
 
 METHOD_NAMES = {"equal_installment": "等额本息", "equal_principal": "等额本金",
                 "interest_periodic_principal_at_maturity": "按期付息、到期还本", "interest_periodic": "按期付息、到期还本",

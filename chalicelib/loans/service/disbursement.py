@@ -15,22 +15,23 @@ item is put with ``attribute_not_exists``; and the core system's request id is i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
-from chalicelib.platform.access import Principal
-from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.loans.data import drawdowns, loans
-from chalicelib.rating import public as line_usage
-from chalicelib.platform import dynamo
 from chalicelib.loans.domain import products as products_domain
 from chalicelib.loans.domain.servicing import installment_record, unpaid_scheduled
-from chalicelib.platform.errors import Conflict
 from chalicelib.loans.service import config, notify
 from chalicelib.loans.service.contracts import loan_schedule
+from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform.errors import Conflict
+from chalicelib.rating import public as line_usage
 
 STARTED_OR_LATER = ("DISBURSING", "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
 RESTART_AFTER_SECONDS = 60
@@ -136,7 +137,7 @@ def _stale(dd: dict[str, Any]) -> bool:
     if not started:
         return True
     at = datetime.fromisoformat(started.replace("Z", "+00:00"))
-    return (datetime.now(timezone.utc) - at).total_seconds() > RESTART_AFTER_SECONDS
+    return (datetime.now(UTC) - at).total_seconds() > RESTART_AFTER_SECONDS
 
 
 # --------------------------------------------------------------------------------------------- saga steps

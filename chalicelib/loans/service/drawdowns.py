@@ -13,14 +13,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
+from chalicelib.loans.data import drawdowns, face_checks
+from chalicelib.loans.domain import products as products_domain
+from chalicelib.loans.service import borrowers, config
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date
-from chalicelib.loans.service import borrowers
-from chalicelib.loans.data import drawdowns, face_checks
-from chalicelib.rating import public as line_usage
-from chalicelib.loans.domain import products as products_domain
 from chalicelib.platform.errors import Forbidden, NotFound, ValidationFailed
-from chalicelib.loans.service import config
+from chalicelib.rating import public as line_usage
 
 
 @cache
@@ -93,7 +92,7 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
         raise ValidationFailed("self-service drawdowns need a face verification: POST /face-verifications with a "
                                "live photo, then send its face_verification_id (valid 10 minutes, used once)",
                                code="FACE_VERIFICATION_REQUIRED", field="face_verification_id")
-    workflow, workflow_version = config.document(config.WORKFLOW)
+    _workflow, workflow_version = config.document(config.WORKFLOW)
     drawdown_id = drawdowns.new_id()
     first = preview.installments[0]
     item = {

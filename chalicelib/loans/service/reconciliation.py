@@ -21,16 +21,17 @@ settled, on which basis (``core`` | ``proposal``), the core's answer, the answer
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
+from chalicelib.loans.data import drawdowns, reconciliations
+from chalicelib.loans.domain import reconciliation as rc
+from chalicelib.loans.service import disbursement
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.loans.data import drawdowns, reconciliations
-from chalicelib.platform import dynamo
-from chalicelib.loans.domain import reconciliation as rc
 from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from chalicelib.loans.service import disbursement
 
 PENDING = "PENDING_RECONCILIATION"
 _OUTCOME = {rc.BOOK: "booked", rc.RELEASE: "released"}

@@ -12,16 +12,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.platform.access import Principal
-from chalicelib.platform.clock import business_date, utc_now_iso
-from chalicelib.platform import dynamo
-from chalicelib.rating import public as line_usage
 from chalicelib.loans.data import loans
 from chalicelib.loans.domain import repayment as rp
 from chalicelib.loans.domain import schedules
 from chalicelib.loans.domain import servicing as sv
-from chalicelib.platform.errors import Conflict, ValidationFailed
 from chalicelib.loans.service import notify
+from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform.errors import Conflict, ValidationFailed
+from chalicelib.rating import public as line_usage
 
 KINDS = ("due", "prepay_partial", "prepay_full")
 ZERO = schedules.ZERO

@@ -11,10 +11,29 @@ from __future__ import annotations
 from chalicelib.platform.dynamo.batch import batch_get, batch_put
 from chalicelib.platform.dynamo.items import client, from_item, get, not_storable, to_item
 from chalicelib.platform.dynamo.pages import (
-    MAX_READS_PER_PAGE, Filter, Page, decode_cursor, decode_unit_cursor, encode_cursor, encode_unit_cursor,
-    key_attributes, query, query_all, query_page, scope_filter, sort_condition)
+    MAX_READS_PER_PAGE,
+    Filter,
+    Page,
+    decode_cursor,
+    decode_unit_cursor,
+    encode_cursor,
+    encode_unit_cursor,
+    key_attributes,
+    query,
+    query_all,
+    query_page,
+    scope_filter,
+    sort_condition,
+)
 from chalicelib.platform.dynamo.tx import (
-    RETRYABLE_CONFLICTS, Audit, TxBuilder, cancellation_error, put_versioned, reason_error, retry_conflicts)
+    RETRYABLE_CONFLICTS,
+    Audit,
+    TxBuilder,
+    cancellation_error,
+    put_versioned,
+    reason_error,
+    retry_conflicts,
+)
 
 __all__ = ["MAX_READS_PER_PAGE", "RETRYABLE_CONFLICTS", "Audit", "Filter", "Page", "TxBuilder", "batch_get",
            "batch_put", "cancellation_error", "client", "decode_cursor", "decode_unit_cursor", "encode_cursor",

@@ -34,8 +34,9 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import BadRequest
 
@@ -73,7 +74,6 @@ def invalid() -> BadRequest:
 # ------------------------------------------------------------------------------------------------ key
 def _secret_from_secrets_manager() -> bytes:
     from chalicelib.platform import aws
-
     from chalicelib.platform.settings import get_settings
 
     value = aws.secretsmanager().get_secret_value(SecretId=get_settings().cursor_secret_id)

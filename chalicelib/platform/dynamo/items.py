@@ -21,14 +21,15 @@ def client() -> Any:
 
 
 @cache
-def _codec():
+def _codec() -> tuple[Any, Any]:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
     return TypeSerializer(), TypeDeserializer()
 
 
 def clean(value: Any) -> Any:
-    """Drop ``None`` values (in dicts; lists keep their length) and refuse floats (DynamoDB rejects empty key attributes); floats are refused."""
+    """Drop ``None`` values of dicts (DynamoDB has no use for an attribute without a value; lists keep their
+    length) and refuse floats (money and measures are Decimal)."""
     if isinstance(value, dict):
         return {k: clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple)):

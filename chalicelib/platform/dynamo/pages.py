@@ -116,7 +116,7 @@ class Filter:
     names: dict[str, str] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
 
-    def __and__(self, other: "Filter | None") -> "Filter":
+    def __and__(self, other: Filter | None) -> Filter:
         if other is None:
             return self
         return Filter(f"({self.expression}) AND ({other.expression})", {**self.names, **other.names},
@@ -215,10 +215,10 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
         if start:
             kwargs["ExclusiveStartKey"] = start
         resp = client().query(**kwargs)
-        items = [from_item(i) for i in resp.get("Items", [])]
-        return Page([i for i in items if visible is None or visible(i)], encode_cursor(resp.get("LastEvaluatedKey")))
+        read = [from_item(i) for i in resp.get("Items", [])]
+        return Page([i for i in read if visible is None or visible(i)], encode_cursor(resp.get("LastEvaluatedKey")))
     # one item more than the page is looked for: a cursor is answered only when a next item the caller sees exists
-    wanted = limit + 1
+    target = limit + 1
     items: list[dict[str, Any]] = []
     reads = 0
     while True:
@@ -226,7 +226,7 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
             kwargs["ExclusiveStartKey"] = start
         # the first read asks for a page; a read after items were dropped takes what DynamoDB gives (1 MB)
         if reads == 0 or (where is None and visible is None):
-            kwargs["Limit"] = wanted - len(items)
+            kwargs["Limit"] = target - len(items)
         else:
             kwargs.pop("Limit", None)
         resp = client().query(**kwargs)

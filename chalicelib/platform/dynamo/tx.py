@@ -60,7 +60,7 @@ class TxBuilder:
 
     def put(self, table: str, item: dict[str, Any], *, condition: str | None = None,
             values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
-            on_fail: Exception | None = None) -> "TxBuilder":
+            on_fail: Exception | None = None) -> TxBuilder:
         op: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
         _add_condition(op, condition, values, names)
         self.ops.append({"Put": op})
@@ -69,7 +69,7 @@ class TxBuilder:
 
     def update(self, table: str, key: dict[str, str], update: str, *, values: dict[str, Any],
                names: dict[str, str] | None = None, condition: str | None = None,
-               on_fail: Exception | None = None) -> "TxBuilder":
+               on_fail: Exception | None = None) -> TxBuilder:
         op: dict[str, Any] = {"TableName": table, "Key": to_item(key), "UpdateExpression": update,
                               "ExpressionAttributeValues": to_item(values)}
         if names:
@@ -82,7 +82,7 @@ class TxBuilder:
 
     def delete(self, table: str, key: dict[str, str], *, condition: str | None = None,
                values: dict[str, Any] | None = None, names: dict[str, str] | None = None,
-               on_fail: Exception | None = None) -> "TxBuilder":
+               on_fail: Exception | None = None) -> TxBuilder:
         op: dict[str, Any] = {"TableName": table, "Key": to_item(key)}
         _add_condition(op, condition, values, names)
         self.ops.append({"Delete": op})
@@ -90,14 +90,14 @@ class TxBuilder:
         return self
 
     def check(self, table: str, key: dict[str, str], condition: str, *, values: dict[str, Any] | None = None,
-              names: dict[str, str] | None = None, on_fail: Exception | None = None) -> "TxBuilder":
+              names: dict[str, str] | None = None, on_fail: Exception | None = None) -> TxBuilder:
         op: dict[str, Any] = {"TableName": table, "Key": to_item(key)}
         _add_condition(op, condition, values, names)
         self.ops.append({"ConditionCheck": op})
         self.labels.append(on_fail)
         return self
 
-    def audit(self, audit_table: str, audit: Audit) -> "TxBuilder":
+    def audit(self, audit_table: str, audit: Audit) -> TxBuilder:
         return self.put(audit_table, audit.to_record(), condition="attribute_not_exists(PK)")
 
     def commit(self, *, token: str | None = None) -> None:
@@ -148,7 +148,7 @@ def cancellation_error(reasons: list[dict[str, Any]], labels: list[Exception | N
     """The error for a cancelled transaction: the first failed condition wins (the domain error its
     operation named), else the first other reason (:func:`reason_error`), else Conflict
     ``CONCURRENT_UPDATE``."""
-    pairs = list(zip(reasons, labels))
+    pairs = list(zip(reasons, labels, strict=False))
     for reason, label in pairs:
         if reason.get("Code") == "ConditionalCheckFailed":
             return reason_error(reason, label)  # type: ignore[return-value]

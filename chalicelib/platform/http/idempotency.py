@@ -7,12 +7,13 @@ deletes the in-progress record when the function raises), so a client may fix it
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 
 @cache
-def _config_and_store():
+def _config_and_store() -> tuple[Any, Any]:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
 
     from chalicelib.platform.settings import get_settings

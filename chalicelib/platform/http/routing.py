@@ -5,7 +5,8 @@ models, and whether it is idempotent. From that single declaration come
 * authentication (JWT), permission check, body/query validation (pydantic → 422 with field errors; request
   models derive from ``chalicelib.platform.inputs.RequestModel``: strict types, see there),
 * ``Idempotency-Key`` handling for money-moving POSTs (Powertools idempotency, DynamoDB-backed),
-* page cursors sealed for the caller and the query (``chalicelib.platform.dynamo.cursors``) on every route with a ``cursor``,
+* page cursors sealed for the caller and the query (``chalicelib.platform.dynamo.cursors``) on every route with a
+``cursor``,
 * the mapping of :class:`~chalicelib.platform.errors.DomainError` to HTTP (the one place that does it),
 * the OpenAPI operation (``chalicelib.platform.http.openapi``).
 
@@ -18,21 +19,29 @@ import re
 import types
 import typing
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from chalice import Blueprint, Response
 from pydantic import BaseModel, Field, ValidationError
 
-from chalicelib.platform.dynamo import cursors
 from chalicelib.platform.access import Principal
 from chalicelib.platform.authn import principal_from_claims, verify_token
+from chalicelib.platform.dynamo import cursors
+from chalicelib.platform.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    FieldError,
+    UnsupportedMediaType,
+    ValidationFailed,
+    pydantic_error_code,
+)
 from chalicelib.platform.inputs import parsed_by
-from chalicelib.platform.errors import (BadRequest, Conflict, DomainError, FieldError, UnsupportedMediaType,
-                                        ValidationFailed, pydantic_error_code)
 
-JSON_HEADERS = {"Content-Type": "application/json"}
+JSON_HEADERS: dict[str, str | list[str]] = {"Content-Type": "application/json"}
 
 #: The ``cursor`` query parameter of a paged route, and the ``cursor`` of its answer (sealed by this layer).
 PageCursor = Annotated[str | None, parsed_by("chalicelib.platform.dynamo.cursors.unseal"), Field(max_length=2048, description=(
@@ -100,7 +109,7 @@ class Api:
               response: type[BaseModel] | None = None, status: int = 200, public: bool = False,
               idempotent: bool = False, errors: tuple[str, ...] = (),
               content_type: str | tuple[str, ...] = "application/json",
-              responses: dict[int, str] | None = None):
+              responses: dict[int, str] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Declare a route. ``permission`` is required unless ``public``; ``idempotent`` requires the
         ``Idempotency-Key`` header and replays the first response for a repeated key. ``errors``: the
         route's own error codes (documented as ``x-error-codes``). ``responses``: statuses the route answers
@@ -303,8 +312,8 @@ def dispatch(spec: RouteSpec, fn: Callable[..., Any], req: Any, path_params: dic
         query = (_parse(spec.query, query_values(spec.query, dict(req.query_params or {})), "query")
                  if spec.query else None)
         binding = cursor_binding(spec, principal, path_params, query)
-        if binding is not None and query.cursor:
-            query = query.model_copy(update={"cursor": cursors.unseal(binding, query.cursor)})
+        if binding is not None and query is not None and getattr(query, "cursor", None):
+            query = query.model_copy(update={"cursor": cursors.unseal(binding, query.cursor)})  # type: ignore[attr-defined]  # a paged route's query model has a cursor (cursor_binding checked it)
         request = Request(principal=principal, body=body, query=query, headers=headers,
                           correlation_id=correlation_id, raw=req)
         if spec.idempotent:
@@ -347,7 +356,9 @@ def _idempotent_call(spec: RouteSpec, fn: Callable[..., Any], request: Request, 
         raise BadRequest("Idempotency-Key is longer than 128 characters", code="IDEMPOTENCY_KEY_INVALID",
                          field="Idempotency-Key")
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError, IdempotencyValidationError)
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     from chalicelib.platform.http import idempotency
 

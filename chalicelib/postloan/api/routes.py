@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.platform.geo import GeoPoint
+from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.platform.inputs import Id, IsoDate, ObjectKey, RequestModel, VillageCode, parsed_by
 from chalicelib.platform.text import text
 
@@ -328,9 +328,9 @@ def acknowledge_warning(req: Request, signal_id: str) -> WarningSignal:
            permission="warning:handle", body=ResolveIn, response=WarningSignal,
            errors=("WARNING_NOT_FOUND", "NOT_ASSIGNEE", "SUBJECT_OF_WARNING", "WARNING_STATE", "VERSION_CONFLICT"))
 def resolve_warning(req: Request, signal_id: str) -> WarningSignal:
+    from chalicelib.platform.clock import business_date
     from chalicelib.postloan.data import warnings as repo
     from chalicelib.postloan.service.postloan import policy
-    from chalicelib.platform.clock import business_date
 
     return WarningSignal.model_validate(repo.resolve(req.principal, signal_id, version=req.body.version,
                                                resolution=req.body.resolution,
@@ -405,8 +405,8 @@ def classification_list(req: Request) -> AtRiskPage:
            errors=("ORG_NOT_FOUND", "VILLAGE_NOT_FOUND", "SUMMARY_NOT_FOUND"))
 def classification_summary(req: Request) -> PortfolioSummary:
     from chalicelib.admin import public as orgs
-    from chalicelib.postloan.data import postloan
     from chalicelib.platform.errors import NotFound
+    from chalicelib.postloan.data import postloan
 
     q = req.query
     if q.village_code:

@@ -20,11 +20,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.errors import Conflict
 from chalicelib.postloan.data.postloan import loan_shard, query_page
 from chalicelib.postloan.domain.postloan import institution_of, stable_id
-from chalicelib.platform.errors import Conflict
 
 ENTITY = "inspection"
 

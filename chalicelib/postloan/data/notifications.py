@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
-from chalicelib.postloan.domain.postloan import stable_id
 from chalicelib.platform.errors import Conflict
+from chalicelib.postloan.domain.postloan import stable_id
 
 
 def _table() -> str:

@@ -35,16 +35,17 @@ Items owned here (core table):
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
+from chalicelib.platform.errors import NotFound
 from chalicelib.postloan.domain.classification import Category
 from chalicelib.postloan.domain.postloan import at_risk, institution_of
-from chalicelib.platform.errors import NotFound
 
 LOAN_SHARDS = 16
 CATEGORIES = [c.value for c in Category]

@@ -29,12 +29,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.postloan.data.postloan import query_page
 from chalicelib.postloan.domain.postloan import institution_of, level_rank, stable_id
-from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 ACTIVE = ("open", "acknowledged")
 ENTITY = "warning"

@@ -15,9 +15,10 @@ better one (same order). The thresholds are passed in as a parameter document (a
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import ValidationFailed
 
@@ -77,11 +78,11 @@ def _thresholds(parameters: Mapping[str, Any] | None) -> list[tuple[Category, in
                                code="CLASSIFICATION_RULE_INVALID", field="dpd_more_than")
     values = [table[name] for name in expected]
     if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values) or \
-            any(a >= b for a, b in zip(values, values[1:])):
+            any(a >= b for a, b in zip(values, values[1:], strict=False)):
         raise ValidationFailed("dpd_more_than thresholds must be non-negative integers, strictly increasing "
                                "from special_mention to loss", code="CLASSIFICATION_RULE_INVALID",
                                field="dpd_more_than")
-    return list(zip(_ORDER[1:], values))
+    return list(zip(_ORDER[1:], values, strict=False))
 
 
 def classify(dpd: int, parameters: Mapping[str, Any] | None = None, *,

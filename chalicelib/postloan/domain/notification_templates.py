@@ -8,8 +8,9 @@ noticed, not send half a message).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import ValidationFailed
 

@@ -23,11 +23,12 @@ Money is ``Decimal`` CNY; dates are business dates (Asia/Shanghai).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from chalicelib.postloan.domain.classification import Category, days_past_due
 
@@ -196,7 +197,7 @@ class PostLoanPolicy:
     reraise_after_days: int = 30
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any] | None) -> "PostLoanPolicy":
+    def from_document(cls, doc: Mapping[str, Any] | None) -> PostLoanPolicy:
         doc = dict(doc or {})
         kwargs: dict[str, Any] = {}
         for name in cls.__dataclass_fields__:
@@ -247,7 +248,7 @@ def visit_time(value: str | None, now: datetime, *, not_before: date | None = No
     from chalicelib.platform.errors import ValidationFailed
 
     def utc(moment: datetime) -> str:
-        return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     if value is None:
         return utc(now)
@@ -312,7 +313,7 @@ class Portfolio:
         if account_manager_id:
             self.managers[account_manager_id] = self.managers.get(account_manager_id, 0) + 1
 
-    def merge(self, other: "Portfolio") -> None:
+    def merge(self, other: Portfolio) -> None:
         self.org_path = self.org_path or other.org_path
         self.loan_count += other.loan_count
         self.outstanding += other.outstanding
@@ -346,7 +347,7 @@ class Portfolio:
                 "npl_outstanding": str(self.npl_outstanding), "managers": dict(self.managers)}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Portfolio":
+    def from_dict(cls, d: Mapping[str, Any]) -> Portfolio:
         return cls(org_path=d.get("org_path", ""), loan_count=int(d.get("loan_count", 0)),
                    outstanding=_d(d.get("outstanding")), overdue_count=int(d.get("overdue_count", 0)),
                    overdue_outstanding=_d(d.get("overdue_outstanding")),

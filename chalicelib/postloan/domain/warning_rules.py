@@ -19,13 +19,14 @@ values: most loans share the same few fact combinations, which keeps a scan of 1
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
+from chalicelib.platform.errors import ValidationFailed
 from chalicelib.platform.rules import compiled_decision as _compiled_decision
 from chalicelib.platform.rules import facts_for
 from chalicelib.postloan.domain.postloan import LEVELS, SUBJECT_TYPES, level_rank
-from chalicelib.platform.errors import ValidationFailed
 
 
 class WarningRulesInvalid(ValidationFailed):

@@ -26,20 +26,29 @@ Jobs 2-5 need job 1 for the same date (:class:`PrerequisiteNotMet` otherwise).
 from __future__ import annotations
 
 import functools
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
+from chalicelib.admin import public as jobs
 from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, DomainError
 from chalicelib.postloan.data import inspections, notifications, postloan
 from chalicelib.postloan.data import warnings as warning_repo
 from chalicelib.postloan.domain import notification_templates as nt
 from chalicelib.postloan.domain.classification import Category, classify
-from chalicelib.postloan.domain.postloan import (ZERO, LoanFacts, Portfolio, PostLoanPolicy, institution_of, loan_facts,
-                                                 next_inspection_due, overdue_reminder_due)
+from chalicelib.postloan.domain.postloan import (
+    ZERO,
+    LoanFacts,
+    Portfolio,
+    PostLoanPolicy,
+    institution_of,
+    loan_facts,
+    next_inspection_due,
+    overdue_reminder_due,
+)
 from chalicelib.postloan.domain.warning_rules import Firing, WarningRuleSet
-from chalicelib.platform.errors import Conflict, DomainError
-from chalicelib.admin import public as jobs
 
 CLASSIFICATION = "loan_classification"
 PENALTY = "penalty_accrual"
@@ -477,7 +486,6 @@ def photo_upload(principal: Any, task_id: str, content_type: str) -> dict[str, A
     import uuid
 
     from chalicelib.platform import aws
-
     from chalicelib.platform.settings import get_settings
 
     task = inspections.get_for_change(principal, task_id)
@@ -503,15 +511,15 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
     UTC offset, at most a few minutes ahead of the server's clock), ``PHOTO_NOT_OF_TASK`` (a key not issued
     by :func:`photo_upload` for this task), ``PHOTO_DUPLICATE``, ``PHOTO_NOT_FOUND`` (field ``photos[i]``)."""
     import re
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from chalicelib.platform import aws
     from botocore.exceptions import ClientError
 
+    from chalicelib.platform import aws
     from chalicelib.platform.clock import business_date, utc_now_iso
-    from chalicelib.postloan.domain.postloan import visit_time
     from chalicelib.platform.errors import ValidationFailed
     from chalicelib.platform.settings import get_settings
+    from chalicelib.postloan.domain.postloan import visit_time
 
     task = inspections.get_for_change(principal, task_id)
     if task["status"] != "open":
@@ -522,7 +530,7 @@ def record_visit(principal: Any, task_id: str, *, version: int, gps: dict[str, D
 
     loan = loan_repo.get(task["loan_id"]) or {}
     start = loan.get("start_date")
-    visited_at = visit_time(visited_at, datetime.now(timezone.utc),
+    visited_at = visit_time(visited_at, datetime.now(UTC),
                             not_before=date.fromisoformat(start) if start else None)
     prefix = inspections.photo_prefix(task_id)
     issued = re.compile(re.escape(prefix) + r"[0-9a-f]{32}\.(?:jpg|png|heic)")
@@ -632,9 +640,9 @@ def _apply_rules(rules: WarningRuleSet, pol: PostLoanPolicy, subject_type: str, 
             _notify_signal(signal, day, meta)
     fired_ids = {f.rule_id for f in fired}
     for rule_id, signal in list(mine.items()):
-        if rule_id not in fired_ids and signal.get("status") in warning_repo.ACTIVE:
-            if warning_repo.mark_cleared(signal, day) is not None and jr:
-                jr.count("signals_cleared")
+        if rule_id not in fired_ids and signal.get("status") in warning_repo.ACTIVE and \
+                warning_repo.mark_cleared(signal, day) is not None and jr:
+            jr.count("signals_cleared")
     return outcomes
 
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import Conflict
 
 ENTITY = "credit_line"

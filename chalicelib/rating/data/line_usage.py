@@ -23,10 +23,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.platform.clock import utc_now_iso
-from chalicelib.rating.data import credit_lines
 from chalicelib.platform import dynamo
+from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict, ValidationFailed
+from chalicelib.rating.data import credit_lines
 
 
 class LineRefused(ValidationFailed):

@@ -10,7 +10,8 @@ Item (core table), written by the campaign tasks and the rating API:
   ``campaign_id``, ``status`` (auto | adjusted | approved | effective | expired | withdrawn),
   ``scorecard_id``/``scorecard_version``/``parameter_versions``, ``score``, ``auto_grade`` (the grade
   the scorecard gave), ``grade`` (current, after an approved adjustment), ``grade_by_score``,
-  ``knocked_out`` (rule ids), ``ledger_overdue_loans`` (loans past due on the rating date), ``points`` (per indicator), ``reasons`` (top reason codes), ``figures``
+  ``knocked_out`` (rule ids), ``ledger_overdue_loans`` (loans past due on the rating date), ``points`` (per indicator),
+  ``reasons`` (top reason codes), ``figures``
   (the household metrics used), ``is_credit_household``, ``proposed_limit``, ``line_id`` (none when
   ``existing_line_id`` names the household's current line from another campaign),
   ``challenger`` (statistical result, optional), ``head_name``/``head_id_masked``/``village_group``/
@@ -26,10 +27,11 @@ History: every change is audited (entity type ``rating``) in the transaction tha
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from chalicelib.platform.access import Principal
 from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
 
 ENTITY = "rating"
 

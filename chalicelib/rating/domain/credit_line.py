@@ -14,16 +14,16 @@ unit (default 1,000 CNY), always rounded DOWN.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, ROUND_FLOOR
-from typing import Any, Iterable, Mapping, Sequence
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult
 from chalicelib.platform.errors import ValidationFailed
-
+from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult
 
 GRADE_CAP = "GRADE_CAP"
 CAPACITY = "CAPACITY"
@@ -59,7 +59,7 @@ class CreditLinePolicy(_Model):
     rating_validity_years: int
 
     @model_validator(mode="after")
-    def _check(self) -> "CreditLinePolicy":
+    def _check(self) -> CreditLinePolicy:
         if self.rounding_unit <= 0:
             raise ValueError("rounding_unit must be positive")
         unknown = set(self.grades) - set(self.grade_order)
@@ -248,7 +248,19 @@ def check_drawdown_fits(master_available: Decimal, sub_available: Decimal, amoun
 
 
 __all__: Sequence[str] = (
-    "CreditLinePolicy", "Product", "load_policy", "default_policy_document", "round_down", "add_years",
-    "SubLine", "LineProposal", "propose_line", "check_drawdown_fits",
-    "GRADE_CAP", "CAPACITY", "PRODUCT_CAP", "REGULATORY_CAP", "CONSTRAINT_ORDER",
+    "CAPACITY",
+    "CONSTRAINT_ORDER",
+    "GRADE_CAP",
+    "PRODUCT_CAP",
+    "REGULATORY_CAP",
+    "CreditLinePolicy",
+    "LineProposal",
+    "Product",
+    "SubLine",
+    "add_years",
+    "check_drawdown_fits",
+    "default_policy_document",
+    "load_policy",
+    "propose_line",
+    "round_down",
 )

@@ -11,10 +11,11 @@ than the verdict.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, ROUND_DOWN
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -41,7 +42,7 @@ class HouseholdRule(_Model):
     exclude_knocked_out: bool = True
 
     @model_validator(mode="after")
-    def _check(self) -> "HouseholdRule":
+    def _check(self) -> HouseholdRule:
         if self.min_grade not in self.grade_order:
             raise ValueError("min_grade must be in grade_order")
         return self
@@ -320,8 +321,22 @@ def evaluate_township(village_count: int, credit_village_count: int,
 
 
 __all__: Sequence[str] = (
-    "EvaluationPolicy", "load_evaluation_policy", "default_evaluation_document",
-    "HouseholdEvaluation", "evaluate_household", "VillageFacts", "LoanBook", "village_loan_book", "VillageEvaluation", "evaluate_village",
-    "TownshipEvaluation", "evaluate_township", "GRADE_BELOW_MIN", "KNOCKED_OUT", "CREDIT_HOUSEHOLD_RATIO_LOW",
-    "BORROWERS_WITHOUT_ARREARS_RATIO_LOW", "NPL_RATIO_TOO_HIGH", "CREDIT_VILLAGE_RATIO_LOW",
+    "BORROWERS_WITHOUT_ARREARS_RATIO_LOW",
+    "CREDIT_HOUSEHOLD_RATIO_LOW",
+    "CREDIT_VILLAGE_RATIO_LOW",
+    "GRADE_BELOW_MIN",
+    "KNOCKED_OUT",
+    "NPL_RATIO_TOO_HIGH",
+    "EvaluationPolicy",
+    "HouseholdEvaluation",
+    "LoanBook",
+    "TownshipEvaluation",
+    "VillageEvaluation",
+    "VillageFacts",
+    "default_evaluation_document",
+    "evaluate_household",
+    "evaluate_township",
+    "evaluate_village",
+    "load_evaluation_policy",
+    "village_loan_book",
 )

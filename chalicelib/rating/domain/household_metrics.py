@@ -31,12 +31,13 @@ Amounts may arrive as ``Decimal``, ``int`` or numeric ``str`` (DynamoDB returns 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
-from chalicelib.rating.domain.scorecard import RatingInput
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.scorecard import RatingInput
 
 _CENT = Decimal("0.01")
 #: Asset keys that are money although they do not end in ``_value``.

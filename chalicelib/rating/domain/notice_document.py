@@ -10,8 +10,8 @@ the next column).
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from chalicelib.rating.domain.village_credit import NOTICE_COLUMNS
 

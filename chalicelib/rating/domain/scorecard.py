@@ -13,9 +13,10 @@ Money is ``Decimal`` CNY; scores and points are ``Decimal``. Errors are
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal, ROUND_HALF_EVEN
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -30,7 +31,7 @@ _RATIO_Q = Decimal("0.0001")
 # --------------------------------------------------------------------------------------------------
 
 def _to_decimal(name: str, value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValidationFailed(f"{name} must be a Decimal amount, not {type(value).__name__}",
                                code="INVALID_AMOUNT", field=name)
     try:
@@ -172,7 +173,7 @@ class Indicator(_Model):
     categories: tuple[Category, ...] = ()
 
     @model_validator(mode="after")
-    def _check(self) -> "Indicator":
+    def _check(self) -> Indicator:
         if self.input not in _RATING_FIELDS:
             raise ValueError(f"indicator {self.id}: unknown input {self.input!r}")
         if self.kind == "numeric":
@@ -228,7 +229,7 @@ class Grades(_Model):
     no_credit_grade: str = "NONE"
 
     @model_validator(mode="after")
-    def _check(self) -> "Grades":
+    def _check(self) -> Grades:
         mins = [c.min_score for c in self.cutoffs]
         if not mins or mins != sorted(mins, reverse=True) or len(set(mins)) != len(mins):
             raise ValueError("grade cut-offs must be strictly descending")
@@ -256,7 +257,7 @@ class Scorecard(_Model):
     grades: Grades
 
     @model_validator(mode="after")
-    def _check(self) -> "Scorecard":
+    def _check(self) -> Scorecard:
         ids = [i.id for i in self.indicators]
         if len(set(ids)) != len(ids):
             raise ValueError("indicator ids must be unique")
@@ -484,7 +485,17 @@ def grade_adjust_to(original: str, target: str, *, scorecard: Mapping[str, Any] 
 
 
 __all__: Sequence[str] = (
-    "RatingInput", "VillageAverages", "village_averages", "Scorecard", "load_scorecard",
-    "default_scorecard_document", "IndicatorScore", "ScoreResult", "score_household", "grade_for_score",
-    "knockouts_fired", "grade_adjust", "grade_adjust_to",
+    "IndicatorScore",
+    "RatingInput",
+    "ScoreResult",
+    "Scorecard",
+    "VillageAverages",
+    "default_scorecard_document",
+    "grade_adjust",
+    "grade_adjust_to",
+    "grade_for_score",
+    "knockouts_fired",
+    "load_scorecard",
+    "score_household",
+    "village_averages",
 )

@@ -29,9 +29,10 @@ Bin matching rules (identical to optbinning ``Scorecard.score``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.platform.errors import ValidationFailed
 

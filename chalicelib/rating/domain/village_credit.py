@@ -20,17 +20,24 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
+from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.rating.domain import household_metrics as hm
 from chalicelib.rating.domain.credit_line import CreditLinePolicy, LineProposal, load_policy, propose_line
 from chalicelib.rating.domain.evaluation import EvaluationPolicy, evaluate_household, load_evaluation_policy
-from chalicelib.rating.domain.scorecard import (RatingInput, Scorecard, ScoreResult, VillageAverages, load_scorecard,
-                                                score_household)
-from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
+from chalicelib.rating.domain.scorecard import (
+    RatingInput,
+    Scorecard,
+    ScoreResult,
+    VillageAverages,
+    load_scorecard,
+    score_household,
+)
 
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
@@ -111,7 +118,7 @@ class Policies:
     @classmethod
     def from_documents(cls, *, scorecard: Mapping[str, Any], credit_line: Mapping[str, Any],
                        products: Mapping[str, Any], evaluation: Mapping[str, Any],
-                       versions: Mapping[str, int] | None = None) -> "Policies":
+                       versions: Mapping[str, int] | None = None) -> Policies:
         from chalicelib.rating.domain.credit_line import Product
 
         return cls(load_scorecard(scorecard), load_policy(credit_line),
@@ -347,8 +354,25 @@ def check_separation_of_duties(actor_id: str, *, others: Mapping[str, str | None
 
 
 __all__: Sequence[str] = (
-    "campaign_id", "rating_id", "line_id", "objection_id", "village_credit_products", "Policies",
-    "HouseholdOutcome", "inputs_for", "rate_household", "challenger_missing_features", "challenger_score",
-    "mask_resident_id", "NOTICE_COLUMNS", "notice_order", "notice_rows", "check_adjustable", "check_approvable",
-    "check_separation_of_duties", "RATING_STATUSES", "LINE_STATUSES", "CAMPAIGN_STATUSES",
+    "CAMPAIGN_STATUSES",
+    "LINE_STATUSES",
+    "NOTICE_COLUMNS",
+    "RATING_STATUSES",
+    "HouseholdOutcome",
+    "Policies",
+    "campaign_id",
+    "challenger_missing_features",
+    "challenger_score",
+    "check_adjustable",
+    "check_approvable",
+    "check_separation_of_duties",
+    "inputs_for",
+    "line_id",
+    "mask_resident_id",
+    "notice_order",
+    "notice_rows",
+    "objection_id",
+    "rate_household",
+    "rating_id",
+    "village_credit_products",
 )

@@ -21,22 +21,23 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import credit_lines as line_repo
-from chalicelib.platform import dynamo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.credit_line import add_years
 from chalicelib.rating.domain.scorecard import VillageAverages, village_averages
-from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 SYSTEM_ACTOR = "system:campaign"
 GRADES = ("AAA", "AA", "A", "NONE")
@@ -209,7 +210,7 @@ class Unit:
     limit: Decimal = Decimal("0")
     grade: str | None = None
     household_id: str | None = None
-    redo: Callable[[str | None], "Unit"] | None = field(default=None, repr=False)
+    redo: Callable[[str | None], Unit] | None = field(default=None, repr=False)
 
 
 def _commit(tx: dynamo.TxBuilder) -> None:
@@ -718,7 +719,7 @@ def rate_batch(campaign_id: str, household_ids: list[str]) -> dict[str, Any]:
             units.append(creation_unit(c, h, outcome, cfg))
         except DomainError as exc:
             failures.append((hid, exc.code, exc.message))
-        except Exception as exc:  # a household must not stop the village: record it, go on
+        except Exception as exc:  # noqa: BLE001 - a household must not stop the village: record it, go on
             _log().exception("rating a household failed", extra={"household_id": hid, "campaign_id": campaign_id})
             failures.append((hid, "INTERNAL_ERROR", type(exc).__name__))
     commit_units(campaign_id, units)
@@ -773,8 +774,8 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     credit-village evaluation and does not count for its township; the campaign records why
     (``evaluation.applicable`` false, ``reason`` ``RESIDENTS_COMMITTEE``). The township's villages are its
     villagers' committees by the division-code rule (``divisions.unit_type``)."""
-    from chalicelib.reference import divisions
     from chalicelib.rating.domain.evaluation import VillageFacts, evaluate_township, evaluate_village
+    from chalicelib.reference import divisions
 
     c = camp_repo.get_unscoped(campaign_id)
     if divisions.is_urban_unit(c["village_code"]):
@@ -995,7 +996,7 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
     valid_from = max(today, notice_end + timedelta(days=1))
     rating_valid_to = _minus_day(add_years(valid_from, cfg.policies.credit_line.rating_validity_years))
     line_valid_to = _minus_day(add_years(valid_from, cfg.policies.credit_line.line_validity_years))
-    lines = {l["line_id"]: l for l in line_repo.list_for_campaign(campaign_id)}
+    lines = {ln["line_id"]: ln for ln in line_repo.list_for_campaign(campaign_id)}
     units: list[Unit] = []
     for r in rating_repo.list_for_campaign(campaign_id):
         tx = dynamo.TxBuilder()
@@ -1025,9 +1026,9 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
             units.append(Unit(tx=tx))
     commit_units(campaign_id, units, counters=False)
     final = line_repo.list_for_campaign(campaign_id)
-    active = [l for l in final if l["status"] == "active"]
-    result = {"activated": len(active), "withdrawn": sum(1 for l in final if l["status"] == "withdrawn"),
-              "active_limit_total": sum((Decimal(str(l["limit"])) for l in active), Decimal("0")),
+    active = [ln for ln in final if ln["status"] == "active"]
+    result = {"activated": len(active), "withdrawn": sum(1 for ln in final if ln["status"] == "withdrawn"),
+              "active_limit_total": sum((Decimal(str(ln["limit"])) for ln in active), Decimal("0")),
               "lines_valid_from": valid_from.isoformat()}
     update_campaign(campaign_id, {**result, "status": "completed", "completed_at": utc_now_iso()},
                     actor=confirmer, action="campaign.completed")
@@ -1131,7 +1132,7 @@ def close(campaign_id: str, outcome: str, error: dict[str, Any] | None = None, *
     again resumes)."""
     if outcome == "expired":
         units: list[Unit] = []
-        lines = {l["line_id"]: l for l in line_repo.list_for_campaign(campaign_id)}
+        lines = {ln["line_id"]: ln for ln in line_repo.list_for_campaign(campaign_id)}
         for r in rating_repo.list_for_campaign(campaign_id):
             tx = dynamo.TxBuilder()
             if r["status"] in ("auto", "adjusted", "approved"):

@@ -7,17 +7,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import credit_lines as line_repo
-from chalicelib.platform import dynamo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.credit_line import propose_line
 from chalicelib.rating.domain.evaluation import evaluate_household
 from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult, grade_adjust_to
-from chalicelib.platform.errors import Conflict, NotFound
 from chalicelib.rating.service import campaign as svc
 
 
