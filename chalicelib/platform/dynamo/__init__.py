@@ -28,6 +28,7 @@ from chalicelib.platform.dynamo.pages import (
 from chalicelib.platform.dynamo.tx import (
     RETRYABLE_CONFLICTS,
     Audit,
+    Transaction,
     TxBuilder,
     cancellation_error,
     put_versioned,
@@ -35,7 +36,7 @@ from chalicelib.platform.dynamo.tx import (
     retry_conflicts,
 )
 
-__all__ = ["MAX_READS_PER_PAGE", "RETRYABLE_CONFLICTS", "Audit", "Filter", "Page", "TxBuilder", "batch_get",
-           "batch_put", "cancellation_error", "client", "decode_cursor", "decode_unit_cursor", "encode_cursor",
+__all__ = ["MAX_READS_PER_PAGE", "RETRYABLE_CONFLICTS", "Audit", "Filter", "Page", "Transaction", "TxBuilder",
+           "batch_get", "batch_put", "cancellation_error", "client", "decode_cursor", "decode_unit_cursor", "encode_cursor",
            "encode_unit_cursor", "from_item", "get", "key_attributes", "not_storable", "put_versioned", "query",
            "query_all", "query_page", "reason_error", "retry_conflicts", "scope_filter", "sort_condition", "to_item"]

@@ -1,15 +1,33 @@
-"""Batch reads and writes (BatchGetItem, BatchWriteItem), with DynamoDB's unprocessed keys retried."""
+"""Batch reads and writes (BatchGetItem, BatchWriteItem), with DynamoDB's unprocessed keys retried: the one
+module that reads many items by key, as dicts (:func:`batch_get`) or as models (:func:`get_models`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.platform.dynamo.items import client, from_item, to_item
+
+if TYPE_CHECKING:
+    from chalicelib.platform.dynamo.models import ItemModel
+
+M = TypeVar("M", bound="ItemModel")
 
 
 def batch_get(table: str, keys: Iterable[dict[str, str]], *, consistent: bool = True) -> list[dict[str, Any]]:
     """BatchGetItem of ``keys`` (dicts of PK/SK, duplicates ignored), 100 per request, retrying
     unprocessed keys; missing items are absent from the result (order not kept)."""
+    return [from_item(i) for i in _batch_get_wire(table, keys, consistent=consistent)]
+
+
+def get_models(model: type[M], keys: Iterable[tuple[str, str]], *, consistent: bool = True) -> list[M]:
+    """The ``model`` items with these ``(hash key, range key)`` pairs (duplicates ignored), 100 per request;
+    missing ones are absent (order not kept). Build the keys with the model's own ``key(...)``."""
+    table = model.Meta.table_name
+    wire = _batch_get_wire(table, ({"PK": h, "SK": r} for h, r in keys), consistent=consistent)
+    return [model.from_wire(i) for i in wire]
+
+
+def _batch_get_wire(table: str, keys: Iterable[dict[str, str]], *, consistent: bool) -> list[dict[str, Any]]:
     unique = list({(k["PK"], k["SK"]): k for k in keys}.values())
     out: list[dict[str, Any]] = []
     for start in range(0, len(unique), 100):
@@ -17,7 +35,7 @@ def batch_get(table: str, keys: Iterable[dict[str, str]], *, consistent: bool = 
                                            "ConsistentRead": consistent}}
         for _ in range(8):
             resp = client().batch_get_item(RequestItems=pending)
-            out.extend(from_item(i) for i in resp.get("Responses", {}).get(table, []))
+            out.extend(resp.get("Responses", {}).get(table, []))
             pending = resp.get("UnprocessedKeys") or {}
             if not pending:
                 break

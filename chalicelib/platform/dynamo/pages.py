@@ -12,10 +12,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.platform.dynamo.items import client, from_item, to_item
 from chalicelib.platform.errors import BadRequest
+
+if TYPE_CHECKING:
+    from chalicelib.platform.dynamo.models import ItemModel
+
+M = TypeVar("M", bound="ItemModel")
 
 
 @dataclass
@@ -23,7 +28,7 @@ class Page:
     """One page of a query: ``items`` and the inner ``cursor`` of the next page (``None`` at the end). Clients
     get it only sealed (``chalicelib.platform.dynamo.cursors``, applied by the route layer)."""
 
-    items: list[dict[str, Any]]
+    items: list[Any]  # dicts, or models (model_query)
     cursor: str | None
 
 
@@ -161,8 +166,8 @@ def query(table: str, *, pk_value: str, index: str | None = None, sk_prefix: str
 def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: str | None = None,
                sk_value: Any = None, limit: int | None = 50, cursor: str | None = None, forward: bool = True,
                consistent: bool = False, where: Filter | None = None, fields: tuple[str, ...] | None = None,
-               visible: Callable[[dict[str, Any]], bool] | None = None,
-               max_reads: int = MAX_READS_PER_PAGE) -> Page:
+               visible: Callable[[Any], bool] | None = None,
+               max_reads: int = MAX_READS_PER_PAGE, model: type[ItemModel] | None = None) -> Page:
     """One page of a partition (of the table or of GSI ``index``): the only query builder of the product.
 
     ``sk_op``/``sk_value``: a sort-key condition (``=``, ``<``, ``<=``, ``>``, ``>=``, ``begins_with``,
@@ -177,7 +182,10 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
     ``limit`` ``None``: one read of as many items as DynamoDB returns (1 MB), for the jobs' sequential reads.
     ``cursor`` is an inner continuation (:func:`encode_cursor`; clients only ever see it sealed by
     ``chalicelib.platform.dynamo.cursors``); one that is not of this partition and sort-key condition is a 400
-    ``INVALID_CURSOR``. Returns :class:`Page` (``items``, ``cursor`` ``None`` at the end)."""
+    ``INVALID_CURSOR``. Returns :class:`Page` (``items``, ``cursor`` ``None`` at the end). ``items`` are plain
+    dicts, or instances of ``model`` (an item model of ``chalicelib.platform.dynamo.models``) when given
+    (``visible`` then sees the models): :func:`model_query` is the models' entry point."""
+    convert: Callable[[dict[str, Any]], Any] = model.from_wire if model is not None else from_item
     pk_attr, sk_attr = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
     names = {"#pk": pk_attr}
     values: dict[str, Any] = {":pk": pk_value}
@@ -215,11 +223,12 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
         if start:
             kwargs["ExclusiveStartKey"] = start
         resp = client().query(**kwargs)
-        read = [from_item(i) for i in resp.get("Items", [])]
+        read = [convert(i) for i in resp.get("Items", [])]
         return Page([i for i in read if visible is None or visible(i)], encode_cursor(resp.get("LastEvaluatedKey")))
     # one item more than the page is looked for: a cursor is answered only when a next item the caller sees exists
     target = limit + 1
-    items: list[dict[str, Any]] = []
+    items: list[Any] = []
+    raw_keys: list[dict[str, Any]] = []  # the wire key of each item kept (a model's or a dict's alike)
     reads = 0
     while True:
         if start:
@@ -231,16 +240,29 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
             kwargs.pop("Limit", None)
         resp = client().query(**kwargs)
         reads += 1
-        got = [from_item(i) for i in resp.get("Items", [])]
-        items.extend(i for i in got if visible is None or visible(i))
+        for raw in resp.get("Items", []):
+            item = convert(raw)
+            if visible is None or visible(item):
+                items.append(item)
+                raw_keys.append({k: raw[k] for k in keys})
         start = resp.get("LastEvaluatedKey")
         if len(items) > limit:
-            items = items[:limit]
-            return Page(items, encode_cursor(to_item({k: items[-1][k] for k in keys})))
+            return Page(items[:limit], encode_cursor(raw_keys[limit - 1]))
         if start is None:
             return Page(items, None)
         if reads >= max_reads:
             return Page(items, encode_cursor(start))
+
+
+def model_query(model: type[M], *, pk_value: str, index: str | None = None, sk_op: str | None = None,
+                sk_value: Any = None, limit: int | None = 50, cursor: str | None = None, forward: bool = True,
+                consistent: bool = False, where: Filter | None = None,
+                visible: Callable[[M], bool] | None = None) -> Page:
+    """One page of ``model`` items of a partition of its table (or of its GSI ``index``): :func:`query_page` with
+    the model's table, ``items`` being models (``visible`` sees models)."""
+    return query_page(model.Meta.table_name, pk_value=pk_value, index=index, sk_op=sk_op, sk_value=sk_value,
+                      limit=limit, cursor=cursor, forward=forward, consistent=consistent, where=where,
+                      visible=visible, model=model)
 
 
 def query_all(table: str, **kwargs: Any) -> list[dict[str, Any]]:

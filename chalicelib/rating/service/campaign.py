@@ -269,8 +269,7 @@ def _flush(campaign_id: str, chunk: list[Unit], counters: bool, attempt: int = 0
     and written again, so whether a household gets a line is decided by the slot's condition."""
     tx = dynamo.TxBuilder()
     for u in chunk:
-        tx.ops += u.tx.ops
-        tx.labels += u.tx.labels
+        tx.extend(u.tx)
     if counters:
         _counter_update(tx, campaign_id, chunk)
     try:
