@@ -54,29 +54,33 @@ def demo_users() -> list[DemoUser]:
 
 
 def seed_orgs(core_table: str) -> int:
-    """Write the organisation tree and village assignments; returns the number of items."""
+    """Write the organisation tree and village assignments (``core_table``: the table the settings name, checked
+    here); returns the number of items."""
     from chalicelib.admin.data import orgs
-    from chalicelib.platform import dynamo
+    from chalicelib.admin.data.models import Organisation, VillageAssignment
+    from chalicelib.platform.settings import get_settings
     from chalicelib.reference.divisions import villages_in_county
 
-    province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
-    items = [province]
+    if get_settings().core_table != core_table:
+        raise RuntimeError(f"seed_orgs: the settings name {get_settings().core_table}, not {core_table}")
+    province = Organisation.under(None, org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province")
+    tree = [province]
+    villages = []
     for county, name in INSTITUTIONS.items():
-        inst = orgs.org_item(org_id=f"JL-{county}", name=name, level="institution", parent=province,
-                             county_code=county)
-        items.append(inst)
-        villages = villages_in_county(county)
-        townships = {v.township_code: v.township_name for v in villages}
+        inst = Organisation.under(province, org_id=f"JL-{county}", name=name, level="institution", county_code=county)
+        tree.append(inst)
+        in_county = villages_in_county(county)
+        townships = {v.township_code: v.township_name for v in in_county}
         outlets = {}
         for code, tname in sorted(townships.items()):
-            branch = orgs.org_item(org_id=branch_id(code), name=f"{name}{tname}支行", level="branch", parent=inst,
-                                   county_code=county)
-            outlet = orgs.org_item(org_id=outlet_id(code), name=f"{name}{tname}支行营业部", level="outlet",
-                                   parent=branch, county_code=county)
-            items += [branch, outlet]
+            branch = Organisation.under(inst, org_id=branch_id(code), name=f"{name}{tname}支行", level="branch",
+                                        county_code=county)
+            outlet = Organisation.under(branch, org_id=outlet_id(code), name=f"{name}{tname}支行营业部",
+                                        level="outlet", county_code=county)
+            tree += [branch, outlet]
             outlets[code] = outlet
-        items += [orgs.village_item(v, outlets[v.township_code]) for v in villages]
-    return dynamo.batch_put(core_table, items)
+        villages += [VillageAssignment.of(v, outlets[v.township_code]) for v in in_county]
+    return orgs.put_tree(tree, villages)
 
 
 def seed_parameters(actor_id: str = "system") -> list[str]:

@@ -16,7 +16,7 @@ from chalicelib.admin.service.jobs import JobRun, NotYet, run
 from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import NotFound
 
-__all__ = ["JobRun", "NotYet", "get_org", "get_village", "put_run_part", "run", "run_of", "run_parts",
+__all__ = ["JobRun", "NotYet", "get_org", "get_village", "institutions", "put_run_part", "run", "run_of", "run_parts",
            "use_household_village", "village_assignment", "village_not_found", "visible_run"]
 
 
@@ -33,6 +33,13 @@ def get_village(principal: Principal, code: str) -> dict[str, Any]:
     within their organisation's subtree; a farmer: their own household's village). Raises NotFound
     ``VILLAGE_NOT_FOUND`` (field ``village_code``) otherwise, the same for every code."""
     return _orgs.get_village(principal, code)
+
+
+def institutions() -> list[str]:
+    """The ids of the institutions (the province union's direct children), sorted."""
+    from chalicelib.platform.access import SYSTEM
+
+    return _orgs.institutions(SYSTEM.org_id)
 
 
 def village_assignment(code: str) -> dict[str, Any] | None:

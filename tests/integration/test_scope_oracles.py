@@ -71,12 +71,12 @@ def unserved_village() -> str:
 def nongan(stack, client) -> dict[str, Any]:
     """One object of each kind in 农安 (made through the API where a route makes it, else through the
     owning repository), and what the 榆树 account manager needs of his own to write anything."""
-    from chalicelib.admin.data import job_runs
     from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
     from chalicelib.postloan.data import inspections, notifications, warnings
     from chalicelib.rating.data import campaigns, credit_lines, ratings
+    from tests.factories.admin import completed_job_run
     from tests.integration.test_customers_entities import entity, make_uscc
 
     s = get_settings()
@@ -175,8 +175,7 @@ def nongan(stack, client) -> dict[str, Any]:
                                              org_path=org_path))
     tx.commit()
     run_day = date(2031, 1, 6)
-    job_runs.begin("loan_classification", run_day, owner="scope-test", lease_seconds=60)
-    job_runs.complete("loan_classification", run_day, "scope-test", {"loans": 0})
+    completed_job_run("loan_classification", run_day, {"loans": 0})
 
     yushu = client.as_user("am.yushu")
     own = yushu.post("/households", json=household_body(yushu_village()))

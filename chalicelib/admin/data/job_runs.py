@@ -1,12 +1,10 @@
 """Job runs: one item per (scheduled job, business date) so that a job is idempotent per date and
 resumable after a crash.
 
-Item (core table): ``JOBRUN#<job>`` / ``<business_date>``: ``job``, ``business_date``, ``status``
-(running | completed), ``checkpoint`` (the job's cursor: phase, unit, page cursor, counters),
-``attempts``, ``lease_owner``/``lease_until`` (epoch seconds: one invocation works on a date at a time;
-a crashed invocation's lease simply runs out), ``last_error``, ``started_at``, ``updated_at``,
-``completed_at``, ``result``. Side items ``JOBRUN#<job>`` / ``<business_date>#PART#<name>`` hold partial
-results a job keeps between invocations (e.g. per-shard aggregates), zlib-compressed JSON.
+Items: the models :class:`~chalicelib.admin.data.models.JobRun` (one per job and business date: status,
+checkpoint, attempts, lease) and :class:`~chalicelib.admin.data.models.JobRunPart` (partial results a job keeps
+between invocations, e.g. per-shard aggregates, zlib-compressed JSON). Readers get runs as dicts
+(``Model.state()``).
 
 Every write after :func:`begin` is fenced by ``lease_owner``: an invocation whose lease was taken over
 cannot overwrite the newer invocation's checkpoint.
@@ -16,10 +14,10 @@ from __future__ import annotations
 import json
 import time
 import zlib
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from chalicelib.platform import dynamo
 from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict
 
@@ -30,106 +28,108 @@ class LeaseLost(Conflict):
     code = "JOB_LEASE_LOST"
 
 
-def _table() -> str:
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings().core_table
-
-
 def key(job: str, day: date | str) -> dict[str, str]:
-    return {"PK": f"JOBRUN#{job}", "SK": str(day)}
+    """The key of the run of ``job`` on ``day`` (tests that age a lease write to it directly)."""
+    from chalicelib.admin.data.models import JobRun
+
+    pk, sk = JobRun.key(job, day)
+    return {"PK": pk, "SK": sk}
 
 
 def get(job: str, day: date | str) -> dict[str, Any] | None:
-    return dynamo.get(_table(), *key(job, day).values())
+    """The run record as a dict (:class:`~chalicelib.admin.data.models.JobRun`), or ``None``."""
+    from chalicelib.admin.data.models import JobRun
+
+    run = JobRun.find(*JobRun.key(job, day))
+    return run.state() if run else None
 
 
 def begin(job: str, day: date, *, owner: str, lease_seconds: int) -> tuple[str, dict[str, Any]]:
     """Take the run of ``job`` for ``day``: ``("started" | "resumed", item)``, or ``("completed", item)``
     when that date is done, or ``("leased", item)`` while another invocation holds an unexpired lease."""
-    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.admin.data.models import JobRun
 
     now = int(time.time())
+    at = utc_now_iso()
+    run = JobRun.of(job, day)
     try:
-        resp = dynamo.client().update_item(
-            TableName=_table(), Key=dynamo.to_item(key(job, day)),
-            UpdateExpression=("SET #s = if_not_exists(#s, :running), job = :job, business_date = :day, "
-                              "lease_owner = :owner, lease_until = :until, updated_at = :at, "
-                              "started_at = if_not_exists(started_at, :at), "
-                              "checkpoint = if_not_exists(checkpoint, :empty), "
-                              "attempts = if_not_exists(attempts, :zero) + :one"),
-            ConditionExpression=("attribute_not_exists(PK) OR (#s <> :completed AND "
-                                 "(attribute_not_exists(lease_until) OR lease_until < :now))"),
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=dynamo.to_item({
-                ":running": "running", ":completed": "completed", ":job": job, ":day": day.isoformat(),
-                ":owner": owner, ":until": now + lease_seconds, ":at": utc_now_iso(), ":empty": {},
-                ":zero": 0, ":one": 1, ":now": now}),
-            ReturnValues="ALL_NEW")
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        run.update(actions=[
+            JobRun.status.set(JobRun.status | "running"), JobRun.job.set(job),
+            JobRun.business_date.set(day.isoformat()), JobRun.lease_owner.set(owner),
+            JobRun.lease_until.set(now + lease_seconds), JobRun.updated_at.set(at),
+            JobRun.started_at.set(JobRun.started_at | at), JobRun.checkpoint.set(JobRun.checkpoint | {}),
+            JobRun.attempts.set((JobRun.attempts | 0) + 1)],
+            condition=JobRun.PK.does_not_exist() | ((JobRun.status != "completed") & (
+                JobRun.lease_until.does_not_exist() | (JobRun.lease_until < now))))
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         item = get(job, day) or {}
         return ("completed" if item.get("status") == "completed" else "leased"), item
-    item = dynamo.from_item(resp["Attributes"])
+    item = run.state()
     return ("resumed" if item.get("attempts", 1) > 1 else "started"), item
 
 
-def _fenced_update(job: str, day: date, owner: str, expression: str, values: dict[str, Any],
-                   names: dict[str, str] | None = None) -> None:
-    from botocore.exceptions import ClientError
+def _fenced_update(job: str, day: date, owner: str, actions: Callable[[Any], list[Any]]) -> None:
+    """Update the run with ``actions(JobRun)`` only while ``owner`` holds its lease; raises :class:`LeaseLost`
+    otherwise."""
+    from pynamodb.exceptions import UpdateError
 
-    kwargs: dict[str, Any] = dict(TableName=_table(), Key=dynamo.to_item(key(job, day)), UpdateExpression=expression,
-                                  ConditionExpression="lease_owner = :owner",
-                                  ExpressionAttributeValues=dynamo.to_item({**values, ":owner": owner}))
-    if names:
-        kwargs["ExpressionAttributeNames"] = names
+    from chalicelib.admin.data.models import JobRun
+
     try:
-        dynamo.client().update_item(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+        JobRun.of(job, day).update(actions=actions(JobRun), condition=JobRun.lease_owner == owner)
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
             raise LeaseLost(f"job {job} {day}: another invocation took over") from None
         raise
 
 
 def save_checkpoint(job: str, day: date, owner: str, checkpoint: dict[str, Any], *, lease_seconds: int) -> None:
     """Store the cursor (and counters) reached, renewing the lease."""
-    _fenced_update(job, day, owner, "SET checkpoint = :c, lease_until = :until, updated_at = :at",
-                   {":c": checkpoint, ":until": int(time.time()) + lease_seconds, ":at": utc_now_iso()})
+    _fenced_update(job, day, owner, lambda m: [m.checkpoint.set(checkpoint),
+                                               m.lease_until.set(int(time.time()) + lease_seconds),
+                                               m.updated_at.set(utc_now_iso())])
 
 
 def complete(job: str, day: date, owner: str, result: dict[str, Any]) -> None:
-    _fenced_update(job, day, owner, "SET #s = :done, completed_at = :at, updated_at = :at, #r = :r REMOVE lease_until",
-                   {":done": "completed", ":at": utc_now_iso(), ":r": result}, names={"#s": "status", "#r": "result"})
+    """Mark the run completed with its ``result``, giving the lease back."""
+    at = utc_now_iso()
+    _fenced_update(job, day, owner, lambda m: [m.status.set("completed"), m.completed_at.set(at),
+                                               m.updated_at.set(at), m.result.set(result), m.lease_until.remove()])
 
 
 def release(job: str, day: date, owner: str, error: str | None) -> None:
     """Give the lease back (after an error, or to let a continuation invocation take over at once)."""
+    at = utc_now_iso()
     try:
         if error:
-            _fenced_update(job, day, owner, "SET last_error = :e, updated_at = :at REMOVE lease_until",
-                           {":e": error[:1000], ":at": utc_now_iso()})
+            _fenced_update(job, day, owner, lambda m: [m.last_error.set(error[:1000]), m.updated_at.set(at),
+                                                       m.lease_until.remove()])
         else:
-            _fenced_update(job, day, owner, "SET updated_at = :at REMOVE lease_until", {":at": utc_now_iso()})
+            _fenced_update(job, day, owner, lambda m: [m.updated_at.set(at), m.lease_until.remove()])
     except LeaseLost:
         pass
 
 
 def put_part(job: str, day: date, name: str, data: Any) -> None:
     """Keep a partial result between invocations (compressed; must stay under DynamoDB's 400 KB)."""
+    from chalicelib.admin.data.models import JobRunPart
+
     blob = zlib.compress(json.dumps(data, separators=(",", ":"), default=str).encode("utf-8"), 6)
-    dynamo.batch_put(_table(), [{"PK": f"JOBRUN#{job}", "SK": f"{day.isoformat()}#PART#{name}", "data": blob}])
+    JobRunPart(job=job, business_date=day.isoformat(), name=name, data=blob).put()
 
 
 def parts(job: str, day: date) -> dict[str, Any]:
     """Every partial result of a run: ``{name: data}``."""
-    items = dynamo.query_all(_table(), pk_value=f"JOBRUN#{job}", sk_prefix=f"{day.isoformat()}#PART#", consistent=True)
-    out = {}
-    for item in items:
-        raw = item["data"]
-        raw = raw.value if hasattr(raw, "value") else raw
-        out[item["SK"].split("#PART#", 1)[1]] = json.loads(zlib.decompress(bytes(raw)).decode("utf-8"))
-    return out
+    from chalicelib.admin.data.models import JobRunPart
+    from chalicelib.platform.dynamo import pages
+
+    pk, prefix = JobRunPart.prefix(job, day.isoformat())
+    found = pages.model_query_all(JobRunPart, pk_value=pk, sk_op="begins_with", sk_value=prefix, consistent=True)
+    return {p.SK.split("#PART#", 1)[1]: json.loads(zlib.decompress(bytes(p.data)).decode("utf-8")) for p in found}
 
 
 def get_visible(principal: Any, job: str, day: str) -> dict[str, Any]:

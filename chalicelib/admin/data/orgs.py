@@ -1,26 +1,17 @@
 """Organisation tree and village assignment.
 
-Items (core table):
-- ``ORG#<org_id>`` / ``ORG``: ``name``, ``level`` (province | institution | branch | outlet),
-  ``parent_id``, ``org_path`` (``/JL/JL-220122/…/``), ``county_code``; GSI1 ``ORGCHILD#<parent_id>``.
-- ``VILLAGE#<code>`` / ``VILLAGE``: the 12-digit division code assigned to an organisation
-  (``org_id``, ``org_path``, names); GSI1 ``ORGVILLAGE#<institution_id>`` / code.
+Items: the models :class:`~chalicelib.admin.data.models.Organisation` and
+:class:`~chalicelib.admin.data.models.VillageAssignment` (their keys and indexes are theirs). Readers get them as
+dicts (``Model.state()``): the shapes other contexts rely on (chalicelib.admin.public).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
+from chalicelib.platform.dynamo.pages import Page
 from chalicelib.platform.errors import NotFound
-
-
-def _table() -> str:
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings().core_table
-
 
 #: ``household_id`` → the village code of that household, or ``None``: the customers context knows households, and
 #: the admin context imports no other context, so the composition root hands this lookup over (chalicelib.routes).
@@ -41,43 +32,48 @@ def _household_village(household_id: str) -> str | None:
 
 
 def get_org(org_id: str) -> dict[str, Any] | None:
-    """The organisation item, or ``None``."""
-    return dynamo.get(_table(), f"ORG#{org_id}", "ORG")
+    """The organisation (:class:`~chalicelib.admin.data.models.Organisation` as a dict), or ``None``."""
+    from chalicelib.admin.data.models import Organisation
+
+    org = Organisation.find(*Organisation.key(org_id))
+    return org.state() if org else None
 
 
-def org_item(*, org_id: str, name: str, level: str, parent: dict[str, Any] | None,
-             county_code: str | None = None) -> dict[str, Any]:
-    """Build an organisation item under ``parent`` (``None`` for the province union)."""
-    path = (parent["org_path"] if parent else "/") + f"{org_id}/"
-    item = {"PK": f"ORG#{org_id}", "SK": "ORG", "kind": "org", "org_id": org_id, "name": name, "level": level,
-            "parent_id": parent["org_id"] if parent else None, "org_path": path, "county_code": county_code,
-            "version": 1}
-    if parent:
-        item.update(GSI1PK=f"ORGCHILD#{parent['org_id']}", GSI1SK=org_id)
-    return item
+def _village(code: str) -> dict[str, Any] | None:
+    from chalicelib.admin.data.models import VillageAssignment
+
+    found = VillageAssignment.find(*VillageAssignment.key(code))
+    return found.state() if found else None
 
 
-def village_item(village: Any, org: dict[str, Any]) -> dict[str, Any]:
-    """Assignment of a division-code village (``chalicelib.reference.divisions.Village``) to ``org``."""
-    institution_id = org["org_path"].strip("/").split("/")[1]
-    return {"PK": f"VILLAGE#{village.code}", "SK": "VILLAGE", "kind": "village", "village_code": village.code,
-            "village_name": village.name, "township_code": village.township_code,
-            "township_name": village.township_name, "county_code": village.county_code,
-            "county_name": village.county_name, "org_id": org["org_id"], "org_path": org["org_path"],
-            "GSI1PK": f"ORGVILLAGE#{institution_id}", "GSI1SK": village.code}
+def put_tree(orgs: list[Any], villages: list[Any]) -> int:
+    """Write organisations and village assignments (models, unconditionally: the seed of a new stack); returns
+    the number of items written."""
+    from chalicelib.platform.dynamo import batch
+
+    return batch.put_models([*orgs, *villages])
+
+
+def institutions(root_id: str) -> list[str]:
+    """The ids of the institutions directly below the organisation ``root_id`` (the province union), sorted."""
+    from chalicelib.admin.data.models import Organisation
+    from chalicelib.platform.dynamo import pages
+
+    children = pages.model_query_all(Organisation, index="GSI1", pk_value=Organisation.children_partition(root_id))
+    return sorted(o.org_id for o in children if o.level == "institution")
 
 
 def get_village(principal: Principal, code: str) -> dict[str, Any]:
     """The village assignment if in the caller's scope (a farmer: their own household's village, in which they
     see their own household only); NotFound(``VILLAGE_NOT_FOUND``, field ``village_code``) otherwise, the same
     answer for a village served by another organisation and for a code that is no village."""
-    item = dynamo.get(_table(), f"VILLAGE#{code}", "VILLAGE")
+    item = _village(code)
     if principal.role == "farmer":
         own = _household_village(principal.household_id) if item is not None and principal.household_id else None
         visible = own is not None and own == code
     else:
         visible = item is not None and principal.can_see(org_path=item["org_path"])
-    if not visible:
+    if not visible or item is None:
         raise village_not_found()
     return item
 
@@ -91,22 +87,30 @@ def village_not_found() -> NotFound:
 
 def village_assignment(code: str) -> dict[str, Any] | None:
     """Unscoped lookup for system tasks."""
-    return dynamo.get(_table(), f"VILLAGE#{code}", "VILLAGE")
+    return _village(code)
 
 
 def list_children(principal: Principal, org_id: str) -> list[dict[str, Any]]:
     """Direct children of an organisation in the caller's scope."""
+    from chalicelib.admin.data.models import Organisation
+    from chalicelib.platform.dynamo import pages
+
     parent = principal.ensure_can_see(get_org(org_id), "org")
-    items = dynamo.query_all(_table(), index="GSI1", pk_value=f"ORGCHILD#{parent['org_id']}")
-    return [i for i in items if principal.can_see(org_path=i["org_path"])]
+    children = pages.model_query_all(Organisation, index="GSI1", pk_value=Organisation.children_partition(parent["org_id"]))
+    return [o.state() for o in children if principal.can_see(org_path=o.org_path)]
 
 
-def list_villages(principal: Principal, institution_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
+def list_villages(principal: Principal, institution_id: str, *, limit: int, cursor: str | None) -> Page:
     """Villages assigned within one institution, filtered to the caller's scope."""
     inst = get_org(institution_id)
     related = inst is not None and (principal.can_see(org_path=inst["org_path"])
                                     or inst["org_path"] in principal.org_path)
     if not related or principal.role == "farmer":
         raise NotFound("organisation not found", code="ORG_NOT_FOUND", field="institution_id")
-    return dynamo.query(_table(), index="GSI1", pk_value=f"ORGVILLAGE#{institution_id}", limit=limit, cursor=cursor,
-                        where=dynamo.scope_filter(principal), visible=lambda i: principal.can_see(org_path=i["org_path"]))
+    from chalicelib.admin.data.models import VillageAssignment
+    from chalicelib.platform.dynamo import pages
+
+    page = pages.model_query(VillageAssignment, index="GSI1", pk_value=VillageAssignment.institution_partition(
+        institution_id), limit=limit, cursor=cursor, where=pages.scope_filter(principal),
+        visible=lambda v: principal.can_see(org_path=v.org_path))
+    return pages.Page([v.state() for v in page.items], page.cursor)

@@ -44,6 +44,19 @@ def _batch_get_wire(table: str, keys: Iterable[dict[str, str]], *, consistent: b
     return out
 
 
+def put_models(models: Iterable[ItemModel]) -> int:
+    """Unconditional batch writes of models, keys filled by each model (seeding, derived read models: never a
+    change of an aggregate, which goes through a Transaction with its audit record). Returns the number written."""
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for model in models:
+        by_table.setdefault(model.Meta.table_name, []).append(model.to_wire())
+    written = 0
+    for table, wire in by_table.items():
+        for start in range(0, len(wire), 25):
+            written += _flush(table, [{"PutRequest": {"Item": w}} for w in wire[start:start + 25]])
+    return written
+
+
 def batch_put(table: str, items: Iterable[dict[str, Any]]) -> int:
     """Unconditional batch writes (seeding, derived read models). Returns the number written."""
     n = 0

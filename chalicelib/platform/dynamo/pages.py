@@ -265,6 +265,19 @@ def model_query(model: type[M], *, pk_value: str, index: str | None = None, sk_o
                       visible=visible, model=model)
 
 
+def model_query_all(model: type[M], **kwargs: Any) -> list[M]:
+    """Every ``model`` item of a partition (follows cursors; ``kwargs`` as :func:`model_query`). For bounded
+    partitions only (an organisation's children, a run's parts)."""
+    out: list[M] = []
+    cursor = None
+    while True:
+        page = model_query(model, limit=500, cursor=cursor, **kwargs)
+        out.extend(page.items)
+        if not page.cursor:
+            return out
+        cursor = page.cursor
+
+
 def query_all(table: str, **kwargs: Any) -> list[dict[str, Any]]:
     """All items of a partition (follows cursors). For bounded partitions only (a village, a loan)."""
     items: list[dict[str, Any]] = []

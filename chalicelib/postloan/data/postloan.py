@@ -137,14 +137,10 @@ def institutions() -> list[str]:
     import time
 
     if _INSTITUTIONS["until"] < time.monotonic():
-        items = dynamo.query_all(_table(), index="GSI1", pk_value=f"ORGCHILD#{_province_id()}")
-        _INSTITUTIONS.update(ids=sorted(i["org_id"] for i in items if i.get("level") == "institution"),
-                             until=time.monotonic() + 300)
+        from chalicelib.admin import public as admin
+
+        _INSTITUTIONS.update(ids=admin.institutions(), until=time.monotonic() + 300)
     return list(_INSTITUTIONS["ids"])
-
-
-def _province_id() -> str:
-    return "JL"
 
 
 # ------------------------------------------------------------------------------------------------ state items

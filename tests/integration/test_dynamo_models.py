@@ -1,19 +1,22 @@
-"""The pynamodb base (chalicelib/platform/dynamo/models.py) and the one Transaction (tx.py), on moto's in-process
-DynamoDB (no sockets): money stays Decimal end to end, documents keep Decimal numbers, table names are read from
-the settings when first used, model and dict operations go into one TransactWriteItems call in the order added,
-and each operation's cancellation reason comes back as that operation's own domain error."""
+"""The pynamodb base (chalicelib/platform/dynamo/models.py) and the one Transaction (tx.py), on the local stack's
+tables: money stays Decimal end to end, documents keep Decimal numbers, table names are read from the settings
+when first used, model and dict operations go into one TransactWriteItems call in the order added, and each
+operation's cancellation reason comes back as that operation's own domain error.
+
+(Not a unit test: moto's in-process mock resets every moto backend when it ends, the local stack's too.)"""
 from __future__ import annotations
 
+import os
+import uuid
 from decimal import Decimal
 
 import pytest
-from moto import mock_aws
 from pynamodb.attributes import UnicodeAttribute, VersionAttribute
 
 from chalicelib.platform import aws
 from chalicelib.platform.dynamo import items, models, tx
 from chalicelib.platform.errors import Conflict, TooManyRequests, ValidationFailed
-from chalicelib.platform.settings import Settings, get_settings
+from chalicelib.platform.settings import get_settings
 
 
 class Purse(models.CoreModel):
@@ -34,48 +37,32 @@ class Purse(models.CoreModel):
 
 
 @pytest.fixture
-def store(monkeypatch):
-    """Moto's DynamoDB in this process with the template's three tables under names the settings give."""
-    from infra.template import load, resources_of
+def store(stack):
+    """The local stack's DynamoDB client; ``t`` prefixes the test's keys so that runs never meet."""
+    return aws.dynamodb()
 
-    env = {name.upper(): f"t-{name}" for name, info in Settings.model_fields.items()
-           if info.is_required() and name != "stage"}
-    for k, v in {**env, "STAGE": "test", "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    get_settings.cache_clear()
-    aws.reset()
-    names = {"CoreTable": env["CORE_TABLE"], "AuditTable": env["AUDIT_TABLE"],
-             "ParametersTable": env["PARAMETERS_TABLE"]}
-    with mock_aws():
-        client = aws.dynamodb()
-        for lid, res in resources_of(load(), "AWS::DynamoDB::Table").items():
-            if lid not in names:
-                continue
-            props = {k: v for k, v in res["Properties"].items() if k in (
-                "AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")}
-            client.create_table(TableName=names[lid], **props)
-        for model in (Purse, *models.TABLES):  # a connection made under another stack's names is dropped
-            model._connection = None
-        yield client
-    get_settings.cache_clear()
-    aws.reset()
-    for model in (Purse, *models.TABLES):
-        model._connection = None
+
+def _core() -> str:
+    return get_settings().core_table
+
+
+def _new(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def test_table_names_come_from_the_settings_when_first_used(store):
-    assert Purse.Meta.table_name == get_settings().core_table == "t-core_table"
-    assert models.AuditTableModel.Meta.table_name == "t-audit_table"
+    assert Purse.Meta.table_name == get_settings().core_table == os.environ["CORE_TABLE"]
+    assert models.AuditTableModel.Meta.table_name == get_settings().audit_table == os.environ["AUDIT_TABLE"]
 
 
 def test_money_and_documents_keep_their_decimals(store):
-    purse = Purse(purse_id="p1", balance=Decimal("12345678901234.56"),
+    pid = _new("p1")
+    purse = Purse(purse_id=pid, balance=Decimal("12345678901234.56"),
                   history=[{"amount": Decimal("0.1"), "n": 3}], detail={"rate": Decimal("3.45"), "none": None})
     tx.Transaction().save(purse).commit()
-    raw = store.get_item(TableName="t-core_table", Key={"PK": {"S": "PURSE#p1"}, "SK": {"S": "PURSE"}})["Item"]
+    raw = store.get_item(TableName=_core(), Key={"PK": {"S": f"PURSE#{pid}"}, "SK": {"S": "PURSE"}})["Item"]
     assert raw["balance"] == {"N": "12345678901234.56"}  # the number as written, never through a float
-    got = Purse.find(*Purse.key("p1"))
+    got = Purse.find(*Purse.key(pid))
     assert got is not None and got.balance == Decimal("12345678901234.56") and isinstance(got.balance, Decimal)
     assert got.history == [{"amount": Decimal("0.1"), "n": 3}] and isinstance(got.history[0]["n"], int)
     assert got.detail == {"rate": Decimal("3.45")}  # None inside a document is dropped, as dict items drop it
@@ -87,16 +74,17 @@ def test_money_and_documents_keep_their_decimals(store):
 
 
 def test_model_and_dict_operations_commit_together_with_the_audit_record(store):
-    purse = Purse(purse_id="p4", balance=Decimal("10.00"))
+    pid = _new("p4")
+    purse = Purse(purse_id=pid, balance=Decimal("10.00"))
     t = tx.Transaction()
     t.save(purse)
-    t.put("t-core_table", {"PK": "NOTE#p4", "SK": "NOTE", "text": "opened"}, condition="attribute_not_exists(PK)")
-    t.record(tx.Audit("purse", "p4", "purse.opened", "u-1", before=None, after=purse.state(), org_path="/JL/"))
+    t.put(_core(), {"PK": f"NOTE#{pid}", "SK": "NOTE", "text": "opened"}, condition="attribute_not_exists(PK)")
+    t.record(tx.Audit("purse", pid, "purse.opened", "u-1", before=None, after=purse.state(), org_path="/JL/"))
     t.commit()
     assert purse.version == 1  # the local version follows the stored one
-    assert items.get("t-core_table", "NOTE#p4", "NOTE")["text"] == "opened"
-    trail = store.query(TableName="t-audit_table", KeyConditionExpression="PK = :p",
-                        ExpressionAttributeValues={":p": {"S": "purse#p4"}})["Items"]
+    assert items.get(_core(), f"NOTE#{pid}", "NOTE")["text"] == "opened"
+    trail = store.query(TableName=get_settings().audit_table, KeyConditionExpression="PK = :p",
+                        ExpressionAttributeValues={":p": {"S": f"purse#{pid}"}})["Items"]
     assert len(trail) == 1 and trail[0]["after"]["M"]["balance"] == {"N": "10.00"}
     assert trail[0]["GSI1PK"] == {"S": "ACTOR#u-1"} and trail[0]["SK"]["S"].startswith(trail[0]["at"]["S"])
 
@@ -105,34 +93,36 @@ def test_model_and_dict_operations_commit_together_with_the_audit_record(store):
 def test_each_cancellation_reason_is_the_failing_operations_own_error(store, failing):
     """Three operations (a dict put, a model save, a dict condition check): the one whose condition fails raises
     its own error, whatever kind of operation it is and wherever it stands."""
-    tx.Transaction().put("t-core_table", {"PK": "A", "SK": "A"}).put("t-core_table", {"PK": "C", "SK": "C"}).commit()
-    tx.Transaction().save(Purse(purse_id="b", balance=Decimal(1))).commit()
+    a, b, c = _new("A"), _new("b"), _new("C")
+    tx.Transaction().put(_core(), {"PK": a, "SK": "A"}).put(_core(), {"PK": c, "SK": "C"}).commit()
+    tx.Transaction().save(Purse(purse_id=b, balance=Decimal(1))).commit()
     errors = [Conflict("a", code="A_FAILED"), Conflict("b", code="B_FAILED"), Conflict("c", code="C_FAILED")]
     t = tx.Transaction()
-    t.put("t-core_table", {"PK": "A", "SK": "A", "v": 2},
+    t.put(_core(), {"PK": a, "SK": "A", "v": 2},
           condition="attribute_exists(PK)" if failing != 0 else "attribute_not_exists(PK)", on_fail=errors[0])
     # version 1 is what is stored; no version means "create", which fails on the stored purse
-    stale = Purse(purse_id="b", balance=Decimal(2), **({"version": 1} if failing != 1 else {}))
+    stale = Purse(purse_id=b, balance=Decimal(2), **({"version": 1} if failing != 1 else {}))
     t.save(stale, on_fail=errors[1])
-    t.check("t-core_table", {"PK": "C", "SK": "C"},
+    t.check(_core(), {"PK": c, "SK": "C"},
             "attribute_exists(PK)" if failing != 2 else "attribute_not_exists(PK)", on_fail=errors[2])
     with pytest.raises(Conflict) as raised:
         t.commit()
     assert raised.value is errors[failing]
-    assert items.get("t-core_table", "A", "A").get("v") is None  # nothing of the transaction was written
+    assert items.get(_core(), a, "A").get("v") is None  # nothing of the transaction was written
 
 
 def test_a_stale_versioned_model_is_refused_and_the_local_version_stays(store):
-    purse = Purse(purse_id="p5", balance=Decimal(5))
+    pid = _new("p5")
+    purse = Purse(purse_id=pid, balance=Decimal(5))
     tx.Transaction().save(purse).commit()
-    other = Purse.find(*Purse.key("p5"))
+    other = Purse.find(*Purse.key(pid))
     other.balance = Decimal(6)
     tx.Transaction().save(other).commit()
     purse.balance = Decimal(7)
     with pytest.raises(Conflict) as raised:
         tx.Transaction().save(purse, on_fail=tx.version_conflict("purse", 1)).commit()
     assert raised.value.code == "VERSION_CONFLICT" and purse.version == 1
-    assert Purse.find(*Purse.key("p5")).balance == Decimal(6)
+    assert Purse.find(*Purse.key(pid)).balance == Decimal(6)
 
 
 def test_reasons_other_than_conditions_map_as_documented():
@@ -153,7 +143,7 @@ def test_the_client_request_token_is_sent(store, monkeypatch):
         return real(**kwargs)
 
     monkeypatch.setattr(store, "transact_write_items", spy)
-    tx.Transaction().save(Purse(purse_id="p6", balance=Decimal(1))).commit(token="drawdown-123-" + "x" * 40)
+    tx.Transaction().save(Purse(purse_id=_new("p6"), balance=Decimal(1))).commit(token="drawdown-123-" + "x" * 40)
     assert sent["ClientRequestToken"] == ("drawdown-123-" + "x" * 40)[:36]
     assert list(sent["TransactItems"][0]) == ["Put"]
 
@@ -167,5 +157,5 @@ def test_a_transaction_of_more_than_a_hundred_operations_is_refused_before_sendi
 
 
 def test_one_dynamodb_client_serves_models_and_dict_items(store):
-    Purse.find(*Purse.key("none"))
+    Purse.find(*Purse.key(_new("none")))
     assert Purse._get_connection().connection._client is aws.dynamodb() is items.client()
