@@ -163,29 +163,11 @@ def query(table: str, *, pk_value: str, index: str | None = None, sk_prefix: str
                       forward=forward, consistent=consistent, where=where, visible=visible)
 
 
-def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: str | None = None,
-               sk_value: Any = None, limit: int | None = 50, cursor: str | None = None, forward: bool = True,
-               consistent: bool = False, where: Filter | None = None, fields: tuple[str, ...] | None = None,
-               visible: Callable[[Any], bool] | None = None,
-               max_reads: int = MAX_READS_PER_PAGE, model: type[ItemModel] | None = None) -> Page:
-    """One page of a partition (of the table or of GSI ``index``): the only query builder of the product.
-
-    ``sk_op``/``sk_value``: a sort-key condition (``=``, ``<``, ``<=``, ``>``, ``>=``, ``begins_with``,
-    ``between`` with ``(lo, hi)``). ``fields``: a projection (the key attributes are always read too).
-    ``where`` (a DynamoDB filter, e.g. :func:`scope_filter`) and ``visible`` (a predicate applied to what comes
-    back, e.g. ``can_see``) drop items: the page is then filled by further reads until it holds ``limit``
-    items or the partition ends (at most ``max_reads`` reads), so a partition whose items the caller may not
-    see answers exactly like an empty one (no items, no cursor). One item more than the page is looked for, so
-    a cursor is answered only when a next item the caller sees exists, and it is the key of the page's last
-    item (an item the caller sees); it is where the reads stopped only when they ran out.
-
-    ``limit`` ``None``: one read of as many items as DynamoDB returns (1 MB), for the jobs' sequential reads.
-    ``cursor`` is an inner continuation (:func:`encode_cursor`; clients only ever see it sealed by
-    ``chalicelib.platform.dynamo.cursors``); one that is not of this partition and sort-key condition is a 400
-    ``INVALID_CURSOR``. Returns :class:`Page` (``items``, ``cursor`` ``None`` at the end). ``items`` are plain
-    dicts, or instances of ``model`` (an item model of ``chalicelib.platform.dynamo.models``) when given
-    (``visible`` then sees the models): :func:`model_query` is the models' entry point."""
-    convert: Callable[[dict[str, Any]], Any] = model.from_wire if model is not None else from_item
+def _request(table: str, *, pk_value: str, index: str | None, sk_op: str | None, sk_value: Any, forward: bool,
+             consistent: bool, where: Filter | None, fields: tuple[str, ...] | None
+             ) -> tuple[dict[str, Any], str, tuple[str, ...]]:
+    """The Query request of :func:`query_page` (without its start key and limit), the partition attribute and the
+    key attributes of an item of the table or index queried."""
     pk_attr, sk_attr = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
     names = {"#pk": pk_attr}
     values: dict[str, Any] = {":pk": pk_value}
@@ -218,6 +200,34 @@ def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: st
         kwargs["IndexName"] = index
     elif consistent:
         kwargs["ConsistentRead"] = True
+    return kwargs, pk_attr, keys
+
+
+def query_page(table: str, *, pk_value: str, index: str | None = None, sk_op: str | None = None,
+               sk_value: Any = None, limit: int | None = 50, cursor: str | None = None, forward: bool = True,
+               consistent: bool = False, where: Filter | None = None, fields: tuple[str, ...] | None = None,
+               visible: Callable[[Any], bool] | None = None,
+               max_reads: int = MAX_READS_PER_PAGE, model: type[ItemModel] | None = None) -> Page:
+    """One page of a partition (of the table or of GSI ``index``): the only query builder of the product.
+
+    ``sk_op``/``sk_value``: a sort-key condition (``=``, ``<``, ``<=``, ``>``, ``>=``, ``begins_with``,
+    ``between`` with ``(lo, hi)``). ``fields``: a projection (the key attributes are always read too).
+    ``where`` (a DynamoDB filter, e.g. :func:`scope_filter`) and ``visible`` (a predicate applied to what comes
+    back, e.g. ``can_see``) drop items: the page is then filled by further reads until it holds ``limit``
+    items or the partition ends (at most ``max_reads`` reads), so a partition whose items the caller may not
+    see answers exactly like an empty one (no items, no cursor). One item more than the page is looked for, so
+    a cursor is answered only when a next item the caller sees exists, and it is the key of the page's last
+    item (an item the caller sees); it is where the reads stopped only when they ran out.
+
+    ``limit`` ``None``: one read of as many items as DynamoDB returns (1 MB), for the jobs' sequential reads.
+    ``cursor`` is an inner continuation (:func:`encode_cursor`; clients only ever see it sealed by
+    ``chalicelib.platform.dynamo.cursors``); one that is not of this partition and sort-key condition is a 400
+    ``INVALID_CURSOR``. Returns :class:`Page` (``items``, ``cursor`` ``None`` at the end). ``items`` are plain
+    dicts, or instances of ``model`` (an item model of ``chalicelib.platform.dynamo.models``) when given
+    (``visible`` then sees the models): :func:`model_query` is the models' entry point."""
+    convert: Callable[[dict[str, Any]], Any] = model.from_wire if model is not None else from_item
+    kwargs, pk_attr, keys = _request(table, pk_value=pk_value, index=index, sk_op=sk_op, sk_value=sk_value,
+                                     forward=forward, consistent=consistent, where=where, fields=fields)
     start = decode_cursor(cursor, partition=(pk_attr, pk_value), sort_ok=sort_condition(sk_op, sk_value))
     if limit is None:
         if start:
