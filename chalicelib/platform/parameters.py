@@ -1,9 +1,7 @@
 """Versioned parameter store with effective dates (products, thresholds, dictionaries, rules, templates).
 
-Items (parameters table):
-- ``PARAM#<name>`` / ``HEAD``: ``latest_version`` (a counter guarded by a condition).
-- ``PARAM#<name>`` / ``V#<effective_from>#<version:06d>``: ``value`` (the JSON document),
-  ``effective_from`` (business date), ``version``, ``created_by``, ``created_at``, ``comment``.
+Items: the models of :mod:`chalicelib.platform.parameter_items` (a head counting the versions of a parameter,
+one item per version).
 
 The value in force on a business date is the one with the greatest ``(effective_from, version)``
 whose ``effective_from`` is on or before that date. Versions are never changed or deleted, so every
@@ -18,24 +16,13 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
+from chalicelib.platform.dynamo import pages
+from chalicelib.platform.dynamo.tx import Audit, Transaction
 from chalicelib.platform.errors import Forbidden, NotFound, ValidationFailed
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{2,63}$"
-
-
-def _table() -> str:
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings().parameters_table
-
-
-def _audit_table() -> str:
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings().audit_table
 
 
 def _plain(value: Any) -> Any:
@@ -49,14 +36,16 @@ def get_effective(name: str, on: date) -> dict[str, Any]:
 
     Raises NotFound(``PARAMETER_NOT_FOUND``) when no version is effective yet.
     """
-    page = dynamo.query(_table(), pk_value=f"PARAM#{name}", sk_between=("V#0000", f"V#{on.isoformat()}#999999"),
-                        forward=False, limit=1, consistent=True)
+    from chalicelib.platform.parameter_items import ParameterVersion
+
+    page = pages.model_query(ParameterVersion, pk_value=ParameterVersion.partition(name), sk_op="between",
+                             sk_value=ParameterVersion.in_force_range(on), forward=False, limit=1, consistent=True)
     if not page.items:
         raise NotFound(f"parameter {name} has no version effective on {on}", code="PARAMETER_NOT_FOUND",
                        field="name")
     item = page.items[0]
-    return {"name": name, "version": item["version"], "effective_from": item["effective_from"],
-            "value": _plain(item["value"])}
+    return {"name": name, "version": item.version, "effective_from": item.effective_from,
+            "value": _plain(item.value)}
 
 
 def effective_or_default(name: str, on: date) -> tuple[dict[str, Any], int | None]:
@@ -71,10 +60,12 @@ def effective_or_default(name: str, on: date) -> tuple[dict[str, Any], int | Non
 
 def list_versions(name: str) -> list[dict[str, Any]]:
     """Every version of ``name``, newest effective date first."""
-    items = dynamo.query_all(_table(), pk_value=f"PARAM#{name}", sk_prefix="V#", forward=False)
-    return [{"name": name, "version": i["version"], "effective_from": i["effective_from"],
-             "created_by": i.get("created_by"), "created_at": i.get("created_at"), "comment": i.get("comment"),
-             "value": _plain(i["value"])} for i in items]
+    from chalicelib.platform.parameter_items import ParameterVersion
+
+    found = pages.model_query_all(ParameterVersion, pk_value=ParameterVersion.partition(name), sk_op="begins_with",
+                                  sk_value=ParameterVersion.prefix(), forward=False)
+    return [{"name": name, "version": v.version, "effective_from": v.effective_from, "created_by": v.created_by,
+             "created_at": v.created_at, "comment": v.comment, "value": _plain(v.value)} for v in found]
 
 
 def put_version(name: str, value: dict[str, Any], *, effective_from: date, actor: Principal,
@@ -90,27 +81,27 @@ def put_version(name: str, value: dict[str, Any], *, effective_from: date, actor
         raise Forbidden("parameters are global: only province staff may add a version", code="PERMISSION_DENIED")
     if not isinstance(value, dict):
         raise ValidationFailed("a parameter value is a JSON object", code="PARAMETER_VALUE", field="value")
-    head = dynamo.get(_table(), f"PARAM#{name}", "HEAD")
-    latest = head["latest_version"] if head else 0
+    from chalicelib.platform.parameter_items import ParameterHead, ParameterVersion
+
+    head = ParameterHead.find(*ParameterHead.key(name))
+    latest = head.latest_version if head else 0
     version = latest + 1
     stored_value = json.loads(json.dumps(value, default=str), parse_float=Decimal)
-    item = {"PK": f"PARAM#{name}", "SK": f"V#{effective_from.isoformat()}#{version:06d}", "name": name,
-            "version": version, "effective_from": effective_from.isoformat(), "value": stored_value,
-            "created_by": actor.user_id, "created_at": utc_now_iso(), "comment": comment}
-    tx = dynamo.TxBuilder()
-    if head:
-        tx.update(_table(), {"PK": f"PARAM#{name}", "SK": "HEAD"}, "SET latest_version = :n",
-                  values={":n": version, ":o": latest}, condition="latest_version = :o")
+    item = ParameterVersion(name=name, version=version, effective_from=effective_from.isoformat(), value=stored_value,
+                            created_by=actor.user_id, created_at=utc_now_iso(), comment=comment)
+    t = Transaction()
+    if head:  # the counter moves only from the number read: a concurrent writer's transaction is cancelled
+        head.name = name
+        t.update_model(head, [ParameterHead.latest_version.set(version)],
+                       condition=ParameterHead.latest_version == latest)
     else:
-        tx.put(_table(), {"PK": f"PARAM#{name}", "SK": "HEAD", "latest_version": version},
-               condition="attribute_not_exists(PK)")
-    tx.put(_table(), item, condition="attribute_not_exists(PK)")
-    tx.audit(_audit_table(), dynamo.Audit("parameter", name, "parameter.version_added", actor.user_id,
-                                          before=None, after={"version": version,
-                                                              "effective_from": effective_from.isoformat()},
-                                          org_path="/", reason=comment))
-    tx.commit()
-    return {"name": name, "version": version, "effective_from": effective_from.isoformat(), "value": _plain(item["value"])}
+        t.save(ParameterHead(name=name, latest_version=version), condition=ParameterHead.PK.does_not_exist())
+    t.save(item, condition=ParameterVersion.PK.does_not_exist())
+    t.record(Audit("parameter", name, "parameter.version_added", actor.user_id, before=None,
+                   after={"version": version, "effective_from": effective_from.isoformat()}, org_path="/",
+                   reason=comment))
+    t.commit()
+    return {"name": name, "version": version, "effective_from": effective_from.isoformat(), "value": _plain(item.value)}
 
 
 def list_names() -> list[str]:
