@@ -27,12 +27,13 @@ GROUPS: dict[str, str] = {
 def wire() -> None:
     """Hand the platform what it needs from the contexts (idempotent; cheap: nothing is imported that a first
     request would not import anyway)."""
-    from chalicelib.admin import public as admin
-    from chalicelib.customers import public as customers
+    # Only the modules that hold the hooks are imported here (every API function runs this at import): the
+    # lookups import the contexts that answer them on first use.
+    from chalicelib.admin.data import orgs
     from chalicelib.platform import authn
 
     authn.use_org_path_resolver(_org_path)
-    admin.use_household_village(customers.household_village)
+    orgs.use_household_village(_household_village)
 
 
 def _org_path(org_id: str) -> str | None:
@@ -40,6 +41,12 @@ def _org_path(org_id: str) -> str | None:
 
     org = admin.get_org(org_id)
     return str(org["org_path"]) if org else None
+
+
+def _household_village(household_id: str) -> str | None:
+    from chalicelib.customers import public as customers
+
+    return customers.household_village(household_id)
 
 
 def api_of(group: str) -> Any:

@@ -6,18 +6,18 @@ Items come back as plain dicts (the shapes below) until the context's models are
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.admin.data import job_runs as _job_runs
 from chalicelib.admin.data import orgs as _orgs
-from chalicelib.admin.service.jobs import JobRun, NotYet, run
 from chalicelib.platform.access import Principal
 from chalicelib.platform.errors import NotFound
 
+if TYPE_CHECKING:
+    from chalicelib.admin.service.jobs import JobRun, NotYet, run
+
 __all__ = ["JobRun", "NotYet", "get_org", "get_village", "institutions", "put_run_part", "run", "run_of", "run_parts",
-           "use_household_village", "village_assignment", "village_not_found", "visible_run"]
+           "village_assignment", "village_not_found", "visible_run"]
 
 
 # ----------------------------------------------------------------------------------------- organisations
@@ -47,12 +47,6 @@ def village_assignment(code: str) -> dict[str, Any] | None:
     return _orgs.village_assignment(code)
 
 
-def use_household_village(lookup: Callable[[str], str | None]) -> None:
-    """For the composition root (``chalicelib.routes.wire``): how a farmer's household village is found
-    (``household_id`` → village code or ``None``), which :func:`get_village` needs and the customers context knows."""
-    _orgs.use_household_village(lookup)
-
-
 def village_not_found() -> NotFound:
     """The one answer (404 ``VILLAGE_NOT_FOUND``, field ``village_code``) for a village the caller may not use."""
     return _orgs.village_not_found()
@@ -62,21 +56,38 @@ def village_not_found() -> NotFound:
 # ``run(job, event, context, body)`` runs ``body(JobRun)`` as the run of ``job`` for the event's business date:
 # once per date, resumable from its checkpoint, leased to one invocation at a time (admin/service/jobs.py).
 # ``NotYet``: raised by a body that must wait for another job of its date. ``JobRun``: the run's state.
+# The three come from the job runner when first asked for (PEP 562), so that the many functions that import this
+# module for the organisation tree do not load the runner.
+_RUNNER = ("JobRun", "NotYet", "run")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _RUNNER:
+        from chalicelib.admin.service import jobs
+
+        return getattr(jobs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 def run_of(job: str, day: date | str) -> dict[str, Any] | None:
     """The run record of ``job`` on business date ``day`` ``{"job", "business_date", "status" (running |
     completed), "checkpoint", "attempts", "result", ...}``, or ``None``."""
-    return _job_runs.get(job, day)
+    from chalicelib.admin.data import job_runs
+
+    return job_runs.get(job, day)
 
 
 def run_parts(job: str, day: date) -> dict[str, Any]:
     """Every partial result the run kept between invocations: ``{name: data}``."""
-    return _job_runs.parts(job, day)
+    from chalicelib.admin.data import job_runs
+
+    return job_runs.parts(job, day)
 
 
 def put_run_part(job: str, day: date, name: str, data: Any) -> None:
     """Keep a partial result of the run (JSON-like ``data``, compressed; under DynamoDB's 400 KB)."""
-    _job_runs.put_part(job, day, name, data)
+    from chalicelib.admin.data import job_runs
+
+    job_runs.put_part(job, day, name, data)
 
 
 def visible_run(principal: Principal, job: str, day: str) -> dict[str, Any]:
@@ -84,4 +95,6 @@ def visible_run(principal: Principal, job: str, day: str) -> dict[str, Any]:
     "started_at", "updated_at", "completed_at", "checkpoint", "result", "last_error"}``, for a caller whose scope
     is the whole province; NotFound ``JOB_RUN_NOT_FOUND`` (field ``business_date``) otherwise, or when it never ran;
     ValidationFailed ``BUSINESS_DATE_INVALID`` when ``day`` is not a date."""
-    return _job_runs.public_view(_job_runs.get_visible(principal, job, day))
+    from chalicelib.admin.data import job_runs
+
+    return job_runs.public_view(job_runs.get_visible(principal, job, day))
