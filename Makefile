@@ -63,10 +63,10 @@ install-test: $(VENV)/.installed-model node_modules/.installed $(TOOLS)/.install
 run: install
 	$(BIN)/village-credit run
 
-## test: the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
+## test: the gates (make lint), the Lambda build, then the whole suite (unit, contract incl. client generation, infra and build checks,
 ## integration on the local stack, the /docs page in headless Chromium, the fuzz layer from docs/openapi.json,
 ## benchmarks at tiny sizes, model training)
-test: install-test build
+test: install-test lint build
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n 2 --dist loadfile
 
 # ---------------------------------------------------------------- Lambda build (docs/decisions/0005)
@@ -115,6 +115,13 @@ $(SAMVENV)/.installed: constraints-sam.txt
 
 ## build: lay out the function code and the dependencies layer, then `sam build` (no container)
 build: .aws-sam/build/template.yaml
+
+## lint: the gates on their own (`make test` runs them first): ruff, mypy with the pydantic plugin, and the
+## import contracts between layers and contexts (import-linter); configured in pyproject.toml
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## bench: cold starts and throughput benchmarks (figures printed, not asserted); `make test` runs each one at
 ## tiny sizes (`python -m bench --smoke`, tests/bench) so that none of them rots

@@ -3,6 +3,6 @@ test and the OpenAPI generator. On AWS each route group runs as its own function
 (``functions/api/<group>.py``) mounting the same Blueprint."""
 from chalice import Chalice
 
-from chalicelib.api.registry import mount
+from chalicelib.routes import mount
 
 app = mount(Chalice(app_name="village-credit"))

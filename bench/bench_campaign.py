@@ -5,18 +5,17 @@ households (``infra.synthetic``) written as submitted files of village 220122102
 Timed: start (``services.campaign.start_campaign``) → state machine: load, Map over batches of 25
 (rate + propose lines), village evaluation, notice CSV + PDF → awaiting confirmation → confirm (as a
 second person) → activation → completed. Completion is observed with DescribeExecution, so polling adds
-no DynamoDB calls. DynamoDB calls are counted at the moto server (every call of every client), by
-operation. Figures are printed, not asserted; moto is far slower per call than DynamoDB, so wall time
-here is an upper bound of the workflow's own cost, and requests per household is the portable figure.
+no DynamoDB calls. DynamoDB requests are counted at the moto server (``infra.local.seams.dynamodb_requests``:
+every request of every client, by operation, the same way whatever library makes it). Figures are printed,
+not asserted; moto is far slower per call than DynamoDB, so wall time here is an upper bound of the
+workflow's own cost, and requests per household is the portable figure.
 
 ``run() -> dict`` (``python -m bench.bench_campaign`` prints it).
 """
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import Counter
 from typing import Any
 
 from bench import HANG_GUARD_SECONDS
@@ -25,24 +24,6 @@ N_HOUSEHOLDS = 300
 VILLAGE = "220122102202"
 #: ``python -m bench --smoke``: a campaign of five households (still one Map batch, notice, confirmation)
 SMOKE = {"n": 5}
-
-
-def _count_dynamodb_calls():
-    """Wrap moto's DynamoDB handler (serialised by the local-stack seam) with a per-operation counter."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    counts: Counter[str] = Counter()
-    lock = threading.Lock()
-    inner = DynamoHandler.call_action
-
-    def counted(self):
-        target = (self.headers or {}).get("X-Amz-Target") or (self.headers or {}).get("x-amz-target") or "?"
-        with lock:
-            counts[target.split(".")[-1]] += 1
-        return inner(self)
-
-    DynamoHandler.call_action = counted  # type: ignore[method-assign]
-    return counts, lambda: setattr(DynamoHandler, "call_action", inner)
 
 
 def _wait(sfn, arn: str, done: set[str], campaign_status, deadline: float, what: str) -> None:
@@ -59,13 +40,16 @@ def _wait(sfn, arn: str, done: set[str], campaign_status, deadline: float, what:
 def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
     import boto3
 
+    from infra.local import seams
     from infra.local.server import free_port, start_stack
 
     server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
-        from chalicelib.auth import Principal
-        from chalicelib.data import campaigns, dynamo, orgs
-        from chalicelib.services import campaign as svc
+        from chalicelib.admin.data import orgs
+        from chalicelib.platform import dynamo
+        from chalicelib.platform.access import Principal
+        from chalicelib.rating.data import campaigns
+        from chalicelib.rating.service import campaign as svc
         from infra.synthetic import stored_household, village_households_in
 
         village = orgs.village_assignment(VILLAGE)
@@ -77,8 +61,7 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
         institution = Principal(user_id="bench-admin", username="bench.admin", role="institution_admin",
                                 org_id="JL-220122", org_path="/JL/JL-220122/")
         sfn = boto3.client("stepfunctions")
-        counts, restore = _count_dynamodb_calls()
-        try:
+        with seams.dynamodb_requests() as counts:
             t0 = time.perf_counter()
             c, _ = svc.start_campaign(manager, VILLAGE)
             cid = c["campaign_id"]
@@ -93,8 +76,6 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
             svc.confirm(institution, cid, "bench")
             _wait(sfn, c["execution_arn"], {"completed", "failed"}, status, deadline, "activation")
             seconds = time.perf_counter() - t0
-        finally:
-            restore()
         final = campaigns.get_unscoped(cid)
         if final["status"] != "completed":
             raise RuntimeError(f"the campaign ended {final['status']}: {final.get('failure')}")

@@ -3,8 +3,10 @@
 For each of ``n`` drawdowns (sequential): ``POST /drawdowns`` through the real HTTP API, then the approval
 state machine (rules, contract PDF + e-signatures, StartExecution) and the disbursement saga (reserve,
 transfer, loan account) until the disbursement execution has SUCCEEDED. Completion is observed with
-``DescribeExecution`` so that polling adds no DynamoDB calls. DynamoDB calls are counted at the moto server
-(every call of every client: API, idempotency layer, state-machine tasks). ``p50_ms``/``p95_ms`` are seen by
+``DescribeExecution`` so that polling adds no DynamoDB calls. DynamoDB requests are counted at the moto server
+(``infra.local.seams.dynamodb_requests``: every request of every client, API, idempotency layer,
+state-machine tasks, counted the same way whatever library makes it); ``dynamodb_requests_per_drawdown`` is
+their mean per drawdown, with the mean per operation. ``p50_ms``/``p95_ms`` are seen by
 the client (request sent → disbursement execution SUCCEEDED, polled every 20 ms); ``server_side_ms`` is the
 drawdown's ``created_at`` → ``disbursed_at``. Figures are printed, not asserted.
 
@@ -17,32 +19,15 @@ import json
 import os
 import statistics
 import sys
-import threading
 import time
 import uuid
+from collections import Counter
 from typing import Any
 
 from bench import HANG_GUARD_SECONDS
 
 #: ``python -m bench --smoke``: two drawdowns per measurement
 SMOKE = {"n": 2}
-
-
-def _count_dynamodb_calls():
-    """Wrap the moto DynamoDB handler (already serialised by the local-stack seam) with a counter."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    counter = {"n": 0}
-    lock = threading.Lock()
-    inner = DynamoHandler.call_action
-
-    def counted(self):
-        with lock:
-            counter["n"] += 1
-        return inner(self)
-
-    DynamoHandler.call_action = counted  # type: ignore[method-assign]
-    return counter, lambda: setattr(DynamoHandler, "call_action", inner)
 
 
 def _instant(iso: str) -> float:
@@ -67,7 +52,7 @@ def _wait_succeeded(sfn, arn: str, deadline: float) -> str:
 def _percentiles(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {"p50": round(statistics.median(ordered), 1),
-            "p95": round(ordered[max(0, int(round(0.95 * len(ordered))) - 1)], 1)}
+            "p95": round(ordered[max(0, round(0.95 * len(ordered)) - 1)], 1)}
 
 
 def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True) -> dict[str, Any]:
@@ -75,6 +60,7 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
     import boto3
     import requests
 
+    from infra.local import seams
     from infra.local.server import free_port, serve_api, start_stack
     from infra.seed import login
 
@@ -85,7 +71,7 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
     previous_date = os.environ.get("BUSINESS_DATE_OVERRIDE")
     threshold = gc.get_threshold()
     try:
-        from chalicelib.data import drawdowns
+        from chalicelib.loans.data import drawdowns
         from tests.integration.loans_support import BUSINESS_DATE, drawdown_body, lpr_fixings_through, make_borrower
 
         os.environ["BUSINESS_DATE_OVERRIDE"] = BUSINESS_DATE.isoformat()
@@ -99,8 +85,8 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
         disbursement_arn = stack.env["DISBURSEMENT_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:")
         body = drawdown_body(borrower["line_id"], amount=amount)
 
-        def one() -> tuple[float, int, str, float]:
-            before = counter["n"]
+        def one() -> tuple[float, Counter[str], str, float]:
+            before = Counter(counter)
             start = time.perf_counter()
             r = session.post(f"{base}/drawdowns", json=body, headers={"Idempotency-Key": uuid.uuid4().hex},
                              timeout=HANG_GUARD_SECONDS)
@@ -109,7 +95,7 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
             deadline = time.monotonic() + HANG_GUARD_SECONDS
             _wait_succeeded(sfn, f"{approval_arn}:{drawdown_id}", deadline)
             status = _wait_succeeded(sfn, f"{disbursement_arn}:dsb-{drawdown_id}", deadline)
-            elapsed, calls = time.perf_counter() - start, counter["n"] - before
+            elapsed, calls = time.perf_counter() - start, Counter(counter) - before
             item = drawdowns.get(drawdown_id)  # after counting: server-side request → disbursed time
             server = (_instant(item["disbursed_at"]) - _instant(item["created_at"])) * 1000
             return elapsed, calls, status, server
@@ -124,24 +110,24 @@ def measure(n: int = 50, amount: str = "2000.00", emulator_adjusted: bool = True
             gc.collect()
             gc.freeze()
             gc.set_threshold(threshold[0], threshold[1], 1_000_000)
-        counter, restore = _count_dynamodb_calls()
-        try:
+        with seams.dynamodb_requests() as counter:
             one()  # warm-up (imports, first clients, zen-engine compile, font registration): not measured
             samples = [one() for _ in range(n)]
-        finally:
-            restore()
         in_order = [round(s[0] * 1000) for s in samples]
         times = sorted(in_order)
-        calls = [s[1] for s in samples]
+        calls = [sum(s[1].values()) for s in samples]
+        by_operation: Counter[str] = sum((s[1] for s in samples), Counter())
         return {
             "benchmark": "drawdown request → disbursed (auto path, local stack, sequential)",
             "drawdowns": n, "all_disbursed": all(s[2] == "SUCCEEDED" for s in samples),
             "p50_ms": round(statistics.median(times), 1),
-            "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 1),
+            "p95_ms": round(times[max(0, round(0.95 * len(times)) - 1)], 1),
             "max_ms": round(times[-1], 1),
             "server_side_ms": _percentiles([s[3] for s in samples]),
-            "dynamodb_calls_per_drawdown": {"mean": round(statistics.mean(calls), 1), "min": min(calls),
-                                            "max": max(calls)},
+            "dynamodb_requests_per_drawdown": {"mean": round(statistics.mean(calls), 1), "min": min(calls),
+                                               "max": max(calls)},
+            "dynamodb_requests_per_drawdown_by_operation": {op: round(k / n, 1)
+                                                            for op, k in by_operation.most_common()},
             "first_5_ms": in_order[:5], "last_5_ms": in_order[-5:],
             "emulator_adjusted": emulator_adjusted,
             "target": "p95 < 1000 ms",
@@ -180,8 +166,16 @@ def run(n: int = 50) -> dict[str, Any]:
                     "local stack); as_is: with it"}
 
 
+def report(result: dict[str, Any]) -> str:
+    per = result["dynamodb_requests_per_drawdown"]
+    return (f"{result['drawdowns']} drawdowns request → disbursed: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms "
+            f"(as is: p95 {result['as_is']['p95_ms']} ms); DynamoDB requests per drawdown {per['mean']} "
+            f"(min {per['min']}, max {per['max']}; {result['dynamodb_requests_per_drawdown_by_operation']})\n"
+            + json.dumps(result, indent=1, ensure_ascii=False))
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 2:  # child: one measurement
         print("RESULT " + json.dumps(measure(int(sys.argv[1]), emulator_adjusted=sys.argv[2] == "1")))
     else:
-        print(json.dumps(run(), indent=1, ensure_ascii=False))
+        print(report(run()))

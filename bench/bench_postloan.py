@@ -2,7 +2,7 @@
 
 A fresh local stack (moto server built from template.yaml, organisations and parameters seeded) gets
 ``N`` active loan accounts written directly with batch writes, in the loans subsystem's item shape
-(:func:`chalicelib.data.loans.with_keys`: GSI3 ``LOANS#ACTIVE#<shard>`` / ``<next_due_date>#<loan_id>``)
+(:func:`chalicelib.loans.data.loans.with_keys`: GSI3 ``LOANS#ACTIVE#<shard>`` / ``<next_due_date>#<loan_id>``)
 with ``village_code``, ``account_manager_id`` and ``next_due_amount``, spread over every
 village of 农安县 and 榆树市 and 300 account managers. ``OVERDUE_SHARE`` of them are overdue (1 to 400
 days past due) and get their installment items too; the healthy loans' installments are not written
@@ -42,7 +42,7 @@ DAY1 = date(2025, 6, 2)
 
 def _org_paths() -> list[tuple[str, str]]:
     """(village code, outlet org_path) of every village-level unit of the two seeded counties."""
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
     from infra.seed import branch_id, outlet_id
 
     out = []
@@ -54,10 +54,11 @@ def _org_paths() -> list[tuple[str, str]]:
 
 
 def _seed(n: int, day: date) -> dict[str, Any]:
-    from chalicelib.data import dynamo, loans
-    from chalicelib.domain.schedules import build_schedule
-    from chalicelib.domain.servicing import installment_record
-    from chalicelib.settings import get_settings
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.domain.schedules import build_schedule
+    from chalicelib.loans.domain.servicing import installment_record
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     rng = random.Random(20250602)
     villages = _org_paths()
@@ -113,7 +114,7 @@ class _Counter:
 
 
 def _timed(job: str, day: date, counter: _Counter) -> dict[str, Any]:
-    from chalicelib.services.postloan import run_job
+    from chalicelib.postloan.service.postloan import run_job
 
     counter.ops.clear()
     ctx = SimpleNamespace(aws_request_id=uuid.uuid4().hex, get_remaining_time_in_millis=lambda: 10 ** 9)
@@ -130,7 +131,7 @@ def run(n: int = N_LOANS) -> dict[str, Any]:
 
     server, _stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
-        from chalicelib.data import dynamo
+        from chalicelib.platform import dynamo
 
         seeded = _seed(n, DAY1)
         counter = _Counter()

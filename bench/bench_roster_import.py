@@ -24,7 +24,7 @@ SMOKE = {"households": 20}
 def run(households: int = 2000, *, seed: int = 2000) -> dict[str, Any]:
     """Import ``households`` synthetic households into the showcase village; return the figures."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from chalicelib import pii
+    from chalicelib.platform import pii
 
     pii.reset_caches()
     from infra.local.server import free_port, start_stack
@@ -60,8 +60,9 @@ def _import(stack, village: str, data: bytes) -> dict[str, Any]:
     import boto3
     from botocore.config import Config
 
-    from chalicelib.auth import Principal
-    from chalicelib.data import imports, orgs
+    from chalicelib.admin.data import orgs
+    from chalicelib.customers.data import imports
+    from chalicelib.platform.access import Principal
     from infra.seed import outlet_id
 
     org = orgs.get_org(outlet_id(village[:9]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -33,16 +33,18 @@ def _Api(state: dict[str, Any]) -> Any:
 
 
 def _principal(api: Any, user: str):
-    from chalicelib.auth import principal_from_claims, verify_token
+    from chalicelib import routes
+    from chalicelib.platform.authn import principal_from_claims, verify_token
 
+    routes.wire()
     return principal_from_claims(verify_token(f"Bearer {api.token(user)}"))
 
 
 @campaign_app.command("run")
 def run(village: str = typer.Option(..., "--village", help="12-digit village code (行政区划代码)"),
-        roster: Optional[Path] = typer.Option(None, "--roster", exists=True, dir_okay=False,
+        roster: Path | None = typer.Option(None, "--roster", exists=True, dir_okay=False,
                                               help="roster file (CSV or XLSX); omit to rate the households filed"),
-        period: Optional[str] = typer.Option(None, "--period", help="campaign period (default: business year)"),
+        period: str | None = typer.Option(None, "--period", help="campaign period (default: business year)"),
         manager: str = typer.Option("am.nongan", "--as", help="account manager who imports and starts"),
         confirmer: str = typer.Option("admin.nongan", "--confirm-as", help="institution user who confirms"),
         timeout: float = typer.Option(600, help="seconds to wait for each phase")) -> None:
@@ -53,13 +55,14 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from chalicelib.domain.divisions import get_village
+    from chalicelib.platform.errors import DomainError
+    from chalicelib.reference.divisions import get_village
     from infra.cli_support import CliError
 
     try:
         get_village(village)
-    except Exception as exc:  # DomainError of the division list: unknown or not a village
-        raise CliError(getattr(exc, "code", "VILLAGE_CODE_UNKNOWN"), f"--village {village}: {exc}", 2) from None
+    except DomainError as exc:  # of the division list: unknown or not a village
+        raise CliError(exc.code, f"--village {village}: {exc}", 2) from None
     console = Console(soft_wrap=True)  # text is never cut into lines at the terminal width (links stay whole)
     state = _stack()
     api = _Api(state)
@@ -116,8 +119,8 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
 
 
 def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
-    from chalicelib.data import households
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.data import households
+    from chalicelib.customers.service.roster_import import import_roster
 
     principal = _principal(api, manager)
     task = bar.add_task("importing roster", total=None)
@@ -251,7 +254,7 @@ def _pct(value: Any) -> str:
 def roster(village: str = typer.Option(..., "--village"), households: int = typer.Option(300, "--households"),
            seed: int = typer.Option(42, "--seed"), out: Path = typer.Option(..., "--out")) -> None:
     """Write a synthetic roster CSV (made-up people, well-formed ID numbers) for a village."""
-    from chalicelib.domain.divisions import get_village
+    from chalicelib.reference.divisions import get_village
     from infra.synthetic import roster_csv, village_households_in
 
     get_village(village)
@@ -264,8 +267,8 @@ def publish_model(artifact: Path) -> None:
     where a campaign's statistical challenger reads it."""
     import boto3
 
-    from chalicelib.domain.village_credit import challenger_missing_features
-    from chalicelib.services.campaign import artifact_key
+    from chalicelib.rating.domain.village_credit import challenger_missing_features
+    from chalicelib.rating.service.campaign import artifact_key
 
     state = _stack()
     doc = json.loads(artifact.read_text(encoding="utf-8"))

@@ -10,7 +10,6 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -104,7 +103,7 @@ def run() -> None:
 
 
 @app.command()
-def login(username: str, password: Optional[str] = typer.Option(None, help="default: the demo password")) -> None:
+def login(username: str, password: str | None = typer.Option(None, help="default: the demo password")) -> None:
     """Print an ID token for a user of the local stack's user pool."""
     from infra.cli_support import StackApi
 
@@ -119,7 +118,7 @@ def jobs_list() -> None:
 
 
 @jobs_app.command("run")
-def jobs_run(name: str, business_date: Optional[str] = typer.Option(None, help="YYYY-MM-DD; default today")) -> None:
+def jobs_run(name: str, business_date: str | None = typer.Option(None, help="YYYY-MM-DD; default today")) -> None:
     """Fire one scheduled job now and print its result."""
     from infra.cli_support import CliError
 
@@ -232,7 +231,7 @@ def model_train(data: Path, target: str = typer.Option(..., "--target"),
         from infra.modeling.train import train_scorecard
     except ImportError:
         typer.echo("install the model extra first: .venv/bin/pip install -e '.[model]'", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     result = train_scorecard(data, target)
     m = result.metrics
     typer.echo(f"AUC {m['auc']:.4f}  KS {m['ks']:.4f}  Gini {m['gini']:.4f}  "

@@ -47,7 +47,7 @@ def describe(exc: BaseException) -> CliError | None:
     """The expected failure ``exc`` stands for, or ``None`` for a bug (which keeps its traceback)."""
     if isinstance(exc, CliError):
         return exc
-    from chalicelib.errors import DomainError
+    from chalicelib.platform.errors import DomainError
 
     if isinstance(exc, DomainError):
         field = f" (field {exc.fields[0].field})" if exc.fields else ""
@@ -92,9 +92,11 @@ def use_stack(state: dict[str, Any]) -> None:
     import os
 
     os.environ.update(state["env"])
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import aws
+    from chalicelib.platform.settings import get_settings
 
     get_settings.cache_clear()
+    aws.reset()  # clients made before pointed at another endpoint
 
 
 class StackApi:
@@ -111,7 +113,7 @@ class StackApi:
         self._tokens: dict[str, str] = {}
 
     @classmethod
-    def of(cls, state: dict[str, Any]) -> "StackApi":
+    def of(cls, state: dict[str, Any]) -> StackApi:
         return cls(state["api"], state["endpoint"], state["env"]["USER_POOL_CLIENT_ID"],
                    region=state["env"].get("AWS_REGION", "us-east-1"))
 
@@ -156,7 +158,7 @@ class StackApi:
         """The stack's business date: its local clock's, else (a stack without one) today in Asia/Shanghai."""
         from datetime import date
 
-        from chalicelib.clock import calendar_date
+        from chalicelib.platform.clock import calendar_date
 
         try:
             return date.fromisoformat(self.clock()["business_date"])

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any, Callable, Optional
+from typing import Any
 
 import typer
 
@@ -229,7 +230,7 @@ class Demo:
     def pick_village(self) -> str:
         """The showcase village while it has no campaign, else the next village of its township (the same outlet)
         with neither a campaign nor a household file."""
-        from chalicelib.domain.divisions import villages_in_county
+        from chalicelib.reference.divisions import villages_in_county
         from infra.seed import SHOWCASE_VILLAGE
 
         township = SHOWCASE_VILLAGE[:9]
@@ -279,7 +280,7 @@ class Demo:
             raise self.fail("IMPORT_FAILED", f"import {job['import_id']} {done['status']}: {done.get('error')}")
         self.fact("import", f"{job['import_id']}: {done['counts']}")
         submitted = 0
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = api.call("GET", f"/villages/{code}/households?limit=200" + (f"&cursor={cursor}" if cursor else ""),
                             MANAGER)
@@ -293,7 +294,7 @@ class Demo:
         self.fact("submitted", f"{submitted} household files (draft → submitted, so the campaign rates them)")
 
     def lpr_current(self, result: DemoResult) -> None:
-        from chalicelib.domain.rates import assess, parse_lpr_table
+        from chalicelib.loans.domain.rates import assess, parse_lpr_table
         from infra.lpr_cli import fill_for_demo
 
         current = self.api.call("GET", "/parameters/lpr_fixings", PROVINCE)
@@ -329,7 +330,7 @@ class Demo:
                                                                       "farmer.demo")
             self.fact("farmer.demo", "its household got no line in this campaign: using another household")
         best: tuple[Decimal, str, str] | None = None
-        cursor: Optional[str] = None
+        cursor: str | None = None
         while True:
             page = api.call("GET", f"/campaigns/{cid}/ratings?limit=500" + (f"&cursor={cursor}" if cursor else ""),
                             MANAGER)
@@ -376,7 +377,7 @@ class Demo:
         return self.wait(f"drawdown {ddid} to finish", read, lambda d: d["status"] in FINAL)
 
 
-def demo(village: Optional[str] = typer.Option(None, "--village", help="12-digit village code (default: the "
+def demo(village: str | None = typer.Option(None, "--village", help="12-digit village code (default: the "
                                                                         "showcase village, then the next one)"),
          timeout: float = typer.Option(300, help="seconds to wait for each asynchronous step")) -> None:
     """Walk the main job on the running stack: roster → campaign → confirmation → clock → face verification →
@@ -387,11 +388,12 @@ def demo(village: Optional[str] = typer.Option(None, "--village", help="12-digit
     use_stack(state)
     api = StackApi.of(state)
     if village is not None:
-        from chalicelib.domain.divisions import get_village
+        from chalicelib.platform.errors import DomainError
+        from chalicelib.reference.divisions import get_village
 
         try:
             get_village(village)
-        except Exception as exc:
+        except DomainError as exc:
             raise CliError("VILLAGE_CODE_UNKNOWN", f"--village {village!r}: {exc}", 2) from None
     Demo(api, state["env"]["USER_POOL_ID"], out=typer.echo, timeout=timeout).run(village)
 

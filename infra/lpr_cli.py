@@ -3,7 +3,8 @@
 ``lpr add DATE --one-year R --five-year R`` adds a published fixing the way operations do every month (a new
 version of ``lpr_fixings`` through ``POST /parameters/lpr_fixings/versions`` as province staff, effective from the
 fixing's date or the business date, whichever is later). ``lpr status`` judges the table in force against the
-publication calendar (:func:`chalicelib.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past the
+publication calendar (:func:`chalicelib.loans.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past
+the
 shipped table, the fixings due up to the business date as the last published rates carried forward, marked in the
 document as *not published* (``unpublished_fixings``) and in the version's comment: it never invents a rate that
 could pass for a published one (ADR 0041).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -47,8 +48,8 @@ def with_fixing(document: dict[str, Any], day: date, one_year: str, five_year: s
 def carried_forward(document: dict[str, Any], through: date) -> tuple[dict[str, Any], list[str]]:
     """``(document, added)``: ``document`` with a row for every publication day after its last fixing up to and
     including ``through``, each with the last fixing's rates and listed under ``unpublished_fixings``."""
-    from chalicelib.domain import lpr_calendar
-    from chalicelib.domain.rates import parse_lpr_table
+    from chalicelib.loans.domain import lpr_calendar
+    from chalicelib.loans.domain.rates import parse_lpr_table
 
     table = parse_lpr_table(document)
     last = table.fixings[-1]
@@ -110,7 +111,7 @@ def fill_for_demo(api: Any, user: str = "province.admin") -> tuple[dict[str, Any
 def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of the fixing, YYYY-MM-DD"),
         one_year: str = typer.Option(..., "--one-year", help="1-year LPR in percent, e.g. 3.00"),
         five_year: str = typer.Option(..., "--five-year", help="5-year-and-above LPR in percent, e.g. 3.50"),
-        comment: Optional[str] = typer.Option(None, help="default: 'LPR fixing of DATE'"),
+        comment: str | None = typer.Option(None, help="default: 'LPR fixing of DATE'"),
         user: str = typer.Option("province.admin", "--as", help="province staff (parameter:write)")) -> None:
     """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later)."""
     from infra.cli import _date_argument
@@ -128,7 +129,7 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
     stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
                f"{fixing_day} 1Y {one} % 5Y {five} %")
-    from chalicelib.domain.lpr_calendar import publication
+    from chalicelib.loans.domain.lpr_calendar import publication
 
     expected = publication(fixing_day.year, fixing_day.month)
     if expected.day != fixing_day:
@@ -139,8 +140,8 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
 @lpr_app.command("status")
 def status(user: str = typer.Option("province.admin", "--as")) -> None:
     """How current the LPR table in force is: last fixing, missing fixings, from when pricing is refused."""
-    from chalicelib.domain.products import load_products
-    from chalicelib.domain.rates import assess, parse_lpr_table
+    from chalicelib.loans.domain.products import load_products
+    from chalicelib.loans.domain.rates import assess, parse_lpr_table
     from infra.cli_support import StackApi, stack_state
 
     api = StackApi.of(stack_state())

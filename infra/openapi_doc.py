@@ -11,8 +11,8 @@ TARGETS = (ROOT / "docs" / "openapi.json", ROOT / "chalicelib" / "reference" / "
 def current_text() -> str:
     """The document generated from the code as it is now."""
     from chalicelib import __version__
-    from chalicelib.api.openapi import build
-    from chalicelib.api.registry import all_specs
+    from chalicelib.platform.http.openapi import build
+    from chalicelib.routes import all_specs
 
     return json.dumps(build([s for _, s in all_specs()], version=__version__), ensure_ascii=False, indent=1,
                       sort_keys=False) + "\n"

@@ -18,8 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib import csv_safe
-from chalicelib.domain.identity import resident_id_check_char
+from chalicelib.platform import csv_safe
+from chalicelib.platform.identity import resident_id_check_char
 
 #: Address codes: mostly 农安县 natives; spouses from neighbouring counties.
 NATIVE = "220122"
@@ -192,7 +192,7 @@ def rows(households: list[SynthHousehold]) -> list[list[Any]]:
 
 
 def to_csv(households: list[SynthHousehold]) -> bytes:
-    """UTF-8 CSV with BOM (opens correctly in Excel), cells through :mod:`chalicelib.csv_safe`."""
+    """UTF-8 CSV with BOM (opens correctly in Excel), cells through :mod:`chalicelib.platform.csv_safe`."""
     buf = io.StringIO(newline="")
     csv_safe.writer(buf, lineterminator="\n").writerows(rows(households))
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -37,7 +37,7 @@ def branch_id(township_code: str) -> str:
 def demo_users() -> list[DemoUser]:
     """Demo accounts: one per role, two institutions; the account manager serves the showcase village."""
     showcase_outlet = outlet_id(SHOWCASE_VILLAGE[:9])
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
 
     yushu_township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
     return [
@@ -54,35 +54,40 @@ def demo_users() -> list[DemoUser]:
 
 
 def seed_orgs(core_table: str) -> int:
-    """Write the organisation tree and village assignments; returns the number of items."""
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.domain.divisions import villages_in_county
+    """Write the organisation tree and village assignments (``core_table``: the table the settings name, checked
+    here); returns the number of items."""
+    from chalicelib.admin.data import orgs
+    from chalicelib.admin.data.models import Organisation, VillageAssignment
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.reference.divisions import villages_in_county
 
-    province = orgs.org_item(org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province", parent=None)
-    items = [province]
+    if get_settings().core_table != core_table:
+        raise RuntimeError(f"seed_orgs: the settings name {get_settings().core_table}, not {core_table}")
+    province = Organisation.under(None, org_id=PROVINCE["org_id"], name=PROVINCE["name"], level="province")
+    tree = [province]
+    villages = []
     for county, name in INSTITUTIONS.items():
-        inst = orgs.org_item(org_id=f"JL-{county}", name=name, level="institution", parent=province,
-                             county_code=county)
-        items.append(inst)
-        villages = villages_in_county(county)
-        townships = {v.township_code: v.township_name for v in villages}
+        inst = Organisation.under(province, org_id=f"JL-{county}", name=name, level="institution", county_code=county)
+        tree.append(inst)
+        in_county = villages_in_county(county)
+        townships = {v.township_code: v.township_name for v in in_county}
         outlets = {}
         for code, tname in sorted(townships.items()):
-            branch = orgs.org_item(org_id=branch_id(code), name=f"{name}{tname}支行", level="branch", parent=inst,
-                                   county_code=county)
-            outlet = orgs.org_item(org_id=outlet_id(code), name=f"{name}{tname}支行营业部", level="outlet",
-                                   parent=branch, county_code=county)
-            items += [branch, outlet]
+            branch = Organisation.under(inst, org_id=branch_id(code), name=f"{name}{tname}支行", level="branch",
+                                        county_code=county)
+            outlet = Organisation.under(branch, org_id=outlet_id(code), name=f"{name}{tname}支行营业部",
+                                        level="outlet", county_code=county)
+            tree += [branch, outlet]
             outlets[code] = outlet
-        items += [orgs.village_item(v, outlets[v.township_code]) for v in villages]
-    return dynamo.batch_put(core_table, items)
+        villages += [VillageAssignment.of(v, outlets[v.township_code]) for v in in_county]
+    return orgs.put_tree(tree, villages)
 
 
 def seed_parameters(actor_id: str = "system") -> list[str]:
     """Store version 1 of every shipped default parameter document (effective 2020-01-01), once."""
-    from chalicelib.auth import Principal
-    from chalicelib.data import parameters
-    from chalicelib.errors import NotFound
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import Principal
+    from chalicelib.platform.errors import NotFound
 
     actor = Principal(user_id=actor_id, username=actor_id, role="province_admin", org_id="JL", org_path="/JL/")
     written = []
@@ -133,8 +138,8 @@ def _account_manager(stack, username: str):
     """The Principal of a seeded account manager (its Cognito ``sub`` is its user id)."""
     import boto3
 
-    from chalicelib.auth import Principal
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
+    from chalicelib.platform.access import Principal
 
     user = boto3.client("cognito-idp", endpoint_url=stack.endpoint).admin_get_user(
         UserPoolId=stack.env["USER_POOL_ID"], Username=username)
@@ -148,9 +153,9 @@ def seed_farmer_demo(stack) -> str:
     """One synthetic household in the showcase village, filed and submitted by ``am.nongan`` (its
     responsible account manager, so the showcase campaign rates it and gives it a line), and the
     ``farmer.demo`` user linked to it (farmer self-service demo). Idempotent; returns the household id."""
-    from chalicelib.data import households
-    from chalicelib.domain import roster
-    from chalicelib.domain.households import HouseholdIn
+    from chalicelib.customers.data import households
+    from chalicelib.customers.domain import roster
+    from chalicelib.customers.domain.households import HouseholdIn
     from infra.roster_synth import synth_households, to_csv
 
     if households.get_unscoped(FARMER_DEMO_HOUSEHOLD) is None:

@@ -8,7 +8,7 @@ village's county as address code; they are made up and belong to nobody.
 
 Two shapes:
 
-* :func:`household_in`: what a client sends (``chalicelib.domain.households.HouseholdIn``: full
+* :func:`household_in`: what a client sends (``chalicelib.customers.domain.households.HouseholdIn``: full
   resident IDs), used for roster files;
 * :func:`stored_household`: the customers subsystem's stored item (masked IDs, ``household_id``,
   ``org_path``, ``status``), for writing directly when the import is not under test.
@@ -20,7 +20,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+            "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = "国建春秋明华军平立文志永海玉凤兰英桂芳秀丽红梅霞艳敏静玲宝山林成德福贵发财喜庆祥胜利强伟刚勇杰磊峰波"
 
 
@@ -30,7 +31,7 @@ def _name(rng: random.Random, surname: str | None = None) -> str:
 
 def resident_id(county_code: str, born: date, seq: int, male: bool) -> str:
     """A well-formed 18-character resident ID (sequence parity: odd = male)."""
-    from chalicelib.domain.identity import resident_id_check_char
+    from chalicelib.platform.identity import resident_id_check_char
 
     seq = seq % 1000
     if (seq % 2 == 1) != male:
@@ -115,7 +116,7 @@ def village_households_in(village_code: str, count: int, *, seed: int = 42,
 def stored_household(h: dict[str, Any], household_id: str, *, org_path: str, status: str = "verified",
                      version: int = 1) -> dict[str, Any]:
     """The stored item shape of the customers subsystem (contract), with masked IDs and keys."""
-    from chalicelib.domain.identity import mask_resident_id
+    from chalicelib.platform.identity import mask_resident_id
 
     members = []
     for k, m in enumerate(h["members"], 1):
@@ -146,10 +147,10 @@ _REPAY = {"good": "正常", "none": "无借贷", "minor_late": "轻微逾期", "
 def roster_csv(households: list[dict[str, Any]]) -> bytes:
     """A roster file (CSV, UTF-8 with BOM, the customers subsystem's template: docs/roster_template.md)
     of :func:`household_in` households; ``户编号`` is the household's position (0001, 0002, ...). Cells are
-    written through :mod:`chalicelib.csv_safe` like every CSV of the product."""
+    written through :mod:`chalicelib.platform.csv_safe` like every CSV of the product."""
     import io
 
-    from chalicelib import csv_safe
+    from chalicelib.platform import csv_safe
 
     buf = io.StringIO()
     w = csv_safe.writer(buf, lineterminator="\n")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -121,7 +122,7 @@ class ApiClient:
         self.base, self.token_for, self.user = base, token_for, user
         self.session = requests.Session()
 
-    def as_user(self, user: str | None) -> "ApiClient":
+    def as_user(self, user: str | None) -> ApiClient:
         return ApiClient(self.base, self.token_for, user)
 
     def request(self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any):
@@ -167,7 +168,7 @@ def stack_file(stack, api_url, monkeypatch, tmp_path):
 @pytest.fixture
 def restore_clock(stack):
     """Put the local clock back as it was (pinned date or none) after the test."""
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     before = clock.local_business_date()
     yield

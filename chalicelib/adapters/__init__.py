@@ -15,7 +15,7 @@ CONTROL_STAGES = ("local", "test")
 
 def require_sandbox_stage() -> str:
     """The stage, if the sandbox adapters may serve it; RuntimeError otherwise (no silent fake in prod)."""
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     stage = get_settings().stage
     if stage not in SANDBOX_STAGES:

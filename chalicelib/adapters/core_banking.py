@@ -9,7 +9,7 @@ Interface
 * :func:`query` ``(request_id) -> {"status", "core_ref", "amount"}``: ``success`` (posted: with the core's
   reference and the posted amount, Decimal CNY), ``failed``, ``not_found`` (never posted) or ``unknown``;
   raises :class:`CoreBankingTimeout`. The disbursement saga's Query step and manual reconciliation
-  (:mod:`chalicelib.services.loans.reconciliation`, which trusts this answer over any person's) both use it.
+  (:mod:`chalicelib.loans.service.reconciliation`, which trusts this answer over any person's) both use it.
 
 Sandbox
 -------
@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage, sandbox
-from chalicelib.clock import utc_now_iso
+from chalicelib.platform.clock import utc_now_iso
 
 ADAPTER = "core_banking"
 
@@ -52,15 +52,18 @@ def transfer(request_id: str, amount: Decimal, *, from_account: str, to_account:
         raise CoreBankingTimeout(f"core banking did not answer request {request_id}")
     if outcome == "fail":
         return {"status": "failed", "reason": "ACCOUNT_REJECTED", "core_ref": None}
-    posting = {"request_id": request_id, "kind": "posting", "amount": Decimal(amount), "from_account": from_account,
-               "to_account": to_account, "reference": reference, "posted_at": utc_now_iso(),
-               "core_ref": "CB" + hashlib.sha256(request_id.encode()).hexdigest()[:14].upper()}
-    if not sandbox.put_record(ADAPTER, f"POST#{request_id}", posting, only_once=True):
+    new = {"request_id": request_id, "kind": "posting", "amount": Decimal(amount), "from_account": from_account,
+           "to_account": to_account, "reference": reference, "posted_at": utc_now_iso(),
+           "core_ref": "CB" + hashlib.sha256(request_id.encode()).hexdigest()[:14].upper()}
+    posting: dict[str, Any] | None = new
+    if not sandbox.put_record(ADAPTER, f"POST#{request_id}", new, only_once=True):
         posting = sandbox.get_record(ADAPTER, f"POST#{request_id}")  # a repeated request id posts nothing
     if outcome == "timeout":
         raise CoreBankingTimeout(f"core banking did not answer request {request_id}")
     if outcome == "unknown":
         return {"status": "unknown", "core_ref": None}
+    if posting is None:  # the sandbox lost a posting it said it had: a fault of ours
+        raise RuntimeError(f"core-banking sandbox: posting {request_id} vanished")
     return {"status": "success", "core_ref": posting["core_ref"]}
 
 

@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage, sandbox
-from chalicelib.clock import utc_now_iso
+from chalicelib.platform.clock import utc_now_iso
 
 ADAPTER = "credit_bureau"
 RESULTS = ("clear", "hit", "reject", "unavailable")

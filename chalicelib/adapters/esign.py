@@ -18,20 +18,20 @@ from functools import cache
 from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage
-from chalicelib.clock import utc_now_iso
+from chalicelib.platform.clock import utc_now_iso
 
 ALGORITHM = "RSASSA_PSS_SHA_256"
 
 
 @cache
-def _kms():
-    import boto3
+def _kms() -> Any:
+    from chalicelib.platform import aws
 
-    return boto3.client("kms")
+    return aws.kms()
 
 
 def _key_id() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().contract_signing_key_id
 

@@ -12,10 +12,11 @@ Sandbox: the list is the items ``SANDBOX#judicial#LIST`` / ``HH#<household_id>``
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chalicelib.adapters import require_sandbox_stage
-from chalicelib.data import dynamo
+from chalicelib.platform import dynamo
 
 ADAPTER = "judicial"
 _CACHE: dict[str, Any] = {"at": 0.0, "entries": {}}
@@ -23,7 +24,7 @@ _TTL_SECONDS = 60.0
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 
@@ -45,7 +46,7 @@ def listed(household_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 def sandbox_add(household_id: str, *, case_no: str, court: str, listed_on: str) -> None:
     """Put a household on the sandbox list (local and test stages only)."""
     from chalicelib.adapters import CONTROL_STAGES
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     if get_settings().stage not in CONTROL_STAGES:
         raise RuntimeError("the sandbox list can only be changed in the local and test stages")

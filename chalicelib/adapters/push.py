@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.adapters import require_sandbox_stage, sandbox
-from chalicelib.clock import utc_now_iso
+from chalicelib.platform.clock import utc_now_iso
 
 ADAPTER = "push"
 

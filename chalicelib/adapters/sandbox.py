@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.data import dynamo
+from chalicelib.platform import dynamo
 
 
 def _table() -> str:
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     return get_settings().core_table
 
@@ -21,7 +21,7 @@ def _table() -> str:
 def set_scenario(adapter: str, key: str, script: list[str]) -> None:
     """Script the next outcomes of ``adapter`` for ``key`` (local/test stages only)."""
     from chalicelib.adapters import CONTROL_STAGES
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     if get_settings().stage not in CONTROL_STAGES:
         raise RuntimeError("sandbox scenarios can only be set in the local and test stages")
@@ -48,7 +48,7 @@ def calls(adapter: str, key: str) -> int:
 
 def put_record(adapter: str, key: str, record: dict[str, Any], *, only_once: bool = False) -> bool:
     """Store what a sandbox did (a transfer, a message). ``only_once``: False if ``key`` exists already."""
-    from chalicelib.errors import Conflict
+    from chalicelib.platform.errors import Conflict
 
     tx = dynamo.TxBuilder().put(_table(), {"PK": f"SANDBOX#{adapter}#LOG", "SK": key, **record},
                                 condition="attribute_not_exists(PK)" if only_once else None,

@@ -2,6 +2,6 @@
 roster imports, PAD sync, images)."""
 from chalice import Chalice
 
-from chalicelib.api.registry import mount
+from chalicelib.routes import mount
 
 app = mount(Chalice(app_name="village-credit-customers"), "customers")

@@ -1,6 +1,6 @@
 """API function for the post-loan route group (warnings, overdue and classification lists, inspections)."""
 from chalice import Chalice
 
-from chalicelib.api.registry import mount
+from chalicelib.routes import mount
 
 app = mount(Chalice(app_name="village-credit-postloan"), "postloan")

@@ -1,6 +1,6 @@
 """API function for the rating route group (campaigns, notices, objections, ratings, credit lines, evaluations)."""
 from chalice import Chalice
 
-from chalicelib.api.registry import mount
+from chalicelib.routes import mount
 
 app = mount(Chalice(app_name="village-credit-rating"), "rating")

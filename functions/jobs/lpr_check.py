@@ -7,6 +7,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services.loans import lpr
+    from chalicelib.loans.service import lpr
 
     return lpr.check(event if isinstance(event, dict) else None)

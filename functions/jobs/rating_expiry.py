@@ -7,7 +7,7 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services import rating_review
+    from chalicelib.rating.service import rating_review
 
     day = event.get("business_date")
     return rating_review.expire_due(date.fromisoformat(day) if day else None)

@@ -6,6 +6,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services import campaign
+    from chalicelib.rating.service import campaign
 
     return campaign.activate(event["campaign_id"], event.get("confirmation"))

@@ -7,6 +7,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services import campaign
+    from chalicelib.rating.service import campaign
 
     return campaign.close(event["campaign_id"], event["outcome"], event.get("error"))

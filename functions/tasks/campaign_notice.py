@@ -5,6 +5,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services import campaign
+    from chalicelib.rating.service import campaign
 
     return campaign.publish_notice(event["campaign_id"])

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services import campaign
+    from chalicelib.rating.service import campaign
 
     ids = event.get("household_ids")
     if ids is None and "Items" in event:  # Distributed Map with ItemBatcher (AWS): {"Items": [...], "BatchInput"}

@@ -5,6 +5,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services.loans import disbursement
+    from chalicelib.loans.service import disbursement
 
     return disbursement.transfer(event)

@@ -5,6 +5,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services.loans import approval
+    from chalicelib.loans.service import approval
 
     return approval.evaluate(event["drawdown_id"])

@@ -1,10 +1,11 @@
-"""Approval human step (``.waitForTaskToken``): store the task token server-side in the task item (``{"token", "drawdown_id", "stage", "timeout_seconds"}``)."""
+"""Approval human step (``.waitForTaskToken``): store the task token server-side in the task item
+(``{"token", "drawdown_id", "stage", "timeout_seconds"}``)."""
 from __future__ import annotations
 
 from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.services.loans import approval
+    from chalicelib.loans.service import approval
 
     return approval.open_step(event)

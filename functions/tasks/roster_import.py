@@ -15,8 +15,8 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.data import imports
-    from chalicelib.observability import logger
+    from chalicelib.customers.data import imports
+    from chalicelib.platform.observability import logger
 
     log = logger()
     import_id = str(event.get("import_id") or "")
@@ -25,15 +25,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.info("roster import not claimable", extra={"import_id": import_id})
         return {"import_id": import_id, "status": "skipped"}
     # Imported only once a job is claimed: a skipped (duplicate/empty) delivery needs none of them.
-    import boto3
-
-    from chalicelib.auth import Principal
-    from chalicelib.errors import DomainError
-    from chalicelib.services.roster_import import import_roster
-    from chalicelib.settings import get_settings
+    from chalicelib.customers.service.roster_import import import_roster
+    from chalicelib.platform import aws
+    from chalicelib.platform.access import Principal
+    from chalicelib.platform.errors import DomainError
+    from chalicelib.platform.settings import get_settings
 
     settings = get_settings()
-    s3 = boto3.client("s3")
+    s3 = aws.s3()
     principal = Principal(**job["requested_by"])
     try:
         body = s3.get_object(Bucket=settings.documents_bucket, Key=job["s3_key"])["Body"].read()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from infra.local.stack import LocalStack, Schedule
@@ -49,7 +49,7 @@ def fire(stack: LocalStack, schedule: Schedule, *, when: datetime | None = None,
     """Invoke a schedule's function now; with ``sync`` return its result (raise on a function error)."""
     import boto3
 
-    when = when or datetime.now(timezone.utc)
+    when = when or datetime.now(UTC)
     lam = boto3.client("lambda", endpoint_url=stack.endpoint)
     out = lam.invoke(FunctionName=schedule.function_name, InvocationType="RequestResponse" if sync else "Event",
                      Payload=json.dumps(scheduled_event(schedule, when)).encode())
@@ -70,10 +70,10 @@ class Scheduler(threading.Thread):
         self._stop = threading.Event()
 
     def run(self) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = {s.name: next_fire(s.expression, now) for s in self.stack.schedules if s.enabled}
         while not self._stop.wait(1.0):
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             for s in self.stack.schedules:
                 if s.name in due and due[s.name] <= now:
                     try:

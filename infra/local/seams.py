@@ -8,7 +8,8 @@ by ``tests/infra/test_seams.py``, which fails loudly if a moto upgrade renames w
    which is what Step Functions' Retry/Catch match on.
 2. ``DynamoHandler.call_action``: moto checks a condition and writes without a lock, so concurrent
    conditional writes are not atomic. Real DynamoDB is atomic per item and per transaction; we
-   serialise every DynamoDB call with one lock so the local stack shows the same behaviour.
+   serialise every DynamoDB call with one lock so the local stack shows the same behaviour. The same
+   wrapper counts the requests for the benchmarks (:func:`dynamodb_requests`).
 3. ``DynamoDBBackend.transact_write_items`` deep-copies a whole table (for its rollback) once per
    *operation* of the transaction: a 100-operation transaction on a table of a few thousand items
    took seconds, and every transaction got slower as the table grew. We save only the partitions the
@@ -47,6 +48,9 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -78,18 +82,44 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         payload = json.loads(event) if isinstance(event, (str, bytes, bytearray)) and event else (event or {})
         result = resolve_handler(self.handler)(payload, _context(self))
         return json.dumps(result, default=str), False, ""
-    except Exception as exc:  # reported as a Lambda function error, like the real service
+    except Exception as exc:  # noqa: BLE001 - reported as a Lambda function error, like the real service
         body = {"errorType": type(exc).__name__, "errorMessage": str(exc),
                 "stackTrace": traceback.format_exception(exc)[-3:]}
         return json.dumps(body), True, traceback.format_exc()
 
 
 _original_call_action = DynamoHandler.call_action
+#: Open :func:`dynamodb_requests` counters (benchmarks); every DynamoDB request of every client counts once.
+_COUNTERS: list[Counter[str]] = []
 
 
 def _serialised_call_action(self: DynamoHandler) -> Any:
     with _DYNAMO_LOCK:
+        if _COUNTERS:
+            headers = self.headers or {}
+            target = headers.get("X-Amz-Target") or headers.get("x-amz-target") or "?"
+            for counter in _COUNTERS:
+                counter[target.rsplit(".", 1)[-1]] += 1
         return _original_call_action(self)
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Counter[str]]:
+    """Count the DynamoDB requests the local stack's moto server answers while the block runs, by operation
+    (``GetItem``, ``TransactWriteItems``, ...): every client of the process (API, Powertools' idempotency
+    layer, state-machine tasks; boto3 or pynamodb alike) reaches moto through seam 2, so this one place
+    counts them the same way whatever code makes them (the benchmarks' requests per drawdown and per
+    campaign household). Needs :func:`install` (the local stack installs it)."""
+    if not _installed:
+        raise RuntimeError("install the local-stack seams first (infra.local.seams.install)")
+    counter: Counter[str] = Counter()
+    with _DYNAMO_LOCK:
+        _COUNTERS.append(counter)
+    try:
+        yield counter
+    finally:
+        with _DYNAMO_LOCK:
+            _COUNTERS[:] = [c for c in _COUNTERS if c is not counter]
 
 
 def install() -> None:

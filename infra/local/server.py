@@ -9,7 +9,7 @@ Ctrl-C stops everything. ``.local-stack.json`` tells the console command where t
 
 The API server of the local stack (and of the test stack) adds two things the deployed API never has
 (they live here, not in ``app.py`` or template.yaml): every response carries the business date in
-``X-Business-Date``, and ``/_local/clock`` reads and moves the local clock (:mod:`chalicelib.clock`):
+``X-Business-Date``, and ``/_local/clock`` reads and moves the local clock (:mod:`chalicelib.platform.clock`):
 ``GET`` shows it, ``PUT {"business_date": "YYYY-MM-DD"}`` pins it, ``POST {"advance_days": N}`` moves it on,
 ``DELETE`` lets it follow the calendar again. Each answers ``{"business_date", "calendar_date", "pinned"}``.
 """
@@ -20,7 +20,6 @@ import os
 import signal
 import socket
 import threading
-from pathlib import Path
 
 from infra.template import ROOT
 
@@ -71,7 +70,7 @@ BUSINESS_DATE_HEADER = "X-Business-Date"
 
 def clock_state() -> dict[str, object]:
     """``{"business_date", "calendar_date", "pinned"}`` of this process's clock."""
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     return {"business_date": clock.business_date().isoformat(), "calendar_date": clock.calendar_date().isoformat(),
             "pinned": clock.local_business_date() is not None}
@@ -81,7 +80,7 @@ def change_clock(method: str, body: dict[str, object]) -> dict[str, object]:
     """Apply one ``/_local/clock`` request; raises ValueError with a message for a bad one."""
     from datetime import date, timedelta
 
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     if method == "PUT":
         raw = body.get("business_date")
@@ -113,7 +112,7 @@ def _request_handler():
       Authentication Token"; template.yaml's ``GatewayResponses`` turn that into the same 404 on AWS);
     * a method the HTTP server does not know (``PROPFIND``, ``FOO``; ``http.server`` answers 501 with an HTML
       page): 405 ``METHOD_NOT_ALLOWED`` with ``Allow`` (the path's methods), as for a known method the path
-      does not have (Chalice's 405, given the error body by ``chalicelib.api.routing.framework_errors``).
+      does not have (Chalice's 405, given the error body by ``chalicelib.platform.http.routing.framework_errors``).
       Behind API Gateway both are 404 ``ROUTE_NOT_FOUND``: it cannot tell a missing method from a missing path;
     * a request the HTTP server cannot parse (bad request line, URI or headers too long): the status it
       chose, with the error body.
@@ -126,7 +125,7 @@ def _request_handler():
 
     from chalice.local import ChaliceRequestHandler, ForbiddenError, RouteMatcher
 
-    from chalicelib.api.routing import error_body
+    from chalicelib.platform.http.routing import error_body
 
     class ApiRequestHandler(ChaliceRequestHandler):
         def __init__(self, request, client_address, server, app_object, config):
@@ -142,7 +141,7 @@ def _request_handler():
         def _generic_handle(self) -> None:
             if self.path.split("?", 1)[0].rstrip("/") != CLOCK_PATH:
                 return super()._generic_handle()
-            headers, raw = self._parse_payload()
+            _headers, raw = self._parse_payload()
             try:
                 body = json.loads(raw) if raw else {}
                 if not isinstance(body, dict):
@@ -155,7 +154,7 @@ def _request_handler():
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
 
         def _send_headers(self, headers) -> None:
-            from chalicelib.clock import business_date
+            from chalicelib.platform.clock import business_date
 
             super()._send_headers({**headers, BUSINESS_DATE_HEADER: business_date().isoformat()})
 
@@ -198,7 +197,7 @@ def _request_handler():
             else:
                 super()._send_http_response_with_body(code, headers, body)
 
-        def send_error(self, code, message=None, explain=None) -> None:  # noqa: ARG002 - http.server's signature
+        def send_error(self, code, message=None, explain=None) -> None:
             self.close_connection = True
             try:
                 phrase = HTTPStatus(code)
@@ -211,7 +210,7 @@ def _request_handler():
 
 
 def _business_date_text() -> str:
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     return business_date().isoformat()
 

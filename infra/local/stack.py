@@ -221,6 +221,8 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
 def apply_env(stack: LocalStack) -> None:
     """Export the stack's environment into this process (handlers run here) and reset cached settings."""
     os.environ.update(stack.env)
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import aws
+    from chalicelib.platform.settings import get_settings
 
     get_settings.cache_clear()
+    aws.reset()  # clients made before pointed at another endpoint

@@ -2,7 +2,7 @@
 
 Offline only (needs the ``[model]`` extra: optbinning, numpy, pandas, scikit-learn). The exported
 artifact is applied on the request path by
-:func:`chalicelib.domain.statistical_scorecard.apply_points_table` without any of those libraries.
+:func:`chalicelib.rating.domain.statistical_scorecard.apply_points_table` without any of those libraries.
 
 Method
 ------
@@ -46,7 +46,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -221,7 +221,7 @@ def build_artifact(scorecard: Any, *, model_id: str, target: str, bad_value: Any
         "schema": ARTIFACT_SCHEMA,
         "model_id": model_id,
         "version": "",
-        "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
         "target": target,
         "bad_value": bad_value,
         "features": list(features),
@@ -332,13 +332,13 @@ def _train(csv_path: Path, target: str, *, test_size: float, random_state: int, 
         target=target,
         bad_value=bad.item() if hasattr(bad, "item") else bad,
         features=features,
-        metrics={**metrics, "n_train": int(len(x_train)), "n_test": int(len(x_test)),
+        metrics={**metrics, "n_train": len(x_train), "n_test": len(x_test),
                  "test_size": float(test_size), "random_state": int(random_state),
                  "split": "stratified"},
         scaling=scaling,
-        source={"file": csv_path.name, "sha256": hashlib.sha256(raw).hexdigest(), "rows": int(len(df))},
+        source={"file": csv_path.name, "sha256": hashlib.sha256(raw).hexdigest(), "rows": len(df)},
     )
-    return TrainResult(metrics=metrics, iv=iv, n_train=int(len(x_train)), n_test=int(len(x_test)),
+    return TrainResult(metrics=metrics, iv=iv, n_train=len(x_train), n_test=len(x_test),
                        artifact=artifact, fit_seconds=fit_seconds, scorecard=scorecard,
                        x_test=x_test, y_test=y_test)
 

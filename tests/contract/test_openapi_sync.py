@@ -17,7 +17,7 @@ def test_committed_openapi_document_is_current():
 
 
 def test_every_route_is_documented_with_its_models():
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     doc = json.loads(current_text())
     for _, spec in all_specs():
@@ -50,8 +50,8 @@ def test_the_generator_refuses_two_models_sharing_a_class_name():
     """pydantic names such a pair by module path (chalicelib__api__x__Gps): the build fails and says why."""
     from pydantic import BaseModel, create_model
 
-    from chalicelib.api.openapi import build
-    from chalicelib.api.routing import RouteSpec
+    from chalicelib.platform.http.openapi import build
+    from chalicelib.platform.http.routing import RouteSpec
 
     a = create_model("Point", __module__="chalicelib.api.one", x=(int, ...))
     b = create_model("Point", __module__="chalicelib.api.two", y=(int, ...))

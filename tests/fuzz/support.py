@@ -21,14 +21,18 @@ request models, the generator of the document), never by loosening a check here.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
-                                                response_schema_conformance, status_code_conformance,
-                                                unsupported_method)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
 
 from infra.template import ROOT
 from tests.conftest import HANG_GUARD_SECONDS

@@ -89,7 +89,7 @@ def _target(template: dict) -> tuple[str, str]:
     return runtime, archs[0]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -253,7 +253,7 @@ def imported_modules(source: Path, module: str) -> set[str]:
     return _imports(source.read_text(encoding="utf-8"), package)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _imports(text: str, package: str) -> frozenset[str]:  # cached: every function has the same copy of the code
     tree = ast.parse(text)
     guarded = _guarded(tree)

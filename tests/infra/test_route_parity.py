@@ -6,7 +6,7 @@ from infra.template import load, resources_of
 
 def _template_routes() -> dict[str, set[tuple[str, str]]]:
     out = {}
-    for lid, res in resources_of(load(), "AWS::Serverless::Function").items():
+    for _lid, res in resources_of(load(), "AWS::Serverless::Function").items():
         events = res["Properties"].get("Events") or {}
         routes = {(e["Properties"]["Method"].upper(), e["Properties"]["Path"]) for e in events.values()
                   if e["Type"] == "Api"}
@@ -34,11 +34,11 @@ def test_each_api_function_serves_exactly_its_blueprint():
 
 
 def test_public_routes_are_exactly_health_docs_and_openapi():
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     public = {s.path for _, s in all_specs() if s.public}
     assert public == {"/health", "/docs", "/docs/assets/{name}", "/openapi.json"}
-    for lid, res in resources_of(load(), "AWS::Serverless::Function").items():
+    for _lid, res in resources_of(load(), "AWS::Serverless::Function").items():
         for e in (res["Properties"].get("Events") or {}).values():
             if e["Type"] == "Api":
                 no_auth = e["Properties"].get("Auth", {}).get("Authorizer") == "NONE"

@@ -79,8 +79,8 @@ def test_a_value_dynamodb_refuses_is_not_reported_as_a_version_conflict(ddb):
     nothing of the transaction is written."""
     from decimal import Decimal
 
-    from chalicelib.data import dynamo
-    from chalicelib.errors import Conflict, ValidationFailed
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.errors import Conflict, ValidationFailed
 
     _, t = ddb
     tx = dynamo.TxBuilder()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.api.public import _DOC_ASSETS, SWAGGER_UI_VERSION
+from chalicelib.admin.api.routes import _DOC_ASSETS, SWAGGER_UI_VERSION
 from infra.template import ROOT
 
 VENDORED = ROOT / "chalicelib" / "reference" / "docs"

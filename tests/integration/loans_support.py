@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def lpr_fixings_through(day: date) -> list[str]:
     the last fixing carried forward, its rows marked as not published (``infra.lpr_cli.carried_forward``, what
     ``village-credit demo`` does through the API). The store only ever gains such rows, so no test depends on
     another's order; a test about a stale table stores the stale table it needs itself. Returns the dates added."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
     from infra.lpr_cli import carried_forward
 
     document, added = carried_forward(parameters.effective_or_default("lpr_fixings", day)[0], day)
@@ -49,7 +50,7 @@ def lpr_fixings_through(day: date) -> list[str]:
 def business_date(day: date) -> Iterator[date]:
     """Pin the stack's business date (the local clock: API, tasks and jobs of this worker's stack) to ``day``;
     put back whatever was pinned before (or nothing) afterwards."""
-    from chalicelib import clock
+    from chalicelib.platform import clock
 
     before = clock.local_business_date()
     clock.set_local_business_date(day)
@@ -60,7 +61,7 @@ def business_date(day: date) -> Iterator[date]:
 
 
 def showcase_org_path() -> str:
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
 
     return orgs.village_assignment(SHOWCASE_VILLAGE)["org_path"]
 
@@ -69,8 +70,9 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
                   rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
                   valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
     """A household with a head, an effective rating and an active master line with sub-lines."""
-    from chalicelib.data import credit_lines, dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     table = get_settings().core_table
     org_path = org_path or showcase_org_path()
@@ -103,7 +105,7 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
 
 
 def line_amounts(line_id: str) -> dict[str, Decimal]:
-    from chalicelib.data import line_usage
+    from chalicelib.rating.data import line_usage
 
     line = line_usage.get_line(line_id)
     out = {"master": Decimal(str(line["available"]))}
@@ -125,14 +127,14 @@ def request(client, user: str, body: dict[str, Any], key: str | None = None):
 
 
 def stored(drawdown_id: str) -> dict[str, Any]:
-    from chalicelib.data import drawdowns
+    from chalicelib.loans.data import drawdowns
 
     return drawdowns.get(drawdown_id)
 
 
 def wait_status(drawdown_id: str, *statuses: str) -> dict[str, Any]:
     """The drawdown once it is in one of ``statuses``; fails at once if it ends in another final status."""
-    from chalicelib.data.drawdowns import FINAL
+    from chalicelib.loans.data.drawdowns import FINAL
 
     def check():
         item = stored(drawdown_id)
@@ -181,7 +183,7 @@ def script_core(drawdown_id: str, *, transfer: list[str] | None = None, query: l
     transfer ``ok``/``timeout``/``timeout_before``/``fail``/``unknown``; query ``real``/``unknown``/``timeout``;
     a new script starts again at its first step). Returns the core request id."""
     from chalicelib.adapters import sandbox
-    from chalicelib.services.loans.disbursement import request_id
+    from chalicelib.loans.service.disbursement import request_id
 
     rid = request_id(drawdown_id)
     if transfer:
@@ -192,7 +194,7 @@ def script_core(drawdown_id: str, *, transfer: list[str] | None = None, query: l
 
 
 def history(drawdown_id: str) -> list[str]:
-    from chalicelib.data import drawdowns
+    from chalicelib.loans.data import drawdowns
 
     return [e["status"] for e in drawdowns.events(drawdown_id)]
 
@@ -201,10 +203,9 @@ def history(drawdown_id: str) -> list[str]:
 def parameter_override(name: str, **changes: Any) -> Iterator[dict[str, Any]]:
     """A new version of parameter ``name`` effective on the pinned date with ``changes``; the old value is
     put back (as a newer version) afterwards."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
-
-    from chalicelib.clock import business_date as today
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform.clock import business_date as today
 
     day = today()
     current = parameters.get_effective(name, day)["value"]

@@ -9,22 +9,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tests.integration.loans_support import business_date
+
+__all__ = ["business_date"]  # the post-loan tests pin the business date with it too
+
 VILLAGE = "220122102201"        # 头道沟村, 哈拉海镇, 农安县 (the demo account managers' outlet)
 OTHER_VILLAGE = "220122102203"  # 三道沟村, same outlet
 
 
-from tests.integration.loans_support import business_date  # noqa: F401  (one pinned-date helper)
-
-
 def yushu_village() -> str:
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
 
     township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
     return sorted(v.code for v in villages_in_county("220182") if v.township_code == township and v.kind == "village")[0]
 
 
 def village_org_path(code: str) -> str:
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
 
     return orgs.village_assignment(code)["org_path"]
 
@@ -32,8 +33,9 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.data import credit_lines, dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
@@ -62,9 +64,10 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
               status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
     """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
     equal-installment schedule, as the disbursement saga builds it."""
-    from chalicelib.data import dynamo, loans
-    from chalicelib.domain.schedules import build_schedule
-    from chalicelib.domain.servicing import installment_record
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.domain.schedules import build_schedule
+    from chalicelib.loans.domain.servicing import installment_record
+    from chalicelib.platform import dynamo
 
     schedule = build_schedule(principal=Decimal(amount), annual_rate=Decimal(rate), method="equal_installment",
                               term_months=term_months, start_date=start, frequency_months=1, day_count="ACT/360")
@@ -97,9 +100,9 @@ def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00
 
 def repay_due(loan_id: str, day: date) -> dict[str, Any]:
     """Pay everything due on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
+    from chalicelib.platform.access import SYSTEM
 
     with business_date(day):
         loan = loans.get(loan_id)
@@ -109,9 +112,9 @@ def repay_due(loan_id: str, day: date) -> dict[str, Any]:
 
 def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
     """Pay the loan off on ``day`` through the loans subsystem's repayment service."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
+    from chalicelib.platform.access import SYSTEM
 
     with business_date(day):
         loan = loans.get(loan_id)
@@ -121,7 +124,7 @@ def repay_in_full(loan_id: str, day: date) -> dict[str, Any]:
 
 def keep_current(loan_ids: list[str], day: date) -> None:
     """Each loan pays every installment due up to ``day`` on its due date (on time, no penalty)."""
-    from chalicelib.data import loans
+    from chalicelib.loans.data import loans
 
     for loan_id in loan_ids:
         while True:
@@ -132,8 +135,8 @@ def keep_current(loan_ids: list[str], day: date) -> None:
 
 
 def quote(loan_id: str, day: date) -> dict[str, Any]:
-    from chalicelib.data import loans
-    from chalicelib.services.loans import repayments
+    from chalicelib.loans.data import loans
+    from chalicelib.loans.service import repayments
 
     return repayments.quote(loans.get(loan_id), loans.installments(loan_id), day)
 
@@ -172,7 +175,7 @@ def upload_photo(task_id: str) -> str:
     """Put a photo under the task's prefix directly (the presigned flow is tested separately)."""
     import boto3
 
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
 
     key = f"inspections/{task_id}/{uuid.uuid4().hex}.jpg"
     boto3.client("s3").put_object(Bucket=get_settings().documents_bucket, Key=key, Body=b"\xff\xd8\xff\xe0 test jpeg",

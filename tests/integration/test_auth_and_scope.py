@@ -6,7 +6,6 @@ import json
 import time
 
 import jwt
-import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 

@@ -4,7 +4,9 @@ household, village evaluation, public notice, wait for confirmation) → adjustm
 institution confirms → lines activated → idempotent re-run. Plus separation of duties, farmer scope,
 the statistical challenger and a second village.
 
-The tests of this module run in order and share one campaign (``scenario``).
+The tests of the campaign share one campaign (``scenario``), told as a :class:`tests.story.Story`: each test runs its
+step
+after the steps before it (once each), so every test stands alone and any order gives the same steps in order.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import requests
 
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
 from tests.pdf_support import pdf_fonts, pdf_text
+from tests.story import Story
 
 VILLAGE = "220122102202"
 SECOND_VILLAGE = "220122102203"  # 三道沟村委会, same township and outlet
@@ -95,7 +98,7 @@ def _roster_bytes(households: list[dict]) -> bytes:
 
 
 def _principal(client, user: str):
-    from chalicelib.auth import Principal
+    from chalicelib.platform.access import Principal
 
     me = client.as_user(user).get("/me").json()
     return Principal(user_id=me["user_id"], username=me["username"], role=me["role"], org_id=me["org_id"],
@@ -139,8 +142,8 @@ def _lines(client, household_id, user="am.nongan"):
 
 def _expected(config: dict, households: list[dict], today: date):
     """Expected outcome per household from the stored household files and the campaign's snapshot."""
-    from chalicelib.domain import village_credit as vc
-    from chalicelib.domain.scorecard import village_averages
+    from chalicelib.rating.domain import village_credit as vc
+    from chalicelib.rating.domain.scorecard import village_averages
 
     docs = config["documents"]
     pol = vc.Policies.from_documents(scorecard=docs["scorecard"], credit_line=docs["credit_line"],
@@ -157,9 +160,9 @@ def _expected(config: dict, households: list[dict], today: date):
 @pytest.fixture(scope="module")
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
-    from chalicelib.clock import business_date
-    from chalicelib.data import households as hh_repo
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers.service.roster_import import import_roster
+    from chalicelib.platform.clock import business_date
     from infra.synthetic import village_households_in
 
     today = business_date()
@@ -192,9 +195,54 @@ def scenario(stack, client):
             "id_numbers": id_numbers, "am": am, "numbers": numbers, "groups": groups}
 
 
-def test_campaign_rates_every_household_and_records_failures(client, scenario):
-    from chalicelib.data import campaigns as camp_repo
-    from chalicelib.data import households as hh_repo
+@pytest.fixture(scope="module")
+def story(client, scenario, stack) -> Story:
+    steps = ("rates", "hand_made", "evaluation", "notice", "adjustments", "objections", "confirmation", "rerun",
+             "expiry")
+    return Story([(name, globals()[f"_{name}"], {}) for name in steps], client=client, scenario=scenario,
+                 stack=stack)
+
+
+def test_campaign_rates_every_household_and_records_failures(story):
+    story.run("rates")
+
+
+def test_hand_made_households_get_the_published_form_outcome(story):
+    story.run("hand_made")
+
+
+def test_village_evaluation_is_stored_with_the_campaign(story):
+    story.run("evaluation")
+
+
+def test_notice_lists_proposed_lines_with_masked_ids(story):
+    story.run("notice")
+
+
+def test_adjustment_needs_a_reason_one_grade_and_a_second_person(story):
+    story.run("adjustments")
+
+
+def test_objections_are_recorded_and_decided(story):
+    story.run("objections")
+
+
+def test_the_institution_confirms_and_lines_go_live(story):
+    story.run("confirmation")
+
+
+def test_rerunning_the_campaign_is_idempotent(story):
+    story.run("rerun")
+
+
+def test_ratings_expire_after_their_validity(story):
+    story.run("expiry")
+
+
+
+def _rates(client, scenario, stack):
+    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.rating.data import campaigns as camp_repo
 
     cid = scenario["cid"]
     assert cid == f"VC-{VILLAGE}-{scenario['today'].year}"
@@ -227,7 +275,7 @@ def test_campaign_rates_every_household_and_records_failures(client, scenario):
         assert got["parameter_versions"]["scorecard_expert"] >= 1
         lines = _lines(client, hid)
         if exp.proposal.eligible:
-            assert [l["status"] for l in lines] == ["proposed"]
+            assert [ln["status"] for ln in lines] == ["proposed"]
             assert {s["product_code"]: Decimal(s["limit"]) for s in lines[0]["sub_lines"]} == {
                 s.product_id: s.limit for s in exp.proposal.sub_lines}
         else:
@@ -236,7 +284,7 @@ def test_campaign_rates_every_household_and_records_failures(client, scenario):
     assert Decimal(c["limit_total"]) == sum(e.proposal.master_limit for e in expected.values())
 
 
-def test_hand_made_households_get_the_published_form_outcome(client, scenario):
+def _hand_made(client, scenario, stack):
     s = scenario["special"]
     top = _rating(client, s["top"])
     # size 5 → 8, labourers 4 → 8, assets/net assets/income far above the village mean → 13/13/14,
@@ -253,7 +301,7 @@ def test_hand_made_households_get_the_published_form_outcome(client, scenario):
     assert old["grade"] == "NONE" and old["knocked_out"] == ["HEAD_AGE_ABOVE_MAX", "AGE_PLUS_TERM_EXCEEDED"]
 
 
-def test_village_evaluation_is_stored_with_the_campaign(client, scenario):
+def _evaluation(client, scenario, stack):
     cid = scenario["cid"]
     c = _campaign(client, cid)
     ratings = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
@@ -274,7 +322,7 @@ def test_village_evaluation_is_stored_with_the_campaign(client, scenario):
     assert client.as_user("am.yushu").get(f"/villages/{VILLAGE}/evaluations").json()["items"] == []
 
 
-def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
+def _notice(client, scenario, stack):
     cid = scenario["cid"]
     assert _wait_status(client, cid, {"awaiting_confirmation", "failed"})["status"] == "awaiting_confirmation"
     info, data = _download(client, cid, "csv")
@@ -304,7 +352,7 @@ def test_notice_lists_proposed_lines_with_masked_ids(client, scenario):
     assert HOSTILE_HEAD in pdf_rows.replace("\n", "") and "二道沟村委会 整村授信公示名单" in pdf_rows
 
 
-def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenario, stack):
+def _adjustments(client, scenario, stack):
     from infra.seed import DemoUser, login, seed_users
 
     cid = scenario["cid"]
@@ -364,7 +412,7 @@ def test_adjustment_needs_a_reason_one_grade_and_a_second_person(client, scenari
                                             json={}).json()["error"]["code"] == "PERMISSION_DENIED"
 
 
-def test_objections_are_recorded_and_decided(client, scenario):
+def _objections(client, scenario, stack):
     cid = scenario["cid"]
     ratings = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
     candidates = sorted((r for r in ratings if r["status"] == "auto" and Decimal(r["proposed_limit"]) > 0
@@ -395,14 +443,14 @@ def test_objections_are_recorded_and_decided(client, scenario):
                           json={"decision": "dismiss", "reason": "重复"})
     assert again.status_code == 409 and again.json()["error"]["code"] == "OBJECTION_DECIDED"
     assert _rating(client, upheld["household_id"])["status"] == "withdrawn"
-    assert [l["status"] for l in _lines(client, upheld["household_id"])] == ["withdrawn"]
+    assert [ln["status"] for ln in _lines(client, upheld["household_id"])] == ["withdrawn"]
     _, data = _download(client, cid, "csv")
     assert scenario["numbers"][upheld["household_id"]] not in [r[2] for r in _csv_rows(data)[1:]]
     listed = client.as_user("auditor").get(f"/campaigns/{cid}/objections").json()["items"]
     assert {o["status"] for o in listed} == {"upheld", "dismissed"}
 
 
-def test_the_institution_confirms_and_lines_go_live(client, scenario):
+def _confirmation(client, scenario, stack):
     cid = scenario["cid"]
     assert client.as_user("am.nongan").post(f"/campaigns/{cid}/confirm",
                                             json={}).json()["error"]["code"] == "PERMISSION_DENIED"
@@ -422,7 +470,7 @@ def test_the_institution_confirms_and_lines_go_live(client, scenario):
         rating = _rating(client, hid)
         lines = _lines(client, hid)
         if hid == scenario["upheld"]:
-            assert rating["status"] == "withdrawn" and [l["status"] for l in lines] == ["withdrawn"]
+            assert rating["status"] == "withdrawn" and [ln["status"] for ln in lines] == ["withdrawn"]
             continue
         assert rating["status"] == "effective" and rating["valid_from"] == valid_from.isoformat()
         assert rating["valid_to"] == (valid_from.replace(year=valid_from.year + 1) - timedelta(days=1)).isoformat()
@@ -445,19 +493,19 @@ def test_the_institution_confirms_and_lines_go_live(client, scenario):
     assert actions == ["rating.created", "rating.adjusted", "rating.approved", "rating.effective"]
 
 
-def test_rerunning_the_campaign_is_idempotent(client, scenario, stack):
+def _rerun(client, scenario, stack):
     import boto3
 
-    from chalicelib.data import credit_lines, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines, ratings
 
     cid = scenario["cid"]
 
     def snapshot():
         rs = {r["rating_id"]: (r["status"], r["grade"], str(r["proposed_limit"]), r["version"])
               for r in ratings.list_for_campaign(cid)}
-        ls = {l["line_id"]: (l["status"], str(l["limit"]), str(l["available"]), l["version"])
-              for l in credit_lines.list_for_campaign(cid)}
+        ls = {ln["line_id"]: (ln["status"], str(ln["limit"]), str(ln["available"]), ln["version"])
+              for ln in credit_lines.list_for_campaign(cid)}
         return rs, ls
 
     before = snapshot()
@@ -496,22 +544,26 @@ def test_farmers_see_only_their_own_rating_and_line(client, scenario, stack):
     assert client.as_user("am.yushu").get(f"/campaigns/{scenario['cid']}").status_code == 404
 
 
-def test_ratings_expire_after_their_validity(client, scenario):
+def _expiry(client, scenario, stack):
     """The daily job expires effective ratings the day after ``valid_to`` (lines run 3 years)."""
     from functions.jobs.rating_expiry import handler
 
     hid = scenario["special"]["top"]
     rating = _rating(client, hid)
     valid_to = date.fromisoformat(rating["valid_to"])
-    assert handler({"business_date": valid_to.isoformat()}, None)["ratings"] == 0  # still valid on its last day
+    # The job expires every due rating of the stack (other tests' too): what is asserted is this household's.
+    handler({"business_date": valid_to.isoformat()}, None)
+    assert _rating(client, hid)["status"] == "effective"  # still valid on its last day
     out = handler({"business_date": (valid_to + timedelta(days=1)).isoformat()}, None)
     assert out["ratings"] >= 1
     expired = _rating(client, hid)
     assert (expired["status"], expired["expired_reason"]) == ("expired", "VALIDITY_ENDED")
-    assert [l["status"] for l in _lines(client, hid)] == ["active"]
+    assert [ln["status"] for ln in _lines(client, hid)] == ["active"]
     trail = client.as_user("admin.nongan").get(f"/audit/rating/{rating['rating_id']}").json()["items"]
     assert trail[-1]["action"] == "rating.expired" and trail[-1]["actor_id"] == "system:expiry"
-    assert handler({"business_date": (valid_to + timedelta(days=2)).isoformat()}, None)["ratings"] == 0
+    handler({"business_date": (valid_to + timedelta(days=2)).isoformat()}, None)  # a later run: nothing again
+    again = client.as_user("admin.nongan").get(f"/audit/rating/{rating['rating_id']}").json()["items"]
+    assert [r["action"] for r in again].count("rating.expired") == 1
 
 
 # ------------------------------------------------------------------------------------------ second village
@@ -519,9 +571,10 @@ def test_ratings_expire_after_their_validity(client, scenario):
 def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
     import boto3
 
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.services.campaign import artifact_key
-    from chalicelib.settings import get_settings
+    from chalicelib.admin.data import orgs
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.service.campaign import artifact_key
     from infra.synthetic import stored_household, village_households_in
 
     settings = get_settings()
@@ -571,9 +624,10 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     real timeout is the notice period plus margin, so the step is driven directly here)."""
     import boto3
 
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.services import campaign as svc
-    from chalicelib.settings import get_settings
+    from chalicelib.admin.data import orgs
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.service import campaign as svc
     from infra.synthetic import stored_household, village_households_in
 
     code = "220122102205"  # 程家坨子村委会
@@ -595,7 +649,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     assert ratings and {r["status"] for r in ratings} == {"expired"}
     for r in ratings:
         lines = _lines(client, r["household_id"], "am2.nongan")
-        assert {l["status"] for l in lines} <= {"withdrawn"}
+        assert {ln["status"] for ln in lines} <= {"withdrawn"}
     late = client.as_user("admin.nongan").post(f"/campaigns/{cid}/confirm", json={})
     assert late.status_code == 409 and late.json()["error"]["code"] == "CAMPAIGN_NOT_AWAITING_CONFIRMATION"
     again = client.as_user("am2.nongan").post("/campaigns", json={"village_code": code, "period": "2026-EXP"})
@@ -606,10 +660,12 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     """A village whose households already borrow from the institution: a loan past due knocks its household
     out (whatever the file says), and the credit-village evaluation counts borrowers, arrears, the loan
     balance and the NPL balance from the loan ledger, classified by the five-category rule."""
-    from chalicelib.clock import business_date
-    from chalicelib.data import dynamo, loans, orgs
-    from chalicelib.domain.classification import classify_loan
-    from chalicelib.settings import get_settings
+    from chalicelib.admin.data import orgs
+    from chalicelib.loans.data import loans
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.clock import business_date
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.postloan.domain.classification import classify_loan
     from infra.synthetic import stored_household, village_households_in
     from tests.integration.postloan_support import make_loan
 

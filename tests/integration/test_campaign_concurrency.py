@@ -27,8 +27,9 @@ STARTERS = ("am.nongan", "am2.nongan")
 
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
     """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
-    from chalicelib.data import dynamo, orgs
-    from chalicelib.settings import get_settings
+    from chalicelib.admin.data import orgs
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
     from infra.synthetic import stored_household, village_households_in
 
     org_path = orgs.village_assignment(code)["org_path"]
@@ -65,7 +66,7 @@ def _expire(client, cid: str) -> None:
     notice period plus margin, so the step is driven directly, as in test_campaign.py)."""
     import boto3
 
-    from chalicelib.services import campaign as svc
+    from chalicelib.rating.service import campaign as svc
 
     _wait(client, cid, {"awaiting_confirmation"})
     boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
@@ -80,11 +81,11 @@ def _lines(client, household_id: str) -> list[dict]:
 
 
 def _open_lines(client, household_id: str) -> list[dict]:
-    return [l for l in _lines(client, household_id) if l["status"] in OPEN_LINE]
+    return [ln for ln in _lines(client, household_id) if ln["status"] in OPEN_LINE]
 
 
 def _rating(client, campaign_id: str, household_id: str) -> dict:
-    from chalicelib.domain.village_credit import rating_id
+    from chalicelib.rating.domain.village_credit import rating_id
 
     r = client.as_user("am.nongan").get(f"/ratings/{rating_id(campaign_id, household_id)}")
     assert r.status_code == 200, r.text
@@ -122,7 +123,7 @@ def test_racing_starts_open_one_campaign_per_village_and_give_one_line_per_house
         periods = [f"2026-R{rnd}{k}" for k in range(4)]
         barrier = threading.Barrier(len(periods))
 
-        def start(k: int):
+        def start(k: int, barrier: threading.Barrier = barrier, periods: list[str] = periods):
             me = client.as_user(STARTERS[k % 2])  # its own HTTP session
             barrier.wait(timeout=HANG_GUARD_SECONDS)
             return _start(me, STARTERS[k % 2], RACE_VILLAGE, periods[k])
@@ -132,7 +133,7 @@ def test_racing_starts_open_one_campaign_per_village_and_give_one_line_per_house
         started = [r.json()["campaign_id"] for r in responses if r.status_code == 202]
         for cid in started:  # confirm whatever started, then check the invariants
             _confirm(client, cid)
-        per_household = {hid: [l["line_id"] for l in _open_lines(client, hid)] for hid in households}
+        per_household = {hid: [ln["line_id"] for ln in _open_lines(client, hid)] for hid in households}
         assert {hid: ids for hid, ids in per_household.items() if len(ids) > 1} == {}, f"round {rnd}"
         assert len(started) == 1, f"round {rnd}: {len(started)} campaigns started for one village"
         [cid] = started
@@ -165,9 +166,9 @@ def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
     as if it had been started before the upgrade). The household line slots alone must then give every
     household at most one line: each eligible household gets exactly one, from one of the two campaigns,
     and the other campaign's rating names it."""
-    from chalicelib.data import campaigns as camp_repo
-    from chalicelib.data import dynamo
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import campaigns as camp_repo
 
     households = _seed(LEGACY_VILLAGE, 40, seed=2020, tag="L")
     r = _start(client, "am.nongan", LEGACY_VILLAGE, "2026-LA")
@@ -188,7 +189,7 @@ def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
     for hid in eligible:
         own, other = (a, b) if hid in lined_a else (b, a)
         line_id = (lined_a if own == a else lined_b)[hid]
-        assert [l["line_id"] for l in _open_lines(client, hid)] == [line_id]
+        assert [ln["line_id"] for ln in _open_lines(client, hid)] == [line_id]
         assert _rating(client, other, hid)["existing_line_id"] == line_id
     for cid in (a, b):
         _confirm(client, cid)
@@ -237,9 +238,9 @@ def test_a_line_slot_is_freed_when_the_line_ends_so_a_later_campaign_can_grant_o
     r = client.as_user("approver.nongan").post(f"/campaigns/{c2}/objections/{r.json()['objection_id']}/decision",
                                                json={"decision": "uphold", "reason": "经核实属实"})
     assert r.status_code == 200, r.text
-    assert [l["status"] for l in _lines(client, objected) if l["line_id"] == lined2[objected]] == ["withdrawn"]
+    assert [ln["status"] for ln in _lines(client, objected) if ln["line_id"] == lined2[objected]] == ["withdrawn"]
     _confirm(client, c2)
-    assert {hid: [l["line_id"] for l in _open_lines(client, hid)] for hid in kept} == {
+    assert {hid: [ln["line_id"] for ln in _open_lines(client, hid)] for hid in kept} == {
         hid: [lined2[hid]] for hid in kept}
 
     # 4. a third campaign: the objected household gets a line again, the others are rated without a second one
@@ -264,10 +265,10 @@ def test_a_line_slot_is_freed_when_the_line_ends_so_a_later_campaign_can_grant_o
     assert r.status_code == 200, r.text
     _confirm(client, c3)
     assert {hid: len(_open_lines(client, hid)) for hid in lined1} == {hid: 1 for hid in lined1}
-    assert [l["line_id"] for l in _open_lines(client, kept[0])] == [lined2[kept[0]]]
+    assert [ln["line_id"] for ln in _open_lines(client, kept[0])] == [lined2[kept[0]]]
 
     # 5. the daily job expires the lines after their validity: the next campaign grants lines again
-    valid_to = max(date.fromisoformat(l["valid_to"]) for hid in lined1 for l in _open_lines(client, hid))
+    valid_to = max(date.fromisoformat(ln["valid_to"]) for hid in lined1 for ln in _open_lines(client, hid))
     assert expiry_job({"business_date": (valid_to + timedelta(days=1)).isoformat()}, None)["lines"] >= len(lined1)
     assert all(_open_lines(client, hid) == [] for hid in households)
     r = _start(client, "am2.nongan", LIFECYCLE_VILLAGE, "2026-S4")
@@ -291,7 +292,7 @@ def test_a_residents_committee_gets_no_campaign_unless_the_parameter_allows_its_
     assert error["details"]["unit_type"] == "residents_committee"
     assert client.as_user("am.nongan").get(f"/villages/{RESIDENTS_COMMITTEE}/campaigns").json()["items"] == []
 
-    from chalicelib.clock import business_date
+    from chalicelib.platform.clock import business_date
 
     admin = client.as_user("province.admin")
     doc = admin.get("/parameters/village_campaign").json()["value"]

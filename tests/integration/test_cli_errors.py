@@ -59,7 +59,7 @@ def test_a_campaign_rerun_with_another_roster_says_so_imports_nothing_and_fails(
     from infra.synthetic import roster_csv, village_households_in
 
     village = "220122102215"  # a village of the 哈拉海镇 outlet (am.nongan's) that no other test uses
-    from chalicelib.clock import set_local_business_date
+    from chalicelib.platform.clock import set_local_business_date
 
     set_local_business_date(date(2026, 12, 7))
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"

@@ -44,7 +44,7 @@ def _invalid(r) -> None:
 
 
 def test_paging_yields_exactly_the_households_in_scope(client, village):
-    from chalicelib.data import households
+    from chalicelib.customers.data import households
 
     expected = {h["household_id"] for h in households.list_by_village(VILLAGE)}  # unscoped repository read
     assert {h["household_id"] for h in village} <= expected
@@ -61,8 +61,9 @@ def test_a_farmer_pages_through_his_own_household_only_and_learns_no_other(clien
     assert [i["household_id"] for i in first["items"]] == [FARMER_DEMO_HOUSEHOLD]
     assert first.get("cursor") is None  # nothing more for him: no cursor over other households
     # a campaign of his village with three other households' ratings before and after his
-    from chalicelib.data import dynamo, ratings
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import ratings
     from tests.integration.postloan_support import village_org_path
 
     cid = f"VC-{SHOWCASE_VILLAGE}-{uuid.uuid4().hex[:8]}"

@@ -19,7 +19,7 @@ def test_ten_concurrent_creations_with_the_same_person_exactly_one_wins(client, 
     bodies = [household(head_id=person) for _ in range(10)]
     api = client.as_user("am.nongan")
     token("am.nongan")  # log in before the race
-    # one request first: chalicelib.observability.logger() is built lazily and its functools.cache is not
+    # one request first: chalicelib.platform.observability.logger() is built lazily and its functools.cache is not
     # thread-safe; ten first requests at once can build two Powertools loggers (reported to the lead)
     assert api.get("/me").status_code == 200
     barrier = threading.Barrier(10)

@@ -43,7 +43,7 @@ def run_import(client, data: bytes, *, filename: str = "roster.csv", content_typ
 
 
 def _households_of(stack, village: str) -> dict[str, dict]:
-    from chalicelib.data import households
+    from chalicelib.customers.data import households
 
     return {h["household_id"]: h for h in households.list_by_village(village)}
 
@@ -86,9 +86,9 @@ def test_good_and_bad_rows_give_the_right_report_and_only_good_households_are_wr
     report = requests.get(job["report_url"], timeout=HANG_GUARD_SECONDS).json()
     refused_rows = [h["rows"] for h in report["households"] if h["outcome"] == "invalid"]
     assert len(refused_rows) == 8
-    from chalicelib import pii
-    from chalicelib.data import households
-    from chalicelib.domain.roster import parse
+    from chalicelib.customers.data import households
+    from chalicelib.customers.domain.roster import parse
+    from chalicelib.platform import pii
 
     parsed = parse(data, "bad.csv", village_code=SHOWCASE)
     refused = [hh for hh in parsed.households if hh.rows in refused_rows]
@@ -165,8 +165,8 @@ def test_starting_twice_or_without_a_file_is_refused(client):
 
 
 def test_direct_entry_point_for_the_console(stack):
-    from chalicelib.auth import SYSTEM
-    from chalicelib.services.roster_import import import_roster
+    from chalicelib.customers.service.roster_import import import_roster
+    from chalicelib.platform.access import SYSTEM
 
     data = to_csv(synth_households(3, seed=31337))
     report = import_roster(SYSTEM, "220122102205", data, "cli.csv")
@@ -186,12 +186,12 @@ def test_example_files_are_documented():
 def test_a_household_whose_person_was_taken_meanwhile_is_dropped_and_the_rest_written(client, stack):
     """The batched write path: a transaction cancelled by one household's index condition writes the
     others and reports that one (as when an account manager files the same person during an import)."""
-    from chalicelib.auth import SYSTEM
-    from chalicelib.clock import business_date
-    from chalicelib.data import households as repo
-    from chalicelib.data import orgs
-    from chalicelib.domain import roster
-    from chalicelib.domain.households import HouseholdIn, normalise
+    from chalicelib.admin.data import orgs
+    from chalicelib.customers.data import households as repo
+    from chalicelib.customers.domain import roster
+    from chalicelib.customers.domain.households import HouseholdIn, normalise
+    from chalicelib.platform.access import SYSTEM
+    from chalicelib.platform.clock import business_date
     from tests.integration.customers_support import household
 
     parsed = roster.parse(to_csv(synth_households(6, seed=8080)), "r.csv", village_code=SHOWCASE)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.stack
 
 
 def _yushu_village() -> str:
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.reference.divisions import villages_in_county
 
     township = sorted({v.township_code for v in villages_in_county("220182") if v.kind == "village"})[0]
     return next(v.code for v in villages_in_county("220182") if v.township_code == township and v.kind == "village")

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 
-
 def _printed(capsys) -> list[str]:
     return capsys.readouterr().out.splitlines()
 

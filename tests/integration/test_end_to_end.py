@@ -81,7 +81,7 @@ def test_village_to_disbursed_loan_and_back(client, stack):
         lined = []
         for h in households:
             lines = _get(client, am, f"/households/{h['household_id']}/lines")["items"]
-            lined += [(h["household_id"], l) for l in lines if l["status"] == "active"]
+            lined += [(h["household_id"], ln) for ln in lines if ln["status"] == "active"]
         assert lined, "the campaign activated no line"
         household_id, line = max(lined, key=lambda hl: Decimal(hl[1]["limit"]))
     farmer = farmer_user(stack, household_id)
@@ -129,7 +129,7 @@ def test_village_to_disbursed_loan_and_back(client, stack):
 
 def _am_for_village(client, stack) -> str:
     """An account manager of the outlet serving VILLAGE (created in the local pool like any staff user)."""
-    from chalicelib.data import orgs
+    from chalicelib.admin.data import orgs
     from infra.seed import DemoUser, seed_users
 
     org_id = orgs.village_assignment(VILLAGE)["org_id"]

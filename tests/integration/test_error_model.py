@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+
 from tests.conftest import HANG_GUARD_SECONDS
 
 

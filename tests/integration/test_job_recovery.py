@@ -5,14 +5,13 @@ holding its lease (out of memory, killed at its timeout) is resumed by the first
 ran out. Business dates before every loan of the suite, so that no other test's loan is touched."""
 from __future__ import annotations
 
-import time
 from datetime import date
 
 from tests.integration.postloan_support import run_job
 
 
 def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
-    from chalicelib.data import job_runs
+    from chalicelib.admin.data import job_runs
 
     day = date(2019, 1, 7)  # before every loan of the suite: nothing else is touched
     first = run_job(stack, "penalty_accrual", day)
@@ -27,23 +26,17 @@ def test_a_job_waits_for_the_classification_of_its_date_then_runs(stack):
 
 
 def test_a_run_left_behind_by_a_dead_invocation_resumes_when_its_lease_runs_out(stack):
-    from chalicelib.data import dynamo, job_runs
-    from chalicelib.services import jobs
-    from chalicelib.settings import get_settings
+    from chalicelib.admin.data import job_runs
+    from chalicelib.admin.service import jobs
+    from tests.factories.admin import job_run_left_behind, lease_runs_out
 
     day = date(2019, 1, 8)
-    state, _ = job_runs.begin("loan_classification", day, owner="invocation-that-died",
-                              lease_seconds=jobs.LEASE_SECONDS)
-    assert state == "started"
-    job_runs.save_checkpoint("loan_classification", day, "invocation-that-died",
-                             {"done": [], "phase": "overdue", "unit": 3, "cursor": None, "counters": {"pages": 3}},
-                             lease_seconds=jobs.LEASE_SECONDS)
+    job_run_left_behind("loan_classification", day, owner="invocation-that-died", lease_seconds=jobs.LEASE_SECONDS,
+                        checkpoint={"done": [], "phase": "overdue", "unit": 3, "cursor": None,
+                                    "counters": {"pages": 3}})
     assert run_job(stack, "loan_classification", day)["status"] == "in_progress"  # Lambda's own retries stop here
 
-    dynamo.client().update_item(TableName=get_settings().core_table,
-                                Key=dynamo.to_item(job_runs.key("loan_classification", day)),
-                                UpdateExpression="SET lease_until = :past",
-                                ExpressionAttributeValues=dynamo.to_item({":past": int(time.time()) - 1}))
+    lease_runs_out("loan_classification", day)
     resumed = run_job(stack, "loan_classification", day)  # the next scheduled fire
     assert resumed["status"] == "completed"
     run = job_runs.get("loan_classification", day)

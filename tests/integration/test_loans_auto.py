@@ -10,9 +10,18 @@ import pytest
 import requests
 
 from tests.conftest import HANG_GUARD_SECONDS
-from tests.integration.loans_support import (drawdown_body, farmer_user, history, line_amounts, make_borrower,
-                                             parameter_override, pinned_date, request, wait_sms,
-                                             wait_status)
+from tests.integration.loans_support import (
+    drawdown_body,
+    farmer_user,
+    history,
+    line_amounts,
+    make_borrower,
+    parameter_override,
+    pinned_date,
+    request,
+    wait_sms,
+    wait_status,
+)
 from tests.pdf_support import pdf_fonts, pdf_text
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
@@ -20,7 +29,8 @@ pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
 def test_auto_approved_drawdown_is_disbursed_with_a_signed_contract_and_a_loan_account(client):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     r = request(client, "am.nongan", drawdown_body(b["line_id"]))
@@ -193,7 +203,7 @@ def _user_id(client, user: str) -> str:
 
 
 def test_rules_are_data_a_new_version_changes_the_decision_and_is_recorded(client):
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from tests.integration.loans_support import BUSINESS_DATE
 
     doc = parameters.get_effective("approval_rules", BUSINESS_DATE)["value"]

@@ -11,8 +11,19 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import wait_for
-from tests.integration.loans_support import (disburse, drawdown_body, line_amounts, make_borrower, quick_queries,
-                                             pinned_date, request, script_core, signed_drawdown, stored, wait_status)
+from tests.integration.loans_support import (
+    disburse,
+    drawdown_body,
+    line_amounts,
+    make_borrower,
+    pinned_date,
+    quick_queries,
+    request,
+    script_core,
+    signed_drawdown,
+    stored,
+    wait_status,
+)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__, quick_queries.__name__)
 
@@ -20,8 +31,8 @@ pytestmark = pytest.mark.usefixtures(pinned_date.__name__, quick_queries.__name_
 def _execution(drawdown_id: str) -> dict:
     import boto3
 
-    from chalicelib.services.loans.disbursement import execution_name
-    from chalicelib.settings import get_settings
+    from chalicelib.loans.service.disbursement import execution_name
+    from chalicelib.platform.settings import get_settings
 
     arn = get_settings().disbursement_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + \
         execution_name(drawdown_id)
@@ -47,7 +58,7 @@ def test_a_lost_answer_is_retried_with_the_same_request_id_and_posts_once(client
 
 def test_a_refused_transfer_releases_the_reservation(client):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage
+    from chalicelib.rating.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     d = signed_drawdown(client, b)
@@ -76,8 +87,8 @@ def test_an_unknown_answer_is_queried_until_it_is_known(client):
 def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack):
     import boto3
 
-    from chalicelib.data import line_usage
-    from chalicelib.settings import get_settings
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     d = signed_drawdown(client, b)
@@ -103,7 +114,7 @@ def test_a_result_that_stays_unknown_goes_to_manual_reconciliation(client, stack
 
 def test_fifty_concurrent_disburse_requests_make_exactly_one_transfer(client):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage
+    from chalicelib.rating.data import line_usage
 
     b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
     d = signed_drawdown(client, b)
@@ -151,7 +162,8 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
     """The loan account opened by the saga holds what post-loan and the credit-village evaluation read:
     the household's village (and the village loan-book index), the responsible account manager (the PAD
     applicant), the amount of the next installment; the first inspection is planned at once."""
-    from chalicelib.data import inspections, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.postloan.data import inspections
     from tests.integration.loans_support import BUSINESS_DATE, SHOWCASE_VILLAGE
     from tests.integration.postloan_support import repay_due
 
@@ -179,8 +191,9 @@ def test_a_disbursed_loan_carries_its_village_manager_and_next_payment_and_is_pl
 def test_the_loan_belongs_to_the_households_account_manager_not_to_whoever_filed_the_drawdown(client):
     """Post-loan work (inspections, warnings, reminders) goes to the household's responsible account
     manager (管户), even when a colleague filed the drawdown on the PAD."""
-    from chalicelib.data import dynamo, loans
-    from chalicelib.settings import get_settings
+    from chalicelib.loans.data import loans
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     b = make_borrower()
     am2 = client.as_user("am2.nongan").get("/me").json()["user_id"]

@@ -9,10 +9,19 @@ import pytest
 import requests
 
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
+from tests.integration.loans_support import (
+    drawdown_body,
+    history,
+    line_amounts,
+    make_borrower,
+    parameter_override,
+    pinned_date,
+    request,
+    staff_user,
+    wait_sms,
+    wait_status,
+)
 from tests.pdf_support import pdf_text
-from tests.integration.loans_support import (drawdown_body, history, line_amounts, make_borrower, parameter_override,
-                                             pinned_date, request, staff_user, wait_sms,
-                                             wait_status)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
@@ -27,7 +36,7 @@ def _manual_drawdown(client, amount: str = MANUAL_AMOUNT, user: str = "am.nongan
 
 
 def _open_task(drawdown_id: str, stage: str) -> dict:
-    from chalicelib.data import loan_tasks
+    from chalicelib.loans.data import loan_tasks
 
     def ready():
         t = loan_tasks.get(loan_tasks.task_id(drawdown_id, stage))
@@ -174,7 +183,7 @@ def test_an_entrusted_payment_contract_names_the_masked_payee_account_the_money_
 
 
 def test_an_undecided_step_is_escalated_then_the_application_expires(client):
-    from chalicelib.data import loan_tasks
+    from chalicelib.loans.data import loan_tasks
 
     with parameter_override("loan_workflow", task_timeout_seconds={"investigation": 2, "review": 2, "approval": 2},
                             max_escalations=1):

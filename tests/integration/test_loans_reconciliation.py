@@ -13,8 +13,18 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration.loans_support import (disburse, line_amounts, make_borrower, pinned_date, quick_queries,
-                                             script_core, signed_drawdown, staff_user, stored, wait_status)
+from tests.integration.loans_support import (
+    disburse,
+    line_amounts,
+    make_borrower,
+    pinned_date,
+    quick_queries,
+    script_core,
+    signed_drawdown,
+    staff_user,
+    stored,
+    wait_status,
+)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__, quick_queries.__name__)
 
@@ -67,7 +77,8 @@ def _decide(client, user: str, d: str, proposal_id: str, outcome: str = "approve
 
 def _untouched(b: dict, d: str) -> None:
     """The case is as the saga left it: pending, the amount reserved, no loan account."""
-    from chalicelib.data import line_usage, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
 
     assert stored(d)["status"] == "PENDING_RECONCILIATION"
     assert line_usage.get_reservation(b["line_id"], d)["status"] == "reserved"
@@ -94,7 +105,8 @@ def test_the_core_posted_it_so_not_posted_is_refused_and_the_reservation_is_kept
 
 
 def test_an_invented_reference_books_nothing_and_the_cores_own_reference_books_the_loan(client):
-    from chalicelib.data import line_usage, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
 
     b, d = _pending(client, transfer="unknown")
     posting = _posting(d)
@@ -119,7 +131,8 @@ def test_an_invented_reference_books_nothing_and_the_cores_own_reference_books_t
 
 def test_the_core_never_posted_it_so_posted_is_refused_and_not_posted_releases_the_line(client):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
 
     b, d = _pending(client, transfer="timeout_before")
     assert core_banking.sandbox_postings(d) == []
@@ -150,8 +163,10 @@ def test_an_answer_must_be_complete_and_only_an_approver_may_give_it(client):
 
 # -------------------------------------------------------------- the core cannot say: two people decide
 def test_an_unknown_core_turns_the_answer_into_a_proposal_that_a_second_person_approves(client, stack, approver2):
-    from chalicelib.data import dynamo, line_usage, loans, reconciliations
-    from chalicelib.settings import get_settings
+    from chalicelib.loans.data import loans, reconciliations
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import line_usage
 
     b, d = _pending(client, transfer="unknown")
     ref = _posting(d)["core_ref"]  # what the person read off the paper journal
@@ -200,7 +215,7 @@ def test_an_unknown_core_turns_the_answer_into_a_proposal_that_a_second_person_a
 
 
 def test_a_rejected_proposal_leaves_the_case_pending_for_a_new_one(client, approver2):
-    from chalicelib.data import line_usage
+    from chalicelib.rating.data import line_usage
 
     b, d = _pending(client, transfer="timeout_before")
     first = _reconcile(client, "approver.nongan", d, posted=False, evidence=EVIDENCE).json()["proposal"]
@@ -218,7 +233,8 @@ def test_a_rejected_proposal_leaves_the_case_pending_for_a_new_one(client, appro
 
 def test_two_concurrent_approvals_apply_once(client, stack, approver2):
     from chalicelib.adapters import core_banking
-    from chalicelib.data import line_usage, loans
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
 
     b, d = _pending(client, transfer="unknown")
     proposer = staff_user(stack, f"approver3.{uuid.uuid4().hex[:6]}", "approver", "JL-220122")
@@ -239,7 +255,7 @@ def test_when_the_core_answers_after_a_proposal_its_answer_still_rules(client, a
     """Two people proposed and approved "not posted" while the core could not say; by the time of the approval
     the core knows it was posted: the approval is refused (the line is not released while the money is out),
     and settling by the core's answer supersedes the proposal."""
-    from chalicelib.data import reconciliations
+    from chalicelib.loans.data import reconciliations
 
     b, d = _pending(client, transfer="unknown")
     pid = _reconcile(client, "approver.nongan", d, posted=False, evidence=EVIDENCE).json()["proposal"]["proposal_id"]

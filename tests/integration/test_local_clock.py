@@ -7,13 +7,14 @@ from datetime import date
 
 import pytest
 import requests
+
 from tests.conftest import HANG_GUARD_SECONDS
 
 CLOCK = "/_local/clock"
 
 
 def test_set_advance_and_reset_move_the_api_and_the_jobs_without_losing_data(client, api_url, stack, restore_clock):
-    from chalicelib.clock import calendar_date
+    from chalicelib.platform.clock import calendar_date
     from infra.local.scheduler import fire
     from infra.local.stack import Schedule
 
@@ -61,13 +62,14 @@ def test_a_bad_clock_request_is_refused_and_changes_nothing(api_url, restore_clo
 
 def test_a_business_date_error_names_the_date_that_would_work(client, restore_clock):
     """A line whose validity starts later is refused with the date it becomes valid."""
-    from chalicelib.clock import set_local_business_date
+    from chalicelib.platform.clock import set_local_business_date
     from tests.integration.loans_support import BUSINESS_DATE, drawdown_body, make_borrower, request
 
     set_local_business_date(BUSINESS_DATE)
     b = make_borrower(limit="50000", subs={"NH_XYD": "50000"})
-    from chalicelib.data import credit_lines, dynamo
-    from chalicelib.settings import get_settings
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines
 
     k = credit_lines.key(b["line_id"])
     dynamo.TxBuilder().update(get_settings().core_table, k, "SET valid_from = :f",
@@ -92,7 +94,7 @@ def test_the_clock_route_is_not_part_of_the_product():
 
 
 def test_error_answers_name_the_business_date_too(client, restore_clock):
-    from chalicelib.clock import set_local_business_date
+    from chalicelib.platform.clock import set_local_business_date
 
     set_local_business_date(date(2027, 6, 30))
     unauthenticated = client.get("/me")

@@ -7,8 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration.loans_support import (BUSINESS_DATE, business_date, drawdown_body, make_borrower, pinned_date,
-                                             request, stored, wait_status)
+from tests.integration.loans_support import (
+    BUSINESS_DATE,
+    business_date,
+    drawdown_body,
+    make_borrower,
+    pinned_date,
+    request,
+    stored,
+    wait_status,
+)
 
 pytestmark = pytest.mark.usefixtures(pinned_date.__name__)
 
@@ -21,7 +29,7 @@ NEW_FIXING = ["2026-12-21", "2.90", "3.40"]
 
 def _through(day: date) -> dict:
     """The shipped table with the last fixing carried forward to ``day`` (rows marked as not published)."""
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
     from infra.lpr_cli import carried_forward
 
     return carried_forward(parameters.default_document("lpr_fixings"), day)[0]
@@ -47,8 +55,8 @@ def _purple_warning_rules(admin) -> dict:
 
 
 def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before(client):
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
 
     admin = client.as_user("province.admin")
     b = make_borrower(limit="100000", subs={"NH_XYD": "100000"})
@@ -86,7 +94,7 @@ def test_a_fixing_added_through_the_api_prices_drawdowns_refused_as_stale_before
                                "PENDING_INVESTIGATION")
             assert done["status"] == "DISBURSED"
             assert done["parameter_versions"]["lpr_fixings"] == version  # kept through approval and contract
-            from chalicelib.data import loans
+            from chalicelib.loans.data import loans
 
             assert Decimal(str(loans.get(done["loan_id"])["annual_rate"])) == Decimal("0.0440")
     finally:  # put the table that was in force back for the other tests of this worker's stack
@@ -157,8 +165,8 @@ def test_within_the_grace_period_drawdowns_are_priced_and_operations_are_warned(
     import json
     import os
 
-    from chalicelib.auth import SYSTEM
-    from chalicelib.data import parameters
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import SYSTEM
     from infra.local.scheduler import fire
     from infra.local.stack import Schedule
 

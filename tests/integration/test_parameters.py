@@ -63,9 +63,9 @@ def test_only_province_staff_may_add_parameter_versions(client):
 def test_the_data_layer_refuses_a_version_from_below_the_province_root():
     from datetime import date
 
-    from chalicelib.auth import Principal
-    from chalicelib.data import parameters
-    from chalicelib.errors import Forbidden
+    from chalicelib.platform import parameters
+    from chalicelib.platform.access import Principal
+    from chalicelib.platform.errors import Forbidden
 
     institution = Principal(user_id="u1", username="u1", role="province_admin", org_id="JL-220122",
                             org_path="/JL/JL-220122/")

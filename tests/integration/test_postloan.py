@@ -11,6 +11,9 @@ Loan A never pays: days past due 1 on 2025-02-16, then the classification bounda
 has a household on the judicial enforcement list and an inspection that could not confirm its purpose.
 Loan C is in 榆树 (another institution). The timeline stays before 2026-12 so that loans other tests
 open (pinned to 2026-11-30) are never overdue on these dates.
+
+The timeline is one :class:`tests.story.Story` (:data:`TIMELINE`): each test runs its step after the steps before
+it, once each, so every test stands alone and any test order walks the dates in order.
 """
 from __future__ import annotations
 
@@ -22,8 +25,21 @@ import pytest
 
 from tests.conftest import HANG_GUARD_SECONDS
 from tests.integration.postloan_support import (
-    OTHER_VILLAGE, VILLAGE, business_date, keep_current, make_household, make_loan, quote, repay_due, repay_in_full,
-    run_day, run_job, upload_photo, yushu_village)
+    OTHER_VILLAGE,
+    VILLAGE,
+    business_date,
+    keep_current,
+    make_household,
+    make_loan,
+    quote,
+    repay_due,
+    repay_in_full,
+    run_day,
+    run_job,
+    upload_photo,
+    yushu_village,
+)
+from tests.story import Step, Story
 
 START = date(2025, 1, 15)
 FIRST_DUE = date(2025, 2, 15)
@@ -99,7 +115,7 @@ def _classification(client, user: str, loan_id: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ T-7
-def test_t7_reminders_and_first_inspections_exactly_once(stack, client, world):
+def _t7_reminders_and_first_inspections_exactly_once(stack, client, world):
     from chalicelib.adapters import push, sms
 
     advance(stack, world, T1)
@@ -128,7 +144,7 @@ def test_t7_reminders_and_first_inspections_exactly_once(stack, client, world):
 
 
 # ------------------------------------------------------------------------------------------------ T-1 and visits
-def test_t1_reminders_and_visits(stack, client, world):
+def _t1_reminders_and_visits(stack, client, world):
     import requests
 
     from chalicelib.adapters import push
@@ -185,7 +201,7 @@ def test_t1_reminders_and_visits(stack, client, world):
 
 
 # ------------------------------------------------------------------------------------------------ first day overdue
-def test_first_day_overdue(stack, client, world):
+def _first_day_overdue(stack, client, world):
     from chalicelib.adapters import push, sms
 
     repay_in_full(world["loans"]["Y3"]["loan_id"], date(2025, 2, 12))
@@ -235,7 +251,7 @@ def test_first_day_overdue(stack, client, world):
     world["village_signal"] = vsig[0]
 
 
-def test_queries_show_warnings_to_the_right_people_only(client, world):
+def _queries_show_warnings_to_the_right_people_only(client, world):
     loans, hh = world["loans"], world["hh"]
     a, c = loans["A"]["loan_id"], loans["C"]["loan_id"]
     nongan = client.as_user("am.nongan").get("/postloan/warnings?limit=200").json()["items"]
@@ -287,7 +303,7 @@ def test_queries_show_warnings_to_the_right_people_only(client, world):
                                           json={"version": sig["version"]}).status_code == 403
 
 
-def test_warning_lifecycle_and_no_duplicate_after_dismissal(stack, client, world):
+def _warning_lifecycle_and_no_duplicate_after_dismissal(stack, client, world):
     sig = world["village_signal"]
     am = client.as_user("am.nongan")
     assert am.post(f"/postloan/warnings/{sig['signal_id']}/resolve", json={"version": sig["version"],
@@ -308,7 +324,7 @@ def test_warning_lifecycle_and_no_duplicate_after_dismissal(stack, client, world
 
 
 # ------------------------------------------------------------------------------------------------ E cures
-def test_cure_and_portfolio_deterioration(stack, client, world):
+def _cure_and_portfolio_deterioration(stack, client, world):
     loans, me = world["loans"], world["me"]
     e, a = loans["E"]["loan_id"], loans["A"]["loan_id"]
     paid = repay_due(e, T4)
@@ -345,7 +361,7 @@ def test_cure_and_portfolio_deterioration(stack, client, world):
     assert len({p["business_date"] for p in pens}) == len(pens) == 2
 
 
-def test_rating_expired_and_inspection_overdue_escalation(stack, client, world):
+def _rating_expired_and_inspection_overdue_escalation(stack, client, world):
     from chalicelib.adapters import push
 
     hh, loans = world["hh"], world["loans"]
@@ -362,11 +378,13 @@ def test_rating_expired_and_inspection_overdue_escalation(stack, client, world):
 
 
 # ------------------------------------------------------------------------------------------------ boundaries
-@pytest.mark.parametrize("day,dpd,category,level", [
+BOUNDARIES = [
     (B90, 90, "special_mention", "orange"), (B91, 91, "substandard", "red"),
     (B270, 270, "substandard", "red"), (B271, 271, "doubtful", "red"),
-    (B360, 360, "doubtful", "red"), (B361, 361, "loss", "red")])
-def test_classification_boundaries(stack, client, world, day, dpd, category, level):
+    (B360, 360, "doubtful", "red"), (B361, 361, "loss", "red")]
+
+
+def _classification_boundaries(stack, client, world, day, dpd, category, level):
     a = world["loans"]["A"]["loan_id"]
     advance(stack, world, day)
     cls = _classification(client, "admin.nongan", a)
@@ -377,7 +395,7 @@ def test_classification_boundaries(stack, client, world, day, dpd, category, lev
     assert a in _ids(listed)
 
 
-def test_history_after_the_boundaries(client, world):
+def _history_after_the_boundaries(client, world):
     a = world["loans"]["A"]["loan_id"]
     cls = _classification(client, "admin.nongan", a)
     assert [(h["from"], h["to"], h["dpd"], h["business_date"]) for h in cls["history"]] == [
@@ -397,7 +415,7 @@ def test_history_after_the_boundaries(client, world):
     assert days == [T3.isoformat(), B90.isoformat(), B270.isoformat(), B360.isoformat()]  # listed days, then every 30
 
 
-def test_a_late_run_of_a_past_date_never_turns_the_clock_back(stack, client, world):
+def _a_late_run_of_a_past_date_never_turns_the_clock_back(stack, client, world):
     """Operations catch up a missed date after later dates ran: loans classified on a later date keep it."""
     a = world["loans"]["A"]["loan_id"]
     before = _classification(client, "admin.nongan", a)
@@ -408,10 +426,10 @@ def test_a_late_run_of_a_past_date_never_turns_the_clock_back(stack, client, wor
     assert after["history"] == before["history"]
 
 
-def test_the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before(world):
+def _the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before(world):
     """The account-manager rule compares with the snapshot of 30 days before; when the scan did not run
     that day (none ran on 2026-02-13), the newest snapshot of the 7 days before it is used (2026-02-11)."""
-    from chalicelib.data import postloan
+    from chalicelib.postloan.data import postloan
 
     scope = f"AM#{world['me']['am.nongan']}"
     assert postloan.snapshot(scope, date(2026, 2, 13)) is None
@@ -421,9 +439,9 @@ def test_the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_
 
 
 # ------------------------------------------------------------------------------------------------ crash and resume
-def test_a_crashed_run_resumes_from_its_checkpoint(stack, client, world, monkeypatch):
-    from chalicelib.data import job_runs
-    from chalicelib.services import postloan as svc
+def _a_crashed_run_resumes_from_its_checkpoint(stack, client, world):
+    from chalicelib.admin.data import job_runs
+    from chalicelib.postloan.service import postloan as svc
 
     day = date(2026, 3, 20)
     hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="F")
@@ -438,26 +456,27 @@ def test_a_crashed_run_resumes_from_its_checkpoint(stack, client, world, monkeyp
             raise RuntimeError("simulated crash")
         return real(jr, loan, *args, **kwargs)
 
-    monkeypatch.setattr(svc, "_classify_loan", crash_on_a)
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        run_job(stack, "loan_classification", day)
-    run = job_runs.get("loan_classification", day)
-    assert run["status"] == "running" and "simulated crash" in run["last_error"]
-    monkeypatch.setattr(svc, "_classify_loan", real)
-    first_calls = calls["n"]
+    with pytest.MonkeyPatch.context() as monkeypatch:  # a step may run inside another test: its own patch
+        monkeypatch.setattr(svc, "_classify_loan", crash_on_a)
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            run_job(stack, "loan_classification", day)
+        run = job_runs.get("loan_classification", day)
+        assert run["status"] == "running" and "simulated crash" in run["last_error"]
+        monkeypatch.setattr(svc, "_classify_loan", real)
+        first_calls = calls["n"]
 
-    resumed = run_job(stack, "loan_classification", day)
-    assert resumed["status"] == "completed"
-    assert job_runs.get("loan_classification", day)["attempts"] == 2
-    # the shards finished before the crash were not read again
-    assert resumed["counters"]["loans_overdue_seen"] >= first_calls
-    assert run_job(stack, "loan_classification", day)["status"] == "already_completed"
-    f_cls = _classification(client, "am.nongan", f_loan["loan_id"])
-    assert [(h["from"], h["to"]) for h in f_cls["history"]] == [("pass", "special_mention")]
-    assert _classification(client, "am.nongan", target)["classified_on"] == day.isoformat()
+        resumed = run_job(stack, "loan_classification", day)
+        assert resumed["status"] == "completed"
+        assert job_runs.get("loan_classification", day)["attempts"] == 2
+        # the shards finished before the crash were not read again
+        assert resumed["counters"]["loans_overdue_seen"] >= first_calls
+        assert run_job(stack, "loan_classification", day)["status"] == "already_completed"
+        f_cls = _classification(client, "am.nongan", f_loan["loan_id"])
+        assert [(h["from"], h["to"]) for h in f_cls["history"]] == [("pass", "special_mention")]
+        assert _classification(client, "am.nongan", target)["classified_on"] == day.isoformat()
 
 
-def test_a_run_in_slices_with_max_pages(stack, client, world):
+def _a_run_in_slices_with_max_pages(stack, client, world):
     day = date(2026, 3, 21)
     assert run_job(stack, "loan_classification", day)["status"] == "completed"
     first = run_job(stack, "inspections", day, max_pages=1)
@@ -485,8 +504,8 @@ def test_a_run_in_slices_with_max_pages(stack, client, world):
 
 
 def test_a_non_job_event_is_refused_without_touching_aws():
+    from chalicelib.admin.service.jobs import BadJobEvent
     from functions.jobs import warning_scan
-    from chalicelib.services.jobs import BadJobEvent
 
     with pytest.raises(BadJobEvent):
         warning_scan.handler({}, None)
@@ -494,8 +513,8 @@ def test_a_non_job_event_is_refused_without_touching_aws():
         warning_scan.handler({"job": "warning_scan", "business_date": "2026-13-01"}, None)
 
 
-def test_the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, world):
-    from chalicelib.services.postloan import on_loan_opened
+def _the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, world):
+    from chalicelib.postloan.service.postloan import on_loan_opened
 
     hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="H")
     loan = make_loan(hh, start=date(2026, 3, 25), manager=world["me"]["am.nongan"])
@@ -510,7 +529,8 @@ def test_the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, 
     assert [t["task_id"] for t in tasks if t["loan_id"] == loan["loan_id"]] == [task_id]
 
 
-# ------------------------------------------------------------------------------------------------ 2026: audit follow-ups
+# ------------------------------------------------------------------------------------------------ 2026: audit
+# follow-ups
 # Loans G (am.nongan's) and K (nobody's) start on 2026-04-10, first due 2026-05-10; they are visited on
 # 2026-04-20 and fall overdue. The dates stay clear of the ones above (2026-04-01 is never classified).
 G_START, VISIT_DAY = date(2026, 4, 10), date(2026, 4, 20)
@@ -525,8 +545,8 @@ def _error(r, status: int, code: str, field: str | None = None) -> None:
         assert r.json()["error"]["fields"][0]["field"] == field, r.text
 
 
-def test_visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack, client, world):
-    from chalicelib.services.postloan import on_loan_opened
+def _visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack, client, world):
+    from chalicelib.postloan.service.postloan import on_loan_opened
 
     am, am2 = client.as_user("am.nongan"), client.as_user("am2.nongan")
     hh_g = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="G")
@@ -572,7 +592,7 @@ def test_visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack,
         assert r.status_code == 200 and r.json()["completed_by"] == world["me"]["am2.nongan"], r.text
 
 
-def test_a_worsening_category_pulls_the_next_inspection_forward(stack, client, world):
+def _a_worsening_category_pulls_the_next_inspection_forward(stack, client, world):
     assert run_job(stack, "loan_classification", D_OVERDUE)["status"] == "completed"
     assert _classification(client, "am.nongan", world["g"]["loan_id"])["category"] == "special_mention"
     out = run_job(stack, "inspections", D_OVERDUE)
@@ -586,8 +606,8 @@ def test_a_worsening_category_pulls_the_next_inspection_forward(stack, client, w
     assert trail[-1]["after"]["due_on"] == task["due_on"] and trail[-1]["actor_id"] == "system"
 
 
-def test_signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them(stack, client, world):
-    from chalicelib.data import parameters
+def _signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them(stack, client, world):
+    from chalicelib.platform import parameters
 
     assert run_job(stack, "warning_scan", D_OVERDUE)["status"] == "completed"
     version = parameters.get_effective("warning_rules", D_OVERDUE)["version"]
@@ -625,7 +645,7 @@ def test_signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_hand
     world["g_resolved"] = done
 
 
-def test_a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(stack, client, world):
+def _a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(stack, client, world):
     g = world["g"]["loan_id"]
     for day in (D_NEXT, D_ORANGE):
         assert run_job(stack, "loan_classification", day)["status"] == "completed"
@@ -641,9 +661,9 @@ def test_a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(sta
         ("open", "orange", D_ORANGE.isoformat()), ("resolved", "yellow", D_OVERDUE.isoformat())]
 
 
-def test_a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
-    from chalicelib.data import dynamo
-    from chalicelib.settings import get_settings
+def _a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
 
     hh_m, hh_n = (make_household(VILLAGE, manager=world["me"]["am.nongan"], tag=t) for t in ("M", "N"))
     start = D_REMIND + timedelta(days=7) - timedelta(days=30)  # first due exactly 7 days after D_REMIND
@@ -659,11 +679,11 @@ def test_a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world)
     assert _notifications(client, hh_m["household_id"], "repayment_due_t7") == []
 
 
-def test_a_new_warning_rules_version_changes_what_the_scan_raises(stack, client, world):
+def _a_new_warning_rules_version_changes_what_the_scan_raises(stack, client, world):
     import copy
 
-    from chalicelib.data import parameters
-    from chalicelib.domain.warning_rules import WarningRuleSet
+    from chalicelib.platform import parameters
+    from chalicelib.postloan.domain.warning_rules import WarningRuleSet
     from tests.integration.loans_support import parameter_override
 
     hh_j = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="J")
@@ -683,7 +703,7 @@ def test_a_new_warning_rules_version_changes_what_the_scan_raises(stack, client,
     assert parameters.get_effective("warning_rules", D_RULES)["value"]["decision"] == shipped["decision"]
 
 
-def test_the_lists_page_through_with_their_cursors(client):
+def _the_lists_page_through_with_their_cursors(client):
     for path in ("/postloan/overdue", "/postloan/warnings", "/postloan/classification?category=special_mention"):
         whole = client.as_user("admin.nongan").get(f"{path}{'&' if '?' in path else '?'}limit=200").json()
         assert whole["items"] and not whole.get("cursor")
@@ -700,10 +720,10 @@ def test_the_lists_page_through_with_their_cursors(client):
         assert seen == [i.get("signal_id") or i["loan_id"] for i in whole["items"]] and pages > 1
 
 
-def test_draws_repaid_between_two_scans_still_count_as_cycling(stack, client, world):
+def _draws_repaid_between_two_scans_still_count_as_cycling(stack, client, world):
     """Three loans drawn and repaid within days, none ever active at a daily scan: the disbursement hook
     noted each draw, so the next scan finds the household and raises the cycling signal."""
-    from chalicelib.services.postloan import on_loan_opened
+    from chalicelib.postloan.service.postloan import on_loan_opened
 
     day = date(2026, 9, 15)
     z = make_household(OTHER_VILLAGE, manager=world["me"]["am2.nongan"], tag="Z")
@@ -715,3 +735,135 @@ def test_draws_repaid_between_two_scans_still_count_as_cycling(stack, client, wo
     assert run_job(stack, "warning_scan", day)["status"] == "completed"
     cyc = [w for w in _household_warnings(client, "am2.nongan", z["household_id"]) if w["rule_id"] == "CYCLING"]
     assert len(cyc) == 1 and cyc[0]["evidence"]["draw_repay_cycles"] == 3
+
+
+# ------------------------------------------------------------------------------------------------ the story's tests
+#: The steps in date order (the daily jobs classify every loan of the stack: a later date run first would keep its
+#: newer classification, so the timeline cannot run in another order).
+TIMELINE = (
+    "t7_reminders_and_first_inspections_exactly_once",
+    "t1_reminders_and_visits",
+    "first_day_overdue",
+    "queries_show_warnings_to_the_right_people_only",
+    "warning_lifecycle_and_no_duplicate_after_dismissal",
+    "cure_and_portfolio_deterioration",
+    "rating_expired_and_inspection_overdue_escalation",
+    "classification_boundaries",
+    "history_after_the_boundaries",
+    "a_late_run_of_a_past_date_never_turns_the_clock_back",
+    "the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before",
+    "a_crashed_run_resumes_from_its_checkpoint",
+    "a_run_in_slices_with_max_pages",
+    "the_loan_opened_hook_plans_the_first_inspection_at_once",
+    "visit_fields_are_validated_and_only_the_assignee_records_a_visit",
+    "a_worsening_category_pulls_the_next_inspection_forward",
+    "signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them",
+    "a_resolved_signal_is_not_reopened_until_its_condition_returns_worse",
+    "a_malformed_loan_item_is_skipped_by_the_reminders",
+    "a_new_warning_rules_version_changes_what_the_scan_raises",
+    "the_lists_page_through_with_their_cursors",
+    "draws_repaid_between_two_scans_still_count_as_cycling",
+)
+
+
+@pytest.fixture(scope="module")
+def story(stack, client, world) -> Story:
+    """The :data:`TIMELINE`, each step once, whichever test asks first (tests/story.py)."""
+    steps: list[Step] = []
+    for name in TIMELINE:
+        if name == "classification_boundaries":  # one step per boundary date
+            steps += [(f"{name}_{dpd}", _classification_boundaries, {"day": day, "dpd": dpd, "category": category,
+                                                                      "level": level})
+                      for day, dpd, category, level in BOUNDARIES]
+        else:
+            steps.append((name, globals()[f"_{name}"], {}))
+    return Story(steps, stack=stack, client=client, world=world)
+
+
+def test_t7_reminders_and_first_inspections_exactly_once(story):
+    story.run("t7_reminders_and_first_inspections_exactly_once")
+
+
+def test_t1_reminders_and_visits(story):
+    story.run("t1_reminders_and_visits")
+
+
+def test_first_day_overdue(story):
+    story.run("first_day_overdue")
+
+
+def test_queries_show_warnings_to_the_right_people_only(story):
+    story.run("queries_show_warnings_to_the_right_people_only")
+
+
+def test_warning_lifecycle_and_no_duplicate_after_dismissal(story):
+    story.run("warning_lifecycle_and_no_duplicate_after_dismissal")
+
+
+def test_cure_and_portfolio_deterioration(story):
+    story.run("cure_and_portfolio_deterioration")
+
+
+def test_rating_expired_and_inspection_overdue_escalation(story):
+    story.run("rating_expired_and_inspection_overdue_escalation")
+
+
+@pytest.mark.parametrize("dpd", [b[1] for b in BOUNDARIES])
+def test_classification_boundaries(story, dpd):
+    story.run(f"classification_boundaries_{dpd}")
+
+
+def test_history_after_the_boundaries(story):
+    story.run("history_after_the_boundaries")
+
+
+def test_a_late_run_of_a_past_date_never_turns_the_clock_back(story):
+    story.run("a_late_run_of_a_past_date_never_turns_the_clock_back")
+
+
+def test_the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before(story):
+    story.run("the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before")
+
+
+def test_a_crashed_run_resumes_from_its_checkpoint(story):
+    story.run("a_crashed_run_resumes_from_its_checkpoint")
+
+
+def test_a_run_in_slices_with_max_pages(story):
+    story.run("a_run_in_slices_with_max_pages")
+
+
+def test_the_loan_opened_hook_plans_the_first_inspection_at_once(story):
+    story.run("the_loan_opened_hook_plans_the_first_inspection_at_once")
+
+
+def test_visit_fields_are_validated_and_only_the_assignee_records_a_visit(story):
+    story.run("visit_fields_are_validated_and_only_the_assignee_records_a_visit")
+
+
+def test_a_worsening_category_pulls_the_next_inspection_forward(story):
+    story.run("a_worsening_category_pulls_the_next_inspection_forward")
+
+
+def test_signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them(story):
+    story.run("signals_carry_their_rule_version_and_only_the_assignee_or_an_admin_handles_them")
+
+
+def test_a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(story):
+    story.run("a_resolved_signal_is_not_reopened_until_its_condition_returns_worse")
+
+
+def test_a_malformed_loan_item_is_skipped_by_the_reminders(story):
+    story.run("a_malformed_loan_item_is_skipped_by_the_reminders")
+
+
+def test_a_new_warning_rules_version_changes_what_the_scan_raises(story):
+    story.run("a_new_warning_rules_version_changes_what_the_scan_raises")
+
+
+def test_the_lists_page_through_with_their_cursors(story):
+    story.run("the_lists_page_through_with_their_cursors")
+
+
+def test_draws_repaid_between_two_scans_still_count_as_cycling(story):
+    story.run("draws_repaid_between_two_scans_still_count_as_cycling")

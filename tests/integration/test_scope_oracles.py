@@ -1,7 +1,7 @@
 """No existence oracles: on every route, an id of another organisation's object and an id that names nothing get
 byte-identical answers (status, body, headers but ``Date``; both requests carry the same correlation id).
 
-The routes come from the route registry (``chalicelib.api.registry.all_specs``), so a new route is driven
+The routes come from the route registry (``chalicelib.routes.all_specs``), so a new route is driven
 here as soon as it exists: its path parameters are filled from :data:`KIND_OF_PARAMETER` (an id parameter of a
 new name fails :func:`test_every_route_is_driven_or_reviewed` until it is added), a write route needs a body
 that would pass validation in :data:`BODIES`, and a route without an id in its path is driven through the ids
@@ -21,10 +21,11 @@ import hashlib
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -56,8 +57,8 @@ def unknown_like(real: str) -> str:
 
 def unserved_village() -> str:
     """A real village division code (NBS 2023) that no organisation of the stack serves (长春市辖区)."""
-    from chalicelib.data import orgs
-    from chalicelib.domain.divisions import villages_in_county
+    from chalicelib.admin.data import orgs
+    from chalicelib.reference.divisions import villages_in_county
 
     for v in sorted(villages_in_county("220102"), key=lambda v: v.code):
         if v.kind == "village" and orgs.village_assignment(v.code) is None:
@@ -70,9 +71,12 @@ def unserved_village() -> str:
 def nongan(stack, client) -> dict[str, Any]:
     """One object of each kind in 农安 (made through the API where a route makes it, else through the
     owning repository), and what the 榆树 account manager needs of his own to write anything."""
-    from chalicelib.data import (campaigns, credit_lines, drawdowns, dynamo, inspections, job_runs, loan_tasks,
-                                 notifications, ratings, reconciliations, warnings)
-    from chalicelib.settings import get_settings
+    from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.postloan.data import inspections, notifications, warnings
+    from chalicelib.rating.data import campaigns, credit_lines, ratings
+    from tests.factories.admin import completed_job_run
     from tests.integration.test_customers_entities import entity, make_uscc
 
     s = get_settings()
@@ -171,8 +175,7 @@ def nongan(stack, client) -> dict[str, Any]:
                                              org_path=org_path))
     tx.commit()
     run_day = date(2031, 1, 6)
-    job_runs.begin("loan_classification", run_day, owner="scope-test", lease_seconds=60)
-    job_runs.complete("loan_classification", run_day, "scope-test", {"loans": 0})
+    completed_job_run("loan_classification", run_day, {"loans": 0})
 
     yushu = client.as_user("am.yushu")
     own = yushu.post("/households", json=household_body(yushu_village()))
@@ -294,7 +297,7 @@ class Case:
 
 
 def _callers(spec) -> list[str]:
-    from chalicelib.auth import PERMISSIONS
+    from chalicelib.platform.access import PERMISSIONS
 
     return [u for u in CALLERS if u != "farmer.demo" or (spec.permission or "") in PERMISSIONS["farmer"]]
 
@@ -317,7 +320,7 @@ def _unknown_ids(w: dict[str, Any]) -> dict[str, str]:
 def path_cases(w: dict[str, Any]) -> list[Case]:
     """Every route with ids in its path, for each caller: all ids foreign vs all unknown, and for a nested
     route also the parent foreign with an unknown child vs all unknown."""
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     cases = []
     for _, spec in all_specs():
@@ -393,7 +396,7 @@ QUERY_CASES = [
 
 
 def query_cases(w: dict[str, Any]) -> list[Case]:
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     specs = {(s.method, s.path): s for _, s in all_specs()}
     cases = []
@@ -438,7 +441,7 @@ BODY_CASES: list[tuple[tuple[str, str], tuple[str, ...], Callable[[dict[str, Any
 
 
 def body_cases(w: dict[str, Any]) -> list[Case]:
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     specs = {(s.method, s.path): s for _, s in all_specs()}
     cases = []
@@ -507,7 +510,7 @@ def _drive(client, cases: list[Case], w: dict[str, Any]) -> list[str]:
 
 def test_every_route_is_driven_or_reviewed(nongan):
     """A route is covered by the path cases (ids in its path), the query or body cases, or the reviewed list."""
-    from chalicelib.api.registry import all_specs
+    from chalicelib.routes import all_specs
 
     driven = {c.route for c in path_cases(nongan) + query_cases(nongan) + body_cases(nongan)}
     missing = []

@@ -14,8 +14,8 @@ import pytest
 
 pytest.importorskip("optbinning")
 
-from chalicelib.domain.statistical_scorecard import apply_points_table  # noqa: E402
-from infra.modeling.train import train_scorecard  # noqa: E402
+from chalicelib.rating.domain.statistical_scorecard import apply_points_table
+from infra.modeling.train import train_scorecard
 
 CSV = Path(__file__).resolve().parents[2] / "infra" / "modeling" / "data" / "germancredit.csv"
 TARGET = "creditability"
@@ -68,7 +68,7 @@ def test_light_applier_reproduces_optbinning(trained):
     x_test = trained.x_test
     expected_scores = trained.scorecard.score(x_test)
     expected_pd = trained.scorecard.predict_proba(x_test)[:, 1]
-    for (_, row), exp_score, exp_pd in zip(x_test.iterrows(), expected_scores, expected_pd):
+    for (_, row), exp_score, exp_pd in zip(x_test.iterrows(), expected_scores, expected_pd, strict=False):
         applicant = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
         got = apply_points_table(art, applicant)
         assert abs(float(got.score) - exp_score) < 1e-9
@@ -84,7 +84,7 @@ def test_unknown_category_and_missing_match_optbinning(trained):
     x.loc[x.index[1], "age_in_years"] = math.nan      # missing
     expected = trained.scorecard.score(x)
     art = trained.artifact
-    for (_, row), exp in zip(x.iterrows(), expected):
+    for (_, row), exp in zip(x.iterrows(), expected, strict=False):
         applicant = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
         got = apply_points_table(art, applicant)
         assert abs(float(got.score) - exp) < 1e-9
@@ -96,7 +96,7 @@ def test_metrics_recomputed_independently_from_light_scores(trained):
     """AUC (Mann-Whitney) and KS (max CDF gap) from the applier's scores, without sklearn."""
     art = trained.artifact
     scores_bad, scores_good = [], []
-    for (_, row), y in zip(trained.x_test.iterrows(), trained.y_test):
+    for (_, row), y in zip(trained.x_test.iterrows(), trained.y_test, strict=False):
         s = float(apply_points_table(art, {k: (v.item() if hasattr(v, "item") else v)
                                            for k, v in row.items()}).score)
         (scores_bad if y == 1 else scores_good).append(s)

@@ -1,4 +1,4 @@
-"""Agricultural entity rules (chalicelib.domain.agri_entities): USCC incl. N-prefixed collectives and
+"""Agricultural entity rules (chalicelib.customers.domain.agri_entities): USCC incl. N-prefixed collectives and
 the kind/USCC consistency. Pure."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain.agri_entities import AgriEntityIn, validate
-from chalicelib.domain.identity import organisation_code_check_char, uscc_check_char
-from chalicelib.errors import ValidationFailed
+from chalicelib.customers.domain.agri_entities import AgriEntityIn, validate
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.identity import organisation_code_check_char, uscc_check_char
 
 
 def uscc(prefix: str, org8: str = "MA07X3K1", region: str = "220122") -> str:

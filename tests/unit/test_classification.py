@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.classification import (
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.postloan.domain.classification import (
     DEFAULT_PARAMETERS,
     Category,
     classify,
     classify_loan,
     days_past_due,
 )
-from chalicelib.errors import ValidationFailed
 
 RULE_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters" / "classification_rule.json"
 

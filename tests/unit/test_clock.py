@@ -7,16 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib import clock
-from chalicelib.settings import get_settings
+from chalicelib.platform import clock
+from chalicelib.platform.settings import Settings, get_settings
 
-#: Every variable the settings model requires (values are never used to reach anything here).
-_ENV = {"CORE_TABLE": "core", "AUDIT_TABLE": "audit", "PARAMETERS_TABLE": "params", "IDEMPOTENCY_TABLE": "idem",
-        "DOCUMENTS_BUCKET": "docs", "RECONCILIATION_QUEUE_URL": "http://q", "PII_KEY_ID": "k",
-        "PII_HASH_SECRET_ID": "s", "CONTRACT_SIGNING_KEY_ID": "c", "USER_POOL_ID": "pool",
-        "USER_POOL_CLIENT_ID": "client", "JWT_ISSUER": "https://issuer", "JWKS_URL": "https://issuer/jwks",
-        "APPROVAL_STATE_MACHINE_ARN": "arn:aws:states:x", "DISBURSEMENT_STATE_MACHINE_ARN": "arn:aws:states:y",
-        "CAMPAIGN_STATE_MACHINE_ARN": "arn:aws:states:z", "ROSTER_IMPORT_FUNCTION_NAME": "roster"}
+#: Every variable the settings model requires, read from the model itself so that a new one cannot make this test
+#: depend on what an earlier test left in the environment (values are never used to reach anything here).
+_ENV = {name.upper(): "x" * 12 for name, info in Settings.model_fields.items()
+        if info.is_required() and name != "stage"}
 
 
 @pytest.fixture
@@ -29,7 +26,7 @@ def stage(monkeypatch):
         get_settings.cache_clear()
 
     yield set_stage
-    clock._pinned = None  # noqa: SLF001 (a refused test may have left nothing, but never leak a pin)
+    clock._pinned = None
     get_settings.cache_clear()
 
 

@@ -7,12 +7,19 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.credit_line import (
-    CAPACITY, GRADE_CAP, PRODUCT_CAP, REGULATORY_CAP, check_drawdown_fits, default_policy_document, load_policy,
-    propose_line, round_down,
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.credit_line import (
+    CAPACITY,
+    GRADE_CAP,
+    PRODUCT_CAP,
+    REGULATORY_CAP,
+    check_drawdown_fits,
+    default_policy_document,
+    load_policy,
+    propose_line,
+    round_down,
 )
-from chalicelib.domain.scorecard import RatingInput, ScoreResult
-from chalicelib.errors import ValidationFailed
+from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult
 
 POLICY = default_policy_document()
 

@@ -1,4 +1,4 @@
-"""CSV files the product writes are neutralised against formula injection (chalicelib.csv_safe): the rule,
+"""CSV files the product writes are neutralised against formula injection (chalicelib.platform.csv_safe): the rule,
 every writer, and a scan that no other CSV writer exists. Pure, no sockets."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import csv_safe
+from chalicelib.platform import csv_safe
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Names an attacker could give a household head (OWASP CSV Injection examples and the issue's).
@@ -41,8 +41,8 @@ def test_other_cells_are_written_as_they_are(value, written):
 
 
 def test_the_public_notice_csv_neutralises_hostile_head_names():
-    from chalicelib.domain.notice_document import NoticeHeader, render_csv
-    from chalicelib.domain.village_credit import notice_rows
+    from chalicelib.rating.domain.notice_document import NoticeHeader, render_csv
+    from chalicelib.rating.domain.village_credit import notice_rows
 
     entries = [{"household_id": f"h{i:02d}", "head_name": name, "head_id_masked": "220122********1230",
                 "grade": "AA", "proposed_limit": "50000"} for i, name in enumerate(HOSTILE)]
@@ -54,7 +54,7 @@ def test_the_public_notice_csv_neutralises_hostile_head_names():
 
 
 def test_the_roster_writers_neutralise_and_the_roster_reader_reads_the_names_back():
-    from chalicelib.domain import roster
+    from chalicelib.customers.domain import roster
     from infra.roster_synth import synth_households, to_csv
     from infra.synthetic import roster_csv, village_households_in
 
@@ -77,12 +77,12 @@ def test_the_roster_writers_neutralise_and_the_roster_reader_reads_the_names_bac
 
 
 def test_no_csv_writer_outside_csv_safe():
-    """Every CSV the product writes goes through chalicelib.csv_safe (lambda code, jobs, console, seeds)."""
+    """Every CSV the product writes goes through chalicelib.platform.csv_safe (lambda code, jobs, console, seeds)."""
     found = []
     for folder in ("chalicelib", "functions", "infra", "app.py"):
         paths = [ROOT / folder] if folder.endswith(".py") else sorted((ROOT / folder).rglob("*.py"))
         for path in paths:
-            if path == ROOT / "chalicelib" / "csv_safe.py":
+            if path == ROOT / "chalicelib" / "platform" / "csv_safe.py":
                 continue
             text = path.read_text(encoding="utf-8")
             if re.search(r"csv\.(writer|DictWriter)\s*\(|\.to_csv\s*\(", text):

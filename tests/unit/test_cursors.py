@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from chalicelib.data import dynamo
-from chalicelib.errors import BadRequest
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import BadRequest
 
 
 def _b64(obj) -> str:

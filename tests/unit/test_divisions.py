@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain import divisions
-from chalicelib.domain.divisions import Village, county_name, get_village, villages_in_county
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.reference import divisions
+from chalicelib.reference.divisions import Village, county_name, get_village, villages_in_county
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,7 +103,7 @@ def test_list_is_loaded_once():
 def test_import_does_not_load_the_list():
     out = subprocess.run(
         [sys.executable, "-c",
-         "import chalicelib.domain.divisions as d, chalicelib.domain.identity as i;"
+         "import chalicelib.reference.divisions as d, chalicelib.platform.identity as i;"
          "print(d._index.cache_info().currsize, i._address_codes.cache_info().currsize)"],
         cwd=REPO, capture_output=True, text=True, check=True,
     )

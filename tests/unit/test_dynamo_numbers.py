@@ -1,4 +1,4 @@
-"""What the data layer does with a number DynamoDB cannot hold (chalicelib.data.dynamo): a clear 422, never a bare
+"""What the data layer does with a number DynamoDB cannot hold (chalicelib.platform.dynamo): a clear 422, never a bare
 decimal exception (a 500) nor a conflict."""
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.data import dynamo
-from chalicelib.errors import Conflict, TooManyRequests, ValidationFailed
+from chalicelib.platform import dynamo
+from chalicelib.platform.errors import Conflict, TooManyRequests, ValidationFailed
 
 
 @pytest.mark.parametrize("number", [Decimal("-1.96E-276"), Decimal("1E+127"), Decimal("1." + "1" * 40)])

@@ -7,12 +7,20 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.evaluation import (
-    BORROWERS_WITHOUT_ARREARS_RATIO_LOW, CREDIT_HOUSEHOLD_RATIO_LOW, CREDIT_VILLAGE_RATIO_LOW, GRADE_BELOW_MIN,
-    KNOCKED_OUT, NPL_RATIO_TOO_HIGH, VillageFacts, default_evaluation_document, evaluate_household,
-    evaluate_township, evaluate_village,
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.evaluation import (
+    BORROWERS_WITHOUT_ARREARS_RATIO_LOW,
+    CREDIT_HOUSEHOLD_RATIO_LOW,
+    CREDIT_VILLAGE_RATIO_LOW,
+    GRADE_BELOW_MIN,
+    KNOCKED_OUT,
+    NPL_RATIO_TOO_HIGH,
+    VillageFacts,
+    default_evaluation_document,
+    evaluate_household,
+    evaluate_township,
+    evaluate_village,
 )
-from chalicelib.errors import ValidationFailed
 
 POLICY = default_evaluation_document()
 
@@ -130,7 +138,7 @@ TODAY = date(2026, 11, 30)
     ("2025-12-04", "loss", True),              # 361 days
 ])
 def test_a_ledger_loan_is_classified_by_days_past_due(due, category, npl):
-    from chalicelib.domain.evaluation import village_loan_book
+    from chalicelib.rating.domain.evaluation import village_loan_book
 
     book = village_loan_book([_loan("L1", "H1", "1000.00", due)], [], today=TODAY)
     assert book.balance_by_category[category] == D("1000.00")
@@ -139,7 +147,7 @@ def test_a_ledger_loan_is_classified_by_days_past_due(due, category, npl):
 
 
 def test_the_loan_book_combines_the_ledger_and_the_household_files():
-    from chalicelib.domain.evaluation import evaluate_village, village_loan_book
+    from chalicelib.rating.domain.evaluation import evaluate_village, village_loan_book
 
     ledger = [_loan("L1", "H1", "30000.00", "2026-12-20"), _loan("L2", "H1", "10000.00", "2026-11-20"),
               _loan("L3", "H2", "50000.00", "2026-06-01"), _loan("L4", "H3", "20000.00", "2026-12-31"),
@@ -162,7 +170,7 @@ def test_the_loan_book_combines_the_ledger_and_the_household_files():
 
 
 def test_the_loan_book_uses_the_classification_rule_given():
-    from chalicelib.domain.evaluation import village_loan_book
+    from chalicelib.rating.domain.evaluation import village_loan_book
 
     stricter = {"dpd_more_than": {"special_mention": 0, "substandard": 60, "doubtful": 180, "loss": 360}}
     book = village_loan_book([_loan("L1", "H1", "1000.00", "2026-09-15")], [], today=TODAY,  # 76 days

@@ -1,4 +1,4 @@
-"""GeoPoint: the one location type of the API (chalicelib.domain.geo)."""
+"""GeoPoint: the one location type of the API (chalicelib.platform.geo)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.geo import GeoPoint
+from chalicelib.platform.geo import GeoPoint
 
 
 def _errors(data) -> set[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Household figures for rating: the rules of chalicelib/domain/household_metrics.py."""
+"""Household figures for rating: the rules of chalicelib/rating/domain/household_metrics.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -6,8 +6,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain import household_metrics as hm
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain import household_metrics as hm
 
 TODAY = date(2026, 11, 30)
 

@@ -1,4 +1,4 @@
-"""Household file rules (chalicelib.domain.households): pure, no sockets."""
+"""Household file rules (chalicelib.customers.domain.households): pure, no sockets."""
 from __future__ import annotations
 
 from datetime import date
@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.households import (HouseholdIn, check_transition, content_fingerprint, normalise, totals)
-from chalicelib.domain.identity import resident_id_check_char
-from chalicelib.errors import ValidationFailed
+from chalicelib.customers.domain.households import HouseholdIn, check_transition, content_fingerprint, normalise, totals
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.identity import resident_id_check_char
 
 TODAY = date(2026, 11, 29)
 

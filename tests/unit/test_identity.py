@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.identity import (
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.identity import (
     EARLIEST_BIRTH_DATE,
     ResidentId,
     Uscc,
@@ -22,7 +23,6 @@ from chalicelib.domain.identity import (
     parse_resident_id,
     parse_uscc,
 )
-from chalicelib.errors import ValidationFailed
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "id_uscc_published_examples.json"
 EXAMPLES = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -186,7 +186,7 @@ def test_feb_29_on_a_leap_year_is_accepted():
 
 
 def test_earliest_birth_date_boundary():
-    assert EARLIEST_BIRTH_DATE == date(1800, 1, 1)
+    assert date(1800, 1, 1) == EARLIEST_BIRTH_DATE
     assert parse_resident_id("220122180001010012", today=TODAY).birth_date == date(1800, 1, 1)
     with pytest.raises(ValidationFailed) as ei:
         parse_resident_id("220122179912310018", today=TODAY)

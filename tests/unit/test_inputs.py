@@ -1,22 +1,34 @@
-"""The shared request field types (chalicelib.domain.inputs), the strict request base model, the query-string
+"""The shared request field types (chalicelib.platform.inputs), the strict request base model, the query-string
 reading of the route layer and the multi-line text rule: pure, no sockets."""
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.api.routing import query_values
-from chalicelib.domain import roster
-from chalicelib.domain.inputs import (AmountRefused, IsoDate, IsoDateTime, Money, Mu, NetMoney, PositiveMoney,
-                                      RequestModel, Uuid, VillageCode, check_amount, quantity)
-from chalicelib.domain.text import text
-from chalicelib.errors import pydantic_error_code
+from chalicelib.customers.domain import roster
+from chalicelib.platform.errors import pydantic_error_code
+from chalicelib.platform.http.routing import query_values
+from chalicelib.platform.inputs import (
+    AmountRefused,
+    IsoDate,
+    IsoDateTime,
+    Money,
+    Mu,
+    NetMoney,
+    PositiveMoney,
+    RequestModel,
+    Uuid,
+    VillageCode,
+    check_amount,
+    quantity,
+)
+from chalicelib.platform.text import text
 
 
 class Amounts(RequestModel):
@@ -147,7 +159,7 @@ def test_a_quantity_is_a_plain_decimal_with_two_places_and_bounds():
 # ------------------------------------------------------------------------------------------ dates, times, ids
 
 @pytest.mark.parametrize("raw", [0, "0", 20260301, "20260301", "2026-3-1", "2026-02-30", "2026-03-01T00:00:00",
-                                 "２０２６-03-01", " 2026-03-01", datetime(2026, 3, 1, tzinfo=timezone.utc), 1.5,
+                                 "２０２６-03-01", " 2026-03-01", datetime(2026, 3, 1, tzinfo=UTC), 1.5,
                                  True, "2026-W09-7"])
 def test_a_date_is_an_iso_calendar_day_and_nothing_else(raw):
     assert _codes(Dates, {"day": raw}) == [("day", "DATE_FORMAT")]
@@ -160,7 +172,7 @@ def test_a_date_is_read_from_its_iso_text_or_a_date():
 
 def test_an_instant_needs_its_utc_offset():
     assert Dates.model_validate({"moment": "2026-03-01T09:30:00+08:00"}).moment == datetime(
-        2026, 3, 1, 1, 30, tzinfo=timezone.utc)
+        2026, 3, 1, 1, 30, tzinfo=UTC)
     assert Dates.model_validate({"moment": "2026-03-01T01:30:00.250Z"}).moment.microsecond == 250000
     for raw in ("2026-03-01T09:30:00", "2026-03-01", "2026-03-01 09:30:00Z", 1772350200, "2026-03-01T9:30:00Z",
                 "2026-03-01T24:00:00Z", datetime(2026, 3, 1, 9, 30)):

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.services import jobs
+from chalicelib.admin.service import jobs
 
 
 @pytest.fixture
@@ -95,10 +95,10 @@ def test_a_continuation_keeps_the_business_date(monkeypatch):
     import json
     from types import SimpleNamespace
 
-    import boto3
+    from chalicelib.platform import aws
 
     sent = []
-    monkeypatch.setattr(boto3, "client", lambda name: SimpleNamespace(
+    monkeypatch.setattr(aws, "client", lambda name: SimpleNamespace(
         invoke=lambda **kw: sent.append((name, kw["FunctionName"], kw["InvocationType"], json.loads(kw["Payload"])))))
     context = SimpleNamespace(function_name="stack-loan-classification")
     assert jobs._continue({"job": "loan_classification"}, context, date(2026, 11, 29)) is True

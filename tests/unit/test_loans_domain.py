@@ -8,13 +8,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.data.parameters import default_document
-from chalicelib.domain import approval_rules, products, servicing
-from chalicelib.domain.contract_pdf import amount_in_words, render
-from chalicelib.domain.rates import parse_lpr_table
-from chalicelib.domain.repayment import AmountsDue, penalty_interest
-from chalicelib.domain.schedules import build_schedule
-from chalicelib.errors import ValidationFailed
+from chalicelib.loans.domain import approval_rules, products, servicing
+from chalicelib.loans.domain.contract_pdf import amount_in_words, render
+from chalicelib.loans.domain.rates import parse_lpr_table
+from chalicelib.loans.domain.repayment import AmountsDue, penalty_interest
+from chalicelib.loans.domain.schedules import build_schedule
+from chalicelib.platform import rules
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.parameters import default_document
 from tests.pdf_support import pdf_fonts
 
 TODAY = date(2026, 11, 30)
@@ -102,22 +103,22 @@ FACTS = dict(amount=D("20000"), product_kind="credit", channel="pad", payment_mo
     ({"channel": "app", "face_verified": True}, "approve", "AA99"),
 ])
 def test_each_auto_approval_rule_fires_on_its_fact(change, outcome, rule):
-    decision = approval_rules.evaluate(default_document("approval_rules"), approval_rules.facts_for(**{**FACTS, **change}))
+    decision = approval_rules.evaluate(default_document("approval_rules"), rules.facts_for(**{**FACTS, **change}))
     assert decision.outcome == outcome
     assert rule in {f["rule_id"] for f in decision.fired}
 
 
 def test_the_strictest_outcome_wins_and_a_broken_or_silent_rule_set_means_people():
     doc = default_document("approval_rules")
-    both = approval_rules.evaluate(doc, approval_rules.facts_for(**{**FACTS, "amount": D("200000"),
+    both = approval_rules.evaluate(doc, rules.facts_for(**{**FACTS, "amount": D("200000"),
                                                                     "bureau_result": "reject"}))
     assert both.outcome == "decline" and {"AA01", "AA07", "AA99"} <= {f["rule_id"] for f in both.fired}
-    broken = approval_rules.evaluate({"decision": {"nodes": 1}}, approval_rules.facts_for(**FACTS))
+    broken = approval_rules.evaluate({"decision": {"nodes": 1}}, rules.facts_for(**FACTS))
     assert broken.outcome == "manual" and broken.fired[0]["rule_id"] == "RULE_SET_INVALID"
     silent = copy.deepcopy(doc)
     table = next(n for n in silent["decision"]["nodes"] if n["type"] == "decisionTableNode")
     table["content"]["rules"] = [r for r in table["content"]["rules"] if r["out_rule_id"] != '"AA99"']
-    assert approval_rules.evaluate(silent, approval_rules.facts_for(**FACTS)).fired[0]["rule_id"] == "NO_RULE_FIRED"
+    assert approval_rules.evaluate(silent, rules.facts_for(**FACTS)).fired[0]["rule_id"] == "NO_RULE_FIRED"
 
 
 def _records(amount="12000", term=12):
@@ -167,8 +168,8 @@ def test_the_contract_pdf_is_deterministic():
 
 
 def test_separation_of_duties_bars_earlier_deciders_and_the_pad_applicant():
-    from chalicelib.auth import Principal
-    from chalicelib.services.loans.approval import separation_conflict
+    from chalicelib.loans.service.approval import separation_conflict
+    from chalicelib.platform.access import Principal
 
     p = Principal(user_id="u1", username="x", role="approver", org_id="JL-220122", org_path="/JL/JL-220122/")
     dd = {"applicant_user_id": "am", "applicant_role": "account_manager", "investigated_by": "am", "reviewed_by": "u1"}

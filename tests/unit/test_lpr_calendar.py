@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain import lpr_calendar
-from chalicelib.domain.rates import assess, parse_lpr_table
+from chalicelib.loans.domain import lpr_calendar
+from chalicelib.loans.domain.rates import assess, parse_lpr_table
 from infra.lpr_cli import UNPUBLISHED_KEY, carried_forward, with_fixing
 
 SHIPPED = json.loads((Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters"

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.data import parameters
-from chalicelib.errors import NotFound
-from chalicelib.services.loans import config
+from chalicelib.loans.service import config
+from chalicelib.platform import parameters
+from chalicelib.platform.errors import NotFound
 
 
 @pytest.fixture

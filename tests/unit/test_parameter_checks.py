@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.data.parameters import default_document, list_names
-from chalicelib.domain import parameter_checks
-from chalicelib.domain.parameter_checks import CHECKS, check
-from chalicelib.errors import ValidationFailed
+from chalicelib.admin.domain import parameter_checks
+from chalicelib.admin.domain.parameter_checks import CHECKS, check
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.platform.parameters import default_document, list_names
 
 DAY = date(2026, 11, 30)
 
@@ -178,7 +178,7 @@ def _with(name: str, **changes) -> dict:
     ({"sms": {"approved": 1}}, "value.sms.approved"),
 ])
 def test_a_loan_workflow_that_would_break_drawdowns_is_refused(changes, field):
-    from chalicelib.services.loans.config import workflow_input
+    from chalicelib.loans.service.config import workflow_input
 
     assert _refused("loan_workflow", _with("loan_workflow", **changes))[:2] == ("PARAMETER_VALUE", field)
     good = _with("loan_workflow", task_timeout_seconds={"investigation": 60}, query_wait_seconds=[1], max_escalations=0)
@@ -210,7 +210,7 @@ def _warning_table(doc: dict) -> dict:
 
 
 def test_warning_rules_whose_outputs_the_scan_would_refuse_are_refused_when_stored():
-    from chalicelib.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
+    from chalicelib.postloan.domain.warning_rules import WarningRuleSet, WarningRulesInvalid
 
     doc = default_document("warning_rules")
     purple = copy.deepcopy(doc)
@@ -241,7 +241,7 @@ def test_warning_rules_whose_outputs_the_scan_would_refuse_are_refused_when_stor
 
 @pytest.mark.parametrize("rate", ["9e999999", "1e3", "3.45e0", "0.0345", "34.5", "25", "0.4", "3.123456", "-3.0"])
 def test_lpr_fixings_outside_a_plausible_percent_range_or_not_plain_are_refused(rate):
-    code, field, message = _refused("lpr_fixings", _lpr(["2026-11-20", rate, "3.50"]))
+    code, field, _message = _refused("lpr_fixings", _lpr(["2026-11-20", rate, "3.50"]))
     assert (code, field) == ("LPR_TABLE_INVALID", "value.fixings[85]")
     assert _refused("lpr_fixings", _lpr(["2026-11-20", "3.00", rate]))[:2] == ("LPR_TABLE_INVALID",
                                                                                 "value.fixings[85]")
@@ -286,7 +286,7 @@ def _product(index: int = 0, **changes) -> dict:
     ({"max_loan_to_value": "1.5"}, "max_loan_to_value"),
 ])
 def test_products_that_would_price_or_book_loans_wrongly_are_refused_with_the_field(changes, field):
-    from chalicelib.domain.products import load_products
+    from chalicelib.loans.domain.products import load_products
 
     code, got, _ = _refused("products", _product(1, **changes))
     assert (code, got) == ("PRODUCTS_INVALID", f"value.products[1].{field}")

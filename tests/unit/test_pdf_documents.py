@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.data.parameters import default_document
-from chalicelib.domain import contract_pdf, notice_document, pdf_fonts, products, schedules
-from chalicelib.domain.identity import mask_account_no
-from chalicelib.domain.notice_document import NoticeHeader, render_pdf, table_layout
+from chalicelib.loans.domain import contract_pdf, products, schedules
+from chalicelib.platform.identity import mask_account_no
+from chalicelib.platform.parameters import default_document
+from chalicelib.rating.domain import notice_document
+from chalicelib.rating.domain.notice_document import NoticeHeader, render_pdf, table_layout
+from chalicelib.reference import pdf_fonts
 from tests.pdf_support import pdf_fonts as fonts_of
 from tests.pdf_support import pdf_text
 
@@ -58,7 +60,7 @@ def test_the_notice_table_fills_the_page_width_and_no_cell_runs_into_the_next():
     font = pdf_fonts.register()
     widths, cells = table_layout(ROWS, font)
     assert sum(widths) == pytest.approx(notice_document.FRAME_WIDTH)
-    assert notice_document.FRAME_WIDTH + 2 * notice_document.MARGIN == pytest.approx(210 / 25.4 * 72)  # A4
+    assert pytest.approx(210 / 25.4 * 72) == notice_document.FRAME_WIDTH + 2 * notice_document.MARGIN  # A4
     for row in cells:
         for width, cell in zip(widths, row, strict=True):
             for part in cell.split("\n"):
@@ -131,7 +133,7 @@ def test_the_shipped_products_get_interest_words_from_their_schedule_terms():
 
 
 def test_the_penalty_words_follow_the_servicing_rule():
-    from chalicelib.domain.repayment import penalty_interest
+    from chalicelib.loans.domain.repayment import penalty_interest
 
     # 10,000 overdue 10 days at 4.5 % + 50 %: 10000 × 0.045 × 1.5 × 10 / 360 = 18.75
     assert penalty_interest(D("10000.00"), D("0.045"), D("0.5"), days=10) == D("18.75")

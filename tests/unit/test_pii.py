@@ -1,4 +1,4 @@
-"""Envelope encryption, keyed hashes and the data-key cache of chalicelib.pii, with in-memory providers
+"""Envelope encryption, keyed hashes and the data-key cache of chalicelib.platform.pii, with in-memory providers
 (no sockets: the KMS/Secrets Manager providers are swapped for fakes that count their calls)."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from chalicelib import pii
+from chalicelib.platform import pii
 
 
 class FakeKeys:

@@ -3,18 +3,26 @@ rules (zen-engine decision table) and notification templates. No sockets."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from chalicelib.domain import notification_templates as nt
-from chalicelib.domain.classification import Category
-from chalicelib.domain.postloan import (
-    Portfolio, PostLoanPolicy, at_risk, institution_of, loan_facts, next_inspection_due, overdue_reminder_due,
-    stable_id, visit_time)
-from chalicelib.domain.warning_rules import WarningRulesInvalid, WarningRuleSet
+from chalicelib.postloan.domain import notification_templates as nt
+from chalicelib.postloan.domain.classification import Category
+from chalicelib.postloan.domain.postloan import (
+    Portfolio,
+    PostLoanPolicy,
+    at_risk,
+    institution_of,
+    loan_facts,
+    next_inspection_due,
+    overdue_reminder_due,
+    stable_id,
+    visit_time,
+)
+from chalicelib.postloan.domain.warning_rules import WarningRuleSet, WarningRulesInvalid
 
 PARAMS = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters"
 ORG = "/JL/JL-220122/JL-220122-102/JL-220122-102-01/"
@@ -210,7 +218,8 @@ def test_a_template_missing_a_field_is_refused():
 
 
 def test_loan_shard_mirrors_the_loans_index():
-    from chalicelib.data import loans, postloan
+    from chalicelib.loans.data import loans
+    from chalicelib.postloan.data import postloan
 
     for n in range(40):
         lid = f"LA{n:012d}"
@@ -221,7 +230,7 @@ def test_loan_shard_mirrors_the_loans_index():
 
 
 # ------------------------------------------------------------------------------------------------ visits
-NOW = datetime(2025, 2, 14, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 2, 14, 8, 0, tzinfo=UTC)
 
 
 def test_a_visit_time_is_stored_in_utc():
@@ -242,7 +251,7 @@ def test_a_visit_time_is_stored_in_utc():
     ("2025-01-31T23:59:59+08:00", "VISITED_AT_INVALID"),   # the day before the loan was disbursed (Beijing)
     ("2025-01-31T15:59:59Z", "VISITED_AT_INVALID")])
 def test_a_visit_time_must_be_a_past_instant_with_an_offset(value, code):
-    from chalicelib.errors import ValidationFailed
+    from chalicelib.platform.errors import ValidationFailed
 
     with pytest.raises(ValidationFailed) as err:
         visit_time(value, NOW, not_before=date(2025, 2, 1))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.rates import contract_rate, lpr_on, parse_lpr_table
-from chalicelib.errors import ValidationFailed
+from chalicelib.loans.domain.rates import contract_rate, lpr_on, parse_lpr_table
+from chalicelib.platform.errors import ValidationFailed
 
 LPR_FILE = Path(__file__).resolve().parents[2] / "chalicelib" / "reference" / "parameters" / "lpr_fixings.json"
 TABLE = parse_lpr_table(json.loads(LPR_FILE.read_text(encoding="utf-8")))

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import reconciliation as rc
-from chalicelib.errors import ValidationFailed
+from chalicelib.loans.domain import reconciliation as rc
+from chalicelib.platform.errors import ValidationFailed
 
 AMOUNT = Decimal("20000.00")
 POSTED = rc.CoreFacts(status=rc.POSTED, core_ref="CB1234", amount=AMOUNT, checked_at="2026-11-30T02:00:00Z")

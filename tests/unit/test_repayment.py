@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.repayment import (
+from chalicelib.loans.domain.repayment import (
     AmountsDue,
     PrepaymentRequest,
     allocate_repayment,
@@ -14,7 +14,7 @@ from chalicelib.domain.repayment import (
     penalty_rate,
     recompute_after_prepayment,
 )
-from chalicelib.errors import ValidationFailed
+from chalicelib.platform.errors import ValidationFailed
 
 DUE = AmountsDue(penalty=D("12.50"), interest=D("300.00"), principal=D("1000.00"))  # total 1312.50
 

@@ -1,4 +1,4 @@
-"""Every field a client can send is governed (chalicelib.domain.inputs, chalicelib.domain.text): walks every body
+"""Every field a client can send is governed (chalicelib.platform.inputs, chalicelib.platform.text): walks every body
 and query model of every route of the registry, and every model nested in one, and fails on a field that no
 input rule covers, so a new field cannot forget it. Pure, no sockets."""
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
-from chalicelib.api.registry import all_specs
-from chalicelib.domain.inputs import Id, IsoDate, Money, RequestModel, Rule
-from chalicelib.domain.text import text
+from chalicelib.platform.inputs import Id, IsoDate, Money, RequestModel, Rule
+from chalicelib.platform.text import text
+from chalicelib.routes import all_specs
 
 #: Leaf types and the rule each needs (``Rule.name`` in the field's metadata).
 NEEDS_RULE = {date: {"date"}, datetime: {"datetime"}, UUID: {"uuid"}, Decimal: {"money", "quantity", "coordinate"}}
@@ -54,7 +54,8 @@ def _problems_of_type(t, metadata: list, where: str, seen: set) -> list[str]:
         ok = "text" in _rules(metadata) or _has_pattern(metadata)
         return [] if ok else [f"{where}: free text without the text rule or a pattern"]
     if t in (bool, int):
-        return []  # strict models: JSON true/false, JSON integers (queries: chalicelib.api.routing.query_values)
+        # strict models: JSON true/false, JSON integers (queries: chalicelib.platform.http.routing.query_values)
+        return []
     if t in NEEDS_RULE:
         ok = bool(_rules(metadata) & NEEDS_RULE[t])
         return [] if ok else [f"{where}: {t.__name__} without a shared input type ({sorted(NEEDS_RULE[t])})"]
@@ -70,7 +71,7 @@ def model_problems(model: type[BaseModel], where: str, seen: set | None = None) 
     problems = []
     if model.model_config.get("extra") != "forbid" or model.model_config.get("strict") is not True:
         problems.append(f"{where} ({model.__name__}): not strict with unknown fields refused (derive from "
-                        "chalicelib.domain.inputs.RequestModel)")
+                        "chalicelib.platform.inputs.RequestModel)")
     for name, info in model.model_fields.items():
         problems += _problems_of_type(info.annotation, list(info.metadata), f"{where}.{name}", seen)
     return problems
@@ -78,7 +79,7 @@ def model_problems(model: type[BaseModel], where: str, seen: set | None = None) 
 
 def _request_models():
     out = []
-    for group, spec in all_specs():
+    for _group, spec in all_specs():
         for part, model in (("body", spec.body), ("query", spec.query)):
             if model is not None:
                 out.append(pytest.param(model, id=f"{spec.method} {spec.path} {part}"))
@@ -113,11 +114,11 @@ def test_the_walk_finds_what_a_new_field_could_forget():
         "Careless.when: date without a shared input type (['date'])",
         "Careless.amount: Decimal without a shared input type (['coordinate', 'money', 'quantity'])",
         "Careless.nested (Nested): not strict with unknown fields refused (derive from "
-        "chalicelib.domain.inputs.RequestModel)"]
+        "chalicelib.platform.inputs.RequestModel)"]
 
 
 def test_a_named_parser_must_exist():
     class Delegated(RequestModel):
-        token: typing.Annotated[str, Rule("parsed", by="chalicelib.cursors.no_such_function")]
+        token: typing.Annotated[str, Rule("parsed", by="chalicelib.platform.dynamo.cursors.no_such_function")]
 
-    assert model_problems(Delegated, "Delegated") == ["Delegated.token: no parser chalicelib.cursors.no_such_function"]
+    assert model_problems(Delegated, "Delegated") == ["Delegated.token: no parser chalicelib.platform.dynamo.cursors.no_such_function"]

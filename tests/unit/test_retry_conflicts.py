@@ -1,10 +1,10 @@
-"""The bounded retry of a whole read → decide → conditional write (chalicelib.data.dynamo.retry_conflicts)."""
+"""The bounded retry of a whole read → decide → conditional write (chalicelib.platform.dynamo.retry_conflicts)."""
 from __future__ import annotations
 
 import pytest
 
-from chalicelib.data.dynamo import retry_conflicts
-from chalicelib.errors import Conflict
+from chalicelib.platform.dynamo import retry_conflicts
+from chalicelib.platform.errors import Conflict
 
 
 class _Flaky:

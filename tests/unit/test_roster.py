@@ -1,4 +1,4 @@
-"""Roster parsing (chalicelib.domain.roster): CSV/XLSX, Chinese headers and value words, grouping,
+"""Roster parsing (chalicelib.customers.domain.roster): CSV/XLSX, Chinese headers and value words, grouping,
 units, per-row problems. Pure, no sockets."""
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import roster
-from chalicelib.domain.households import HouseholdIn, normalise
-from chalicelib.errors import ValidationFailed
+from chalicelib.customers.domain import roster
+from chalicelib.customers.domain.households import HouseholdIn, normalise
+from chalicelib.platform.errors import ValidationFailed
 from infra.roster_synth import BAD_EXAMPLE_EXPECTED, COLUMNS, bad_example, synth_households, to_csv, to_xlsx
 from infra.template import ROOT
 
@@ -228,9 +228,9 @@ OTHER_MANGLED = OTHER_REAL[:15] + "000"  # check digit wrong: proof that the col
 
 
 def test_the_issues_example_is_a_mangled_id_with_a_passing_check_digit():
-    from chalicelib.domain.identity import resident_id_check_char
+    from chalicelib.platform.identity import resident_id_check_char
 
-    assert MANGLED == REAL[:15] + "000"
+    assert REAL[:15] + "000" == MANGLED
     assert resident_id_check_char(MANGLED[:17]) == MANGLED[17]
     assert resident_id_check_char(OTHER_MANGLED[:17]) != OTHER_MANGLED[17]
 

@@ -7,11 +7,18 @@ from decimal import Decimal as D
 
 import pytest
 
-from chalicelib.domain.scorecard import (
-    RatingInput, VillageAverages, default_scorecard_document, grade_adjust, grade_adjust_to, grade_for_score,
-    load_scorecard, score_household, village_averages,
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.scorecard import (
+    RatingInput,
+    VillageAverages,
+    default_scorecard_document,
+    grade_adjust,
+    grade_adjust_to,
+    grade_for_score,
+    load_scorecard,
+    score_household,
+    village_averages,
 )
-from chalicelib.errors import ValidationFailed
 
 DOC = default_scorecard_document()
 # village means used by the hand-computed cases below

@@ -1,4 +1,4 @@
-"""Sealed page cursors (chalicelib.cursors): a cursor opens only for the caller and the query it was issued
+"""Sealed page cursors (chalicelib.platform.dynamo.cursors): a cursor opens only for the caller and the query it was issued
 for, within its lifetime, unchanged; and it tells its holder nothing. No sockets: the secret comes from a
 test source instead of Secrets Manager."""
 from __future__ import annotations
@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib import clock, cursors
-from chalicelib.errors import BadRequest
+from chalicelib.platform import clock
+from chalicelib.platform.dynamo import cursors
+from chalicelib.platform.errors import BadRequest
 
 SECRET = os.urandom(48)
 STATE = {"u": 1, "c": "eyJQSyI6ICJISCNISEFCQzEyMyJ9"}
@@ -80,7 +81,7 @@ def test_garbage_and_the_old_base64_json_cursors_are_refused(cursor):
 
 
 def test_a_cursor_expires_after_its_lifetime(monkeypatch):
-    issued = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+    issued = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     monkeypatch.setattr(clock, "utc_now", lambda: issued)
     cursor = cursors.seal(A, STATE)
     monkeypatch.setattr(clock, "utc_now", lambda: issued + timedelta(seconds=cursors.TTL_SECONDS))

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.statistical_scorecard import (
+from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.statistical_scorecard import (
     ScorecardArtifactError,
     apply_points_table,
     probability_of_default,
 )
-from chalicelib.errors import ValidationFailed
 
 FACTOR = 20 / math.log(2)
 OFFSET = 600 - FACTOR * math.log(50)
@@ -131,7 +131,7 @@ def test_no_heavy_imports():
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
-    code = ("import sys, chalicelib.domain.statistical_scorecard as m; "
+    code = ("import sys, chalicelib.rating.domain.statistical_scorecard as m; "
             "bad = [x for x in ('numpy', 'pandas', 'sklearn', 'optbinning') if x in sys.modules]; "
             "print(','.join(bad))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

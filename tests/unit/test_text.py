@@ -1,4 +1,4 @@
-"""The rule for typed text (chalicelib.domain.text) and where it applies: pure, no sockets."""
+"""The rule for typed text (chalicelib.platform.text) and where it applies: pure, no sockets."""
 from __future__ import annotations
 
 import unicodedata
@@ -6,9 +6,9 @@ import unicodedata
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.domain.households import HouseholdIn, MemberIn
-from chalicelib.domain.text import INVISIBLE, clean, refused_character
-from chalicelib.errors import pydantic_error_code
+from chalicelib.customers.domain.households import HouseholdIn, MemberIn
+from chalicelib.platform.errors import pydantic_error_code
+from chalicelib.platform.text import INVISIBLE, clean, refused_character
 
 
 @pytest.mark.parametrize("raw,expected", [

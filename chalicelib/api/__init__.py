@@ -1,1 +1,0 @@
-"""HTTP API: one Chalice Blueprint per subsystem, built with :mod:`chalicelib.api.routing`."""

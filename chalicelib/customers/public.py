@@ -1,0 +1,69 @@
+"""What other contexts may use of the customers context: households (the filed household, its head, the account
+manager responsible for it). Rating, loans and post-loan read households only through here (the context map in
+docs/decisions/0006-bounded-contexts-and-pynamodb.md).
+
+A household comes back as a plain dict until the context's models are the interface (Phase B): ``{"household_id",
+"village_code", "org_path", "status" (draft | submitted | verified | ...), "version", "members": [{"member_id",
+"relation" (head | spouse | ...), "name", "birth_date", ...}], "account_manager_id"?, "collected_by"?, income,
+assets and liabilities in CNY (Decimal), ...}`` (the stored item, keys left out by readers that answer clients).
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from chalicelib.customers.data import households as _households
+from chalicelib.platform.access import Principal
+
+__all__ = ["get", "get_unscoped", "head", "head_birth_date", "household_village", "households_by_id",
+           "list_by_village", "responsible_manager"]
+
+
+def get(principal: Principal, household_id: str) -> dict[str, Any]:
+    """The household if it exists and is in the caller's scope; NotFound ``HOUSEHOLD_NOT_FOUND`` otherwise (the
+    same answer for a foreign and an unknown id)."""
+    return _households.get(principal, household_id)
+
+
+def get_unscoped(household_id: str) -> dict[str, Any] | None:
+    """The household, or ``None``. Unscoped: system tasks and checks of an already authorised request."""
+    return _households.get_unscoped(household_id)
+
+
+def household_village(household_id: str) -> str | None:
+    """The village code of the household, or ``None`` when there is no such household."""
+    item = _households.get_unscoped(household_id)
+    return str(item["village_code"]) if item and item.get("village_code") else None
+
+
+def list_by_village(village_code: str) -> list[dict[str, Any]]:
+    """Every household filed for the village (unscoped; campaign tasks)."""
+    return _households.list_by_village(village_code)
+
+
+def households_by_id(ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Households by id (one BatchGetItem per 100 ids); ids without a household are left out."""
+    if not ids:
+        return {}
+    found = _households.batch_get([_households.key(i) for i in ids])
+    return {item["household_id"]: item for item in found.values()}
+
+
+def responsible_manager(household: dict[str, Any] | None) -> str | None:
+    """The account manager responsible for a household (管户客户经理): its ``account_manager_id`` when set, else the
+    account manager who filed it (``collected_by``); ``None`` if neither."""
+    for name in ("account_manager_id", "collected_by"):
+        if (household or {}).get(name):
+            return str((household or {})[name])
+    return None
+
+
+def head(household: dict[str, Any]) -> dict[str, Any] | None:
+    """The member whose ``relation`` is ``head`` (户主), or ``None``."""
+    return next((m for m in household.get("members") or [] if m.get("relation") == "head"), None)
+
+
+def head_birth_date(household: dict[str, Any]) -> date | None:
+    """The head's date of birth, or ``None`` when unknown."""
+    member = head(household)
+    return date.fromisoformat(member["birth_date"]) if member and member.get("birth_date") else None

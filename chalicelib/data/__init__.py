@@ -1,1 +1,0 @@
-"""Data access: small repositories over DynamoDB. Handlers and domain code never call boto3 directly."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the rating context (a route group of chalicelib.routes): parse and map; services decide."""

@@ -1,0 +1,288 @@
+"""Rating review: manual adjustment (account manager, ±1 grade with a reason), approval (reviewer or
+approver, a different person: 审贷分离), objections raised during the public notice, and the daily
+expiry of ratings and lines. Every change is written with its audit record in one transaction."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.platform import dynamo
+from chalicelib.platform.access import Principal
+from chalicelib.platform.clock import business_date, utc_now_iso
+from chalicelib.platform.errors import Conflict, NotFound
+from chalicelib.rating.data import campaigns as camp_repo
+from chalicelib.rating.data import credit_lines as line_repo
+from chalicelib.rating.data import ratings as rating_repo
+from chalicelib.rating.domain import village_credit as vc
+from chalicelib.rating.domain.credit_line import propose_line
+from chalicelib.rating.domain.evaluation import evaluate_household
+from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult, grade_adjust_to
+from chalicelib.rating.service import campaign as svc
+
+
+def _check_version(item: dict[str, Any], expected: int | None, what: str) -> None:
+    if expected is not None and int(item.get("version", 0)) != expected:
+        raise Conflict(f"the {what} was changed by someone else (now version {item.get('version')}); reload",
+                       code="VERSION_CONFLICT", field="version")
+
+
+def _rating_input(rating: dict[str, Any]) -> RatingInput:
+    raw = dict(rating["rating_input"])
+    for k in ("total_assets", "net_assets", "credit_union_shares", "net_income"):
+        raw[k] = Decimal(str(raw[k]))
+    for k in ("household_size", "labourers", "head_age", "requested_term_years"):
+        raw[k] = int(raw[k])
+    for k in ("blacklisted", "currently_overdue"):
+        raw[k] = bool(raw[k])
+    return RatingInput(**raw)
+
+
+def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: str,
+           expected_version: int | None = None) -> dict[str, Any]:
+    """Adjust a rating by at most one grade from the automatic grade (人工调整), with a reason.
+
+    The line proposal follows the new grade (limit, sub-lines; a line appears or is withdrawn when the
+    grade crosses the no-credit boundary). A line that appears claims the household's line slot in the same
+    transaction: if another line owns it, the rating gets no line and names that one (``existing_line_id``),
+    decided by the slot's condition. Adjusting back to the automatic grade reverts to ``auto``.
+    Raises ValidationFailed ``RATING_ADJUST_TOO_FAR`` / ``RATING_ADJUST_OUT_OF_RANGE`` /
+    ``RATING_KNOCKED_OUT`` / ``UNKNOWN_GRADE``; Conflict ``RATING_NOT_ADJUSTABLE``,
+    ``CAMPAIGN_ALREADY_CONFIRMED``, ``VERSION_CONFLICT``, ``CREDIT_LINE_STATE_CONFLICT``.
+    """
+    r = rating_repo.get(principal, rating_id)
+    _check_version(r, expected_version, "rating")
+    c = camp_repo.get_unscoped(r["campaign_id"])
+    vc.check_adjustable(r, c)
+    cfg = svc.config(r["campaign_id"])
+    knocked = bool(r.get("knocked_out"))
+    new_grade = grade_adjust_to(r["auto_grade"], target_grade, scorecard=cfg.policies.scorecard, knocked_out=knocked)
+    inp = _rating_input(r)
+    score = ScoreResult(r["scorecard_id"], r["scorecard_version"], Decimal(str(r["score"])), r["auto_grade"],
+                        r["grade_by_score"], (), tuple(r.get("knocked_out") or ()), ())
+    proposal = propose_line(score, inp, cfg.policies.credit_line, cfg.policies.products, grade_override=new_grade,
+                            as_of=cfg.rated_on)
+    is_credit = evaluate_household(new_grade, knocked, cfg.policies.evaluation).is_credit_household
+    hid = r["household_id"]
+    lid = vc.line_id(r["campaign_id"], hid)
+    line = line_repo.get_unscoped(lid)
+    if line is not None and line["status"] not in ("proposed", "withdrawn"):
+        raise Conflict(f"the credit line is {line['status']}; it can no longer follow an adjustment",
+                       code="CREDIT_LINE_STATE_CONFLICT")
+    holds = line is not None and line["status"] == "proposed" and bool(line.get("holds_slot"))
+    # who owns the household's line slot: a hint only, the transaction's condition on the slot decides
+    owner = line_repo.slot_owners([hid]).get(hid) if proposal.eligible and not holds else None
+    now = utc_now_iso()
+    entry = {"from": r["grade"], "to": new_grade, "auto_grade": r["auto_grade"], "reason": reason,
+             "by": principal.user_id, "at": now}
+    reverted = new_grade == r["auto_grade"]
+    for attempt in range(5):
+        change: dict[str, Any] = {
+            "status": "auto" if reverted else "adjusted", "grade": new_grade, "is_credit_household": is_credit,
+            "proposed_limit": proposal.master_limit, "binding_constraint": proposal.binding_constraint,
+            "ineligible_reason": proposal.ineligible_reason,
+            "line_id": lid if proposal.eligible and owner is None else None,
+            "existing_line_id": owner if proposal.eligible else r.get("existing_line_id"),
+            "adjustments": [*(r.get("adjustments") or []), entry]}
+        if reverted:
+            change.update(adjusted_by=None, adjusted_at=None, adjustment_reason=None)
+        else:
+            change.update(adjusted_by=principal.user_id, adjusted_at=now, adjustment_reason=reason)
+        cleared = tuple(k for k, v in change.items() if v is None)
+        tx = dynamo.TxBuilder()
+        stored = svc._put_rating(tx, r, change, principal.user_id,
+                                 "rating.adjustment_reverted" if reverted else "rating.adjusted", reason,
+                                 remove=cleared)
+        _line_follows(tx, r, stored, proposal, line, holds=holds, owner=owner, actor=principal.user_id,
+                      reason=reason)
+        try:
+            svc._commit(tx)
+            break
+        except line_repo.SlotTaken:
+            if attempt == 4:
+                raise
+            owner = line_repo.slot_owners([hid]).get(hid)
+    if c and c.get("status") == "awaiting_confirmation" and c.get("notice_keys"):
+        svc.publish_notice(r["campaign_id"], actor=principal.user_id, reason=f"rating {rating_id} adjusted")
+    return stored
+
+
+def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, Any], proposal: Any,
+                  line: dict[str, Any] | None, *, holds: bool, owner: str | None, actor: str, reason: str) -> None:
+    """Make the campaign's line of the household (``line`` as read, with sub-lines; None if there is none)
+    match the adjusted ``rating``: (re-)proposed when the rating has a ``line_id`` (claiming the household's
+    line slot unless the line ``holds`` it already), otherwise withdrawn if proposed (releasing the slot),
+    and when the proposal was eligible but ``owner`` owns the slot, a check that it still does."""
+    lid = vc.line_id(old["campaign_id"], old["household_id"])
+    if rating.get("line_id"):
+        new_line, subs = svc.line_records({**rating, "line_id": lid}, proposal)
+        if line is not None:
+            new_line["created_on"] = line.get("created_on", new_line["created_on"])
+        dynamo.put_versioned(tx, svc._core(), line_repo.with_keys(new_line),
+                             expected_version=None if line is None else line["version"], entity="credit_line")
+        if not holds:
+            line_repo.add_claim_slot(tx, new_line, at=utc_now_iso())
+        keep = {s["SK"] for s in subs}
+        for s in subs:
+            tx.put(svc._core(), s)
+        for s in (line or {}).get("sub_lines", []):
+            if s["SK"] not in keep:
+                tx.delete(svc._core(), {"PK": s["PK"], "SK": s["SK"]})
+        tx.audit(svc._audit_table(), svc._audit("credit_line", lid, "credit_line.reproposed", actor,
+                                                None if line is None else {"status": line["status"],
+                                                                           "limit": line["limit"]},
+                                                {"status": "proposed", "limit": new_line["limit"],
+                                                 "grade": new_line["grade"], "sub_limits": new_line["sub_limits"]},
+                                                old["org_path"], reason))
+        return
+    if line is not None and line["status"] == "proposed":
+        why = "HOUSEHOLD_HAS_LINE" if proposal.eligible else "GRADE_ADJUSTED"
+        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": why},
+                      actor, "credit_line.withdrawn", reason)
+    if proposal.eligible and owner:
+        line_repo.add_check_slot_owner(tx, old["household_id"], owner)
+
+
+def approve(principal: Principal, rating_id: str, *, comment: str | None = None,
+            expected_version: int | None = None) -> dict[str, Any]:
+    """A reviewer or approver approves an automatic or adjusted rating.
+
+    Separation of duties: the approver must not be the adjuster nor the account manager who started
+    the campaign (Forbidden ``SEPARATION_OF_DUTIES``). Raises Conflict ``RATING_NOT_APPROVABLE``,
+    ``VERSION_CONFLICT``.
+    """
+    r = rating_repo.get(principal, rating_id)
+    _check_version(r, expected_version, "rating")
+    vc.check_approvable(r)
+    c = camp_repo.get_unscoped(r["campaign_id"]) or {}
+    vc.check_separation_of_duties(principal.user_id, others={"adjuster": r.get("adjusted_by"),
+                                                             "campaign starter": c.get("started_by")})
+    change = {"status": "approved", "approved_by": principal.user_id, "approved_at": utc_now_iso(),
+              "approval_basis": "review", "approval_comment": comment}
+    tx = dynamo.TxBuilder()
+    stored = svc._put_rating(tx, r, {k: v for k, v in change.items() if v is not None}, principal.user_id,
+                             "rating.approved", comment)
+    svc._commit(tx)
+    return stored
+
+
+# ============================================================================================ objections
+
+def record_objection(principal: Principal, campaign_id: str, *, household_id: str, raised_by: str,
+                     reason: str) -> dict[str, Any]:
+    """Record an objection (异议) to a household on the posted list, during the notice period.
+
+    Raises Conflict ``NOTICE_NOT_POSTED`` / ``NOTICE_PERIOD_OVER``; NotFound ``HOUSEHOLD_NOT_IN_CAMPAIGN``.
+    """
+    c = camp_repo.get(principal, campaign_id)
+    if c["status"] not in ("awaiting_confirmation", "completed") or not c.get("notice_until"):
+        raise Conflict(f"objections are recorded while the list is posted; the campaign is {c['status']}",
+                       code="NOTICE_NOT_POSTED")
+    if business_date() > date.fromisoformat(c["notice_until"]):
+        raise Conflict(f"the notice period ended on {c['notice_until']} (business date {business_date()}): objections "
+                       "are recorded until then", code="NOTICE_PERIOD_OVER",
+                       details={"notice_until": c["notice_until"], "business_date": business_date().isoformat()})
+    rating = rating_repo.get_unscoped(vc.rating_id(campaign_id, household_id))
+    if rating is None:
+        raise NotFound("the household is not on this campaign's list", code="HOUSEHOLD_NOT_IN_CAMPAIGN",
+                       field="household_id")
+    at = utc_now_iso()
+    oid = vc.objection_id(campaign_id, household_id, at)
+    item = {**camp_repo.objection_key(campaign_id, oid), "kind": "campaign_objection", "objection_id": oid,
+            "campaign_id": campaign_id, "household_id": household_id, "rating_id": rating["rating_id"],
+            "status": "open", "raised_by": raised_by, "reason": reason, "recorded_by": principal.user_id,
+            "recorded_at": at, "org_path": c["org_path"], "version": 1}
+    tx = dynamo.TxBuilder()
+    tx.put(svc._core(), item, condition="attribute_not_exists(PK)")
+    tx.audit(svc._audit_table(), svc._audit("campaign", campaign_id, "objection.recorded", principal.user_id, None,
+                                            {"objection_id": oid, "household_id": household_id, "status": "open"},
+                                            c["org_path"], reason))
+    svc._commit(tx)
+    return item
+
+
+def decide_objection(principal: Principal, campaign_id: str, objection_id: str, *, decision: str,
+                     reason: str) -> dict[str, Any]:
+    """Uphold or dismiss an objection. Upholding withdraws the household's rating and line at once
+    (a line already drawn on is frozen instead); activation skips the household.
+
+    Raises Conflict ``OBJECTION_DECIDED``, ``CAMPAIGN_ACTIVATING``; Forbidden ``SEPARATION_OF_DUTIES``
+    (the person who recorded the objection may not decide it).
+    """
+    c = camp_repo.get(principal, campaign_id)
+    if c["status"] == "activating":
+        raise Conflict("the lines are being activated; decide after activation", code="CAMPAIGN_ACTIVATING")
+    o = camp_repo.get_objection(campaign_id, objection_id)
+    if o["status"] != "open":
+        raise Conflict(f"the objection was already {o['status']}", code="OBJECTION_DECIDED")
+    vc.check_separation_of_duties(principal.user_id, others={"recorder of the objection": o.get("recorded_by")})
+    status = "upheld" if decision == "uphold" else "dismissed"
+    now = utc_now_iso()
+    tx = dynamo.TxBuilder()
+    tx.update(svc._core(), camp_repo.objection_key(campaign_id, objection_id),
+              "SET #st = :s, decided_by = :by, decided_at = :at, decision_reason = :r ADD version :one",
+              names={"#st": "status"}, values={":s": status, ":by": principal.user_id, ":at": now, ":r": reason,
+                                               ":open": "open", ":one": 1},
+              condition="#st = :open", on_fail=Conflict("the objection was decided meanwhile",
+                                                        code="OBJECTION_DECIDED"))
+    tx.audit(svc._audit_table(), svc._audit("campaign", campaign_id, f"objection.{status}", principal.user_id,
+                                            {"objection_id": objection_id, "status": "open"},
+                                            {"objection_id": objection_id, "status": status,
+                                             "household_id": o["household_id"]}, c["org_path"], reason))
+    if status == "upheld":
+        _withdraw(tx, o, principal.user_id, reason)
+    svc._commit(tx)
+    if status == "upheld" and c["status"] == "awaiting_confirmation":
+        svc.publish_notice(campaign_id, actor=principal.user_id, reason=f"objection {objection_id} upheld")
+    return {**o, "status": status, "decided_by": principal.user_id, "decided_at": now, "decision_reason": reason}
+
+
+def _withdraw(tx: dynamo.TxBuilder, objection: dict[str, Any], actor: str, reason: str) -> None:
+    rating = rating_repo.get_unscoped(objection["rating_id"])
+    if rating and rating["status"] not in ("withdrawn", "expired"):
+        svc._put_rating(tx, rating, {"status": "withdrawn", "withdrawn_reason": "OBJECTION_UPHELD"}, actor,
+                        "rating.withdrawn", reason)
+    line = line_repo.get_unscoped(rating["line_id"]) if rating and rating.get("line_id") else None
+    if line is None:
+        return
+    if line["status"] == "proposed":
+        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+                                 "withdrawn_reason": "OBJECTION_UPHELD"}, actor, "credit_line.withdrawn", reason)
+    elif line["status"] == "active":
+        if Decimal(str(line["available"])) == Decimal(str(line["limit"])):
+            svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+                                     "withdrawn_reason": "OBJECTION_UPHELD"}, actor, "credit_line.withdrawn",
+                          reason, condition="available = #lim", cond_names={"#lim": "limit"})
+        else:  # already drawn on: no new drawdowns, outstanding loans run off
+            svc._put_line(tx, line, {"status": "frozen", "frozen_reason": "OBJECTION_UPHELD"}, actor,
+                          "credit_line.frozen", reason)
+
+
+# ============================================================================================ expiry
+
+def expire_due(today: date | None = None, *, lookback_days: int = 31) -> dict[str, int]:
+    """Expire effective ratings and active lines whose ``valid_to`` is before ``today`` (daily job).
+
+    Reads the expiry queue (GSI3 ``EXPIRY#<valid_to>``) of the last ``lookback_days`` days, so a missed
+    run catches up.
+    """
+    today = today or business_date()
+    counts = {"ratings": 0, "lines": 0}
+    for n in range(lookback_days, 0, -1):
+        day = (today - timedelta(days=n)).isoformat()
+        for item in rating_repo.due_for_expiry(day):
+            tx = dynamo.TxBuilder()
+            if item.get("kind") == "rating" and item.get("status") == "effective":
+                svc._put_rating(tx, item, {"status": "expired", "expired_reason": "VALIDITY_ENDED"},
+                                "system:expiry", "rating.expired", f"valid until {day}")
+                counts["ratings"] += 1
+            elif item.get("kind") == "credit_line" and item.get("status") == "active":
+                svc._put_line(tx, item, {"status": "expired", "expired_on": today.isoformat()}, "system:expiry",
+                              "credit_line.expired", f"valid until {day}")
+                counts["lines"] += 1
+            if tx.ops:
+                try:
+                    svc._commit(tx)
+                except Conflict:
+                    continue  # changed meanwhile; the next run sees it again if still due
+    return counts

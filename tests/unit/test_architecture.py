@@ -1,0 +1,111 @@
+"""What import-linter cannot see (its contracts are in pyproject.toml, run by `make lint`): small pieces (no module
+of chalicelib over 400 lines, no function over 60) and domain code that reads no file and no environment. The
+lists below are what breaks a rule today, each with who removes it (issue 12: Phase B per context, Phase C the
+lead); they only ever shrink, and an entry that no longer breaks its rule fails the test too."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHALICELIB = ROOT / "chalicelib"
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+
+#: modules over MAX_MODULE_LINES today → who splits them
+LARGE_MODULES = {
+    "admin/domain/parameter_checks.py": "Phase B (every context): becomes the contexts' parameter models",
+    "customers/api/routes.py": "Phase B (customers): api/{households, members, entities, images, imports, sync}.py",
+    "customers/data/households.py": "Phase B (customers): the household model and its repository",
+    "customers/domain/roster.py": "Phase B (customers): reading the file apart from mapping the columns",
+    "loans/api/routes.py": "Phase B (loans): one module per resource",
+    "loans/domain/schedules.py": "Phase B (loans): one module per repayment method",
+    "platform/identity.py": "Phase C (lead): ID numbers, USCC and phone numbers apart",
+    "postloan/api/routes.py": "Phase B (postloan): one module per resource",
+    "postloan/data/postloan.py": "Phase B (postloan): the models of the snapshot items",
+    "postloan/service/postloan.py": "Phase B (postloan): classification, reminders, inspections, warning_scan/, penalty",
+    "rating/api/routes.py": "Phase B (rating): one module per resource",
+    "rating/domain/scorecard.py": "Phase B (rating): the scorecard's parameter model apart",
+    "rating/service/campaign.py": "Phase B (rating): campaign_start, _rating, _notice, _confirmation, _activation, ...",
+}
+#: functions over MAX_FUNCTION_LINES today → who splits them
+LONG_FUNCTIONS = {
+    "customers/data/households.py:commit_plans": "Phase B (customers)",
+    "customers/domain/households.py:normalise": "Phase B (customers)",
+    "customers/service/roster_import.py:_import_chunk": "Phase B (customers)",
+    "loans/domain/repayment.py:recompute_after_prepayment": "Phase B (loans)",
+    "loans/domain/schedules.py:amortize": "Phase B (loans)",
+    "loans/service/contracts.py:prepare": "Phase B (loans)",
+    "loans/service/drawdowns.py:request": "Phase B (loans)",
+    "loans/service/repayments.py:_repay_once": "Phase B (loans)",
+    "platform/http/openapi.py:build": "Phase C (lead)",
+    "postloan/data/warnings.py:raise_signal": "Phase B (postloan)",
+    "postloan/service/postloan.py:inspections_job": "Phase B (postloan)",
+    "postloan/service/postloan.py:record_visit": "Phase B (postloan)",
+    "postloan/service/postloan.py:warning_scan_job": "Phase B (postloan): one function per rule family",
+    "postloan/service/postloan.py:reminders_job": "Phase B (postloan)",
+    "postloan/service/postloan.py:households_phase": "Phase B (postloan)",
+    "rating/domain/credit_line.py:propose_line": "Phase B (rating)",
+    "rating/domain/evaluation.py:village_loan_book": "Phase B (rating)",
+    "rating/service/campaign.py:load": "Phase B (rating)",
+    "rating/service/campaign.py:evaluate": "Phase B (rating)",
+    "rating/service/rating_review.py:adjust": "Phase B (rating)",
+}
+#: what domain code must not touch: files and the environment (import-linter forbids the AWS SDK, pynamodb and
+#: chalice). In-memory buffers (io.BytesIO for a roster's bytes or a PDF being rendered) are no file.
+FORBIDDEN_IMPORTS = {"os", "pathlib", "importlib", "importlib.resources", "shutil", "tempfile", "glob"}
+FORBIDDEN_CALLS = {"open", "getenv"}
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {p.relative_to(CHALICELIB).as_posix(): ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted(CHALICELIB.rglob("*.py"))}
+
+
+def test_no_module_over_400_lines_but_the_listed_ones():
+    sizes = {name: len((CHALICELIB / name).read_text(encoding="utf-8").splitlines()) for name in _modules()}
+    large = {name for name, n in sizes.items() if n > MAX_MODULE_LINES}
+    assert large == set(LARGE_MODULES), {"new": sorted(large - set(LARGE_MODULES)),
+                                         "small now, remove from the list": sorted(set(LARGE_MODULES) - large)}
+
+
+def test_no_function_over_60_lines_but_the_listed_ones():
+    long = set()
+    for name, tree in _modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno is not None and \
+                    node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                long.add(f"{name}:{node.name}")
+    assert long == set(LONG_FUNCTIONS), {"new": sorted(long - set(LONG_FUNCTIONS)),
+                                         "short now, remove from the list": sorted(set(LONG_FUNCTIONS) - long)}
+
+
+def test_domain_code_reads_no_file_and_no_environment():
+    """Domain modules (chalicelib/<context>/domain/) import nothing that reaches files or the environment and call
+    no ``open``: shipped reference tables are read by chalicelib.reference's loaders, which domain code may call
+    (docs/decisions/0006-bounded-contexts-and-pynamodb.md), and parameter defaults come from the parameter loader."""
+    found = []
+    for name, tree in _modules().items():
+        if "/domain/" not in f"/{name}":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found += [f"{name}: import {a.name}" for a in node.names if a.name in FORBIDDEN_IMPORTS]
+            elif isinstance(node, ast.ImportFrom) and node.module in FORBIDDEN_IMPORTS:
+                found.append(f"{name}: from {node.module} import ...")
+            elif isinstance(node, ast.Call):
+                target = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+                if target in FORBIDDEN_CALLS:
+                    found.append(f"{name}:{node.lineno}: {target}()")
+            elif isinstance(node, ast.Attribute) and node.attr == "environ":
+                found.append(f"{name}:{node.lineno}: environ")
+    assert found == []
+
+
+def test_the_checks_bite():
+    """The walks above find what they look for (a module, a function, a domain module that opens a file)."""
+    sample = ast.parse("import os\n\ndef f():\n" + "    x = 1\n" * 70 + "    return open('x')\n")
+    fn = next(n for n in ast.walk(sample) if isinstance(n, ast.FunctionDef))
+    assert fn.end_lineno is not None and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
+    assert any(isinstance(n, ast.Import) and n.names[0].name in FORBIDDEN_IMPORTS for n in ast.walk(sample))
+    assert any(isinstance(n, ast.Call) and getattr(n.func, "id", None) in FORBIDDEN_CALLS for n in ast.walk(sample))
