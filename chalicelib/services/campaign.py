@@ -304,17 +304,21 @@ def _audit(entity: str, entity_id: str, action: str, actor: str, before: Any, af
 def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
                     expect_status: Iterable[str] | None = None, remove: Iterable[str] = (),
                     reason: str | None = None, on_fail: DomainError | None = None,
-                    extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                    extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None,
+                    condition: str | None = None, cond_values: dict[str, Any] | None = None) -> dict[str, Any]:
     """Change a campaign's attributes (bumping ``version``) with its audit record, in one transaction.
 
-    ``extra(tx, current)`` adds operations to that transaction. A change to a closed status
+    ``extra(tx, current)`` adds operations to that transaction; ``condition`` (with ``cond_values``) is a
+    further condition on the campaign item, ANDed with ``expect_status``. A change to a closed status
     (:data:`vc.CAMPAIGN_CLOSED_STATUSES`) releases the village's campaign lock in the same transaction if
     this campaign holds it. Raises NotFound ``CAMPAIGN_NOT_FOUND``, Conflict ``CAMPAIGN_STATE_CONFLICT`` (or
-    ``on_fail``) when ``expect_status`` does not hold, and whatever ``extra``'s operations raise."""
+    ``on_fail``) when ``expect_status`` or ``condition`` does not hold, and whatever ``extra``'s operations
+    raise."""
     for attempt in range(3):
         try:
             return _update_campaign(campaign_id, set_, actor=actor, action=action, expect_status=expect_status,
-                                    remove=remove, reason=reason, on_fail=on_fail, extra=extra)
+                                    remove=remove, reason=reason, on_fail=on_fail, extra=extra,
+                                    condition=condition, cond_values=cond_values)
         except Conflict as exc:  # the lock was released by a concurrent closing of the same campaign
             if exc.code != "CAMPAIGN_LOCK_CHANGED" or attempt == 2:
                 raise
@@ -324,7 +328,8 @@ def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, actio
 def _update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
                      expect_status: Iterable[str] | None, remove: Iterable[str], reason: str | None,
                      on_fail: DomainError | None,
-                     extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None) -> dict[str, Any]:
+                     extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None,
+                     condition: str | None = None, cond_values: dict[str, Any] | None = None) -> dict[str, Any]:
     current = camp_repo.get_unscoped(campaign_id)
     if current is None:
         raise NotFound("campaign not found", code="CAMPAIGN_NOT_FOUND", field="campaign_id")
@@ -344,13 +349,14 @@ def _update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, acti
             names[f"#r{n}"] = k
         expr += " REMOVE " + ", ".join(f"#r{n}" for n in range(len(removes)))
     expr += " ADD #v :one"
-    condition = None
+    values.update(cond_values or {})
     if expect_status is not None:
         statuses = list(expect_status)
         names["#st"] = "status"
         for n, s in enumerate(statuses):
             values[f":e{n}"] = s
-        condition = "#st IN (" + ", ".join(f":e{n}" for n in range(len(statuses))) + ")"
+        in_status = "#st IN (" + ", ".join(f":e{n}" for n in range(len(statuses))) + ")"
+        condition = f"{in_status} AND ({condition})" if condition else in_status
     tx = dynamo.TxBuilder()
     tx.update(_core(), camp_repo.key(campaign_id), expr.strip(), values=values, names=names, condition=condition,
               on_fail=on_fail or Conflict(f"campaign {campaign_id} is {current['status']}",
@@ -937,6 +943,10 @@ def await_confirmation(campaign_id: str, task_token: str) -> dict[str, Any]:
 def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict[str, Any]:
     """The institution confirms the list after the notice: the workflow resumes and activates.
 
+    The campaign's update is conditioned on its status and on no adjusted rating waiting for a reviewer
+    (``pending_adjustments`` 0 or missing), the count every adjustment changes in its own transaction on the
+    same item: whichever of a confirmation and an adjustment is applied second is refused
+    (docs/decisions/0011, decision 6). The reads before it only give early, itemised answers.
     Raises Conflict ``CAMPAIGN_NOT_AWAITING_CONFIRMATION``, ``OBJECTIONS_OPEN``, ``ADJUSTMENTS_PENDING``,
     ``CONFIRMATION_WINDOW_CLOSED``; Forbidden ``SEPARATION_OF_DUTIES`` (the starter may not confirm).
     """
@@ -949,17 +959,30 @@ def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict
     if open_objections:
         raise Conflict(f"{len(open_objections)} objection(s) are still open; decide them first",
                        code="OBJECTIONS_OPEN", details={"objection_ids": [o["objection_id"] for o in open_objections]})
-    pending = [r["rating_id"] for r in rating_repo.list_for_campaign(campaign_id) if r["status"] == "adjusted"]
-    if pending:
-        raise Conflict(f"{len(pending)} adjusted rating(s) wait for a reviewer's approval",
-                       code="ADJUSTMENTS_PENDING", details={"rating_ids": pending[:50]})
+    pending = _pending_adjustments(campaign_id)
+    if pending is not None:
+        raise pending
     token = c["task_token"]
     at = utc_now_iso()
-    updated = update_campaign(campaign_id, {"status": "activating", "confirmed_by": principal.user_id,
-                                            "confirmed_by_username": principal.username, "confirmed_at": at,
-                                            "confirmation_comment": comment},
-                              actor=principal.user_id, action="campaign.confirmed", reason=comment,
-                              expect_status=("awaiting_confirmation",), remove=("task_token",))
+    raced = Conflict("the campaign changed while it was being confirmed", code="CONFIRMATION_RACED")
+    try:  # the decision is the campaign item's condition: still awaiting, and no adjusted rating pending
+        updated = update_campaign(campaign_id, {"status": "activating", "confirmed_by": principal.user_id,
+                                                "confirmed_by_username": principal.username, "confirmed_at": at,
+                                                "confirmation_comment": comment},
+                                  actor=principal.user_id, action="campaign.confirmed", reason=comment,
+                                  expect_status=("awaiting_confirmation",), remove=("task_token",),
+                                  condition=camp_repo.NO_PENDING_ADJUSTMENTS, cond_values=camp_repo.NO_PENDING_VALUES,
+                                  on_fail=raced)
+    except Conflict as exc:
+        if exc.code != raced.code:
+            raise
+        now = camp_repo.get_unscoped(campaign_id) or {}
+        if now.get("status") != "awaiting_confirmation":
+            raise Conflict(f"the campaign is {now.get('status')}, not awaiting confirmation",
+                           code="CAMPAIGN_NOT_AWAITING_CONFIRMATION", field="status") from None
+        raise _pending_adjustments(campaign_id) or Conflict(
+            "an adjusted rating was waiting for a reviewer's approval; confirm again", code="ADJUSTMENTS_PENDING",
+            details={"rating_ids": []}) from None
     from botocore.exceptions import ClientError
 
     try:
@@ -975,6 +998,15 @@ def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict
         raise Conflict("the confirmation window has closed; the campaign expired",
                        code="CONFIRMATION_WINDOW_CLOSED") from None
     return updated
+
+
+def _pending_adjustments(campaign_id: str) -> Conflict | None:
+    """409 ``ADJUSTMENTS_PENDING`` naming the campaign's adjusted ratings (read now), or None if it has none."""
+    pending = [r["rating_id"] for r in rating_repo.list_for_campaign(campaign_id) if r["status"] == "adjusted"]
+    if not pending:
+        return None
+    return Conflict(f"{len(pending)} adjusted rating(s) wait for a reviewer's approval",
+                    code="ADJUSTMENTS_PENDING", details={"rating_ids": pending[:50]})
 
 
 # ================================================================================= task: activate
