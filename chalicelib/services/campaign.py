@@ -1019,7 +1019,10 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
     """Lines go live (and ratings become effective), except for households with an upheld objection.
 
     Lines take effect the day after the notice period ends (or today if later), so nothing can be
-    drawn while the list is still posted.
+    drawn while the list is still posted. A line goes live only in the transaction that makes its rating
+    effective (``auto``: approved by the confirmation; ``approved``: by a reviewer); a rating still ``adjusted``
+    (which the confirmation's condition rules out) is withdrawn with its line, never activated at an unapproved
+    limit.
     """
     c = camp_repo.get_unscoped(campaign_id)
     cfg = config(campaign_id)
@@ -1043,6 +1046,15 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
                 _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
                                      "withdrawn_reason": "OBJECTION_UPHELD"}, confirmer, "credit_line.withdrawn",
                           "objection upheld")
+        elif r["status"] == "adjusted":  # never approved: its limit must not go live (see confirm)
+            _log().error("an adjusted rating reached activation unapproved; withdrawn",
+                         extra={"campaign_id": campaign_id, "rating_id": r["rating_id"]})
+            _put_rating(tx, r, {"status": "withdrawn", "withdrawn_reason": "ADJUSTMENT_NOT_APPROVED"}, confirmer,
+                        "rating.withdrawn", "adjusted rating not approved at activation")
+            if line and line["status"] == "proposed":
+                _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+                                     "withdrawn_reason": "ADJUSTMENT_NOT_APPROVED"}, confirmer,
+                          "credit_line.withdrawn", "adjusted rating not approved at activation")
         else:
             if r["status"] in ("auto", "approved"):
                 change = {"status": "effective", "valid_from": valid_from.isoformat(),
@@ -1051,7 +1063,9 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
                     change.update(approved_by=confirmer, approved_at=utc_now_iso(),
                                   approval_basis="campaign_confirmation")
                 _put_rating(tx, r, change, confirmer, "rating.effective", None)
-            if line and line["status"] == "proposed":
+            # a line goes live only in the transaction that makes its rating effective, guarded by the rating's
+            # version: a rating that changed since this read cancels both
+            if line and line["status"] == "proposed" and r["status"] in ("auto", "approved"):
                 _put_line(tx, line, {"status": "active", "valid_from": valid_from.isoformat(),
                                      "valid_to": line_valid_to.isoformat(), "available": line["limit"],
                                      "activated_at": utc_now_iso(), "activated_by": confirmer},

@@ -479,3 +479,29 @@ def test_approval_objection_and_reversal_each_settle_an_adjustment_for_the_confi
     assert _line(client, approved["line_id"])["status"] == "active"
     assert _line(client, objected["line_id"])["status"] == "withdrawn"
 
+
+def test_activation_never_makes_an_unapproved_adjusted_limit_live(client):
+    """Belt and braces under the confirmation's condition: should activation ever meet a rating still
+    ``adjusted`` (a campaign confirmed before the count of pending adjustments existed), it withdraws that
+    rating and its line instead of activating the line at the adjusted limit; the other lines go live. Driven
+    by calling the workflow's activation step directly, since the API can no longer produce that state."""
+    import boto3
+
+    from chalicelib.services import campaign as svc
+
+    cid = _started(client, ADJUST_GUARD_VILLAGE, "2026-G1", 12, seed=7070, tag="G")
+    target, *_ = _raisable(client, cid)
+    r = client.as_user("am.nongan").post(f"/ratings/{target['rating_id']}/adjust",
+                                         json={"target_grade": UP[target["grade"]], "reason": "村委会推荐"})
+    assert r.status_code == 200 and r.json()["status"] == "adjusted", r.text
+    others = {hid: line_id for hid, line_id in _with_line(client, cid).items() if hid != target["household_id"]}
+    assert others
+    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+                                                 error="Test", cause="activation driven by the test")
+    svc.activate(cid, {"confirmed_by": "system:test"})
+    rating = _rating(client, cid, target["household_id"])
+    assert (rating["status"], rating["withdrawn_reason"]) == ("withdrawn", "ADJUSTMENT_NOT_APPROVED"), rating
+    line = _line(client, target["line_id"])
+    assert (line["status"], line["withdrawn_reason"]) == ("withdrawn", "ADJUSTMENT_NOT_APPROVED"), line
+    assert {hid: _line(client, line_id)["status"] for hid, line_id in others.items()} == {
+        hid: "active" for hid in others}
