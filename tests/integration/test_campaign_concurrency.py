@@ -4,21 +4,28 @@ line slot is released when a line ends, so a later campaign can grant one again;
 (居委会) get no campaign unless the village_campaign parameter lets the institution run one there.
 
 Villages (哈拉海镇, the demo account managers' outlet; no other test uses them): 220122102207 新兴村委会,
-220122102208 孙家炉村委会, 220122102209 纪家油房村委会, and the residents' committee 220122102001 哈拉海居委会.
+220122102208 孙家炉村委会, 220122102209 纪家油房村委会, and the residents' committee 220122102001 哈拉海居委会;
+for the adjustments and the confirmation, 220122102216 红旗村委会, 220122102217 柴岗站村委会, 220122102218
+顺利村委会 and 220122102219 东明村委会.
 """
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
 
 RACE_VILLAGE = "220122102207"
 LEGACY_VILLAGE = "220122102208"
 LIFECYCLE_VILLAGE = "220122102209"
 RESIDENTS_COMMITTEE = "220122102001"
+ADJUST_RACE_VILLAGES = ("220122102216", "220122102219")
+ADJUST_COUNT_VILLAGE = "220122102217"
+ADJUST_GUARD_VILLAGE = "220122102218"
 OPEN_LINE = ("proposed", "active")
 STARTERS = ("am.nongan", "am2.nongan")
 
@@ -324,3 +331,178 @@ def test_a_residents_committee_gets_no_campaign_unless_the_parameter_allows_its_
     refused = _start(client, "am.nongan", RESIDENTS_COMMITTEE, "2026-U2")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "VILLAGE_IS_RESIDENTS_COMMITTEE"
 
+
+
+# ------------------------------------------------------------------------------------------ adjustments vs confirmation
+
+UP = {"A": "AA", "AA": "AAA"}
+
+
+def _raisable(client, cid: str) -> list[dict]:
+    """Ratings of a campaign (still automatic, not knocked out, with a proposed line) one grade below the top."""
+    items = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
+    return [r for r in items if r["status"] == "auto" and r["grade"] in UP and not r["knocked_out"] and r["line_id"]]
+
+
+def _started(client, code: str, period: str, households: int, seed: int, tag: str) -> str:
+    _seed(code, households, seed=seed, tag=tag)
+    r = _start(client, "am.nongan", code, period)
+    assert r.status_code == 202, r.text
+    cid = r.json()["campaign_id"]
+    c = _wait(client, cid, {"awaiting_confirmation", "failed"})
+    assert c["status"] == "awaiting_confirmation", c.get("error")
+    return cid
+
+
+def _line(client, line_id: str) -> dict:
+    r = client.as_user("am.nongan").get(f"/lines/{line_id}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _no_unapproved_limit_is_live(client, cid: str) -> None:
+    """Every rating of the completed campaign is out of ``auto``/``adjusted``, and every active line belongs to an
+    effective rating that was approved: by a reviewer when adjusted, else by the confirmation at the scorecard's
+    grade; the line's limit is the one proposed for that approved grade."""
+    for summary in client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]:
+        rating = _rating(client, cid, summary["household_id"])
+        assert rating["status"] not in ("auto", "adjusted"), rating
+        if not rating.get("line_id"):
+            continue
+        line = _line(client, rating["line_id"])
+        if line["status"] != "active":
+            continue
+        assert rating["status"] == "effective", (rating, line)
+        if rating["grade"] != rating["auto_grade"]:
+            assert rating["approval_basis"] == "review" and rating["approved_by"] != rating["adjusted_by"], rating
+        else:
+            assert rating["approval_basis"] in ("review", "campaign_confirmation"), rating
+        assert (line["grade"], Decimal(line["limit"])) == (rating["grade"], Decimal(rating["proposed_limit"]))
+
+
+@pytest.mark.parametrize("village, first_after", [(ADJUST_RACE_VILLAGES[0], 0.0), (ADJUST_RACE_VILLAGES[1], 0.05)])
+def test_an_adjustment_and_the_confirmation_never_both_succeed(client, village, first_after):
+    """The probe's race: the institution confirms while the account manager files grade raises, 50 ms apart.
+    Before the fix the confirmation answered 200 and the adjustments that had read the campaign before it was
+    confirmed answered 200 too: their ratings stayed ``adjusted``, never approved, while their lines went live at
+    the raised limits. Now the campaign item decides: either the confirmation wins and every adjustment is refused
+    (409 CAMPAIGN_ALREADY_CONFIRMED), or an adjustment wins and the confirmation is refused (409
+    ADJUSTMENTS_PENDING) until a reviewer approved it. No limit goes live without approval either way.
+    The first adjustment starts with the confirmation or ``first_after`` seconds later: measured on the local
+    stack, the first lets an adjustment win, the second the confirmation, with adjustments in flight that read
+    the campaign before it was confirmed (refused by the campaign item's condition, not by their read)."""
+    cid = _started(client, village, "2026-A1", 30, seed=5050, tag="A")
+    targets = _raisable(client, cid)[:6]
+    assert len(targets) >= 4, "the seeded village has too few households one grade below the top"
+    for user in ("am.nongan", "admin.nongan", "reviewer.nongan"):
+        assert client.as_user(user).get("/me").status_code == 200  # tokens fetched before the race
+    barrier = threading.Barrier(1 + len(targets))
+
+    def confirm():
+        me = client.as_user("admin.nongan")
+        barrier.wait(timeout=HANG_GUARD_SECONDS)
+        return me.post(f"/campaigns/{cid}/confirm", json={"comment": "公示期满"})
+
+    def adjust(k: int):
+        me = client.as_user("am.nongan")
+        rating = targets[k]
+        barrier.wait(timeout=HANG_GUARD_SECONDS)
+        time.sleep(first_after + 0.05 * k)  # spread as the probe did (not what the test waits on)
+        return me.post(f"/ratings/{rating['rating_id']}/adjust",
+                       json={"target_grade": UP[rating["grade"]], "reason": "村委会推荐，经营规模扩大"})
+
+    with ThreadPoolExecutor(1 + len(targets)) as pool:
+        confirmed = pool.submit(confirm)
+        adjusted = [pool.submit(adjust, k) for k in range(len(targets))]
+        confirmed, adjusted = confirmed.result(), [f.result() for f in adjusted]
+    codes = [(r.status_code, r.json().get("error", {}).get("code")) for r in adjusted]
+    if confirmed.status_code == 200:
+        assert codes == [(409, "CAMPAIGN_ALREADY_CONFIRMED")] * len(targets), codes
+    else:
+        assert (confirmed.status_code, confirmed.json()["error"]["code"]) == (409, "ADJUSTMENTS_PENDING"), \
+            confirmed.text
+        assert codes == [(200, None)] * len(targets), codes
+        for rating in targets:  # a reviewer approves, then the institution confirms
+            r = client.as_user("reviewer.nongan").post(f"/ratings/{rating['rating_id']}/approve", json={})
+            assert r.status_code == 200, r.text
+        r = client.as_user("admin.nongan").post(f"/campaigns/{cid}/confirm", json={"comment": "复核后确认"})
+        assert r.status_code == 200, r.text
+    done = _wait(client, cid, {"completed", "failed"})
+    assert done["status"] == "completed", done.get("error")
+    _no_unapproved_limit_is_live(client, cid)
+    late = client.as_user("am.nongan").post(f"/ratings/{targets[0]['rating_id']}/adjust",
+                                            json={"target_grade": UP[targets[0]["grade"]], "reason": "补充调整"})
+    assert late.status_code == 409, late.text
+
+
+def test_approval_objection_and_reversal_each_settle_an_adjustment_for_the_confirmation(client):
+    """The campaign counts adjusted ratings waiting for a reviewer in the transactions that change them: an
+    adjustment counts one, a reviewer's approval, an upheld objection against the household and an adjustment
+    back to the scorecard's grade each settle one. The confirmation is refused while one is pending and goes
+    through once all are settled (a count that missed one of these paths would block it for ever)."""
+    cid = _started(client, ADJUST_COUNT_VILLAGE, "2026-C1", 20, seed=6060, tag="C")
+    approved, objected, reverted = _raisable(client, cid)[:3]
+    am, admin = client.as_user("am.nongan"), client.as_user("admin.nongan")
+    for rating in (approved, objected, reverted):
+        r = am.post(f"/ratings/{rating['rating_id']}/adjust",
+                    json={"target_grade": UP[rating["grade"]], "reason": "村委会推荐"})
+        assert r.status_code == 200 and r.json()["status"] == "adjusted", r.text
+
+    def refused_while(pending: set[str]) -> None:
+        r = admin.post(f"/campaigns/{cid}/confirm", json={})
+        assert (r.status_code, r.json()["error"]["code"]) == (409, "ADJUSTMENTS_PENDING"), r.text
+        assert set(r.json()["error"]["details"]["rating_ids"]) == pending
+
+    refused_while({approved["rating_id"], objected["rating_id"], reverted["rating_id"]})
+    r = client.as_user("reviewer.nongan").post(f"/ratings/{approved['rating_id']}/approve", json={"comment": "同意"})
+    assert r.status_code == 200, r.text
+    refused_while({objected["rating_id"], reverted["rating_id"]})
+    r = am.post(f"/campaigns/{cid}/objections", json={"household_id": objected["household_id"],
+                                                      "raised_by": "村民代表", "reason": "该户已迁出本村"})
+    assert r.status_code == 201, r.text
+    r = client.as_user("approver.nongan").post(f"/campaigns/{cid}/objections/{r.json()['objection_id']}/decision",
+                                               json={"decision": "uphold", "reason": "经核实属实"})
+    assert r.status_code == 200, r.text
+    refused_while({reverted["rating_id"]})
+    r = am.post(f"/ratings/{reverted['rating_id']}/adjust",
+                json={"target_grade": reverted["grade"], "reason": "恢复系统评级"})
+    assert r.status_code == 200 and r.json()["status"] == "auto", r.text
+    r = admin.post(f"/campaigns/{cid}/confirm", json={"comment": "公示期满"})
+    assert r.status_code == 200, r.text
+    done = _wait(client, cid, {"completed", "failed"})
+    assert done["status"] == "completed", done.get("error")
+    _no_unapproved_limit_is_live(client, cid)
+    final = {rating["rating_id"]: _rating(client, cid, rating["household_id"])
+             for rating in (approved, objected, reverted)}
+    assert [(final[r["rating_id"]]["status"], final[r["rating_id"]]["grade"]) for r in (approved, objected, reverted)] \
+        == [("effective", UP[approved["grade"]]), ("withdrawn", UP[objected["grade"]]),
+            ("effective", reverted["grade"])]
+    assert _line(client, approved["line_id"])["status"] == "active"
+    assert _line(client, objected["line_id"])["status"] == "withdrawn"
+
+
+def test_activation_never_makes_an_unapproved_adjusted_limit_live(client):
+    """Belt and braces under the confirmation's condition: should activation ever meet a rating still
+    ``adjusted`` (a campaign confirmed before the count of pending adjustments existed), it withdraws that
+    rating and its line instead of activating the line at the adjusted limit; the other lines go live. Driven
+    by calling the workflow's activation step directly, since the API can no longer produce that state."""
+    import boto3
+
+    from chalicelib.services import campaign as svc
+
+    cid = _started(client, ADJUST_GUARD_VILLAGE, "2026-G1", 12, seed=7070, tag="G")
+    target, *_ = _raisable(client, cid)
+    r = client.as_user("am.nongan").post(f"/ratings/{target['rating_id']}/adjust",
+                                         json={"target_grade": UP[target["grade"]], "reason": "村委会推荐"})
+    assert r.status_code == 200 and r.json()["status"] == "adjusted", r.text
+    others = {hid: line_id for hid, line_id in _with_line(client, cid).items() if hid != target["household_id"]}
+    assert others
+    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+                                                 error="Test", cause="activation driven by the test")
+    svc.activate(cid, {"confirmed_by": "system:test"})
+    rating = _rating(client, cid, target["household_id"])
+    assert (rating["status"], rating["withdrawn_reason"]) == ("withdrawn", "ADJUSTMENT_NOT_APPROVED"), rating
+    line = _line(client, target["line_id"])
+    assert (line["status"], line["withdrawn_reason"]) == ("withdrawn", "ADJUSTMENT_NOT_APPROVED"), line
+    assert {hid: _line(client, line_id)["status"] for hid, line_id in others.items()} == {
+        hid: "active" for hid in others}

@@ -9,7 +9,9 @@ Items (core table):
   completed | expired | failed), ``attempt``, ``execution_arn``, ``started_by``, counters (``total``,
   ``rated``, ``failed``, ``skipped``, ``lines_proposed``, ``limit_total``, ``by_grade``), the notice
   (``notice_keys``, ``notice_from``, ``notice_until``, ``notice_revision``), ``confirmed_by``/``_at``,
-  ``activated``/``withdrawn``, ``evaluation`` (summary), ``challenger``, ``version``.
+  ``activated``/``withdrawn``, ``evaluation`` (summary), ``challenger``, ``version``,
+  ``pending_adjustments`` (adjusted ratings waiting for a reviewer; missing = 0: see
+  :func:`add_count_adjustment`).
   ``task_token`` is kept here server-side while waiting for confirmation and never leaves the API.
   GSI1 ``VILLAGE#<code>#CAMPAIGN`` / ``<period>``.
 - ``VILLAGE#<code>`` / ``CAMPAIGN_LOCK``: the village's one open campaign (一村同时只有一个整村授信):
@@ -122,6 +124,38 @@ def running_campaign_error(village_code: str) -> CampaignRunning | None:
                            code="CAMPAIGN_RUNNING", field="village_code",
                            details={"campaign_id": lock["campaign_id"], "period": lock.get("period"),
                                     "status": held.get("status")})
+
+
+# ---------------------------------------------------------------------------------------------- adjustments
+
+PENDING_ADJUSTMENTS = "pending_adjustments"
+#: The confirmation's condition on the campaign item: no adjusted rating waits for a reviewer.
+NO_PENDING_ADJUSTMENTS = f"attribute_not_exists({PENDING_ADJUSTMENTS}) OR {PENDING_ADJUSTMENTS} = :no_pending"
+NO_PENDING_VALUES: dict[str, Any] = {":no_pending": 0}
+
+
+def add_count_adjustment(tx: dynamo.TxBuilder, campaign_id: str, delta: int, *, statuses: tuple[str, ...],
+                         on_fail: Exception) -> None:
+    """Add to ``tx`` (the transaction that adjusts a rating) ``pending_adjustments += delta`` on the campaign
+    (+1 when a rating becomes ``adjusted``, -1 when an adjustment reverts it to ``auto``, 0 when it stays as it
+    was), conditioned on the campaign being adjustable: not confirmed (no ``confirmed_by``) and in one of
+    ``statuses``. The confirmation sets ``confirmed_by`` with the condition :data:`NO_PENDING_ADJUSTMENTS` on the
+    same item, so an adjustment and a confirmation can never both succeed: whichever DynamoDB applies second
+    fails its condition (``on_fail`` for the adjustment). See docs/decisions/0011, decision 6."""
+    names = {"#p": PENDING_ADJUSTMENTS, "#st": "status"}
+    values: dict[str, Any] = {":d": delta}
+    for n, status in enumerate(statuses):
+        values[f":s{n}"] = status
+    tx.update(_table(), key(campaign_id), "ADD #p :d", values=values, names=names,
+              condition="attribute_not_exists(confirmed_by) AND #st IN ("
+                        + ", ".join(f":s{n}" for n in range(len(statuses))) + ")", on_fail=on_fail)
+
+
+def add_adjustment_decided(tx: dynamo.TxBuilder, campaign_id: str) -> None:
+    """Add to ``tx`` (the transaction that takes a rating out of ``adjusted``: a reviewer's approval, an upheld
+    objection) ``pending_adjustments -= 1`` on the campaign."""
+    tx.update(_table(), key(campaign_id), "ADD #p :d", values={":d": -1}, names={"#p": PENDING_ADJUSTMENTS},
+              condition="attribute_exists(PK)")
 
 
 # ---------------------------------------------------------------------------------------------- config

@@ -44,6 +44,9 @@ LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
 CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "activating", "completed", "expired", "failed")
 #: Campaign statuses after which the village may start another campaign (a failed campaign is restarted).
 CAMPAIGN_CLOSED_STATUSES = ("completed", "expired")
+#: Campaign statuses in which its ratings may be adjusted (and only while it is not confirmed): the statuses a
+#: campaign has before its confirmation (a failed one is restarted); see :func:`check_adjustable`.
+ADJUSTABLE_CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "failed")
 #: Line statuses that own the household's one line slot; leaving them releases it.
 LINE_SLOT_STATUSES = ("proposed", "active")
 

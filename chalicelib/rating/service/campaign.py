@@ -301,17 +301,21 @@ def _audit(entity: str, entity_id: str, action: str, actor: str, before: Any, af
 def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
                     expect_status: Iterable[str] | None = None, remove: Iterable[str] = (),
                     reason: str | None = None, on_fail: DomainError | None = None,
-                    extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+                    extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None,
+                    condition: str | None = None, cond_values: dict[str, Any] | None = None) -> dict[str, Any]:
     """Change a campaign's attributes (bumping ``version``) with its audit record, in one transaction.
 
-    ``extra(tx, current)`` adds operations to that transaction. A change to a closed status
+    ``extra(tx, current)`` adds operations to that transaction; ``condition`` (with ``cond_values``) is a
+    further condition on the campaign item, ANDed with ``expect_status``. A change to a closed status
     (:data:`vc.CAMPAIGN_CLOSED_STATUSES`) releases the village's campaign lock in the same transaction if
     this campaign holds it. Raises NotFound ``CAMPAIGN_NOT_FOUND``, Conflict ``CAMPAIGN_STATE_CONFLICT`` (or
-    ``on_fail``) when ``expect_status`` does not hold, and whatever ``extra``'s operations raise."""
+    ``on_fail``) when ``expect_status`` or ``condition`` does not hold, and whatever ``extra``'s operations
+    raise."""
     for attempt in range(3):
         try:
             return _update_campaign(campaign_id, set_, actor=actor, action=action, expect_status=expect_status,
-                                    remove=remove, reason=reason, on_fail=on_fail, extra=extra)
+                                    remove=remove, reason=reason, on_fail=on_fail, extra=extra,
+                                    condition=condition, cond_values=cond_values)
         except Conflict as exc:  # the lock was released by a concurrent closing of the same campaign
             if exc.code != "CAMPAIGN_LOCK_CHANGED" or attempt == 2:
                 raise
@@ -321,7 +325,8 @@ def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, actio
 def _update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, action: str,
                      expect_status: Iterable[str] | None, remove: Iterable[str], reason: str | None,
                      on_fail: DomainError | None,
-                     extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None) -> dict[str, Any]:
+                     extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None,
+                     condition: str | None = None, cond_values: dict[str, Any] | None = None) -> dict[str, Any]:
     current = camp_repo.get_unscoped(campaign_id)
     if current is None:
         raise NotFound("campaign not found", code="CAMPAIGN_NOT_FOUND", field="campaign_id")
@@ -341,13 +346,14 @@ def _update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, acti
             names[f"#r{n}"] = k
         expr += " REMOVE " + ", ".join(f"#r{n}" for n in range(len(removes)))
     expr += " ADD #v :one"
-    condition = None
+    values.update(cond_values or {})
     if expect_status is not None:
         statuses = list(expect_status)
         names["#st"] = "status"
         for n, s in enumerate(statuses):
             values[f":e{n}"] = s
-        condition = "#st IN (" + ", ".join(f":e{n}" for n in range(len(statuses))) + ")"
+        in_status = "#st IN (" + ", ".join(f":e{n}" for n in range(len(statuses))) + ")"
+        condition = f"{in_status} AND ({condition})" if condition else in_status
     tx = dynamo.TxBuilder()
     tx.update(_core(), camp_repo.key(campaign_id), expr.strip(), values=values, names=names, condition=condition,
               on_fail=on_fail or Conflict(f"campaign {campaign_id} is {current['status']}",
@@ -934,6 +940,10 @@ def await_confirmation(campaign_id: str, task_token: str) -> dict[str, Any]:
 def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict[str, Any]:
     """The institution confirms the list after the notice: the workflow resumes and activates.
 
+    The campaign's update is conditioned on its status and on no adjusted rating waiting for a reviewer
+    (``pending_adjustments`` 0 or missing), the count every adjustment changes in its own transaction on the
+    same item: whichever of a confirmation and an adjustment is applied second is refused
+    (docs/decisions/0011, decision 6). The reads before it only give early, itemised answers.
     Raises Conflict ``CAMPAIGN_NOT_AWAITING_CONFIRMATION``, ``OBJECTIONS_OPEN``, ``ADJUSTMENTS_PENDING``,
     ``CONFIRMATION_WINDOW_CLOSED``; Forbidden ``SEPARATION_OF_DUTIES`` (the starter may not confirm).
     """
@@ -946,17 +956,30 @@ def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict
     if open_objections:
         raise Conflict(f"{len(open_objections)} objection(s) are still open; decide them first",
                        code="OBJECTIONS_OPEN", details={"objection_ids": [o["objection_id"] for o in open_objections]})
-    pending = [r["rating_id"] for r in rating_repo.list_for_campaign(campaign_id) if r["status"] == "adjusted"]
-    if pending:
-        raise Conflict(f"{len(pending)} adjusted rating(s) wait for a reviewer's approval",
-                       code="ADJUSTMENTS_PENDING", details={"rating_ids": pending[:50]})
+    pending = _pending_adjustments(campaign_id)
+    if pending is not None:
+        raise pending
     token = c["task_token"]
     at = utc_now_iso()
-    updated = update_campaign(campaign_id, {"status": "activating", "confirmed_by": principal.user_id,
-                                            "confirmed_by_username": principal.username, "confirmed_at": at,
-                                            "confirmation_comment": comment},
-                              actor=principal.user_id, action="campaign.confirmed", reason=comment,
-                              expect_status=("awaiting_confirmation",), remove=("task_token",))
+    raced = Conflict("the campaign changed while it was being confirmed", code="CONFIRMATION_RACED")
+    try:  # the decision is the campaign item's condition: still awaiting, and no adjusted rating pending
+        updated = update_campaign(campaign_id, {"status": "activating", "confirmed_by": principal.user_id,
+                                                "confirmed_by_username": principal.username, "confirmed_at": at,
+                                                "confirmation_comment": comment},
+                                  actor=principal.user_id, action="campaign.confirmed", reason=comment,
+                                  expect_status=("awaiting_confirmation",), remove=("task_token",),
+                                  condition=camp_repo.NO_PENDING_ADJUSTMENTS, cond_values=camp_repo.NO_PENDING_VALUES,
+                                  on_fail=raced)
+    except Conflict as exc:
+        if exc.code != raced.code:
+            raise
+        now = camp_repo.get_unscoped(campaign_id) or {}
+        if now.get("status") != "awaiting_confirmation":
+            raise Conflict(f"the campaign is {now.get('status')}, not awaiting confirmation",
+                           code="CAMPAIGN_NOT_AWAITING_CONFIRMATION", field="status") from None
+        raise _pending_adjustments(campaign_id) or Conflict(
+            "an adjusted rating was waiting for a reviewer's approval; confirm again", code="ADJUSTMENTS_PENDING",
+            details={"rating_ids": []}) from None
     from botocore.exceptions import ClientError
 
     try:
@@ -974,6 +997,15 @@ def confirm(principal: Principal, campaign_id: str, comment: str | None) -> dict
     return updated
 
 
+def _pending_adjustments(campaign_id: str) -> Conflict | None:
+    """409 ``ADJUSTMENTS_PENDING`` naming the campaign's adjusted ratings (read now), or None if it has none."""
+    pending = [r["rating_id"] for r in rating_repo.list_for_campaign(campaign_id) if r["status"] == "adjusted"]
+    if not pending:
+        return None
+    return Conflict(f"{len(pending)} adjusted rating(s) wait for a reviewer's approval",
+                    code="ADJUSTMENTS_PENDING", details={"rating_ids": pending[:50]})
+
+
 # ================================================================================= task: activate
 
 def _minus_day(d: date) -> date:
@@ -984,7 +1016,10 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
     """Lines go live (and ratings become effective), except for households with an upheld objection.
 
     Lines take effect the day after the notice period ends (or today if later), so nothing can be
-    drawn while the list is still posted.
+    drawn while the list is still posted. A line goes live only in the transaction that makes its rating
+    effective (``auto``: approved by the confirmation; ``approved``: by a reviewer); a rating still ``adjusted``
+    (which the confirmation's condition rules out) is withdrawn with its line, never activated at an unapproved
+    limit.
     """
     c = camp_repo.get_unscoped(campaign_id)
     cfg = config(campaign_id)
@@ -1008,6 +1043,15 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
                 _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
                                      "withdrawn_reason": "OBJECTION_UPHELD"}, confirmer, "credit_line.withdrawn",
                           "objection upheld")
+        elif r["status"] == "adjusted":  # never approved: its limit must not go live (see confirm)
+            _log().error("an adjusted rating reached activation unapproved; withdrawn",
+                         extra={"campaign_id": campaign_id, "rating_id": r["rating_id"]})
+            _put_rating(tx, r, {"status": "withdrawn", "withdrawn_reason": "ADJUSTMENT_NOT_APPROVED"}, confirmer,
+                        "rating.withdrawn", "adjusted rating not approved at activation")
+            if line and line["status"] == "proposed":
+                _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+                                     "withdrawn_reason": "ADJUSTMENT_NOT_APPROVED"}, confirmer,
+                          "credit_line.withdrawn", "adjusted rating not approved at activation")
         else:
             if r["status"] in ("auto", "approved"):
                 change = {"status": "effective", "valid_from": valid_from.isoformat(),
@@ -1016,7 +1060,9 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
                     change.update(approved_by=confirmer, approved_at=utc_now_iso(),
                                   approval_basis="campaign_confirmation")
                 _put_rating(tx, r, change, confirmer, "rating.effective", None)
-            if line and line["status"] == "proposed":
+            # a line goes live only in the transaction that makes its rating effective, guarded by the rating's
+            # version: a rating that changed since this read cancels both
+            if line and line["status"] == "proposed" and r["status"] in ("auto", "approved"):
                 _put_line(tx, line, {"status": "active", "valid_from": valid_from.isoformat(),
                                      "valid_to": line_valid_to.isoformat(), "available": line["limit"],
                                      "activated_at": utc_now_iso(), "activated_by": confirmer},

@@ -45,7 +45,10 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
     The line proposal follows the new grade (limit, sub-lines; a line appears or is withdrawn when the
     grade crosses the no-credit boundary). A line that appears claims the household's line slot in the same
     transaction: if another line owns it, the rating gets no line and names that one (``existing_line_id``),
-    decided by the slot's condition. Adjusting back to the automatic grade reverts to ``auto``.
+    decided by the slot's condition. Adjusting back to the automatic grade reverts to ``auto``. The same
+    transaction counts the rating on the campaign's ``pending_adjustments`` (which the confirmation requires to
+    be 0) with the condition that the campaign is not confirmed, so an adjustment and a confirmation never both
+    succeed (docs/decisions/0011, decision 6).
     Raises ValidationFailed ``RATING_ADJUST_TOO_FAR`` / ``RATING_ADJUST_OUT_OF_RANGE`` /
     ``RATING_KNOCKED_OUT`` / ``UNKNOWN_GRADE``; Conflict ``RATING_NOT_ADJUSTABLE``,
     ``CAMPAIGN_ALREADY_CONFIRMED``, ``VERSION_CONFLICT``, ``CREDIT_LINE_STATE_CONFLICT``.
@@ -95,6 +98,13 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
                                  remove=cleared)
         _line_follows(tx, r, stored, proposal, line, holds=holds, owner=owner, actor=principal.user_id,
                       reason=reason)
+        # the decision is the campaign item's: not confirmed meanwhile, and its count of adjusted ratings
+        # (which the confirmation requires to be 0) follows this one
+        camp_repo.add_count_adjustment(
+            tx, r["campaign_id"], int(stored["status"] == "adjusted") - int(r["status"] == "adjusted"),
+            statuses=vc.ADJUSTABLE_CAMPAIGN_STATUSES,
+            on_fail=Conflict("the campaign was confirmed (or closed) meanwhile; ratings can no longer be adjusted",
+                             code="CAMPAIGN_ALREADY_CONFIRMED"))
         try:
             svc._commit(tx)
             break
@@ -148,8 +158,9 @@ def approve(principal: Principal, rating_id: str, *, comment: str | None = None,
     """A reviewer or approver approves an automatic or adjusted rating.
 
     Separation of duties: the approver must not be the adjuster nor the account manager who started
-    the campaign (Forbidden ``SEPARATION_OF_DUTIES``). Raises Conflict ``RATING_NOT_APPROVABLE``,
-    ``VERSION_CONFLICT``.
+    the campaign (Forbidden ``SEPARATION_OF_DUTIES``). Approving an adjusted rating takes it off the
+    campaign's count of pending adjustments in the same transaction (docs/decisions/0011, decision 6).
+    Raises Conflict ``RATING_NOT_APPROVABLE``, ``VERSION_CONFLICT``.
     """
     r = rating_repo.get(principal, rating_id)
     _check_version(r, expected_version, "rating")
@@ -162,6 +173,8 @@ def approve(principal: Principal, rating_id: str, *, comment: str | None = None,
     tx = dynamo.TxBuilder()
     stored = svc._put_rating(tx, r, {k: v for k, v in change.items() if v is not None}, principal.user_id,
                              "rating.approved", comment)
+    if r["status"] == "adjusted":
+        camp_repo.add_adjustment_decided(tx, r["campaign_id"])
     svc._commit(tx)
     return stored
 
@@ -242,6 +255,8 @@ def _withdraw(tx: dynamo.TxBuilder, objection: dict[str, Any], actor: str, reaso
     if rating and rating["status"] not in ("withdrawn", "expired"):
         svc._put_rating(tx, rating, {"status": "withdrawn", "withdrawn_reason": "OBJECTION_UPHELD"}, actor,
                         "rating.withdrawn", reason)
+        if rating["status"] == "adjusted":
+            camp_repo.add_adjustment_decided(tx, rating["campaign_id"])
     line = line_repo.get_unscoped(rating["line_id"]) if rating and rating.get("line_id") else None
     if line is None:
         return
