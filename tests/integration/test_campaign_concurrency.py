@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+
 from tests.conftest import HANG_GUARD_SECONDS, wait_for
 
 RACE_VILLAGE = "220122102207"
@@ -488,7 +489,7 @@ def test_activation_never_makes_an_unapproved_adjusted_limit_live(client):
     by calling the workflow's activation step directly, since the API can no longer produce that state."""
     import boto3
 
-    from chalicelib.services import campaign as svc
+    from chalicelib.rating.service import campaign as svc
 
     cid = _started(client, ADJUST_GUARD_VILLAGE, "2026-G1", 12, seed=7070, tag="G")
     target, *_ = _raisable(client, cid)

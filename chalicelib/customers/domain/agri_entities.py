@@ -74,7 +74,7 @@ class AgriEntityIn(RequestModel):
     for text (a control or invisible character is refused: TEXT_INVISIBLE_CHARACTER)."""
 
     name: text(min_length=2, max_length=100) = Field(description="名称")
-    uscc: text(max_length=32) = Field(description="统一社会信用代码 (checked by chalicelib.domain.identity.parse_uscc)")
+    uscc: text(max_length=32) = Field(description="统一社会信用代码 (18 characters, check character verified per GB 32100-2015)")
     kind: Kind
     village_code: VillageCode = Field(description="12-digit division code of the village where it operates")
     legal_representative: LegalRepresentative
