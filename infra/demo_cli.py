@@ -258,7 +258,10 @@ class Demo:
 
         if code == SHOWCASE_VILLAGE:
             path = ROOT / "docs" / "examples" / f"roster_{code}.csv"
-            self.fact("roster", f"{path.relative_to(ROOT)} (the README's showcase village)")
+            households = roster_households(path.read_bytes())
+            self.fact("roster", f"{path.relative_to(ROOT)} (the README's showcase village): {households} households; "
+                                f"with the household of farmer.demo, which make run files there, the village has "
+                                f"{households + 1}")
             return path.name, path.read_bytes()
         from infra.synthetic import roster_csv, village_households_in
 
@@ -380,6 +383,14 @@ class Demo:
             return d
 
         return self.wait(f"drawdown {ddid} to finish", read, lambda d: d["status"] in FINAL)
+
+
+def roster_households(content: bytes) -> int:
+    """How many households a roster CSV lists: the distinct 户编号 (household number) of its rows."""
+    import csv
+    import io
+
+    return len({row["户编号"] for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))})
 
 
 def missing_fixings(added: list[str]) -> str:

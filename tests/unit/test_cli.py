@@ -168,3 +168,18 @@ def test_model_train_without_the_model_extra_says_how_to_install_it(capsys, monk
     assert cli.main(["model", "train", str(data), "--target", "target", "--out", str(tmp_path / "o.json")]) == 2
     line = _one_error_line(capsys)
     assert line.startswith("ERROR MODEL_EXTRA_MISSING: model train needs the model extra") and "'.[model]'" in line
+
+
+@pytest.mark.parametrize("village", ["220122102202", "220122102225"])
+def test_the_readme_says_how_many_households_each_example_roster_has(village):
+    import csv
+    import re
+
+    from infra.demo_cli import roster_households
+    from infra.template import ROOT
+
+    path = ROOT / "docs" / "examples" / f"roster_{village}.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        numbers = {row["户编号"] for row in csv.DictReader(f)}  # one 户编号 per household, on each member's row
+    said = re.search(rf"`docs/examples/roster_{village}\.csv`, (\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert said and int(said.group(1)) == len(numbers) == roster_households(path.read_bytes())
