@@ -371,6 +371,7 @@ def farmer_add(username: str = typer.Argument(..., help="the login name, e.g. fa
         raise CannotStart("USERNAME_FORMAT", f"USERNAME {username!r}: 3 to 64 characters, lower-case letters, digits "
                                              "and . _ - (e.g. farmer.walk)")
     state = _state()
+    _use_stack(state)  # the stack's AWS settings (endpoint, region, keys) for the user-pool calls
     api = StackApi.of(state)
     found = api.call("GET", f"/households/{household}", "auditor")  # province-wide read: any household
     try:
@@ -380,7 +381,7 @@ def farmer_add(username: str = typer.Argument(..., help="the login name, e.g. fa
         raise CliError("LOGIN_EXISTS", f"{exc}: choose another USERNAME") from None
     where = f"household {household} ({found.get('village_name') or found['village_code']}, head " \
             f"{_head_name(found)})"
-    typer.echo(f"{username}: farmer login {'created' if created else 'exists already, unchanged'} for {where}; "
+    typer.echo(f"{username}: farmer login {'created' if created else 'already there (unchanged)'} for {where}; "
                f"password as the demo users', token: village-credit login {username}")
 
 

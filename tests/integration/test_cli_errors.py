@@ -139,6 +139,6 @@ def test_farmer_add_never_turns_another_login_into_a_farmer(stack_file, capsys):
     assert _one_error_line(capsys) == ("ERROR LOGIN_EXISTS: am.nongan is already a login of role account_manager: "
                                        "choose another USERNAME")
     assert cli.main(["farmer", "add", "farmer.demo", "--household", FARMER_DEMO_HOUSEHOLD]) == 0  # its own: unchanged
-    assert "farmer.demo: farmer login exists already, unchanged" in capsys.readouterr().out
+    assert "farmer.demo: farmer login already there (unchanged) for household" in capsys.readouterr().out
     assert cli.main(["farmer", "add", "Not A Name", "--household", FARMER_DEMO_HOUSEHOLD]) == 2
     assert _one_error_line(capsys).startswith("ERROR USERNAME_FORMAT: USERNAME 'Not A Name'")

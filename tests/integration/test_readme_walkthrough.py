@@ -40,7 +40,9 @@ def test_the_readme_walkthrough_runs_as_written(stack_file, api_url, client, res
     block = readme_block()
     assert block.startswith("API=http://127.0.0.1:8000;")
     script = "set -eo pipefail\n" + block.replace("API=http://127.0.0.1:8000;", f"API={api_url};", 1)
-    env = {**os.environ, "VILLAGE_CREDIT_STACK_FILE": str(stack_file)}
+    # a new user's shell: none of the AWS settings this test process has (the commands must take the stack's)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+           "VILLAGE_CREDIT_STACK_FILE": str(stack_file)}
     # the timeout is a hang guard only: the walk-through's own waits give up after 3 minutes each
     done = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=HANG_GUARD_SECONDS)
