@@ -64,14 +64,13 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
     server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
         from chalicelib.auth import Principal
-        from chalicelib.data import campaigns, dynamo, orgs
+        from chalicelib.data import campaigns, orgs
         from chalicelib.services import campaign as svc
-        from infra.synthetic import stored_household, village_households_in
+        from infra.synthetic import store_households, village_households_in
 
         village = orgs.village_assignment(VILLAGE)
-        items = [stored_household(h, f"HH-BENCH-{k:04d}", org_path=village["org_path"], status="submitted")
-                 for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))]
-        dynamo.batch_put(stack.env["CORE_TABLE"], items)
+        store_households([(f"HH-BENCH-{k:04d}", h) for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))],
+                         status="submitted")
         manager = Principal(user_id="bench-am", username="bench.am", role="account_manager",
                             org_id=village["org_id"], org_path=village["org_path"])
         institution = Principal(user_id="bench-admin", username="bench.admin", role="institution_admin",
