@@ -116,7 +116,7 @@ class Confirm(RequestModel):
     comment: text(max_length=500, multiline=True) | None = None
 
 
-class Cancel(RequestModel):
+class CancelCampaign(RequestModel):
     reason: text(min_length=2, max_length=500, multiline=True,
                  description="why the campaign is abandoned (kept in the audit trail)")
 
@@ -379,7 +379,7 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
 
 @api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
            "awaiting confirmation or failed): its proposals are withdrawn, its households and its village freed",
-           permission="campaign:cancel", body=Cancel, response=Campaign,
+           permission="campaign:cancel", body=CancelCampaign, response=Campaign,
            responses={409: "CAMPAIGN_CONFIRMED: confirmed campaigns are not cancelled; CAMPAIGN_CLOSED: completed or "
                            "expired"},
            errors=("CAMPAIGN_NOT_FOUND", "CAMPAIGN_CONFIRMED", "CAMPAIGN_CLOSED"))
