@@ -119,7 +119,7 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
 
 
 def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
-    from chalicelib.customers.data import households
+    from chalicelib.customers.service import households
     from chalicelib.customers.service.roster_import import import_roster
 
     principal = _principal(api, manager)

@@ -160,7 +160,7 @@ def _expected(config: dict, households: list[dict], today: date):
 @pytest.fixture(scope="module")
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
-    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers.service import households as hh_repo
     from chalicelib.customers.service.roster_import import import_roster
     from chalicelib.platform.clock import business_date
     from infra.synthetic import village_households_in
@@ -241,7 +241,7 @@ def test_ratings_expire_after_their_validity(story):
 
 
 def _rates(client, scenario, stack):
-    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers.service import households as hh_repo
     from chalicelib.rating.data import campaigns as camp_repo
 
     cid = scenario["cid"]

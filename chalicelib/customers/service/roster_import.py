@@ -7,7 +7,7 @@ Rules:
 
 * Valid households are written, invalid ones are not; every household is written atomically (the
   household, its members' one-person-one-household index items and its audit record in one
-  transaction), many households per transaction (``households.commit_plans``).
+  transaction), many households per transaction (``household_batches.commit_plans``).
 * A household is recognised by its head's resident ID (keyed hash → ``RID#`` index). A keyed hash of
   the imported content (``import_hash``) makes re-import idempotent: unchanged → nothing is written;
   changed → the household is updated with a new version (back to draft if it was submitted/verified).
@@ -104,7 +104,9 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
                   errors: list[Any], outcomes: list[dict[str, Any]]) -> None:
     from pydantic import ValidationError
 
+    from chalicelib.customers.data import household_items as items
     from chalicelib.customers.data import households as repo
+    from chalicelib.customers.data.household_batches import commit_plans
     from chalicelib.customers.domain import roster
     from chalicelib.customers.domain.households import HouseholdIn, content_fingerprint, normalise
     from chalicelib.platform import pii
@@ -130,21 +132,19 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
         except ValidationFailed as exc:
             refuse(hh, roster.report_errors(hh, exc.fields))
             continue
-        hashes = [pii.keyed_hash(m.resident_id, purpose="resident_id") for m in norm.members]
+        # a new household: normalise required every member's resident ID
+        hashes = [pii.keyed_hash(m.resident_id or "", purpose="resident_id") for m in norm.members]
         candidates.append(_Candidate(hh, norm, hashes,
                                      pii.keyed_hash(content_fingerprint(norm), purpose="content")))
 
-    owners = repo.batch_get([repo.rid_key(h) for c in candidates for h in c.hashes])
-    owner_of = {pk[len("RID#"):]: item["household_id"] for (pk, _), item in owners.items()}
+    owner_of = repo.rid_owners(h for c in candidates for h in c.hashes)
     targets = {c.hashes[0]: owner_of.get(c.hashes[0]) for c in candidates}
     # first only what decides "unchanged" (large items are costly to read), then full items to update
-    heads = repo.batch_get([repo.key(t) for t in targets.values() if t],
-                           attributes=("household_id", "village_code", "org_path", "import_hash"))
-    heads_by_id = {item["household_id"]: item for item in heads.values()}
+    heads_by_id = repo.households_by_id([t for t in targets.values() if t],
+                                        attributes=("village_code", "org_path", "import_hash"))
     to_update = [t for c in candidates if (t := targets[c.hashes[0]]) and t in heads_by_id
                  and heads_by_id[t].get("import_hash") != c.import_hash]
-    stored_by_id = {item["household_id"]: item
-                    for item in repo.batch_get([repo.key(t) for t in to_update]).values()}
+    stored_by_id = repo.households_by_id(to_update) if to_update else {}
     for hid, head in heads_by_id.items():
         stored_by_id.setdefault(hid, head)
 
@@ -166,28 +166,28 @@ def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any
             _count(counts, c.hh, "unchanged")
             outcomes.append({"rows": c.hh.rows, "household_id": stored["household_id"], "outcome": "unchanged"})
             continue
-        members = repo.build_members(c.norm, stored)
+        members = items.build_members(c.norm, stored)
         if stored is None:
             hid = _new_id()
-            item = repo.build_item(hid, c.norm, members, village=village, status="draft",
+            item = items.build_item(hid, c.norm, members, village=village, status="draft",
                                    data_source="roster_import", collected_by=principal.user_id,
                                    import_hash=c.import_hash)
         else:
             hid = stored["household_id"]
-            item = repo.build_item(hid, c.norm, members, village=village, status=stored["status"],
+            item = items.build_item(hid, c.norm, members, village=village, status=stored["status"],
                                    data_source=stored.get("data_source", "roster_import"),
                                    collected_by=stored.get("collected_by", principal.user_id), base=stored,
                                    import_hash=c.import_hash)
-            if not repo.content_changed(stored, item):
+            if not items.content_changed(stored, item):
                 _count(counts, c.hh, "unchanged")
                 outcomes.append({"rows": c.hh.rows, "household_id": hid, "outcome": "unchanged"})
                 continue
             item["status"] = "draft"
-        plan = repo.plan_change(hid, item, stored)
+        plan = items.plan_change(hid, item, stored)
         plan.action = "import_update" if stored else "import_create"
         plans.append((c, plan))
 
-    written, failed = repo.commit_plans([p for _, p in plans], actor_id=principal.user_id,
+    written, failed = commit_plans([p for _, p in plans], actor_id=principal.user_id,
                                         reason="roster import")
     for c, plan in plans:
         hid = plan.household_id
