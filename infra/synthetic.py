@@ -6,12 +6,9 @@ livestock and machinery, deposits 0-10 万元, credit-union shares 0-1 万元, n
 debts 0-20 万元. Resident ID numbers are well-formed (GB 11643-1999 check character) with the
 village's county as address code; they are made up and belong to nobody.
 
-Two shapes:
-
-* :func:`household_in`: what a client sends (``chalicelib.customers.domain.households.HouseholdIn``: full
-  resident IDs), used for roster files;
-* :func:`stored_household`: the customers subsystem's stored item (masked IDs, ``household_id``,
-  ``org_path``, ``status``), for writing directly when the import is not under test.
+The shape is what a client sends (:func:`household_in`: ``chalicelib.customers.domain.households.HouseholdIn``
+with full resident IDs), used for roster files and filed through the customers service when the import is not
+under test (``chalicelib.customers.service.seeding``; tests: ``tests.factories.customers``).
 """
 from __future__ import annotations
 
@@ -111,24 +108,6 @@ def village_households_in(village_code: str, count: int, *, seed: int = 42,
     rng = random.Random(f"{village_code}:{seed}")
     today = today or date(2026, 1, 1)
     return [household_in(village_code, n, rng, today=today) for n in range(1, count + 1)]
-
-
-def stored_household(h: dict[str, Any], household_id: str, *, org_path: str, status: str = "verified",
-                     version: int = 1) -> dict[str, Any]:
-    """The stored item shape of the customers subsystem (contract), with masked IDs and keys."""
-    from chalicelib.platform.identity import mask_resident_id
-
-    members = []
-    for k, m in enumerate(h["members"], 1):
-        member = {key: v for key, v in m.items() if key != "resident_id"}
-        member.update(member_id=f"{household_id}-M{k}", resident_id_masked=mask_resident_id(m["resident_id"]))
-        members.append(member)
-    head = next(m for m in members if m["relation"] == "head")
-    item = {k: v for k, v in h.items() if k != "members"}
-    item.update(household_id=household_id, org_path=org_path, status=status, version=version, members=members,
-                head_member_id=head["member_id"], PK=f"HH#{household_id}", SK="HH",
-                GSI1PK=f"VILLAGE#{h['village_code']}", GSI1SK=f"HH#{household_id}", kind="household")
-    return item
 
 
 # ------------------------------------------------------------------------------------------ roster files

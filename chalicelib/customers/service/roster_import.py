@@ -8,7 +8,7 @@ Rules:
 * Valid households are written, invalid ones are not; every household is written atomically (the
   household, its members' one-person-one-household index items and its audit record in one
   transaction), many households per transaction (``household_batches.commit_plans``).
-* A household is recognised by its head's resident ID (keyed hash → ``RID#`` index). A keyed hash of
+* A household is recognised by its head's resident ID (keyed hash → the ``ResidentIndex``). A keyed hash of
   the imported content (``import_hash``) makes re-import idempotent: unchanged → nothing is written;
   changed → the household is updated with a new version (back to draft if it was submitted/verified).
 * A person already in another household (or in a household outside the caller's scope or another
