@@ -2,10 +2,11 @@
 manager responsible for it). Rating, loans and post-loan read households only through here (the context map in
 docs/decisions/0006-bounded-contexts-and-pynamodb.md).
 
-A household comes back as a plain dict until the context's models are the interface (Phase B): ``{"household_id",
-"village_code", "org_path", "status" (draft | submitted | verified | ...), "version", "members": [{"member_id",
-"relation" (head | spouse | ...), "name", "birth_date", ...}], "account_manager_id"?, "collected_by"?, income,
-assets and liabilities in CNY (Decimal), ...}`` (the stored item, keys left out by readers that answer clients).
+A household comes back as a plain dict (the attributes of ``chalicelib.customers.data.models.Household``, its
+``state()``: key attributes left out) until the models themselves are the interface: ``{"household_id",
+"village_code", "org_path", "status" (draft | submitted | verified), "version", "members": [{"member_id",
+"relation" (head | spouse | ...), "name", "birth_date", ...}], "account_manager_id"?, "collected_by"?, "income",
+"assets", "liabilities", "expenses" (maps of Decimal CNY), ...}``.
 """
 from __future__ import annotations
 
