@@ -98,12 +98,14 @@ def managed_by(household_id: str, manager: str) -> None:
 
 
 def unmanaged(household_id: str) -> None:
-    """The household has no responsible account manager any more (its collector left and nobody took it over: no
-    use case of the API reaches this state), through the household's own model."""
+    """The household has no responsible account manager (no collector, no account manager: a state no use case
+    of the API reaches, which the post-loan tests need for work nobody is assigned to), through the household's own
+    model. It leaves its village's list too: a listed household always names its collector."""
     from chalicelib.customers.data.models import Household
 
     found = Household.find(*Household.key(household_id))
     if found is None:
         raise AssertionError(f"no household {household_id}")
     found.update(actions=[Household.collected_by.remove(), Household.account_manager_id.remove(),
+                          Household.GSI1PK.remove(), Household.GSI1SK.remove(),
                           Household.GSI2PK.remove(), Household.GSI2SK.remove()])
