@@ -335,7 +335,7 @@ UP = {"A": "AA", "AA": "AAA"}
 def _raisable(client, cid: str) -> list[dict]:
     """Ratings of a campaign (still automatic, not knocked out, with a proposed line) one grade below the top."""
     items = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
-    return [r for r in items if r["status"] == "auto" and r["grade"] in UP and not r["knocked_out"] and r["line_id"]]
+    return [r for r in items if r["status"] == "auto" and r["grade"] in UP and not r["knocked_out"] and r.get("line_id")]
 
 
 def _started(client, code: str, period: str, households: int, seed: int, tag: str) -> str:
