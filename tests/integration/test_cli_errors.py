@@ -104,7 +104,7 @@ def test_a_failed_campaign_says_why_and_what_to_do_and_the_next_run_restarts_it(
     from chalicelib.platform.clock import set_local_business_date
     from infra.synthetic import roster_csv, village_households_in
 
-    village = "220122102219"  # 东明村委会, 哈拉海镇 (am.nongan's outlet): no other test files anything there
+    village = "220122102212"  # 车站村委会, 哈拉海镇 (am.nongan's outlet): no other test files anything there
     set_local_business_date(date(2026, 12, 7))
     # no roster and nothing filed: the campaign's load step fails (VILLAGE_EMPTY); the command must not hang
     assert cli.main(["campaign", "run", "--village", village]) == 1
