@@ -10,13 +10,17 @@ assets and liabilities in CNY (Decimal), ...}`` (the stored item, keys left out 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from chalicelib.customers.data import households as _households
+from chalicelib.customers.domain.households import Status
 from chalicelib.platform.access import Principal
 
-__all__ = ["get", "get_unscoped", "head", "head_birth_date", "household_village", "households_by_id",
+__all__ = ["HOUSEHOLD_STATUSES", "get", "get_unscoped", "head", "head_birth_date", "household_village", "households_by_id",
            "list_by_village", "responsible_manager"]
+
+#: The statuses of a household (draft → submitted → verified), e.g. those a campaign rates (``village_campaign``).
+HOUSEHOLD_STATUSES: tuple[str, ...] = get_args(Status)
 
 
 def get(principal: Principal, household_id: str) -> dict[str, Any]:
