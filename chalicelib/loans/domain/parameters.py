@@ -124,8 +124,8 @@ class ApprovalRules(ParameterDocument):
     stored: ``PARAMETER_VALUE`` at ``decision``, the engine's words in one short line)."""
 
     decision: DecisionGraph
-    #: The rule set's name, recorded with every decision.
-    rule_set: StrictStr
+    #: The rule set's name, recorded with every decision (the parameter's name when the document gives none).
+    rule_set: StrictStr = "approval_rules"
 
     @model_validator(mode="wrap")
     @classmethod
