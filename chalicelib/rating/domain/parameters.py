@@ -157,7 +157,8 @@ class VillageCampaign(ParameterDocument):
     rate_statuses: tuple[str, ...]
     batch_size: BatchSize
     max_concurrency: Concurrency
-    challenger: dict[str, str] | None
+    #: None: no challenger. The store keeps no null member, so a stored ``"challenger": null`` comes back absent.
+    challenger: dict[str, str] | None = None
     residents_committee_institutions: tuple[str, ...]
 
     @field_validator("rate_statuses", mode="before")
