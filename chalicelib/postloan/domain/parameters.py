@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import Field, ModelWrapValidatorHandler, StrictInt, field_validator, model_validator
 
@@ -59,8 +59,8 @@ CategoryName = Literal["pass", "special_mention", "substandard", "doubtful", "lo
 
 @parameter_document("postloan_policy")
 class PostLoanPolicyDocument(ParameterDocument):
-    """The post-loan policy (ranges above; ``notify_levels`` warning levels; every error ``PARAMETER_VALUE`` naming
-    the member), as :class:`chalicelib.postloan.domain.postloan.PostLoanPolicy` (:attr:`policy`)."""
+    """The post-loan policy (ranges above; an interval for every classification; ``notify_levels`` warning levels;
+    every error ``PARAMETER_VALUE`` naming the member), as :class:`chalicelib.postloan.domain.postloan.PostLoanPolicy` (:attr:`policy`)."""
 
     first_inspection_within_days: Days1
     inspection_interval_days: dict[CategoryName, Annotated[StrictInt, Field(ge=INSPECTION_INTERVAL_DAYS[0],
@@ -87,6 +87,10 @@ class PostLoanPolicyDocument(ParameterDocument):
 
     @model_validator(mode="after")
     def _other_counts(self) -> Self:
+        missing = [c for c in get_args(CategoryName) if c not in self.inspection_interval_days]
+        if missing:
+            raise refuse("inspection_interval_days", f"must give the interval of every classification: "
+                                                     f"{', '.join(missing)} missing")
         low, high = OTHER_COUNT_RANGE
         for name, value in (self.model_extra or {}).items():
             if not _COUNT_NAME.match(name):

@@ -200,8 +200,7 @@ class PostLoanPolicy:
 
 def inspection_interval(policy: PostLoanPolicy, category: Category | str) -> int:
     """Days between periodic inspections of a loan in ``category``."""
-    return int(policy.inspection_interval_days.get(Category(category).value,
-                                                   policy.inspection_interval_days.get("pass", 180)))
+    return int(policy.inspection_interval_days[Category(category).value])
 
 
 def next_inspection_due(policy: PostLoanPolicy, *, category: Category | str, disbursed_on: date | None,
