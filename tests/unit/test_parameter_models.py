@@ -101,11 +101,12 @@ def test_a_broken_approval_rule_graph_is_refused_with_a_short_message():
 
 
 def test_other_exceptions_of_a_parser_become_parameter_value_with_the_field(monkeypatch):
-    # a non-integer interval is now refused by the range check before PostLoanPolicy.from_document (which
-    # would raise a bare ValueError), so it names the field
+    # a non-integer interval is refused by the model's field type (a wrong value is named before the members
+    # this partial document leaves out)
     assert _refused("postloan_policy", {"inspection_interval_days": {"pass": "often"}})[:2] == (
         "PARAMETER_VALUE", "value.inspection_interval_days.pass")
-    # load_products fails with AttributeError when "products" is not a list of objects
+    # load_products (the products model's rules) fails with AttributeError when "products" is not a list of
+    # objects: the whole document is named
     assert _refused("products", {"products": "NH_XYD"})[:2] == ("PARAMETER_VALUE", "value")
 
     class Limits(BaseModel):
