@@ -89,7 +89,8 @@ def load(name: str, on: date, model: type[ParameterDocument] | None = None) -> t
     registered one, named for its type, or the view of a context reading a document another context owns;
     default: the registered model). Parsed models are cached per version
     (versions never change). Raises NotFound ``PARAMETER_NOT_FOUND`` (no version, no shipped default),
-    ValidationFailed (the document breaks its model: the model's code and field), RuntimeError (no model)."""
+    ValidationFailed (the document breaks its model: the model's code and field, ``details`` naming the parameter
+    and version), RuntimeError (no model)."""
     kind = _model(name, model)
     value, version = _document_in_force(name, on)
     return _parsed(name, version, value, kind), version
@@ -126,7 +127,11 @@ def _parsed(name: str, version: int | None, value: dict[str, Any],
     hit = _PARSED.get(key)
     if hit is not None:
         return hit
-    parsed = parse(name, value, model)
+    try:
+        parsed = parse(name, value, model)
+    except ValidationFailed as exc:  # name the version at fault (a reader may record it, e.g. a fail-safe decision)
+        exc.details = {**exc.details, "parameter": name, "version": version}
+        raise
     if len(_PARSED) >= _PARSED_KEPT:
         _PARSED.clear()
     _PARSED[key] = parsed

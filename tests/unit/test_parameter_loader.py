@@ -76,6 +76,7 @@ def test_a_stored_document_that_breaks_its_model_is_refused_with_the_models_code
     with pytest.raises(ValidationFailed) as err:
         parameters.load("lpr_fixings", DAY)
     assert (err.value.code, err.value.fields[0].field) == ("LPR_TABLE_INVALID", "fixings")
+    assert err.value.details == {"parameter": "lpr_fixings", "version": 4}  # the version at fault, for a record
 
 
 def test_a_document_another_context_owns_is_read_through_the_readers_view(store):

@@ -21,7 +21,7 @@ from chalicelib.loans.service import borrowers, config, notify
 from chalicelib.platform import rules
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
-from chalicelib.platform.errors import Conflict, Forbidden, NotFound
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.rating import public as line_usage
 
 STAGES = ("investigation", "review", "approval")
@@ -64,10 +64,18 @@ def evaluate(drawdown_id: str) -> dict[str, Any]:
     if dd["status"] != "REQUESTED":  # a retried step: the decision is already recorded
         return {"outcome": (dd.get("decision") or {}).get("outcome", "decline")}
     today = business_date()
-    rules_doc, rules_version = config.document(config.APPROVAL_RULES, today)
+    try:
+        rules_doc, rules_version = config.document(config.APPROVAL_RULES, today)
+        document, rule_set, refused = rules_doc.document, rules_doc.rule_set, None
+    except ValidationFailed as exc:  # a stored rule set its model refuses: people decide, nothing is auto-approved
+        document, rule_set, refused = {}, config.APPROVAL_RULES, exc.message
+        rules_version = exc.details.get("version")
     bureau = credit_bureau.check(dd["household_id"], reason="loan_approval")
-    decision = approval_rules.evaluate(rules_doc.document, facts(dd, today, bureau["result"]))
-    record = {"outcome": decision.outcome, "rule_set": rules_doc.rule_set,
+    known_facts = facts(dd, today, bureau["result"])
+    decision = approval_rules.evaluate(document, known_facts) if refused is None else approval_rules.RuleDecision(
+        "manual", [{"rule_id": "RULE_SET_INVALID", "outcome": "manual",
+                    "reason": f"the rule set could not be loaded: {refused[:200]}"}], dict(known_facts))
+    record = {"outcome": decision.outcome, "rule_set": rule_set,
               "rule_set_version": rules_version, "fired": decision.fired, "facts": _json_facts(decision.facts),
               "bureau": bureau, "decided_at": utc_now_iso()}
     versions = config.known({**dd.get("parameter_versions", {}), config.APPROVAL_RULES: rules_version})
