@@ -5,7 +5,9 @@ function (``functions/api/<group>.py``) and the OpenAPI document are all derived
 Wiring (:func:`wire`, run by :func:`mount` and by anything else that authenticates callers, e.g. the console
 command): the platform's authentication looks up a caller's organisation path in the organisation tree (the admin
 context's), and the admin context finds a farmer's village through the farmer's household (the customers
-context's); neither may import the context that knows, so the lookups are handed to them here.
+context's); neither may import the context that knows, so the lookups are handed to them here. Likewise the
+parameter API (admin) validates a new version with its owner's model: :data:`PARAMETER_MODELS` is the catalogue of
+every context's parameter models, imported on the first look-up of a name no imported module registered.
 """
 from __future__ import annotations
 
@@ -24,16 +26,31 @@ GROUPS: dict[str, str] = {
 }
 
 
+#: The modules defining (and registering) every context's parameter document models.
+PARAMETER_MODELS: tuple[str, ...] = (
+    "chalicelib.rating.domain.parameters",
+    "chalicelib.loans.domain.parameters",
+    "chalicelib.postloan.domain.parameters",
+)
+
+
+def load_parameter_models() -> None:
+    """Import every module of :data:`PARAMETER_MODELS` (each registers its models)."""
+    for module in PARAMETER_MODELS:
+        import_module(module)
+
+
 def wire() -> None:
     """Hand the platform what it needs from the contexts (idempotent; cheap: nothing is imported that a first
     request would not import anyway)."""
     # Only the modules that hold the hooks are imported here (every API function runs this at import): the
     # lookups import the contexts that answer them on first use.
     from chalicelib.admin.data import orgs
-    from chalicelib.platform import authn
+    from chalicelib.platform import authn, parameter_models
 
     authn.use_org_path_resolver(_org_path)
     orgs.use_household_village(_household_village)
+    parameter_models.use_catalogue(load_parameter_models)
 
 
 def _org_path(org_id: str) -> str | None:

@@ -11,7 +11,7 @@ A household comes back as a plain dict (the attributes of ``chalicelib.customers
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, get_args
 
 from chalicelib.customers.data import households as _households
 from chalicelib.customers.domain.figures import (
@@ -25,15 +25,19 @@ from chalicelib.customers.domain.figures import (
     total_liabilities,
 )
 from chalicelib.customers.domain.figures import totals as household_totals
+from chalicelib.customers.domain.households import Status
 from chalicelib.platform.access import Principal
 
-__all__ = ["amount", "credit_union_shares", "get", "get_unscoped", "gross_income", "head", "head_birth_date",
+__all__ = ["HOUSEHOLD_STATUSES", "amount", "credit_union_shares", "get", "get_unscoped", "gross_income", "head", "head_birth_date",
            "household_totals", "household_village", "households_by_id", "list_by_village", "net_assets",
            "net_income", "responsible_manager", "total_assets", "total_expenses", "total_liabilities"]
 
 # The household's money figures (``chalicelib.customers.domain.figures``: the rules, Decimal CNY):
 # ``household_totals(household)`` → {total_assets, total_liabilities, net_assets, gross_income, total_expenses,
 # net_income}; the single figures and ``amount`` (one entry → Decimal, float refused) for the rating's facts.
+
+#: The statuses of a household (draft → submitted → verified), e.g. those a campaign rates (``village_campaign``).
+HOUSEHOLD_STATUSES: tuple[str, ...] = get_args(Status)
 
 
 def get(principal: Principal, household_id: str) -> dict[str, Any]:

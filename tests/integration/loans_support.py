@@ -33,11 +33,12 @@ def lpr_fixings_through(day: date) -> list[str]:
     the last fixing carried forward, its rows marked as not published (``infra.lpr_cli.carried_forward``, what
     ``village-credit demo`` does through the API). The store only ever gains such rows, so no test depends on
     another's order; a test about a stale table stores the stale table it needs itself. Returns the dates added."""
+    from chalicelib.loans.domain.parameters import LprFixings
     from chalicelib.platform import parameters
     from chalicelib.platform.access import SYSTEM
     from infra.lpr_cli import carried_forward
 
-    document, added = carried_forward(parameters.effective_or_default("lpr_fixings", day)[0], day)
+    document, added = carried_forward(parameters.load("lpr_fixings", day, LprFixings)[0].document, day)
     if added:
         parameters.put_version("lpr_fixings", document, effective_from=day, actor=SYSTEM,
                                comment=f"test data, not published rates: {added[0]} to {added[-1]} carried forward")

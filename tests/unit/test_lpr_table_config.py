@@ -26,7 +26,7 @@ def store(monkeypatch):
         return {"name": name, "version": version, "effective_from": max(in_force).isoformat(), "value": value}
 
     monkeypatch.setattr(parameters, "get_effective", get_effective)
-    monkeypatch.setattr(config, "_LPR_TABLES", {})
+    monkeypatch.setattr(parameters, "_PARSED", {})
     return versions
 
 

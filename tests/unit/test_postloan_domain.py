@@ -32,6 +32,14 @@ def _doc(name: str) -> dict:
     return json.loads((PARAMS / f"{name}.json").read_text(encoding="utf-8"))
 
 
+def _shipped_policy() -> PostLoanPolicy:
+    """The policy of the shipped ``postloan_policy`` document (no defaults exist outside it)."""
+    from chalicelib.platform.parameter_models import parse
+    from chalicelib.postloan.domain.parameters import PostLoanPolicyDocument
+
+    return parse("postloan_policy", _doc("postloan_policy"), PostLoanPolicyDocument).policy
+
+
 def _inst(n: int, due: str, principal: str, interest: str, **paid) -> dict:
     return {"number": n, "due_date": due, "principal": Decimal(principal), "interest": Decimal(interest),
             "paid_principal": Decimal(paid.get("pp", "0")), "paid_interest": Decimal(paid.get("pi", "0")),
@@ -98,7 +106,7 @@ def test_stable_ids_are_deterministic():
 
 # ------------------------------------------------------------------------------------------------ policy
 def test_policy_from_the_shipped_document():
-    pol = PostLoanPolicy.from_document(_doc("postloan_policy"))
+    pol = _shipped_policy()
     assert pol.first_inspection_within_days == 30
     assert pol.inspection_interval_days["substandard"] == 30
     assert pol.repayment_reminder_days_before == (7, 1)
@@ -108,11 +116,11 @@ def test_policy_from_the_shipped_document():
 @pytest.mark.parametrize("dpd,expected", [(0, False), (1, True), (2, False), (30, True), (90, True), (91, False),
                                           (120, True), (150, True), (151, False)])
 def test_overdue_reminder_days(dpd, expected):
-    assert overdue_reminder_due(PostLoanPolicy(), dpd) is expected
+    assert overdue_reminder_due(_shipped_policy(), dpd) is expected
 
 
 def test_first_inspection_then_periodic_by_classification():
-    pol = PostLoanPolicy()
+    pol = _shipped_policy()
     kind, due = next_inspection_due(pol, category="pass", disbursed_on=date(2025, 1, 15), last_inspected_on=None,
                                     today=date(2025, 1, 16))
     assert (kind, due) == ("first", date(2025, 2, 14))

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from chalice import Response
 from pydantic import BaseModel, Field
 
-from chalicelib.admin.domain.parameter_checks import ERROR_CODES
 from chalicelib.platform.clock import business_date
 from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
 from chalicelib.platform.inputs import IsoDate, RequestModel, parsed_by
@@ -115,8 +114,15 @@ class ParameterQuery(RequestModel):
     on: IsoDate | None = Field(default=None, description="business date; default today (Asia/Shanghai)")
 
 
+#: The codes a new parameter version can be refused with by its model (the contexts' parameter models, registered
+#: with chalicelib.platform.parameter_models; PARAMETER_VALUE for what no domain rule names).
+PARAMETER_ERROR_CODES = ("PARAMETER_VALUE", "LPR_TABLE_INVALID", "PRODUCTS_INVALID", "SCORECARD_INVALID",
+                         "CREDIT_LINE_POLICY_INVALID", "EVALUATION_POLICY_INVALID", "CLASSIFICATION_RULE_INVALID",
+                         "WARNING_RULES_INVALID")
+
+
 class NewParameterVersion(RequestModel):
-    value: Annotated[dict[str, Any], parsed_by("chalicelib.admin.domain.parameter_checks.check")] = Field(
+    value: Annotated[dict[str, Any], parsed_by("chalicelib.platform.parameters.check_document")] = Field(
         description="the document; numbers are kept exactly (parsed as decimals) and must fit a DynamoDB number "
                     "(at most 38 significant digits); the document must satisfy its parameter's model (the "
                     "refusal names the field at fault)")
@@ -242,17 +248,15 @@ def list_parameter_versions(req: Request, name: str) -> ParameterVersions:
 
 @api.route("/parameters/{name}/versions", "POST", summary="Add a parameter version with an effective date",
            permission="parameter:write", body=NewParameterVersion, response=ParameterVersion, status=201,
-           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *ERROR_CODES))
+           errors=("PARAMETER_NAME", "PARAMETER_EFFECTIVE_DATE", *PARAMETER_ERROR_CODES))
 def add_parameter_version(req: Request, name: str) -> ParameterVersion:
     """Store a new version (province staff only: parameters are global, see ``chalicelib.platform.access``). Every
     document must be storable as it was sent (finite numbers that fit DynamoDB, valid Unicode, bounded nesting
-    and size: ``PARAMETER_VALUE`` with the field); the document of a parameter with a parser
-    (``chalicelib.admin.domain.parameter_checks``: ``lpr_fixings``, ``products``, rules, policies, workflows) must
-    pass it, else 422 with the parser's code and the field under ``value`` (``PARAMETER_VALUE`` when the parser
-    fails otherwise); nothing is stored."""
+    and size: ``PARAMETER_VALUE`` with the field); the document of a parameter a context models (the registry of
+    ``chalicelib.platform.parameter_models``: ``lpr_fixings``, ``products``, rules, policies, workflows) must pass
+    its model, else 422 with the model's code and the field under ``value``; nothing is stored."""
     import re
 
-    from chalicelib.admin.domain import parameter_checks
     from chalicelib.platform import parameters
     from chalicelib.platform.errors import ValidationFailed
 
@@ -263,7 +267,7 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
         raise ValidationFailed(f"a new version cannot take effect in the past: effective_from must be {today} (the "
                                "business date) or later", code="PARAMETER_EFFECTIVE_DATE", field="effective_from",
                                details={"earliest": today.isoformat()})
-    parameter_checks.check(name, req.body.value, effective_from=req.body.effective_from)
+    parameters.check_document(name, req.body.value, effective_from=req.body.effective_from)
     return ParameterVersion.model_validate(parameters.put_version(
         name, req.body.value, effective_from=req.body.effective_from, actor=req.principal, comment=req.body.comment))
 

@@ -277,11 +277,9 @@ class RepaymentIn(RequestModel):
 def list_products(req: Request) -> ProductList:
     from chalicelib.loans.service import config
 
-    doc, version = config.document(config.PRODUCTS)
-    from chalicelib.loans.domain.products import load_products
-
-    codes = set(load_products(doc))
-    return ProductList(version=version, items=[ProductOut.model_validate(p) for p in doc.get("products", [])
+    products, version = config.document(config.PRODUCTS)
+    codes = set(products.catalogue)
+    return ProductList(version=version, items=[ProductOut.model_validate(p) for p in products.document["products"]
                                                if p["product_code"] in codes])
 
 

@@ -26,8 +26,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib.loans.domain import schedules
-from chalicelib.loans.domain.rates import DEFAULT_GRACE_DAYS, LprTable, assess, contract_rate, fixing_in_force
-from chalicelib.loans.domain.repayment import COMPONENTS, DEFAULT_ALLOCATION_ORDER, PREPAYMENT_MODES
+from chalicelib.loans.domain.rates import LprTable, assess, contract_rate, fixing_in_force
+from chalicelib.loans.domain.repayment import COMPONENTS, PREPAYMENT_MODES
 from chalicelib.platform.errors import FieldError, NotFound, ValidationFailed
 
 KINDS = ("credit", "guaranteed", "land_mortgage")
@@ -80,26 +80,28 @@ class TermRange(_Model):
 
 
 class Pricing(_Model):
-    default_mode: str = "lpr_spread"
-    benchmark: str = "LPR1Y"
-    default_spread_bps: int = 0
-    fixed_rate_default: Decimal | None = None
-    lpr_grace_days: int = DEFAULT_GRACE_DAYS
+    default_mode: str
+    benchmark: str
+    default_spread_bps: int
+    fixed_rate_default: Decimal | None = None  # None: no fixed rate (the store keeps no null member)
+    lpr_grace_days: int
 
 
 class AgeLimits(_Model):
-    min: int = 18
-    max: int = 65
-    max_age_plus_term_years: int = 70
+    min: int
+    max: int
+    max_age_plus_term_years: int
 
 
 class Prepayment(_Model):
-    mode: str = "allowed_without_fee"
-    recompute_mode: str = "reduce_installment"
+    mode: str
+    recompute_mode: str
 
 
 class LoanProduct(_Model):
-    """One product's lending terms (fields not used by loans are ignored)."""
+    """One product's lending terms (fields not used by loans are ignored). Every term is required: the defaults
+    live only in the ``products`` document (``chalicelib/reference/parameters/products.json``); only
+    ``max_loan_to_value`` (None: no collateral ratio) and ``guarantee_forms`` (none) may be left out."""
 
     product_code: str
     name: str
@@ -109,15 +111,15 @@ class LoanProduct(_Model):
     term_months: TermRange
     pricing: Pricing
     repayment_methods: tuple[str, ...]
-    interest_periods: tuple[str, ...] = ("monthly",)
-    day_count: str = "ACT/360"
+    interest_periods: tuple[str, ...]
+    day_count: str
     entrusted_payment_threshold: Decimal
-    penalty_rate_uplift: Decimal = Decimal("0.5")
-    grace_days: int = 0
-    age_limits: AgeLimits = AgeLimits()
-    prepayment: Prepayment = Prepayment()
-    repayment_allocation_order: tuple[str, ...] = DEFAULT_ALLOCATION_ORDER
-    revolving: bool = True
+    penalty_rate_uplift: Decimal
+    grace_days: int
+    age_limits: AgeLimits
+    prepayment: Prepayment
+    repayment_allocation_order: tuple[str, ...]
+    revolving: bool
     max_loan_to_value: Decimal | None = None
     guarantee_forms: tuple[str, ...] = ()
 

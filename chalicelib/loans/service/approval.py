@@ -21,7 +21,7 @@ from chalicelib.loans.service import borrowers, config, notify
 from chalicelib.platform import rules
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
-from chalicelib.platform.errors import Conflict, Forbidden, NotFound
+from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from chalicelib.rating import public as line_usage
 
 STAGES = ("investigation", "review", "approval")
@@ -64,13 +64,21 @@ def evaluate(drawdown_id: str) -> dict[str, Any]:
     if dd["status"] != "REQUESTED":  # a retried step: the decision is already recorded
         return {"outcome": (dd.get("decision") or {}).get("outcome", "decline")}
     today = business_date()
-    rules_doc, rules_version = config.document(config.APPROVAL_RULES, today)
+    try:
+        rules_doc, rules_version = config.document(config.APPROVAL_RULES, today)
+        document, rule_set, refused = rules_doc.document, rules_doc.rule_set, None
+    except ValidationFailed as exc:  # a stored rule set its model refuses: people decide, nothing is auto-approved
+        document, rule_set, refused = {}, config.APPROVAL_RULES, exc.message
+        rules_version = exc.details.get("version")
     bureau = credit_bureau.check(dd["household_id"], reason="loan_approval")
-    decision = approval_rules.evaluate(rules_doc, facts(dd, today, bureau["result"]))
-    record = {"outcome": decision.outcome, "rule_set": rules_doc.get("rule_set", config.APPROVAL_RULES),
+    known_facts = facts(dd, today, bureau["result"])
+    decision = approval_rules.evaluate(document, known_facts) if refused is None else approval_rules.RuleDecision(
+        "manual", [{"rule_id": "RULE_SET_INVALID", "outcome": "manual",
+                    "reason": f"the rule set could not be loaded: {refused[:200]}"}], dict(known_facts))
+    record = {"outcome": decision.outcome, "rule_set": rule_set,
               "rule_set_version": rules_version, "fired": decision.fired, "facts": _json_facts(decision.facts),
               "bureau": bureau, "decided_at": utc_now_iso()}
-    versions = {**dd.get("parameter_versions", {}), config.APPROVAL_RULES: rules_version}
+    versions = config.known({**dd.get("parameter_versions", {}), config.APPROVAL_RULES: rules_version})
     to = DECISION_STATUS[decision.outcome]
     drawdowns.transition(drawdown_id, allowed_from=("REQUESTED",), to=to, actor_id="system",
                          action=f"drawdown.rules_{decision.outcome}", current=dd,
@@ -180,7 +188,7 @@ def my_tasks(principal: Principal) -> list[dict[str, Any]]:
             if dd is None:
                 continue
             try:
-                _check_may_decide(principal, task, dd, authority.get("rules", []))
+                _check_may_decide(principal, task, dd, authority.rules)
             except Forbidden:
                 continue
             out.append(task)
@@ -197,12 +205,12 @@ def decide(principal: Principal, task_id: str, outcome: str, comment: str) -> di
         raise NotFound("task not found", code="TASK_NOT_FOUND", field="task_id")
     dd = drawdowns.require(task["drawdown_id"])
     authority, authority_version = config.document(config.AUTHORITY)
-    _check_may_decide(principal, task, dd, authority.get("rules", []))
+    _check_may_decide(principal, task, dd, authority.rules)
     if task["status"] != "open" or not task.get("token"):
         raise Conflict("the task is not open for a decision right now; reload it", code="TASK_NOT_OPEN")
     stage = task["stage"]
     to = NEXT_STATUS[stage] if outcome == "approve" else "REJECTED"
-    versions = {**dd.get("parameter_versions", {}), config.AUTHORITY: authority_version}
+    versions = config.known({**dd.get("parameter_versions", {}), config.AUTHORITY: authority_version})
     changes = {DECIDER_FIELD[stage]: principal.user_id, f"{stage}_comment": comment, "parameter_versions": versions}
     drawdowns.transition(dd["drawdown_id"], allowed_from=(STAGE_STATUS[stage],), to=to, actor_id=principal.user_id,
                          action=f"drawdown.{stage}_{outcome}", current=dd, changes=changes, note=comment,

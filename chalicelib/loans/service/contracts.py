@@ -109,7 +109,7 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
     if refused:
         return _line_refused(dd, refused.code)
     template, template_version = config.document(config.CONTRACT_TEMPLATE, today)
-    product = products_domain.get_product(config.recorded(config.PRODUCTS, dd), dd["product_code"])
+    product = config.recorded(config.PRODUCTS, dd).product(dd["product_code"])
     household = borrowers.household(dd["household_id"]) or {}
     head = borrowers.head(household) or {}
     lender = _institution(dd["org_path"])
@@ -144,17 +144,17 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
         "prepayment_mode": PREPAYMENT_NAMES[product.prepayment.recompute_mode], "line_id": dd["line_id"],
         "sign_date": today.isoformat(),
     }
-    pdf = render(template, fields, rows)
+    pdf = render(template.document, fields, rows)
     digest = hashlib.sha256(pdf).hexdigest()
     key = f"contracts/{drawdown_id}/{contract_no}.pdf"
     put = _s3().put_object(Bucket=_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
                            Metadata={"sha256": digest, "template-version": str(template_version)})
     signatures = [esign.sign(digest, "borrower", head.get("member_id") or dd["household_id"]),
                   esign.sign(digest, "lender", lender.get("org_id", ""))]
-    contract = {"contract_no": contract_no, "template_id": template.get("template_id"),
+    contract = {"contract_no": contract_no, "template_id": template.template_id,
                 "template_version": template_version, "s3_key": key, "s3_version_id": put.get("VersionId"),
                 "sha256": digest, "size": len(pdf), "signatures": signatures, "signed_at": utc_now_iso()}
-    versions = {**dd.get("parameter_versions", {}), config.CONTRACT_TEMPLATE: template_version}
+    versions = config.known({**dd.get("parameter_versions", {}), config.CONTRACT_TEMPLATE: template_version})
     try:
         drawdowns.transition(
             drawdown_id, allowed_from=("APPROVED",), to="CONTRACT_SIGNED", actor_id="system",

@@ -82,12 +82,12 @@ def _start_execution(dd: dict[str, Any]) -> None:
     from chalicelib.platform.settings import get_settings
 
     workflow = config.recorded(config.WORKFLOW, dd)
-    cfg = config.workflow_input(workflow)
+    cfg = workflow.state_machine_config()
     payee = products_domain.disbursement_target(dd.get("payment_mode", "self"), dd.get("payee"), dd["household_id"])
     # the transfer's terms are fixed once the contract is signed: they travel with the execution
     payload = {"drawdown_id": dd["drawdown_id"], "request_id": request_id(dd["drawdown_id"]),
                "transfer_order": {"amount": f"{Decimal(dd['amount']):.2f}", "to_account": payee,
-                                  "from_account": workflow.get("disbursing_account", "LOAN-DISBURSEMENT")},
+                                  "from_account": workflow.disbursing_account},
                "config": {"query_waits": cfg["query_waits"], "max_queries": cfg["max_queries"]},
                "query": {"attempt": 0, "wait_seconds": cfg["query_waits"][0]}}
     try:
@@ -212,7 +212,7 @@ def complete(event: dict[str, Any], actor_id: str = "system", *, settlement: Set
     if dd["status"] == "DISBURSED" and settlement is None:
         return {"loan_id": dd["loan_id"]}
     today = business_date()
-    product = products_domain.get_product(config.recorded(config.PRODUCTS, dd), dd["product_code"])
+    product = config.recorded(config.PRODUCTS, dd).product(dd["product_code"])
     st = products_domain.schedule_terms(product, dd["repayment_method"], dd.get("interest_period"))
     schedule = loan_schedule(dd, product, today)
     loan_id = loans.loan_id_for(drawdown_id)

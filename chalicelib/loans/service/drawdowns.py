@@ -34,7 +34,7 @@ def start_approval(drawdown: dict[str, Any]) -> str:
     from chalicelib.platform.settings import get_settings
 
     workflow = config.recorded(config.WORKFLOW, drawdown)
-    payload = {"drawdown_id": drawdown["drawdown_id"], "config": config.workflow_input(workflow)}
+    payload = {"drawdown_id": drawdown["drawdown_id"], "config": workflow.state_machine_config()}
     out = _sfn().start_execution(stateMachineArn=get_settings().approval_state_machine_arn,
                                  name=drawdown["drawdown_id"], input=json.dumps(payload))
     return out["executionArn"]
@@ -53,8 +53,8 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
     channel = "app" if principal.role == "farmer" else "pad"
     line = principal.ensure_can_see(line_usage.get_line(body.line_id), "credit_line")
     household_id = line["household_id"]
-    doc, products_version = config.document(config.PRODUCTS)
-    product = products_domain.get_product(doc, body.product_code)
+    catalogue, products_version = config.document(config.PRODUCTS)
+    product = catalogue.product(body.product_code)
     if not body.consent:
         raise ValidationFailed("the borrower must accept the contract terms", code="CONSENT_REQUIRED",
                                field="consent")
@@ -114,7 +114,7 @@ def request(principal: Principal, body: Any) -> dict[str, Any]:
         "preview": {"maturity_date": preview.maturity_date.isoformat(), "first_due_date": first.due_date.isoformat(),
                     "first_payment": first.payment, "installments": len(preview.installments),
                     "total_interest": preview.total_interest},
-        "parameter_versions": {config.PRODUCTS: products_version, config.WORKFLOW: workflow_version},
+        "parameter_versions": config.known({config.PRODUCTS: products_version, config.WORKFLOW: workflow_version}),
     }
     if pricing["mode"] == "lpr_spread" and lpr_version is not None:  # None: the shipped default (nothing stored)
         item["parameter_versions"][config.LPR_FIXINGS] = lpr_version

@@ -19,11 +19,10 @@ METRIC = "LprFixingOverdue"
 
 def grace_days(on: date) -> int | None:
     """The shortest ``pricing.lpr_grace_days`` of the LPR-priced products in force on ``on`` (None: none is)."""
-    from chalicelib.loans.domain.products import load_products
     from chalicelib.loans.service import config
 
-    doc, _ = config.document(config.PRODUCTS, on)
-    graces = [p.pricing.lpr_grace_days for p in load_products(doc).values() if p.pricing.default_mode == "lpr_spread"]
+    products, _ = config.document(config.PRODUCTS, on)
+    graces = [p.pricing.lpr_grace_days for p in products.catalogue.values() if p.pricing.default_mode == "lpr_spread"]
     return min(graces) if graces else None
 
 

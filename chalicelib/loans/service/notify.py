@@ -13,7 +13,7 @@ def send(household_id: str, template: str, reference: str, *, terms: dict[str, A
     from chalicelib.platform.observability import logger
 
     try:
-        texts = config.recorded(config.WORKFLOW, terms or {}).get("sms") or {}
+        texts = config.recorded(config.WORKFLOW, terms or {}).sms
         text = texts.get(template)
         if not text:
             return None

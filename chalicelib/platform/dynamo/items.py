@@ -45,7 +45,7 @@ def to_item(data: dict[str, Any]) -> dict[str, Any]:
     A Decimal that is no DynamoDB number (more than 38 digits, magnitude outside 1E-130 … 9.99E+125: boto3's
     serializer traps it) raises :func:`not_storable` (422 ``VALUE_NOT_STORABLE``) instead of a bare decimal
     exception (a 500): the request models are meant to refuse such values first (``chalicelib.platform.geo``,
-    ``chalicelib.platform.inputs``, ``parameter_checks``), so reaching this is logged as an edge-validation gap."""
+    ``chalicelib.platform.inputs``, ``chalicelib.platform.parameter_storable``), so reaching this is logged as an edge-validation gap."""
     from decimal import DecimalException
 
     ser, _ = _codec()

@@ -178,45 +178,29 @@ def at_risk(dpd: int, category: Category | str) -> bool:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PostLoanPolicy:
-    """Parameters of post-loan management (document ``postloan_policy``)."""
+    """Parameters of post-loan management, built from the ``postloan_policy`` document by its model
+    (:class:`chalicelib.postloan.domain.parameters.PostLoanPolicyDocument`: the ranges; no defaults here, they live
+    only in ``chalicelib/reference/parameters/postloan_policy.json``)."""
 
-    first_inspection_within_days: int = 30
-    inspection_interval_days: Mapping[str, int] = field(default_factory=lambda: {
-        "pass": 180, "special_mention": 90, "substandard": 30, "doubtful": 30, "loss": 30})
-    repayment_reminder_days_before: tuple[int, ...] = (7, 1)
-    overdue_reminder_dpd: tuple[int, ...] = (1, 3, 7, 15, 30, 60, 90)
-    overdue_reminder_every_days_after: int = 30
-    line_expiry_reminder_days_before: tuple[int, ...] = (30,)
-    rating_expiry_reminder_days_before: tuple[int, ...] = (30, 0)
-    line_expiring_window_days: int = 30
-    rating_expired_lookback_days: int = 7
-    short_cycle_days: int = 30
-    cycling_window_days: int = 90
-    portfolio_compare_days: int = 30
-    notify_levels: tuple[str, ...] = ("orange", "red")
-    reraise_after_days: int = 30
-
-    @classmethod
-    def from_document(cls, doc: Mapping[str, Any] | None) -> PostLoanPolicy:
-        doc = dict(doc or {})
-        kwargs: dict[str, Any] = {}
-        for name in cls.__dataclass_fields__:
-            if name in doc:
-                value = doc[name]
-                if isinstance(value, list):
-                    value = tuple(int(v) if isinstance(v, (int, Decimal)) else v for v in value)
-                elif isinstance(value, Mapping):
-                    value = {k: int(v) for k, v in value.items()}
-                elif isinstance(value, Decimal):
-                    value = int(value)
-                kwargs[name] = value
-        return cls(**kwargs)
+    first_inspection_within_days: int
+    inspection_interval_days: Mapping[str, int]
+    repayment_reminder_days_before: tuple[int, ...]
+    overdue_reminder_dpd: tuple[int, ...]
+    overdue_reminder_every_days_after: int
+    line_expiry_reminder_days_before: tuple[int, ...]
+    rating_expiry_reminder_days_before: tuple[int, ...]
+    line_expiring_window_days: int
+    rating_expired_lookback_days: int
+    short_cycle_days: int
+    cycling_window_days: int
+    portfolio_compare_days: int
+    notify_levels: tuple[str, ...]
+    reraise_after_days: int
 
 
 def inspection_interval(policy: PostLoanPolicy, category: Category | str) -> int:
     """Days between periodic inspections of a loan in ``category``."""
-    return int(policy.inspection_interval_days.get(Category(category).value,
-                                                   policy.inspection_interval_days.get("pass", 180)))
+    return int(policy.inspection_interval_days[Category(category).value])
 
 
 def next_inspection_due(policy: PostLoanPolicy, *, category: Category | str, disbursed_on: date | None,

@@ -38,6 +38,7 @@ from chalicelib.postloan.data import inspections, notifications, postloan
 from chalicelib.postloan.data import warnings as warning_repo
 from chalicelib.postloan.domain import notification_templates as nt
 from chalicelib.postloan.domain.classification import Category, classify
+from chalicelib.postloan.domain.parameters import PostLoanPolicyDocument
 from chalicelib.postloan.domain.postloan import (
     ZERO,
     LoanFacts,
@@ -66,13 +67,14 @@ class PrerequisiteNotMet(DomainError, jobs.NotYet):
 
 
 # ================================================================================================ config
-_PARAM_CACHE: dict[tuple[str, date], tuple[float, tuple[dict[str, Any], int | None]]] = {}
+_PARAM_CACHE: dict[tuple[str, date], tuple[float, tuple[Any, int | None]]] = {}
 _PARAM_TTL_SECONDS = 60.0
 
 
-def _parameter(name: str, day: date) -> tuple[dict[str, Any], int | None]:
-    """``(value, version)`` of a parameter on ``day`` (the shipped default, version ``None``, if none is
-    stored); cached for a minute so that a job reads each document once."""
+def _parameter(name: str, day: date) -> tuple[Any, int | None]:
+    """``(model, version)`` of a parameter on ``day`` (:func:`chalicelib.platform.parameters.load`: the shipped
+    default, version ``None``, if none is stored; models of :mod:`chalicelib.postloan.domain.parameters`); the
+    look-up is cached for a minute so that a job reads each document once."""
     import time
 
     from chalicelib.platform import parameters
@@ -80,22 +82,27 @@ def _parameter(name: str, day: date) -> tuple[dict[str, Any], int | None]:
     hit = _PARAM_CACHE.get((name, day))
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    value = parameters.effective_or_default(name, day)
+    value = parameters.load(name, day)
     _PARAM_CACHE[(name, day)] = (time.monotonic() + _PARAM_TTL_SECONDS, value)
     return value
 
 
 def policy(day: date) -> PostLoanPolicy:
-    return PostLoanPolicy.from_document(_parameter("postloan_policy", day)[0])
+    """The post-loan policy in force on ``day``."""
+    policy_doc: PostLoanPolicyDocument = _parameter("postloan_policy", day)[0]
+    return policy_doc.policy
 
 
 def classification_rule(day: date) -> tuple[dict[str, Any], int | None]:
-    return _parameter("classification_rule", day)
+    """``(document, version)`` of the five-category rule in force on ``day``."""
+    rule, version = _parameter("classification_rule", day)
+    return rule.document, version
 
 
 def warning_rules(day: date) -> WarningRuleSet:
-    doc, version = _parameter("warning_rules", day)
-    return WarningRuleSet(doc, version)
+    """The compiled warning rules in force on ``day`` (recording their version)."""
+    rules, version = _parameter("warning_rules", day)
+    return rules.rule_set(version)
 
 
 @functools.lru_cache(maxsize=256)
@@ -659,7 +666,7 @@ def _subject_label(signal: dict[str, Any], meta: dict[str, Any]) -> str:
 
 def _notify_signal(signal: dict[str, Any], day: date, meta: dict[str, Any]) -> None:
     try:
-        templates, _ = _parameter("notification_templates", day)
+        templates = _parameter("notification_templates", day)[0].document
         channel, text = nt.render(templates, "warning_raised", {
             "level_zh": nt.LEVEL_ZH[signal["level"]], "reason": signal["reason"],
             "subject": _subject_label(signal, meta)})
@@ -940,7 +947,7 @@ def reminders_job(jr: jobs.JobRun) -> dict[str, Any]:
     day = jr.day
     _require_classified(day)
     pol = policy(day)
-    templates, _ = _parameter("notification_templates", day)
+    templates = _parameter("notification_templates", day)[0].document
 
     def send(template: str, *, recipient_type: str, recipient_id: str | None, reference: str, about: str,
              org_path: str, household_id: str | None, fields: dict[str, Any]) -> None:

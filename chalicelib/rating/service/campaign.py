@@ -35,6 +35,7 @@ from chalicelib.platform.errors import Conflict, DomainError, NotFound, Validati
 from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import credit_lines as line_repo
 from chalicelib.rating.data import ratings as rating_repo
+from chalicelib.rating.domain import parameters as rp
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.credit_line import add_years
 from chalicelib.rating.domain.scorecard import VillageAverages, village_averages
@@ -97,19 +98,33 @@ def households_by_id(ids: list[str]) -> dict[str, dict[str, Any]]:
 # ================================================================================= configuration snapshot
 
 def _documents(on: date) -> tuple[dict[str, Any], dict[str, int]]:
+    """The documents a campaign started on ``on`` rates with (snapshotted as they are) and their stored versions
+    (a shipped default in force, nothing stored, records no version). Each is validated by its model on the way
+    (:mod:`chalicelib.rating.domain.parameters`; ``products`` through the rating view of it, the five-category
+    rule, post-loan's, read as a document post-loan's classification checks when it is used)."""
     from chalicelib.platform import parameters
+    from chalicelib.platform.parameter_models import ParameterDocument
 
-    campaign_doc = parameters.get_effective("village_campaign", on)
-    names = {"scorecard": campaign_doc["value"].get("scorecard_parameter") or "scorecard_expert",
-             "credit_line": "credit_line_policy", "products": "products", "evaluation": "credit_evaluation",
-             "classification": "classification_rule"}
-    docs = {"campaign": campaign_doc["value"]}
-    versions = {"village_campaign": campaign_doc["version"]}
-    for role, name in names.items():
-        got = parameters.get_effective(name, on)
-        docs[role] = got["value"]
-        versions[name] = got["version"]
-    return docs, versions
+    campaign, campaign_version = parameters.load("village_campaign", on, rp.VillageCampaign)
+    names = {"scorecard": (campaign.scorecard_parameter, rp.ScorecardDocument),
+             "credit_line": ("credit_line_policy", rp.CreditLinePolicyDocument),
+             "products": ("products", rp.SubLineProducts),
+             "evaluation": ("credit_evaluation", rp.CreditEvaluationDocument),
+             "classification": ("classification_rule", ParameterDocument)}
+    docs = {"campaign": campaign.document}
+    versions = {"village_campaign": campaign_version}
+    for role, (name, model) in names.items():
+        got, version = parameters.load(name, on, model)
+        docs[role] = got.document
+        versions[name] = version
+    return docs, {name: v for name, v in versions.items() if v is not None}
+
+
+def campaign_settings(document: dict[str, Any]) -> rp.VillageCampaign:
+    """The ``village_campaign`` settings of a campaign's snapshot, as their model."""
+    from chalicelib.platform.parameter_models import parse
+
+    return parse("village_campaign", document, rp.VillageCampaign)
 
 
 @dataclass
@@ -127,11 +142,11 @@ class Config:
 
     @property
     def notice_days(self) -> int:
-        return int(self.campaign_doc.get("notice_days", 7))
+        return campaign_settings(self.campaign_doc).notice_days
 
     @property
     def margin_days(self) -> int:
-        return int(self.campaign_doc.get("confirmation_margin_days", 7))
+        return campaign_settings(self.campaign_doc).confirmation_margin_days
 
 
 _CONFIG_CACHE: dict[str, Config] = {}
@@ -413,9 +428,9 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     if principal.role == "farmer":
         raise NotFound("village not found", code="VILLAGE_NOT_FOUND", field="village_code")
     today = business_date()
-    campaign_doc = parameters.get_effective("village_campaign", today)["value"]
+    settings, _version = parameters.load("village_campaign", today, rp.VillageCampaign)
     institution_id = village["org_path"].strip("/").split("/")[1]
-    unit_type = vc.check_campaign_unit(village_code, institution_id, campaign_doc)
+    unit_type = vc.check_campaign_unit(village_code, institution_id, settings.document)
     period = period or str(today.year)
     cid = vc.campaign_id(village_code, period)
     existing = camp_repo.get_unscoped(cid)
@@ -425,7 +440,7 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     if existing and existing["status"] != "failed":
         return existing, False
     if challenger is None:
-        challenger = campaign_doc.get("challenger")
+        challenger = settings.challenger
     challenger_ref = check_challenger(challenger)
     for attempt in range(3):
         try:
@@ -543,7 +558,7 @@ def load(campaign_id: str) -> dict[str, Any]:
     if cfg_item is None:
         on = date.fromisoformat(c["started_on"])
         docs, versions = _documents(on)
-        statuses = set(docs["campaign"].get("rate_statuses") or ("submitted", "verified"))
+        statuses = set(campaign_settings(docs["campaign"]).rate_statuses)
         rateable = [h for h in households if h.get("status") in statuses]
         policies = vc.Policies.from_documents(scorecard=docs["scorecard"], credit_line=docs["credit_line"],
                                               products=docs["products"], evaluation=docs["evaluation"])
@@ -566,7 +581,8 @@ def load(campaign_id: str) -> dict[str, Any]:
                 raise
             cfg_item = camp_repo.get_config(campaign_id)
     docs = cfg_item["documents"]
-    statuses = set(docs["campaign"].get("rate_statuses") or ("submitted", "verified"))
+    settings = campaign_settings(docs["campaign"])
+    statuses = set(settings.rate_statuses)
     ids = sorted(h["household_id"] for h in households if h.get("status") in statuses)
     # a re-run starts with the progress already stored; stale failures are retried
     stale = camp_repo.failures(campaign_id)
@@ -578,7 +594,7 @@ def load(campaign_id: str) -> dict[str, Any]:
         "total": len(ids), "skipped": len(households) - len(ids), "rated": len(existing),
         "lines_proposed": sum(1 for r in existing if r.get("line_id")),
         "limit_total": sum((Decimal(str(r.get("proposed_limit") or 0)) for r in existing), Decimal("0")),
-        "parameter_versions": cfg_item["versions"], "notice_days": int(docs["campaign"].get("notice_days", 7))}
+        "parameter_versions": cfg_item["versions"], "notice_days": settings.notice_days}
     for g in GRADES:
         baseline[f"grade_{g}"] = sum(1 for r in existing if r.get("grade") == g)
     manifest_key = f"campaigns/{campaign_id}/manifest.json"
@@ -587,12 +603,12 @@ def load(campaign_id: str) -> dict[str, Any]:
     baseline["manifest_key"] = manifest_key
     update_campaign(campaign_id, baseline, actor=SYSTEM_ACTOR, action="campaign.loaded",
                     expect_status=WORKFLOW_STATUSES)
-    size = max(1, int(docs["campaign"].get("batch_size", 25)))
-    notice_days = int(docs["campaign"].get("notice_days", 7))
-    margin = int(docs["campaign"].get("confirmation_margin_days", 7))
+    size = settings.batch_size
+    notice_days = settings.notice_days
+    margin = settings.confirmation_margin_days
     return {"batches": [{"household_ids": ids[i:i + size]} for i in range(0, len(ids), size)],
             "total": len(ids), "manifest": {"Bucket": _settings().documents_bucket, "Key": manifest_key},
-            "max_concurrency": max(1, int(docs["campaign"].get("max_concurrency", 4))),
+            "max_concurrency": settings.max_concurrency,
             "confirmation_timeout_seconds": (notice_days + margin) * 86400,
             "already_confirmed": bool(c.get("confirmed_by"))}
 

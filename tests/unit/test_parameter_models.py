@@ -1,4 +1,5 @@
-"""The registry of parameter-document checks run before a new parameter version is stored."""
+"""The parameter models (each context's domain/parameters.py, registered with chalicelib.platform.parameter_models)
+and the checks run before a new parameter version is stored (chalicelib.platform.parameters.check_document)."""
 from __future__ import annotations
 
 import copy
@@ -8,12 +9,20 @@ from decimal import Decimal
 import pytest
 from pydantic import BaseModel
 
-from chalicelib.admin.domain import parameter_checks
-from chalicelib.admin.domain.parameter_checks import CHECKS, check
+from chalicelib.platform import parameter_models, parameter_storable
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.platform.parameters import default_document, list_names
+from chalicelib.platform.parameter_models import ParameterDocument, model_for, parameter_document
+from chalicelib.platform.parameters import check_document, default_document, list_names
+from chalicelib.routes import load_parameter_models
 
 DAY = date(2026, 11, 30)
+load_parameter_models()
+#: Every name a context models: the shipped documents (the scorecard prefix models scorecard_expert).
+MODELLED = sorted(n for n in list_names() if model_for(n) is not None)
+
+
+def check(name: str, value: dict, *, effective_from: date) -> None:
+    check_document(name, value, effective_from=effective_from)
 
 
 def _refused(name: str, value: dict, effective_from: date = DAY) -> tuple[str, str, str]:
@@ -28,7 +37,11 @@ def _lpr(*extra_rows: list[str]) -> dict:
     return {**doc, "fixings": [list(r) for r in doc["fixings"]] + [list(r) for r in extra_rows]}
 
 
-@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_every_shipped_document_has_a_model():
+    assert list_names() == MODELLED
+
+
+@pytest.mark.parametrize("name", MODELLED)
 def test_every_registered_name_is_a_shipped_parameter_whose_default_passes(name):
     assert name in list_names()
     check(name, default_document(name), effective_from=DAY)  # raises if the shipped default were refused
@@ -88,24 +101,30 @@ def test_a_broken_approval_rule_graph_is_refused_with_a_short_message():
 
 
 def test_other_exceptions_of_a_parser_become_parameter_value_with_the_field(monkeypatch):
-    # a non-integer interval is now refused by the range check before PostLoanPolicy.from_document (which
-    # would raise a bare ValueError), so it names the field
+    # a non-integer interval is refused by the model's field type (a wrong value is named before the members
+    # this partial document leaves out)
     assert _refused("postloan_policy", {"inspection_interval_days": {"pass": "often"}})[:2] == (
         "PARAMETER_VALUE", "value.inspection_interval_days.pass")
-    # load_products fails with AttributeError when "products" is not a list of objects
+    # load_products (the products model's rules) fails with AttributeError when "products" is not a list of
+    # objects: the whole document is named
     assert _refused("products", {"products": "NH_XYD"})[:2] == ("PARAMETER_VALUE", "value")
 
     class Limits(BaseModel):
         cap: int
 
-    class Doc(BaseModel):
+    monkeypatch.setattr(parameter_models, "_MODELS", {**parameter_models._MODELS})
+
+    @parameter_document("test_doc")
+    class Doc(ParameterDocument):
         limits: list[Limits]
 
-    monkeypatch.setitem(parameter_checks.CHECKS, "test_doc", lambda doc, _day: Doc.model_validate(doc))
     assert _refused("test_doc", {"limits": [{"cap": 1}, {"cap": "x"}]})[:2] == ("PARAMETER_VALUE",
                                                                                "value.limits[1].cap")
-    monkeypatch.setitem(parameter_checks.CHECKS, "test_doc", lambda doc, _day: doc["threshold"])
-    assert _refused("test_doc", {})[:2] == ("PARAMETER_VALUE", "value.threshold")
+    @parameter_document("test_doc_threshold")
+    class Threshold(ParameterDocument):
+        threshold: int
+
+    assert _refused("test_doc_threshold", {})[:2] == ("PARAMETER_VALUE", "value.threshold")
 
 
 # --------------------------------------------------------------------- documents the store cannot keep as sent
@@ -150,7 +169,7 @@ def test_nesting_deeper_than_dynamodb_keeps_is_refused_without_recursion():
 
 
 def test_documents_larger_than_the_limit_are_refused():
-    check("test_param_x", {"x": "a" * (parameter_checks.MAX_DOCUMENT_BYTES - 20)}, effective_from=DAY)
+    check("test_param_x", {"x": "a" * (parameter_storable.MAX_DOCUMENT_BYTES - 20)}, effective_from=DAY)
     code, field, message = _refused("test_param_x", {"x": "a" * 500_000})
     assert (code, field) == ("PARAMETER_VALUE", "value") and "at most 204800" in message
     # counted as UTF-8: 100,000 Chinese characters are 300,000 bytes
@@ -178,12 +197,14 @@ def _with(name: str, **changes) -> dict:
     ({"sms": {"approved": 1}}, "value.sms.approved"),
 ])
 def test_a_loan_workflow_that_would_break_drawdowns_is_refused(changes, field):
-    from chalicelib.loans.service.config import workflow_input
+    from chalicelib.loans.domain.parameters import LoanWorkflow
 
     assert _refused("loan_workflow", _with("loan_workflow", **changes))[:2] == ("PARAMETER_VALUE", field)
-    good = _with("loan_workflow", task_timeout_seconds={"investigation": 60}, query_wait_seconds=[1], max_escalations=0)
+    # every stage names its timeout (no default outside the shipped document)
+    good = _with("loan_workflow", task_timeout_seconds={"investigation": 60, "review": 60, "approval": 60},
+                 query_wait_seconds=[1], max_escalations=0)
     check("loan_workflow", good, effective_from=DAY)
-    assert workflow_input(good)["timeouts"]["investigation"] == 60
+    assert LoanWorkflow.model_validate(good).state_machine_config()["timeouts"]["investigation"] == 60
 
 
 @pytest.mark.parametrize("changes, field", [
@@ -328,4 +349,4 @@ def test_a_village_campaign_document_out_of_range_is_refused(changes, field):
 def test_every_scorecard_name_is_checked_as_a_scorecard():
     assert _refused("scorecard_custom", {"anything": "goes"})[0] == "SCORECARD_INVALID"
     check("scorecard_custom", default_document("scorecard_expert"), effective_from=DAY)
-    assert parameter_checks.check_for("scorecards_list") is None  # the prefix is "scorecard_"
+    assert model_for("scorecards_list") is None  # the prefix is "scorecard_"
