@@ -5,7 +5,8 @@ function (``functions/api/<group>.py``) and the OpenAPI document are all derived
 Wiring (:func:`wire`, run by :func:`mount` and by anything else that authenticates callers, e.g. the console
 command): the platform's authentication looks up a caller's organisation path in the organisation tree (the admin
 context's), and the admin context finds a farmer's village through the farmer's household (the customers
-context's); neither may import the context that knows, so the lookups are handed to them here.
+context's); neither may import the context that knows, so the lookups are handed to them here. The contexts'
+event handlers are subscribed too (``chalicelib.subscriptions``).
 """
 from __future__ import annotations
 
@@ -29,11 +30,13 @@ def wire() -> None:
     request would not import anyway)."""
     # Only the modules that hold the hooks are imported here (every API function runs this at import): the
     # lookups import the contexts that answer them on first use.
+    from chalicelib import subscriptions
     from chalicelib.admin.data import orgs
     from chalicelib.platform import authn
 
     authn.use_org_path_resolver(_org_path)
     orgs.use_household_village(_household_village)
+    subscriptions.wire()
 
 
 def _org_path(org_id: str) -> str | None:
