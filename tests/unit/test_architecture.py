@@ -22,7 +22,6 @@ LARGE_MODULES = {
     "loans/domain/schedules.py": "Phase B (loans): one module per repayment method",
     "platform/identity.py": "Phase C (lead): ID numbers, USCC and phone numbers apart",
     "postloan/api/routes.py": "Phase B (postloan): one module per resource",
-    "postloan/data/postloan.py": "Phase B (postloan): the models of the snapshot items",
     "postloan/service/postloan.py": "Phase B (postloan): classification, reminders, inspections, warning_scan/, penalty",
     "rating/api/routes.py": "Phase B (rating): one module per resource",
     "rating/domain/scorecard.py": "Phase B (rating): the scorecard's parameter model apart",
