@@ -58,14 +58,14 @@ def _settled_from(settlement: Settlement | None) -> tuple[str, ...]:
 
 
 @cache
-def _sfn():
+def _sfn() -> Any:
     from chalicelib.platform import aws
 
     return aws.stepfunctions()
 
 
 @cache
-def _sqs():
+def _sqs() -> Any:
     from chalicelib.platform import aws
 
     return aws.sqs()
