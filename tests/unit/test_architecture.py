@@ -30,7 +30,6 @@ LONG_FUNCTIONS = {
     "customers/data/households.py:commit_plans": "Phase B (customers)",
     "customers/domain/households.py:normalise": "Phase B (customers)",
     "customers/service/roster_import.py:_import_chunk": "Phase B (customers)",
-    "loans/service/repayments.py:_repay_once": "Phase B (loans)",
     "platform/http/openapi.py:build": "Phase C (lead)",
     "postloan/data/warnings.py:raise_signal": "Phase B (postloan)",
     "postloan/service/postloan.py:inspections_job": "Phase B (postloan)",
