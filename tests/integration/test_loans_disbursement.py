@@ -232,19 +232,24 @@ def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
 
 @pytest.fixture
 def no_subscriptions():
-    """A process in which nothing has subscribed to any event yet (as a fresh task Lambda), restored after."""
+    """A process in which nothing is wired yet (as a fresh task Lambda): no event handler, no red-warnings lookup;
+    restored after."""
     from chalicelib import subscriptions
+    from chalicelib.loans.service import borrowers
     from chalicelib.platform import events
 
     events.unsubscribe_all()
+    borrowers.use_red_warnings(None)  # type: ignore[arg-type]  # unwired
     yield
     subscriptions.wire()
 
 
 def test_the_loan_opened_event_reaches_post_loan_through_the_task_function(client, no_subscriptions):
-    """The saga's complete step (functions/tasks/disbursement_complete.py) wires the subscriptions itself: with
-    nothing subscribed beforehand (the API's wiring undone), post-loan still plans the new loan's first
-    inspection, assigned to the loan's account manager."""
+    """The task functions wire what they need themselves: with nothing wired beforehand (the API's wiring undone),
+    the rules step (functions/tasks/loan_evaluate.py) still counts post-loan's red warnings (unwired it would fail
+    and the drawdown would never be disbursed), and after the saga's complete step
+    (functions/tasks/disbursement_complete.py) post-loan plans the new loan's first inspection, assigned to the
+    loan's account manager."""
     from chalicelib.platform import events
 
     assert events.subscribers(events.LOAN_OPENED) == []

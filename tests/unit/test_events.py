@@ -72,3 +72,22 @@ def test_the_disbursement_imports_no_post_loan_module():
     tree = ast.parse(Path(disbursement.__file__).read_text())
     names = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
     assert not [n for n in names if n.startswith("chalicelib.postloan")]
+
+
+def test_drawdown_approval_counts_post_loans_red_warnings_through_the_wired_lookup():
+    """Loans imports nothing of post-loan: the composition root hands it post-loan's count; unwired, a deciding
+    process fails loudly instead of deciding without it."""
+    from chalicelib import subscriptions
+    from chalicelib.loans.service import borrowers
+
+    saved = borrowers._red_warnings
+    try:
+        borrowers.use_red_warnings(None)  # type: ignore[arg-type]  # a process nothing has wired yet
+        with pytest.raises(RuntimeError):
+            borrowers.open_red_warnings("HH1")
+        subscriptions.wire()
+        assert borrowers._red_warnings is subscriptions._postloan_open_red_warnings
+        borrowers.use_red_warnings(lambda household_id: {"HH1": 2}.get(household_id, 0))
+        assert (borrowers.open_red_warnings("HH1"), borrowers.open_red_warnings("HH2")) == (2, 0)
+    finally:
+        borrowers.use_red_warnings(saved)  # type: ignore[arg-type]  # restore whatever was wired before
