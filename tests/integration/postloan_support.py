@@ -36,14 +36,16 @@ def make_household(village: str, *, line_valid_to: date | None = None, rating_va
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
     from chalicelib.rating.data import credit_lines, ratings
+    from tests.factories import customers
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
-    items: list[dict[str, Any]] = [{"PK": f"HH#{hh}", "SK": "HH", "kind": "household", "household_id": hh,
-                                    "org_path": org_path, "village_code": village, "version": 1,
-                                    "account_manager_id": manager,
-                                    "members": [{"member_id": f"{hh}-M1", "relation": "head", "name": "王德福",
-                                                 "birth_date": "1975-04-02", "gender": "male"}]}]
+    # a draft: no campaign of the village rates it (its rating and line are made here)
+    customers.household(village, hh, head_name="王德福", head_birth=date(1975, 4, 2), collected_by=manager or "system",
+                        status="draft")
+    if manager is None:
+        customers.unmanaged(hh)
+    items: list[dict[str, Any]] = []
     rating_id = "RT" + uuid.uuid4().hex[:10].upper()
     items.append(ratings.with_keys({
         "rating_id": rating_id, "household_id": hh, "org_path": org_path, "village_code": village,
