@@ -2,7 +2,7 @@
 
 A fresh local stack (moto server built from template.yaml, organisations and parameters seeded) gets
 ``N`` active loan accounts written directly with batch writes, in the loans subsystem's item shape
-(:func:`chalicelib.loans.data.loans.with_keys`: GSI3 ``LOANS#ACTIVE#<shard>`` / ``<next_due_date>#<loan_id>``)
+(:class:`chalicelib.loans.data.models.Loan`: GSI3 ``LOANS#ACTIVE#<shard>`` / ``<next_due_date>#<loan_id>``)
 with ``village_code``, ``account_manager_id`` and ``next_due_amount``, spread over every
 village of 农安县 and 榆树市 and 300 account managers. ``OVERDUE_SHARE`` of them are overdue (1 to 400
 days past due) and get their installment items too; the healthy loans' installments are not written
@@ -57,16 +57,12 @@ def _seed(n: int, day: date) -> dict[str, Any]:
     from chalicelib.loans.data import loans
     from chalicelib.loans.domain.schedules import build_schedule
     from chalicelib.loans.domain.servicing import installment_record
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-
     rng = random.Random(20250602)
     villages = _org_paths()
     managers = [f"bench-am-{i:03d}" for i in range(MANAGERS)]
-    table = get_settings().core_table
     overdue = 0
 
-    def items():
+    def accounts():
         nonlocal overdue
         for i in range(n):
             code, org_path = villages[i % len(villages)]
@@ -90,17 +86,17 @@ def _seed(n: int, day: date) -> dict[str, Any]:
                     "method": "equal_installment", "frequency_months": 1, "start_date": start.isoformat(),
                     "maturity_date": (start + timedelta(days=365)).isoformat(), "next_due_date": next_due.isoformat(),
                     "next_due_amount": (amount * Decimal("0.0856")).quantize(Decimal("0.01")),  # ~1/12 + interest
-                    "status": "active", "schedule_version": 1, "version": 1}
-            yield loans.with_keys(loan)
+                    "status": "active", "schedule_version": 1}
+            records = []
             if is_overdue:
                 schedule = build_schedule(principal=amount, annual_rate=Decimal("0.0500"), method="equal_installment",
                                           term_months=12, start_date=next_due - timedelta(days=30),
                                           first_due_date=next_due)
-                for rec in (installment_record(x, schedule_version=1) for x in schedule.installments):
-                    yield loans.inst_item(loan, rec)
+                records = [installment_record(x, schedule_version=1) for x in schedule.installments]
+            yield loan, records
 
     t = time.perf_counter()
-    written = dynamo.batch_put(table, items())
+    written = loans.seed(accounts())
     return {"loans": n, "overdue_loans": overdue, "items_written": written,
             "seed_seconds": round(time.perf_counter() - t, 1), "villages": len(villages), "managers": MANAGERS}
 

@@ -7,7 +7,8 @@ command): the platform's authentication looks up a caller's organisation path in
 context's), and the admin context finds a farmer's village through the farmer's household (the customers
 context's); neither may import the context that knows, so the lookups are handed to them here. Likewise the
 parameter API (admin) validates a new version with its owner's model: :data:`PARAMETER_MODELS` is the catalogue of
-every context's parameter models, imported on the first look-up of a name no imported module registered.
+every context's parameter models, imported on the first look-up of a name no imported module registered. The
+contexts' event handlers are subscribed too (``chalicelib.subscriptions``).
 """
 from __future__ import annotations
 
@@ -45,12 +46,14 @@ def wire() -> None:
     request would not import anyway)."""
     # Only the modules that hold the hooks are imported here (every API function runs this at import): the
     # lookups import the contexts that answer them on first use.
+    from chalicelib import subscriptions
     from chalicelib.admin.data import orgs
     from chalicelib.platform import authn, parameter_models
 
     authn.use_org_path_resolver(_org_path)
     orgs.use_household_village(_household_village)
     parameter_models.use_catalogue(load_parameter_models)
+    subscriptions.wire()
 
 
 def _org_path(org_id: str) -> str | None:

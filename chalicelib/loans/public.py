@@ -10,6 +10,7 @@ A loan is a plain dict until the context's models are the interface (Phase B): `
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,13 +18,38 @@ from typing import Any
 from chalicelib.loans.data import loans as _loans
 from chalicelib.loans.domain import servicing as _servicing
 
-__all__ = ["accrue_penalties", "active_in_village", "for_household_unscoped", "get", "installments", "installments_of",
-           "overdue_for_household"]
+__all__ = ["accrue_penalties", "active_in_village", "active_loans_page", "for_household_unscoped", "get", "installments",
+           "installments_of", "loan_shard", "loan_shards", "loans_by_id", "overdue_for_household"]
 
 
 def get(loan_id: str) -> dict[str, Any] | None:
     """The loan account, or ``None``. Unscoped."""
     return _loans.get(loan_id)
+
+
+def loans_by_id(loan_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The loans with these ids that exist, by id (read by key, 100 per request; strongly consistent). Unscoped."""
+    return _loans.by_id(loan_ids)
+
+
+def loan_shards() -> list[str]:
+    """The shards of the active-loan queue (``"00"``..``"15"``): a post-loan job walks each in turn."""
+    return _loans.shards()
+
+
+def loan_shard(loan_id: str) -> str:
+    """The shard of a loan in the active-loan queue (one of :func:`loan_shards`; a function of the id only, so it
+    may shard other per-loan work the same way)."""
+    return _loans.shard(loan_id)
+
+
+def active_loans_page(shard: str, cursor: str | None, *, due_before: date | None = None, due_on: date | None = None,
+                      limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the active loans of one shard (eventually consistent), by the due date of their first open
+    installment: all of them, those due before ``due_before`` (overdue on that date) or exactly on ``due_on``.
+    ``limit`` ``None``: as many as one DynamoDB page holds. Returns ``(loans, cursor)`` (``cursor`` ``None`` at the
+    end; server-side only, never for clients)."""
+    return _loans.active_page(shard, cursor, due_before=due_before, due_on=due_on, limit=limit)
 
 
 def installments(loan_id: str) -> list[dict[str, Any]]:

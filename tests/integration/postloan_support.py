@@ -1,5 +1,5 @@
 """Helpers of the post-loan integration tests: households, lines, ratings and loan accounts written with
-the other subsystems' own item builders (``loans.add_create`` with a real schedule, ``credit_lines.with_keys``,
+the other subsystems' own item builders (loans: tests/factories/loans.py, ``credit_lines.with_keys``,
 ``ratings.with_keys``), jobs fired like ``village-credit jobs run NAME --business-date D``, and a pinned
 business date for API calls."""
 from __future__ import annotations
@@ -64,40 +64,11 @@ def make_household(village: str, *, line_valid_to: date | None = None, rating_va
 def make_loan(household: dict[str, Any], *, start: date, amount: str = "20000.00", term_months: int = 12,
               rate: str = "0.0600", manager: str | None = None,
               status: str = "active", closed_on: date | None = None) -> dict[str, Any]:
-    """A loan account opened through the loans subsystem's data layer (``loans.add_create``) with a real
-    equal-installment schedule, as the disbursement saga builds it."""
-    from chalicelib.loans.data import loans
-    from chalicelib.loans.domain.schedules import build_schedule
-    from chalicelib.loans.domain.servicing import installment_record
-    from chalicelib.platform import dynamo
+    """A loan account opened through the loans context's factory (tests/factories/loans.py)."""
+    from tests.factories.loans import open_loan
 
-    schedule = build_schedule(principal=Decimal(amount), annual_rate=Decimal(rate), method="equal_installment",
-                              term_months=term_months, start_date=start, frequency_months=1, day_count="ACT/360")
-    records = [installment_record(i, schedule_version=1) for i in schedule.installments]
-    loan_id = "LA" + uuid.uuid4().hex[:14].upper()
-    loan = {"loan_id": loan_id, "drawdown_id": "DD" + loan_id[2:], "household_id": household["household_id"],
-            "org_path": household["org_path"], "line_id": household["line_id"], "product_code": "NH_XYD",
-            "product_kind": "credit", "revolving": True, "principal": Decimal(amount),
-            "outstanding_principal": Decimal(amount), "annual_rate": Decimal(rate),
-            "pricing": {"mode": "fixed", "annual_rate": Decimal(rate)}, "penalty_uplift": Decimal("0.5"),
-            "grace_days": 0, "day_count": "ACT/360", "method": "equal_installment",
-            "repayment_method": "equal_installment", "frequency_months": 1,
-            "allocation_order": ["penalty", "interest", "principal"], "prepayment_mode": "reduce_installment",
-            "start_date": start.isoformat(), "maturity_date": schedule.maturity_date.isoformat(),
-            "next_due_date": records[0]["due_date"], "status": status, "schedule_version": 1,
-            "next_due_amount": records[0]["payment"], "parameter_versions": {}, "account_manager_id": manager,
-            "village_code": household["village"]}
-    if status == "closed":
-        loan.pop("next_due_date")
-        loan.pop("next_due_amount")
-        loan["closed_on"] = (closed_on or start).isoformat()
-        loan["outstanding_principal"] = Decimal("0.00")
-        for r in records:
-            r.update(status="paid", paid_principal=r["principal"], paid_interest=r["interest"])
-    tx = dynamo.TxBuilder()
-    loans.add_create(tx, loan, records, actor_id="test")
-    tx.commit()
-    return loan
+    return open_loan(household, start=start, amount=amount, term_months=term_months, rate=rate, manager=manager,
+                     status=status, closed_on=closed_on)
 
 
 def repay_due(loan_id: str, day: date) -> dict[str, Any]:

@@ -224,3 +224,42 @@ def test_parallel_drawdowns_never_sign_contracts_for_more_than_the_line(client):
     disburse(client, signed[0]["drawdown_id"])
     assert wait_status(signed[0]["drawdown_id"], "DISBURSED", "DISBURSEMENT_FAILED")["status"] == "DISBURSED"
     assert line_amounts(b["line_id"]) == {"master": Decimal("10000.00"), "NH_XYD": Decimal("10000.00")}
+
+
+@pytest.fixture
+def no_subscriptions():
+    """A process in which nothing is wired yet (as a fresh task Lambda): no event handler, no red-warnings lookup;
+    restored after."""
+    from chalicelib import subscriptions
+    from chalicelib.loans.service import borrowers
+    from chalicelib.platform import events
+
+    events.unsubscribe_all()
+    borrowers.use_red_warnings(None)  # type: ignore[arg-type]  # unwired
+    yield
+    subscriptions.wire()
+
+
+def test_the_loan_opened_event_reaches_post_loan_through_the_task_function(client, no_subscriptions):
+    """The task functions wire what they need themselves: with nothing wired beforehand (the API's wiring undone),
+    the rules step (functions/tasks/loan_evaluate.py) still counts post-loan's red warnings (unwired it would fail
+    and the drawdown would never be disbursed), and after the saga's complete step
+    (functions/tasks/disbursement_complete.py) post-loan plans the new loan's first inspection, assigned to the
+    loan's account manager."""
+    from chalicelib.platform import events
+
+    assert events.subscribers(events.LOAN_OPENED) == []
+    b = make_borrower()
+    d = signed_drawdown(client, b)
+    script_core(d, transfer=["ok"])
+    assert disburse(client, d).status_code == 202
+    done = wait_status(d, "DISBURSED", "DISBURSEMENT_FAILED", "PENDING_RECONCILIATION")
+    assert done["status"] == "DISBURSED"
+    assert len(events.subscribers(events.LOAN_OPENED)) == 1
+    manager = done["account_manager_id"]
+
+    def first_inspection():  # the event is published after the drawdown's transaction: wait for its effect
+        tasks = client.as_user("am.nongan").get(f"/postloan/inspections?assignee={manager}&limit=200").json()["items"]
+        return [t for t in tasks if t["loan_id"] == done["loan_id"]] or None
+
+    assert [t["kind"] for t in wait_for(first_inspection, what="the first inspection")] == ["first"]

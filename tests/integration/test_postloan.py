@@ -662,16 +662,13 @@ def _a_resolved_signal_is_not_reopened_until_its_condition_returns_worse(stack, 
 
 
 def _a_malformed_loan_item_is_skipped_by_the_reminders(stack, client, world):
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
+    from tests.factories.loans import loan_missing
 
     hh_m, hh_n = (make_household(VILLAGE, manager=world["me"]["am.nongan"], tag=t) for t in ("M", "N"))
     start = D_REMIND + timedelta(days=7) - timedelta(days=30)  # first due exactly 7 days after D_REMIND
     m, n = (make_loan(h, start=start, manager=world["me"]["am.nongan"]) for h in (hh_m, hh_n))
     assert m["next_due_date"] == n["next_due_date"] == (D_REMIND + timedelta(days=7)).isoformat()
-    dynamo.client().update_item(TableName=get_settings().core_table, Key=dynamo.to_item({"PK": f"LOAN#{m['loan_id']}",
-                                                                                         "SK": "LOAN"}),
-                                UpdateExpression="REMOVE next_due_amount")
+    loan_missing(m["loan_id"], "next_due_amount")
     assert run_job(stack, "loan_classification", D_REMIND)["status"] == "completed"
     out = run_job(stack, "reminders", D_REMIND)
     assert out["status"] == "completed" and out["counters"]["loans_skipped"] == 1, out

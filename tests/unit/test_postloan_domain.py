@@ -225,18 +225,6 @@ def test_a_template_missing_a_field_is_refused():
         nt.render({"templates": {}}, "overdue", {})
 
 
-def test_loan_shard_mirrors_the_loans_index():
-    from chalicelib.loans.data import loans
-    from chalicelib.postloan.data import postloan
-
-    for n in range(40):
-        lid = f"LA{n:012d}"
-        item = loans.with_keys({"loan_id": lid, "household_id": "H", "start_date": "2025-01-01", "status": "active",
-                                "next_due_date": "2025-02-01"})
-        assert item["GSI3PK"] == f"LOANS#ACTIVE#{postloan.loan_shard(lid)}"
-    assert len({postloan.loan_shard(f"LA{n}") for n in range(400)}) == 16
-
-
 # ------------------------------------------------------------------------------------------------ visits
 NOW = datetime(2025, 2, 14, 8, 0, tzinfo=UTC)
 

@@ -17,16 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.loans.domain.schedules import (
+from chalicelib.loans.domain.interest import (
     accrue_interest,
     add_months,
     annuity_payment,
-    build_schedule,
     interest_portion,
     principal_portion,
     round_fen,
     year_fraction,
 )
+from chalicelib.loans.domain.schedules import build_schedule
 from chalicelib.platform.errors import ValidationFailed
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "amortization_reference_cases.json"

@@ -1,5 +1,8 @@
 """Drawdowns (用信申请): the application aggregate and its status history.
 
+Item shapes and keys: :class:`~chalicelib.loans.data.models.Drawdown` and
+:class:`~chalicelib.loans.data.models.DrawdownEvent`; repositories hand services dicts.
+
 Items (core table):
 - ``DD#<drawdown_id>`` / ``DD``: the application (``household_id``, ``org_path``, ``line_id``, ``product_code``,
   ``amount``, terms, ``status``, ``decision``, ``pricing``, ``contract``, ``loan_id``, ``version``, ...);
@@ -25,41 +28,37 @@ from chalicelib.platform.errors import Conflict, NotFound
 
 FINAL = ("DECLINED", "REJECTED", "EXPIRED", "DISBURSED", "DISBURSEMENT_FAILED")
 
-
-def _settings():
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings()
+#: what a service may add to a drawdown dict for its answer, never stored
+_NOT_STORED = ("history", "version")
 
 
 def new_id() -> str:
     return "DD" + uuid.uuid4().hex[:14].upper()
 
 
-def key(drawdown_id: str) -> dict[str, str]:
-    return {"PK": f"DD#{drawdown_id}", "SK": "DD"}
+def _event(drawdown_id: str, status: str, actor_id: str, note: str | None, org_path: str, household_id: str) -> Any:
+    from chalicelib.loans.data.models import DrawdownEvent
+
+    return DrawdownEvent(drawdown_id=drawdown_id, event_no=uuid.uuid4().hex[:6], status=status, at=utc_now_iso(),
+                         actor_id=actor_id, note=note, org_path=org_path, household_id=household_id)
 
 
-def _event(drawdown_id: str, status: str, actor_id: str, note: str | None, org_path: str,
-           household_id: str) -> dict[str, Any]:
-    at = utc_now_iso()
-    return {"PK": f"DD#{drawdown_id}", "SK": f"EVT#{at}#{uuid.uuid4().hex[:6]}", "kind": "drawdown_event",
-            "status": status, "at": at, "actor_id": actor_id, "note": note, "org_path": org_path,
-            "household_id": household_id}
+def _model(item: dict[str, Any]) -> Any:
+    from chalicelib.loans.data.models import Drawdown
+
+    return Drawdown.of({k: v for k, v in item.items() if k not in _NOT_STORED})
 
 
 def create(item: dict[str, Any], *, actor_id: str, extra: Callable[[dynamo.TxBuilder], None] | None = None
            ) -> dict[str, Any]:
     """Store a new application (status ``REQUESTED``) with its first event and audit record."""
-    s = _settings()
-    item = {**item, **key(item["drawdown_id"]), "kind": "drawdown", "status": "REQUESTED",
-            "GSI1PK": f"HH#{item['household_id']}#DD", "GSI1SK": utc_now_iso()}
+    from chalicelib.loans.data.store import save_versioned
+
     tx = dynamo.TxBuilder()
-    stored = dynamo.put_versioned(tx, s.core_table, item, expected_version=None, entity="drawdown")
-    tx.put(s.core_table, _event(item["drawdown_id"], "REQUESTED", actor_id, None, item["org_path"],
-                                item["household_id"]))
-    tx.audit(s.audit_table, dynamo.Audit("drawdown", item["drawdown_id"], "drawdown.requested", actor_id,
-                                         before=None, after=_summary(stored), org_path=item["org_path"]))
+    stored = save_versioned(tx, _model({**item, "status": "REQUESTED"}), expected_version=None, entity="drawdown")
+    tx.save(_event(item["drawdown_id"], "REQUESTED", actor_id, None, item["org_path"], item["household_id"]))
+    tx.record(dynamo.Audit("drawdown", item["drawdown_id"], "drawdown.requested", actor_id, before=None,
+                           after=_summary(stored), org_path=item["org_path"]))
     if extra:
         extra(tx)
     tx.commit()
@@ -68,7 +67,10 @@ def create(item: dict[str, Any], *, actor_id: str, extra: Callable[[dynamo.TxBui
 
 def get(drawdown_id: str) -> dict[str, Any] | None:
     """Unscoped read (system tasks)."""
-    return dynamo.get(_settings().core_table, f"DD#{drawdown_id}", "DD")
+    from chalicelib.loans.data.models import Drawdown
+
+    found = Drawdown.find(*Drawdown.key(drawdown_id))
+    return found.state() if found else None
 
 
 def require(drawdown_id: str) -> dict[str, Any]:
@@ -84,16 +86,25 @@ def get_scoped(principal: Principal, drawdown_id: str) -> dict[str, Any]:
 
 
 def events(drawdown_id: str) -> list[dict[str, Any]]:
-    return dynamo.query_all(_settings().core_table, pk_value=f"DD#{drawdown_id}", sk_prefix="EVT#", consistent=True)
+    """The application's status changes, oldest first (strongly consistent)."""
+    from chalicelib.loans.data.models import DrawdownEvent
+    from chalicelib.platform.dynamo import pages
+
+    pk, prefix = DrawdownEvent.prefix(drawdown_id)
+    found = pages.model_query_all(DrawdownEvent, pk_value=pk, sk_op="begins_with", sk_value=prefix, consistent=True)
+    return [e.state() for e in found]
 
 
 def list_for_household(principal: Principal, household_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
     """A household's applications, newest first, in the caller's scope: another organisation's household
-    answers like an unknown one (no items, no cursor)."""
-    return dynamo.query(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#DD", limit=limit,
-                        cursor=cursor, forward=False, where=dynamo.scope_filter(principal),
-                        visible=lambda i: principal.can_see(org_path=i.get("org_path"),
-                                                            household_id=i.get("household_id")))
+    answers like an unknown one (no items, no cursor). Items are dicts."""
+    from chalicelib.loans.data.models import Drawdown
+    from chalicelib.platform.dynamo import pages
+
+    page = pages.model_query(Drawdown, index="GSI1", pk_value=Drawdown.household_partition(household_id),
+                             limit=limit, cursor=cursor, forward=False, where=dynamo.scope_filter(principal),
+                             visible=lambda d: principal.can_see(org_path=d.org_path, household_id=d.household_id))
+    return dynamo.Page([d.state() for d in page.items], page.cursor)
 
 
 def _summary(item: dict[str, Any]) -> dict[str, Any]:
@@ -103,25 +114,26 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
 
 def transition(drawdown_id: str, *, allowed_from: Iterable[str], to: str, actor_id: str, action: str,
                changes: dict[str, Any] | None = None, note: str | None = None,
-               extra: Callable[[dynamo.TxBuilder, dict[str, Any]], None] | None = None,
+               extra: Callable[[dynamo.TxBuilder, dict[str, Any]], object] | None = None,
                current: dict[str, Any] | None = None) -> dict[str, Any]:
     """Move an application to status ``to`` (from one of ``allowed_from``) with ``changes``, an event and an
     audit record in one transaction; ``extra(tx, current)`` may add more operations (line reservation,
     task updates). Raises Conflict ``DRAWDOWN_STATUS`` if the status does not allow it and
     ``VERSION_CONFLICT`` if it changed meanwhile."""
-    s = _settings()
+    from chalicelib.loans.data.store import save_versioned
+
     item = current or require(drawdown_id)
     allowed = tuple(allowed_from)
     if item["status"] not in allowed:
         raise Conflict(f"drawdown is {item['status']}, not {' or '.join(allowed)}", code="DRAWDOWN_STATUS",
                        details={"status": item["status"]})
-    new = {**item, **(changes or {}), "status": to}
     tx = dynamo.TxBuilder()
-    stored = dynamo.put_versioned(tx, s.core_table, new, expected_version=item["version"], entity="drawdown")
+    stored = save_versioned(tx, _model({**item, **(changes or {}), "status": to}), expected_version=item["version"],
+                            entity="drawdown")
     if to != item["status"] or note:
-        tx.put(s.core_table, _event(drawdown_id, to, actor_id, note, item["org_path"], item["household_id"]))
-    tx.audit(s.audit_table, dynamo.Audit("drawdown", drawdown_id, action, actor_id, before=_summary(item),
-                                         after=_summary(stored), org_path=item["org_path"], reason=note))
+        tx.save(_event(drawdown_id, to, actor_id, note, item["org_path"], item["household_id"]))
+    tx.record(dynamo.Audit("drawdown", drawdown_id, action, actor_id, before=_summary(item), after=_summary(stored),
+                           org_path=item["org_path"], reason=note))
     if extra:
         extra(tx, item)
     tx.commit()

@@ -1,6 +1,7 @@
 """Human tasks of the approval workflow (investigation, review, approval): the task-token store and inbox.
 
-Item ``TASK#<task_id>`` / ``TASK`` (``task_id`` = ``<drawdown_id>-<stage>``): ``drawdown_id``, ``stage``,
+Item :class:`~chalicelib.loans.data.models.LoanTask` (keys and index entries its own; ``task_id`` =
+``<drawdown_id>-<stage>``): ``drawdown_id``, ``stage``,
 ``status`` (open | decided | expired), ``token`` (the Step Functions task token: server-side only, never
 answered by the API), ``org_path`` (the drawdown's), ``scope_path`` (who may see it: starts at the
 drawdown's outlet and moves one organisation level up per escalation), ``amount``, ``product_code``,
@@ -21,22 +22,16 @@ from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict, NotFound
 
 
-def _settings():
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings()
-
-
 def task_id(drawdown_id: str, stage: str) -> str:
     return f"{drawdown_id}-{stage}"
 
 
-def key(tid: str) -> dict[str, str]:
-    return {"PK": f"TASK#{tid}", "SK": "TASK"}
-
-
 def get(tid: str) -> dict[str, Any] | None:
-    return dynamo.get(_settings().core_table, f"TASK#{tid}", "TASK")
+    """The task (strongly consistent), or ``None``."""
+    from chalicelib.loans.data.models import LoanTask
+
+    found = LoanTask.find(*LoanTask.key(tid))
+    return found.state() if found else None
 
 
 def require(tid: str) -> dict[str, Any]:
@@ -46,19 +41,16 @@ def require(tid: str) -> dict[str, Any]:
     return item
 
 
-def _with_keys(item: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in item.items() if not k.startswith("GSI")}
-    out.update(key(item["task_id"]), kind="loan_task")
-    if out.get("status") == "open" and out.get("token"):
-        out.update(GSI2PK=f"TASKQ#{out['stage']}", GSI2SK=f"{out['scope_path']}{out['opened_at']}#{out['task_id']}")
-        if int(out.get("escalations", 0)):
-            out.update(GSI3PK=f"TASKESC#{out['stage']}#{out['scope_path']}", GSI3SK=f"{out['opened_at']}#{out['task_id']}")
-    return out
+def _model(item: dict[str, Any]) -> Any:
+    from chalicelib.loans.data.models import LoanTask
+
+    return LoanTask.of({k: v for k, v in item.items() if k != "version"})
 
 
 def open_task(drawdown: dict[str, Any], stage: str, token: str, timeout_seconds: int) -> dict[str, Any]:
     """Store the task token of ``stage`` (a new task, or the same task re-opened after an escalation)."""
-    s = _settings()
+    from chalicelib.loans.data.store import save_versioned
+
     tid = task_id(drawdown["drawdown_id"], stage)
     existing = get(tid)
     now = utc_now_iso()
@@ -72,24 +64,25 @@ def open_task(drawdown: dict[str, Any], stage: str, token: str, timeout_seconds:
                         "product_code": drawdown["product_code"], "created_at": now}
     item = {**base, "status": "open", "token": token, "opened_at": now, "deadline": deadline}
     tx = dynamo.TxBuilder()
-    stored = dynamo.put_versioned(tx, s.core_table, _with_keys(item),
-                                  expected_version=existing["version"] if existing else None, entity="task")
+    stored = save_versioned(tx, _model(item), expected_version=existing["version"] if existing else None,
+                            entity="task")
     tx.commit()
     return stored
 
 
 def escalate(task: dict[str, Any]) -> dict[str, Any]:
     """Widen the task's scope one organisation level up and drop the dead token (the workflow re-opens it)."""
-    s = _settings()
+    from chalicelib.loans.data.store import save_versioned
+
     parts = [p for p in task["scope_path"].split("/") if p]
     scope = "/" + "/".join(parts[:-1]) + "/" if len(parts) > 2 else task["scope_path"]
     item = {k: v for k, v in task.items() if k != "token"}
     item.update(scope_path=scope, escalations=int(task.get("escalations", 0)) + 1, escalated_at=utc_now_iso())
     tx = dynamo.TxBuilder()
-    stored = dynamo.put_versioned(tx, s.core_table, _with_keys(item), expected_version=task["version"], entity="task")
-    tx.audit(s.audit_table, dynamo.Audit("loan_task", task["task_id"], "task.escalated", "system",
-                                         before={"scope_path": task["scope_path"]}, after={"scope_path": scope},
-                                         org_path=task["org_path"]))
+    stored = save_versioned(tx, _model(item), expected_version=task["version"], entity="task")
+    tx.record(dynamo.Audit("loan_task", task["task_id"], "task.escalated", "system",
+                           before={"scope_path": task["scope_path"]}, after={"scope_path": scope},
+                           org_path=task["org_path"]))
     tx.commit()
     return stored
 
@@ -97,16 +90,16 @@ def escalate(task: dict[str, Any]) -> dict[str, Any]:
 def add_close(tx: dynamo.TxBuilder, task: dict[str, Any], *, status: str, actor_id: str, role: str | None = None,
               outcome: str | None = None, comment: str | None = None, require_token: bool = True) -> dict[str, Any]:
     """Add the closing of an open task (decided or expired) to ``tx``; fails if it changed meanwhile."""
-    s = _settings()
+    from chalicelib.loans.data.store import save_versioned
+
     if task["status"] != "open" or (require_token and not task.get("token")):
         raise Conflict("the task is not open for a decision right now; reload it", code="TASK_NOT_OPEN")
     item = {k: v for k, v in task.items() if k != "token"}
     item.update(status=status, decided_by=actor_id, decided_role=role, outcome=outcome, comment=comment,
                 decided_at=utc_now_iso())
-    stored = dynamo.put_versioned(tx, s.core_table, _with_keys(item), expected_version=task["version"], entity="task")
-    tx.audit(s.audit_table, dynamo.Audit("loan_task", task["task_id"], f"task.{status}", actor_id,
-                                         before={"status": "open"}, after={"status": status, "outcome": outcome},
-                                         org_path=task["org_path"], reason=comment))
+    stored = save_versioned(tx, _model(item), expected_version=task["version"], entity="task")
+    tx.record(dynamo.Audit("loan_task", task["task_id"], f"task.{status}", actor_id, before={"status": "open"},
+                           after={"status": status, "outcome": outcome}, org_path=task["org_path"], reason=comment))
     return stored
 
 
@@ -118,14 +111,16 @@ def visible_to(task: dict[str, Any], org_path: str) -> bool:
 def inbox(stage: str, org_path: str) -> list[dict[str, Any]]:
     """Open tasks of ``stage`` visible to a caller at ``org_path``: those scoped in the caller's subtree
     (GSI2 prefix query) plus escalated ones scoped at one of the caller's ancestors (GSI3, one query each)."""
-    table = _settings().core_table
-    found = {t["task_id"]: t for t in dynamo.query_all(table, index="GSI2", pk_value=f"TASKQ#{stage}",
-                                                        sk_prefix=org_path)}
+    from chalicelib.loans.data.models import LoanTask
+    from chalicelib.platform.dynamo import pages
+
+    found = {t.task_id: t.state() for t in pages.model_query_all(
+        LoanTask, index="GSI2", pk_value=LoanTask.inbox_partition(stage), sk_op="begins_with", sk_value=org_path)}
     parts = [p for p in org_path.split("/") if p]
     for depth in range(1, len(parts)):
         ancestor = "/" + "/".join(parts[:depth]) + "/"
-        for t in dynamo.query_all(table, index="GSI3", pk_value=f"TASKESC#{stage}#{ancestor}"):
-            found.setdefault(t["task_id"], t)
+        for t in pages.model_query_all(LoanTask, index="GSI3", pk_value=LoanTask.escalated_partition(stage, ancestor)):
+            found.setdefault(t.task_id, t.state())
     return sorted(found.values(), key=lambda t: t["opened_at"])
 
 

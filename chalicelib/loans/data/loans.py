@@ -1,5 +1,8 @@
 """Loan accounts (贷款账户), their repayment schedules and repayments.
 
+Item shapes and keys: the models of :mod:`chalicelib.loans.data.models` (``Loan``, ``Installment``, ``Repayment``,
+``LoanTurn``); repositories hand services dicts.
+
 Items (core table):
 - ``LOAN#<loan_id>`` / ``LOAN``: ``loan_id``, ``drawdown_id``, ``household_id``, ``org_path``, ``line_id``,
   ``product_code``, ``revolving``, ``principal``, ``outstanding_principal``, ``annual_rate``, ``pricing``,
@@ -22,22 +25,17 @@ Items (core table):
 """
 from __future__ import annotations
 
-import hashlib
+import time
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 
-SHARDS = 16
-
-
-def _settings():
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings()
+if TYPE_CHECKING:
+    from chalicelib.loans.data.loan_models import Loan
 
 
 def loan_id_for(drawdown_id: str) -> str:
@@ -45,48 +43,37 @@ def loan_id_for(drawdown_id: str) -> str:
     return "LA" + drawdown_id[2:]
 
 
-def key(loan_id: str) -> dict[str, str]:
-    return {"PK": f"LOAN#{loan_id}", "SK": "LOAN"}
-
-
-def inst_key(loan_id: str, number: int) -> dict[str, str]:
-    return {"PK": f"LOAN#{loan_id}", "SK": f"INST#{int(number):03d}"}
-
-
-def with_keys(loan: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in loan.items() if not k.startswith("GSI")}
-    active = out.get("status") == "active" and out.get("next_due_date")
-    out.update(key(loan["loan_id"]), kind="loan", GSI1PK=f"HH#{loan['household_id']}#LOAN",
-               GSI1SK=f"A#{out['next_due_date']}#{loan['loan_id']}" if active
-               else f"C#{out.get('closed_on') or loan['start_date']}#{loan['loan_id']}")
-    if active:
-        shard = int(hashlib.sha256(loan["loan_id"].encode()).hexdigest()[:4], 16) % SHARDS
-        out.update(GSI3PK=f"LOANS#ACTIVE#{shard:02d}", GSI3SK=f"{out['next_due_date']}#{loan['loan_id']}")
-        if out.get("village_code"):
-            out.update(GSI2PK=f"VILLAGE#{out['village_code']}#LOAN", GSI2SK=f"{loan['household_id']}#{loan['loan_id']}")
-    return out
-
-
-def inst_item(loan: dict[str, Any], inst: dict[str, Any]) -> dict[str, Any]:
-    clean = {k: v for k, v in inst.items() if k not in ("PK", "SK")}
-    return {**inst_key(loan["loan_id"], inst["number"]), "kind": "installment", "loan_id": loan["loan_id"],
-            "household_id": loan["household_id"], "org_path": loan["org_path"], **clean}
-
-
 def get(loan_id: str) -> dict[str, Any] | None:
-    return dynamo.get(_settings().core_table, f"LOAN#{loan_id}", "LOAN")
+    """The loan (strongly consistent), or ``None``. Unscoped."""
+    from chalicelib.loans.data.loan_models import Loan
+
+    loan = Loan.find(*Loan.key(loan_id))
+    return loan.state() if loan else None
 
 
 def get_scoped(principal: Principal, loan_id: str) -> dict[str, Any]:
+    """The loan if the caller may see it; NotFound ``LOAN_NOT_FOUND`` otherwise."""
     return principal.ensure_can_see(get(loan_id), "loan")
 
 
 def installments(loan_id: str) -> list[dict[str, Any]]:
-    return dynamo.query_all(_settings().core_table, pk_value=f"LOAN#{loan_id}", sk_prefix="INST#", consistent=True)
+    """The loan's installments (strongly consistent), in number order."""
+    from chalicelib.loans.data.loan_models import Installment
+    from chalicelib.platform.dynamo import pages
+
+    pk, prefix = Installment.prefix(loan_id)
+    found = pages.model_query_all(Installment, pk_value=pk, sk_op="begins_with", sk_value=prefix, consistent=True)
+    return [i.state() for i in found]
 
 
 def repayments(loan_id: str) -> list[dict[str, Any]]:
-    return dynamo.query_all(_settings().core_table, pk_value=f"LOAN#{loan_id}", sk_prefix="RPY#", consistent=True)
+    """The loan's repayments (strongly consistent), oldest first."""
+    from chalicelib.loans.data.loan_models import Repayment
+    from chalicelib.platform.dynamo import pages
+
+    pk, prefix = Repayment.prefix(loan_id)
+    found = pages.model_query_all(Repayment, pk_value=pk, sk_op="begins_with", sk_value=prefix, consistent=True)
+    return [r.state() for r in found]
 
 
 def _max_installments(loan: dict[str, Any]) -> int:
@@ -103,46 +90,115 @@ def _max_installments(loan: dict[str, Any]) -> int:
 
 
 def installments_of(loans: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The installments of several loans by key (``LOAN#<id>`` / ``INST#nnn``, BatchGetItem, 100 keys per
-    request) instead of one query per loan: ``{loan_id: [installment, ...]}`` in number order."""
-    keys = [inst_key(ln["loan_id"], n) for ln in loans for n in range(1, _max_installments(ln) + 1)]
+    """The installments of several loans by key (BatchGetItem, 100 keys per request) instead of one query per
+    loan: ``{loan_id: [installment, ...]}`` in number order."""
+    from chalicelib.loans.data.loan_models import Installment
+    from chalicelib.platform.dynamo import batch
+
+    keys = [Installment.key(ln["loan_id"], n) for ln in loans for n in range(1, _max_installments(ln) + 1)]
     out: dict[str, list[dict[str, Any]]] = {ln["loan_id"]: [] for ln in loans}
-    for item in dynamo.batch_get(_settings().core_table, keys, consistent=True):
-        out.setdefault(item["loan_id"], []).append(item)
+    for inst in batch.get_models(Installment, keys, consistent=True):
+        out.setdefault(inst.loan_id, []).append(inst.state())
     for records in out.values():
         records.sort(key=lambda i: int(i["number"]))
     return out
 
 
+def by_id(loan_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The loans with these ids that exist, by id (BatchGetItem, 100 keys per request; strongly consistent)."""
+    from chalicelib.loans.data.loan_models import Loan
+    from chalicelib.platform.dynamo import batch
+
+    return {ln.loan_id: ln.state() for ln in batch.get_models(Loan, (Loan.key(i) for i in loan_ids))}
+
+
+def _loans(**kwargs: Any) -> list[dict[str, Any]]:
+    from chalicelib.loans.data.loan_models import Loan
+    from chalicelib.platform.dynamo import pages
+
+    return [ln.state() for ln in pages.model_query_all(Loan, **kwargs)]
+
+
 def for_household_unscoped(household_id: str) -> list[dict[str, Any]]:
-    return dynamo.query_all(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#LOAN")
+    """Every loan of the household (GSI1, eventually consistent): active ones by next due date, then closed."""
+    from chalicelib.loans.data.loan_models import Loan
+
+    return _loans(index="GSI1", pk_value=Loan.household_partition(household_id))
 
 
 def active_in_village(village_code: str) -> list[dict[str, Any]]:
     """Every active loan of a village (GSI2, eventually consistent), in household order."""
-    return dynamo.query_all(_settings().core_table, index="GSI2", pk_value=f"VILLAGE#{village_code}#LOAN")
+    from chalicelib.loans.data.loan_models import Loan
+
+    return _loans(index="GSI2", pk_value=Loan.village_partition(village_code))
 
 
 def overdue_for_household(household_id: str, today: str) -> list[dict[str, Any]]:
     """Active loans of the household whose first open installment fell due before ``today`` (ISO date)."""
-    return dynamo.query_all(_settings().core_table, index="GSI1", pk_value=f"HH#{household_id}#LOAN",
-                            sk_between=("A#", f"A#{today}"))
+    from chalicelib.loans.data.loan_models import Loan
+
+    return _loans(index="GSI1", pk_value=Loan.household_partition(household_id), sk_op="between",
+                  sk_value=Loan.active_before(today))
 
 
 def list_for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
+    """The household's loans the caller may see."""
     return [i for i in for_household_unscoped(household_id)
             if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]
+
+
+def shards() -> list[str]:
+    """The shards of the active-loan queue (``00``..``15``)."""
+    from chalicelib.loans.data.loan_models import Loan
+
+    return Loan.shards()
+
+
+def shard(loan_id: str) -> str:
+    """The shard of a loan in the active-loan queue (:meth:`~chalicelib.loans.data.models.Loan.shard`)."""
+    from chalicelib.loans.data.loan_models import Loan
+
+    return Loan.shard(loan_id)
+
+
+def active_page(shard_no: str, cursor: str | None, *, due_before: date | None = None, due_on: date | None = None,
+                limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the active loans of one shard of the queue (GSI3, eventually consistent), by next due date:
+    all, those first due before ``due_before`` (overdue on that date) or exactly on ``due_on``. ``limit`` ``None``:
+    as many as one DynamoDB page holds. Returns ``(loans, inner cursor)``."""
+    from chalicelib.loans.data.loan_models import Loan
+    from chalicelib.platform.dynamo import pages
+
+    op, value = (("<", due_before.isoformat()) if due_before is not None
+                 else ("begins_with", f"{due_on.isoformat()}#") if due_on is not None else (None, None))
+    page = pages.model_query(Loan, index="GSI3", pk_value=Loan.active_partition(shard_no), sk_op=op, sk_value=value,
+                             limit=limit, cursor=cursor)
+    return [ln.state() for ln in page.items], page.cursor
+
+
+def _model(loan: dict[str, Any]) -> Loan:
+    from chalicelib.loans.data.loan_models import Loan
+
+    return Loan.of({k: v for k, v in loan.items() if k not in ("version", "installments", "repayments", "quote")})
+
+
+def _installment(loan: dict[str, Any], record: dict[str, Any]) -> Any:
+    from chalicelib.loans.data.loan_models import Installment
+
+    return Installment.of({**record, "kind": "installment", "loan_id": loan["loan_id"],
+                           "household_id": loan["household_id"], "org_path": loan["org_path"]})
 
 
 def add_create(tx: dynamo.TxBuilder, loan: dict[str, Any], records: Iterable[dict[str, Any]], *,
                actor_id: str) -> dict[str, Any]:
     """Add the creation of a loan account and its installments (and the audit record) to ``tx``."""
-    s = _settings()
-    stored = dynamo.put_versioned(tx, s.core_table, with_keys(loan), expected_version=None, entity="loan")
+    from chalicelib.loans.data.store import save_versioned
+
+    stored = save_versioned(tx, _model(loan), expected_version=None, entity="loan")
     for rec in records:
-        tx.put(s.core_table, inst_item(loan, rec))
-    tx.audit(s.audit_table, dynamo.Audit("loan", loan["loan_id"], "loan.opened", actor_id, before=None,
-                                         after=_summary(stored), org_path=loan["org_path"]))
+        tx.save(_installment(loan, rec))
+    tx.record(dynamo.Audit("loan", loan["loan_id"], "loan.opened", actor_id, before=None, after=_summary(stored),
+                           org_path=loan["org_path"]))
     return stored
 
 
@@ -156,19 +212,20 @@ def add_update(tx: dynamo.TxBuilder, before: dict[str, Any], after: dict[str, An
                action: str) -> dict[str, Any]:
     """Add an optimistic update of the loan (version), changed/deleted installments, the repayment item
     and the audit record to ``tx``."""
-    s = _settings()
-    stored = dynamo.put_versioned(tx, s.core_table, with_keys(after), expected_version=before["version"],
-                                  entity="loan")
+    from chalicelib.loans.data.loan_models import Installment, Repayment
+    from chalicelib.loans.data.store import save_versioned
+
+    stored = save_versioned(tx, _model(after), expected_version=before["version"], entity="loan")
     for rec in changed:
-        tx.put(s.core_table, inst_item(after, rec))
+        tx.save(_installment(after, rec))
     for number in deleted:
-        tx.delete(s.core_table, inst_key(after["loan_id"], number))
+        tx.delete_model(Installment(loan_id=after["loan_id"], number=int(number)))
     if repayment is not None:
-        tx.put(s.core_table, {"PK": f"LOAN#{after['loan_id']}", "SK": f"RPY#{repayment['at']}#{repayment['repayment_id']}",
-                              "kind": "repayment", "loan_id": after["loan_id"], "household_id": after["household_id"],
-                              "org_path": after["org_path"], **repayment}, condition="attribute_not_exists(PK)")
-    tx.audit(s.audit_table, dynamo.Audit("loan", after["loan_id"], action, actor_id, before=_summary(before),
-                                         after=_summary(stored), org_path=after["org_path"]))
+        item = Repayment.of({**repayment, "loan_id": after["loan_id"], "household_id": after["household_id"],
+                             "org_path": after["org_path"]})
+        tx.save(item, condition=Repayment.PK.does_not_exist())
+    tx.record(dynamo.Audit("loan", after["loan_id"], action, actor_id, before=_summary(before), after=_summary(stored),
+                           org_path=after["org_path"]))
     return stored
 
 
@@ -176,37 +233,57 @@ def take_turn(loan_id: str, owner: str, *, lease_seconds: float) -> bool:
     """Take the loan's repayment turn for ``owner`` (one conditional write: free, or its lease ran out, e.g. its
     holder died); False while another holds it. Advisory: it spares concurrent repayments work that would lose the
     race anyway; what keeps a repayment correct is the loan's version condition (:func:`add_update`)."""
-    import time
+    from pynamodb.exceptions import PutError
 
-    from botocore.exceptions import ClientError
+    from chalicelib.loans.data.loan_models import LoanTurn
 
     now = time.time()
+    turn = LoanTurn(loan_id=loan_id, owner=owner, lease_until=Decimal(str(round(now + lease_seconds, 3))))
+    turn.fill_keys()
     try:
-        dynamo.client().put_item(
-            TableName=_settings().core_table,
-            Item=dynamo.to_item({**turn_key(loan_id), "kind": "loan_turn", "owner": owner,
-                                 "lease_until": Decimal(str(round(now + lease_seconds, 3)))}),
-            ConditionExpression="attribute_not_exists(PK) OR lease_until < :now",
-            ExpressionAttributeValues=dynamo.to_item({":now": Decimal(str(round(now, 3)))}))
+        turn.save(condition=LoanTurn.PK.does_not_exist() | (LoanTurn.lease_until < Decimal(str(round(now, 3)))))
         return True
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+    except PutError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
         return False
 
 
 def end_turn(loan_id: str, owner: str) -> None:
     """Give the turn back (only ``owner``'s: a lease taken over after it ran out is not someone else's to end)."""
-    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import DeleteError
 
+    from chalicelib.loans.data.loan_models import LoanTurn
+
+    turn = LoanTurn(loan_id=loan_id, owner=owner, lease_until=Decimal(0))
+    turn.fill_keys()
     try:
-        dynamo.client().delete_item(TableName=_settings().core_table, Key=dynamo.to_item(turn_key(loan_id)),
-                                    ConditionExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"},
-                                    ExpressionAttributeValues=dynamo.to_item({":o": owner}))
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        turn.delete(condition=LoanTurn.owner == owner)
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
 
 
-def turn_key(loan_id: str) -> dict[str, str]:
-    return {"PK": f"LOAN#{loan_id}", "SK": "TURN"}
+def turn(loan_id: str) -> dict[str, Any] | None:
+    """The loan's repayment turn (``owner``, ``lease_until``), or ``None`` when no repayment runs."""
+    from chalicelib.loans.data.loan_models import LoanTurn
+
+    found = LoanTurn.find(*LoanTurn.key(loan_id))
+    return found.state() if found else None
+
+
+def seed(accounts: Iterable[tuple[dict[str, Any], list[dict[str, Any]]]]) -> int:
+    """Write loans and their installments unconditionally, without audit records (``(loan, installment records)``
+    pairs; a loan's ``version`` is set to 1): for benchmarks seeding a portfolio, never for a change of a loan.
+    Returns the number of items written."""
+    from chalicelib.platform.dynamo import batch
+
+    def models() -> Iterable[Any]:
+        for loan, records in accounts:
+            model = _model(loan)
+            model.version = 1
+            yield model
+            for rec in records:
+                yield _installment(loan, rec)
+
+    return batch.put_models(models())

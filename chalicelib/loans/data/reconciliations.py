@@ -1,7 +1,7 @@
 """Reconciliation proposals (对账复核): what a person proposes for a disbursement the core system cannot
 confirm, with the evidence, until a second person approves or rejects it.
 
-Item (core table): ``DD#<drawdown_id>`` / ``RECON#<proposal_id>``: ``proposal_id``, ``drawdown_id``,
+Item :class:`~chalicelib.loans.data.models.ReconciliationProposal` (keys its own), below the drawdown: ``proposal_id``, ``drawdown_id``,
 ``household_id``, ``org_path`` (the drawdown's, for scope), ``posted`` (bool), ``core_ref`` (when posted),
 ``comment``, ``evidence`` (``{"checked", "reference"}``), ``core`` (the core's answer when proposed:
 ``{"status": "unknown", "checked_at"}``), ``proposed_by``, ``proposed_at``, ``status`` (``open`` → ``approved``
@@ -25,43 +25,41 @@ OPEN = "open"
 DECIDED = ("approved", "rejected", "superseded")
 
 
-def _settings():
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings()
-
-
 def new_id() -> str:
     return "RC" + uuid.uuid4().hex[:14].upper()
 
 
-def key(drawdown_id: str, proposal_id: str) -> dict[str, str]:
-    return {"PK": f"DD#{drawdown_id}", "SK": f"RECON#{proposal_id}"}
-
-
 def get(drawdown_id: str, proposal_id: str) -> dict[str, Any] | None:
-    k = key(drawdown_id, proposal_id)
-    return dynamo.get(_settings().core_table, k["PK"], k["SK"])
+    """The proposal (strongly consistent), or ``None``."""
+    from chalicelib.loans.data.models import ReconciliationProposal as P
+
+    found = P.find(*P.key(drawdown_id, proposal_id))
+    return found.state() if found else None
 
 
 def for_drawdown(drawdown_id: str) -> list[dict[str, Any]]:
-    """Every proposal of a drawdown, oldest first by id order of creation time."""
-    items = dynamo.query_all(_settings().core_table, pk_value=f"DD#{drawdown_id}", sk_prefix="RECON#",
-                             consistent=True)
+    """Every proposal of a drawdown, oldest first (by the time it was proposed)."""
+    from chalicelib.loans.data.models import ReconciliationProposal as P
+    from chalicelib.platform.dynamo import pages
+
+    pk, prefix = P.prefix(drawdown_id)
+    items = [p.state() for p in pages.model_query_all(P, pk_value=pk, sk_op="begins_with", sk_value=prefix,
+                                                      consistent=True)]
     return sorted(items, key=lambda i: i["proposed_at"])
 
 
 def add_create(tx: dynamo.TxBuilder, proposal: dict[str, Any]) -> dict[str, Any]:
     """Add the new ``proposal`` (status ``open``, version 1) and its audit record to ``tx``."""
-    s = _settings()
-    stored = {**proposal, **key(proposal["drawdown_id"], proposal["proposal_id"]), "kind": "reconciliation_proposal",
-              "status": OPEN, "version": 1}
-    tx.put(s.core_table, stored, condition="attribute_not_exists(PK)",
-           on_fail=Conflict("the proposal exists already", code="RECONCILIATION_PROPOSAL_EXISTS"))
-    tx.audit(s.audit_table, dynamo.Audit("reconciliation_proposal", proposal["proposal_id"],
-                                         "reconciliation.proposed", proposal["proposed_by"], before=None,
-                                         after=_public(stored), org_path=proposal["org_path"],
-                                         reason=proposal.get("comment")))
+    from chalicelib.loans.data.models import ReconciliationProposal as P
+    from chalicelib.loans.data.store import save_versioned
+
+    model = P.of({k: v for k, v in proposal.items() if k != "version"})
+    model.status = OPEN
+    stored = save_versioned(tx, model, expected_version=None, entity="reconciliation proposal",
+                            on_fail=Conflict("the proposal exists already", code="RECONCILIATION_PROPOSAL_EXISTS"))
+    tx.record(dynamo.Audit("reconciliation_proposal", proposal["proposal_id"], "reconciliation.proposed",
+                           proposal["proposed_by"], before=None, after=_public(stored), org_path=proposal["org_path"],
+                           reason=proposal.get("comment")))
     return stored
 
 
@@ -70,19 +68,20 @@ def add_decide(tx: dynamo.TxBuilder, proposal: dict[str, Any], *, status: str, a
     """Add the decision (``approved`` | ``rejected`` | ``superseded``) of an open ``proposal`` (as read) and its
     audit record to ``tx``; the write is conditioned on the proposal still being open at the version read
     (Conflict ``RECONCILIATION_PROPOSAL_NOT_OPEN`` otherwise)."""
+    from chalicelib.loans.data.models import ReconciliationProposal as P
+    from chalicelib.loans.data.store import save_versioned
+
     if status not in DECIDED:
         raise ValueError(f"unknown proposal status {status}")
-    s = _settings()
-    after = {**proposal, "status": status, "decided_by": actor_id, "decided_at": utc_now_iso(),
-             "decision_comment": comment, "version": int(proposal["version"]) + 1}
-    tx.put(s.core_table, after, condition="#s = :open AND #v = :v", names={"#s": "status", "#v": "version"},
-           values={":open": OPEN, ":v": int(proposal["version"])},
-           on_fail=Conflict("the proposal was decided meanwhile", code="RECONCILIATION_PROPOSAL_NOT_OPEN"))
-    tx.audit(s.audit_table, dynamo.Audit("reconciliation_proposal", proposal["proposal_id"],
-                                         f"reconciliation.{status}", actor_id, before=_public(proposal),
-                                         after=_public(after), org_path=proposal["org_path"], reason=comment))
+    model = P.of({**{k: v for k, v in proposal.items() if k != "version"}, "status": status,
+                  "decided_by": actor_id, "decided_at": utc_now_iso(), "decision_comment": comment})
+    after = save_versioned(tx, model, expected_version=int(proposal["version"]), entity="reconciliation proposal",
+                           condition=P.status == OPEN,
+                           on_fail=Conflict("the proposal was decided meanwhile", code="RECONCILIATION_PROPOSAL_NOT_OPEN"))
+    tx.record(dynamo.Audit("reconciliation_proposal", proposal["proposal_id"], f"reconciliation.{status}", actor_id,
+                           before=_public(proposal), after=_public(after), org_path=proposal["org_path"], reason=comment))
     return after
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("PK", "SK", "kind")}
+    return {k: v for k, v in item.items() if k != "kind"}

@@ -243,16 +243,20 @@ def schedule(product: LoanProduct, *, amount: Decimal, annual_rate: Decimal, rep
     ``first_due_date`` (a fixed repayment day: broken first period) that no longer fits ``start`` — the
     disbursement came later than planned — is dropped unless ``strict`` (then FIRST_DUE_DATE_INVALID)."""
     st = schedule_terms(product, repayment_method, interest_period)
-    args = dict(principal=Decimal(amount), annual_rate=Decimal(annual_rate), method=st.method,
-                term_months=int(term_months), start_date=start, frequency_months=st.frequency_months,
-                day_count=st.day_count)
+
+    def build(first: date | None) -> schedules.Schedule:
+        return schedules.build_schedule(principal=Decimal(amount), annual_rate=Decimal(annual_rate), method=st.method,
+                                        term_months=int(term_months), start_date=start,
+                                        frequency_months=st.frequency_months, day_count=st.day_count,
+                                        first_due_date=first)
+
     if first_due_date is not None and st.method != schedules.BULLET:
         try:
-            return schedules.build_schedule(**args, first_due_date=first_due_date)
+            return build(first_due_date)
         except ValidationFailed as exc:
             if strict or exc.code != "FIRST_DUE_DATE_INVALID":
                 raise
-    return schedules.build_schedule(**args)
+    return build(None)
 
 
 def disbursement_target(payment_mode: str, payee: dict[str, Any] | None, household_id: str) -> dict[str, Any]:
@@ -339,8 +343,9 @@ def price(product: LoanProduct, on: date, lpr_table: LprTable) -> dict[str, Any]
     rate = contract_rate(base=p.benchmark, spread_bps=p.default_spread_bps, on_date=on, table=lpr_table,
                          grace_days=p.lpr_grace_days)
     benchmark_rate = rate - Decimal(p.default_spread_bps) / 10000
+    fixing = fixing_in_force(lpr_table, on)  # contract_rate refused a date without one
     out = {"annual_rate": rate, "mode": "lpr_spread", "benchmark": p.benchmark, "benchmark_rate": benchmark_rate,
-           "spread_bps": p.default_spread_bps, "benchmark_fixing_date": fixing_in_force(lpr_table, on).date.isoformat()}
+           "spread_bps": p.default_spread_bps, "benchmark_fixing_date": fixing.date.isoformat() if fixing else None}
     overdue = assess(lpr_table, on, p.lpr_grace_days).overdue_since
     if overdue:
         out["lpr_overdue_since"] = overdue.isoformat()

@@ -162,9 +162,10 @@ def assess(table: LprTable, on_date: date, grace_days: int | None = DEFAULT_GRAC
 def stale_error(status: Staleness) -> ValidationFailed:
     """``LPR_TABLE_STALE``: which fixing is missing, since when pricing is refused, how to add it."""
     first = status.missing[0].isoformat()
+    refused = status.refused_from.isoformat() if status.refused_from else "now"
     return ValidationFailed(
         f"the LPR fixing published on {first} is missing from the lpr_fixings table (last fixing "
-        f"{status.last_fixing.isoformat()}); LPR pricing is refused from {status.refused_from.isoformat()} "
+        f"{status.last_fixing.isoformat()}); LPR pricing is refused from {refused} "
         f"({status.grace_days} days' grace): operations add the published fixing (`village-credit lpr add {first} "
         f"--one-year R --five-year R` or POST /parameters/lpr_fixings/versions)",
         code="LPR_TABLE_STALE", field="on_date", details=status.details())

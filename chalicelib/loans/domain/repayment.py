@@ -226,6 +226,32 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
     ``PREPAYMENT_MODE_UNSUPPORTED``, ``AMOUNT_INVALID``...).
     """
     r = request
+    outstanding, prepay, rate, dues_left = _checked(r)
+    interest_now = accrue_interest(outstanding, rate, r.interest_from, r.prepayment_date, r.day_count)
+    new_principal = outstanding - prepay
+    if new_principal == 0:
+        empty = Schedule(method=r.method, principal=new_principal, annual_rate=rate, day_count=r.day_count)
+        return PrepaymentResult(interest_now, prepay + interest_now, new_principal, empty)
+    months = r.frequency_months
+    count, fixed_payment, fixed_principal = len(dues_left), None, None
+    if r.mode == SHORTEN_TERM:
+        count, fixed_payment, fixed_principal = _shortened(r, new_principal, rate * months / 12, dues_left)
+    dues = list(dues_left[:count])
+    periods = list(zip([r.prepayment_date] + dues[:-1], dues, strict=False))
+    # prepaying on a due date leaves a full regular period; any other day starts a broken period
+    broken = add_months(r.prepayment_date, months) != dues_left[0]
+    installments: list[Installment] = amortize(
+        principal=new_principal, annual_rate=rate, method=r.method, periods=periods, frequency_months=months,
+        day_count=r.day_count, first_period_broken=broken, fixed_payment=fixed_payment,
+        fixed_principal=fixed_principal)
+    schedule = Schedule(method=r.method, principal=new_principal, annual_rate=rate, day_count=r.day_count,
+                        installments=installments)
+    return PrepaymentResult(interest_now, prepay + interest_now, new_principal, schedule)
+
+
+def _checked(r: PrepaymentRequest) -> tuple[Decimal, Decimal, Decimal, tuple[date, ...]]:
+    """The request's outstanding principal, prepayment, rate and remaining due dates, validated (the errors of
+    :func:`recompute_after_prepayment`)."""
     outstanding = _money(r.outstanding_principal, "outstanding_principal", allow_zero=False)
     prepay = _money(r.prepayment_amount, "prepayment_amount", allow_zero=False)
     rate = _decimal(r.annual_rate, "annual_rate")
@@ -246,45 +272,24 @@ def recompute_after_prepayment(request: PrepaymentRequest) -> PrepaymentResult:
             any(a >= b for a, b in zip(dues_left, dues_left[1:], strict=False)):
         raise ValidationFailed("remaining_due_dates must be the open due dates in increasing order",
                                code="PREPAYMENT_INVALID", field="remaining_due_dates")
-    next_due = dues_left[0]
-    if not r.interest_from <= r.prepayment_date < next_due:
+    if not r.interest_from <= r.prepayment_date < dues_left[0]:
         raise ValidationFailed("dates must satisfy interest_from <= prepayment_date < next due date",
                                code="PREPAYMENT_INVALID", field="prepayment_date")
     year_fraction(r.interest_from, r.prepayment_date, r.day_count)  # validates the day count
+    return outstanding, prepay, rate, dues_left
 
-    interest_now = accrue_interest(outstanding, rate, r.interest_from, r.prepayment_date, r.day_count)
-    new_principal = outstanding - prepay
-    empty = Schedule(method=r.method, principal=new_principal, annual_rate=rate, day_count=r.day_count)
-    if new_principal == 0:
-        return PrepaymentResult(interest_now, prepay + interest_now, new_principal, empty)
 
-    months = r.frequency_months
-    per_rate = rate * months / 12
-    fixed_payment = fixed_principal = None
-    count = len(dues_left)
-    if r.mode == SHORTEN_TERM:
-        keep = _money(r.current_payment, "current_payment", allow_zero=False) \
-            if r.current_payment is not None else None
-        if keep is None:
-            raise ValidationFailed("current_payment is required for shorten_term",
-                                   code="PREPAYMENT_INVALID", field="current_payment")
-        if r.method == EQUAL_INSTALLMENT:
-            count = next((k for k in range(1, len(dues_left) + 1)
-                          if round_fen(annuity_payment(new_principal, per_rate, k)) <= keep),
-                         len(dues_left))
-            fixed_payment = keep
-        else:
-            whole, part = divmod(new_principal, keep)
-            count = min(int(whole) + (1 if part else 0), len(dues_left))
-            fixed_principal = keep
-    dues = list(dues_left[:count])
-    periods = list(zip([r.prepayment_date] + dues[:-1], dues, strict=False))
-    # prepaying on a due date leaves a full regular period; any other day starts a broken period
-    broken = add_months(r.prepayment_date, months) != next_due
-    installments: list[Installment] = amortize(
-        principal=new_principal, annual_rate=rate, method=r.method, periods=periods, frequency_months=months,
-        day_count=r.day_count, first_period_broken=broken, fixed_payment=fixed_payment,
-        fixed_principal=fixed_principal)
-    schedule = Schedule(method=r.method, principal=new_principal, annual_rate=rate, day_count=r.day_count,
-                        installments=installments)
-    return PrepaymentResult(interest_now, prepay + interest_now, new_principal, schedule)
+def _shortened(r: PrepaymentRequest, new_principal: Decimal, per_rate: Decimal, dues_left: tuple[date, ...]
+               ) -> tuple[int, Decimal | None, Decimal | None]:
+    """``shorten_term``: the number of periods left and the payment (等额本息) or principal per period (等额本金)
+    kept, ``(count, fixed_payment, fixed_principal)``."""
+    keep = _money(r.current_payment, "current_payment", allow_zero=False) if r.current_payment is not None else None
+    if keep is None:
+        raise ValidationFailed("current_payment is required for shorten_term",
+                               code="PREPAYMENT_INVALID", field="current_payment")
+    if r.method == EQUAL_INSTALLMENT:
+        count = next((k for k in range(1, len(dues_left) + 1)
+                      if round_fen(annuity_payment(new_principal, per_rate, k)) <= keep), len(dues_left))
+        return count, keep, None
+    whole, part = divmod(new_principal, keep)
+    return min(int(whole) + (1 if part else 0), len(dues_left)), None, keep

@@ -67,15 +67,23 @@ ends), the "corresponding day" (对应日) of Chinese loan contracts. The anchor
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_DOWN, Decimal
 
+from chalicelib.loans.domain.interest import (  # noqa: F401 - DAY_COUNTS, accrue_interest: part of this module's interface
+    DAY_COUNTS,
+    FEN,
+    ZERO,
+    _check_day_count,
+    _decimal,
+    accrue_interest,
+    add_months,
+    annuity_payment,
+    round_fen,
+    year_fraction,
+)
 from chalicelib.platform.errors import ValidationFailed
-
-FEN = Decimal("0.01")
-ZERO = Decimal("0.00")
 
 EQUAL_INSTALLMENT = "equal_installment"
 EQUAL_PRINCIPAL = "equal_principal"
@@ -84,171 +92,11 @@ BULLET = "bullet"
 FLAT = "flat"
 METHODS = (EQUAL_INSTALLMENT, EQUAL_PRINCIPAL, INTEREST_PERIODIC, BULLET, FLAT)
 
-DAY_COUNTS = ("ACT/360", "ACT/365", "30/360")
 FREQUENCIES = (1, 3, 6, 12)
 
-_HIGH_PRECISION = 50  # significant digits used inside annuity arithmetic before rounding to the fen
 
 
 # --------------------------------------------------------------------------------------------------
-# small helpers
-# --------------------------------------------------------------------------------------------------
-def round_fen(amount: Decimal) -> Decimal:
-    """Round a ``Decimal`` amount half-up to the fen (0.01 CNY)."""
-    return Decimal(amount).quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-def _decimal(value: object, name: str) -> Decimal:
-    if isinstance(value, (bool, float)) or not isinstance(value, (Decimal, int)):
-        raise ValidationFailed(f"{name} must be a Decimal (or int), not {type(value).__name__}",
-                               code="NOT_DECIMAL", field=name)
-    result = Decimal(value)
-    if not result.is_finite():
-        raise ValidationFailed(f"{name} must be finite", code="NOT_DECIMAL", field=name)
-    return result
-
-
-def _check_day_count(day_count: str) -> None:
-    if day_count not in DAY_COUNTS:
-        raise ValidationFailed(f"day_count must be one of {', '.join(DAY_COUNTS)}",
-                               code="DAY_COUNT_UNSUPPORTED", field="day_count")
-
-
-def add_months(d: date, months: int) -> date:
-    """``d`` plus ``months`` calendar months, clamping the day to the target month's last day."""
-    index = d.year * 12 + (d.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
-
-
-def year_fraction(start: date, end: date, day_count: str = "ACT/360") -> Decimal:
-    """Fraction of a year from ``start`` (inclusive) to ``end`` (exclusive) under ``day_count``.
-
-    ``ACT/360``: actual days / 360; ``ACT/365``: actual days / 365; ``30/360``: ISDA 2006
-    section 4.16(f) (D1 = 31 → 30; D2 = 31 and D1 ≥ 30 → 30) / 360. Raises ``ValidationFailed``
-    (``DAY_COUNT_UNSUPPORTED``, ``DATE_ORDER``) for an unknown day count or ``end < start``.
-    """
-    _check_day_count(day_count)
-    if end < start:
-        raise ValidationFailed("end date is before start date", code="DATE_ORDER", field="end")
-    if day_count == "ACT/360":
-        return Decimal((end - start).days) / Decimal(360)
-    if day_count == "ACT/365":
-        return Decimal((end - start).days) / Decimal(365)
-    d1, d2 = min(start.day, 30), end.day
-    if d2 == 31 and d1 == 30:
-        d2 = 30
-    days = 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
-    return Decimal(days) / Decimal(360)
-
-
-def accrue_interest(principal: Decimal, annual_rate: Decimal, start: date, end: date,
-                    day_count: str = "ACT/360") -> Decimal:
-    """Simple interest on ``principal`` (CNY) from ``start`` to ``end`` (end exclusive), in CNY.
-
-    ``principal × annual_rate × year_fraction(start, end, day_count)``, rounded half-up to the fen.
-    Under the default ACT/360 this is ``principal × days × (annual_rate / 360)``, the daily-interest
-    rule of draw-and-repay revolving lines (随借随还: 日利率 = 年利率 / 360 as in the PBOC 人民币利率管理规定,
-    银发〔1999〕77号; article number not re-checked against the official text). Interest for the day of drawing is charged,
-    the
-    day of repayment is not.
-
-    Raises ``ValidationFailed`` for a negative principal or rate, float input, ``end < start`` or an
-    unknown day count.
-    """
-    principal = _decimal(principal, "principal")
-    annual_rate = _decimal(annual_rate, "annual_rate")
-    if principal < 0:
-        raise ValidationFailed("principal must not be negative", code="AMOUNT_NEGATIVE", field="principal")
-    if annual_rate < 0:
-        raise ValidationFailed("annual_rate must not be negative", code="RATE_NEGATIVE", field="annual_rate")
-    return round_fen(principal * annual_rate * year_fraction(start, end, day_count))
-
-
-# --------------------------------------------------------------------------------------------------
-# annuity mathematics (unrounded; equivalents of PMT / IPMT / PPMT)
-# --------------------------------------------------------------------------------------------------
-def _check_when(when: str) -> None:
-    if when not in ("end", "begin"):
-        raise ValidationFailed("when must be 'end' or 'begin'", code="WHEN_INVALID", field="when")
-
-
-def annuity_payment(principal: Decimal, periodic_rate: Decimal, periods: int, *,
-                    when: str = "end") -> Decimal:
-    """Constant payment that repays ``principal`` over ``periods`` periods at ``periodic_rate``.
-
-    Returns a positive, **unrounded** ``Decimal`` (computed with 50 significant digits); round it
-    with :func:`round_fen` for money. ``when="end"`` (ordinary annuity, the 等额本息 convention):
-    ``A = P·r / (1 − (1 + r)^−n)``; ``when="begin"`` (annuity due): ``A / (1 + r)``; ``r = 0``:
-    ``P / n``. Same formula as numpy-financial ``pmt`` and spreadsheet ``PMT`` (sign flipped: they
-    return the payment as a negative cash flow).
-
-    Raises ``ValidationFailed`` if ``periods < 1``, ``periodic_rate <= -1`` or inputs are floats.
-    """
-    principal = _decimal(principal, "principal")
-    rate = _decimal(periodic_rate, "periodic_rate")
-    _check_when(when)
-    if not isinstance(periods, int) or isinstance(periods, bool) or periods < 1:
-        raise ValidationFailed("periods must be a positive integer", code="PERIODS_INVALID", field="periods")
-    if rate <= -1:
-        raise ValidationFailed("periodic_rate must be greater than -1", code="RATE_INVALID", field="periodic_rate")
-    with localcontext() as ctx:
-        ctx.prec = _HIGH_PRECISION
-        if rate == 0:
-            return principal / periods
-        growth = (1 + rate) ** periods
-        payment = principal * rate * growth / (growth - 1)
-        if when == "begin":
-            payment = payment / (1 + rate)
-        return payment
-
-
-def _balance_after(principal: Decimal, rate: Decimal, payment: Decimal, paid: int, when: str) -> Decimal:
-    """Outstanding balance after ``paid`` payments (unrounded, inside a high-precision context)."""
-    if rate == 0:
-        return principal - payment * paid
-    growth = (1 + rate) ** paid
-    factor = (growth - 1) / rate
-    if when == "begin":
-        factor = factor * (1 + rate)
-    return principal * growth - payment * factor
-
-
-def interest_portion(principal: Decimal, periodic_rate: Decimal, periods: int, period: int, *,
-                     when: str = "end") -> Decimal:
-    """Interest part of payment number ``period`` (1-based) of an annuity; unrounded, positive.
-
-    ``when="end"``: ``r × balance after period−1 payments``; ``when="begin"``: 0 for period 1 and
-    ``r × balance / (1 + r)`` afterwards. Equivalent of numpy-financial ``ipmt`` / spreadsheet
-    ``IPMT`` (sign flipped). Raises ``ValidationFailed`` for ``period`` outside ``1..periods``.
-    """
-    if not isinstance(period, int) or not 1 <= period <= periods:
-        raise ValidationFailed("period must be between 1 and periods", code="PERIOD_INVALID", field="period")
-    payment = annuity_payment(principal, periodic_rate, periods, when=when)
-    rate = Decimal(periodic_rate)
-    with localcontext() as ctx:
-        ctx.prec = _HIGH_PRECISION
-        if when == "begin":
-            if period == 1:
-                return Decimal(0)
-            return _balance_after(Decimal(principal), rate, payment, period - 1, when) * rate / (1 + rate)
-        return _balance_after(Decimal(principal), rate, payment, period - 1, when) * rate
-
-
-def principal_portion(principal: Decimal, periodic_rate: Decimal, periods: int, period: int, *,
-                      when: str = "end") -> Decimal:
-    """Principal part of payment ``period``: payment − interest part; unrounded, positive.
-
-    Equivalent of numpy-financial ``ppmt`` / spreadsheet ``PPMT`` (sign flipped).
-    """
-    payment = annuity_payment(principal, periodic_rate, periods, when=when)
-    interest = interest_portion(principal, periodic_rate, periods, period, when=when)
-    with localcontext() as ctx:
-        ctx.prec = _HIGH_PRECISION
-        return payment - interest
-
-
 # --------------------------------------------------------------------------------------------------
 # schedules
 # --------------------------------------------------------------------------------------------------
@@ -297,8 +145,9 @@ class Schedule:
         return sum((i.payment for i in self.installments), ZERO)
 
     @property
-    def maturity_date(self) -> date | None:
-        return self.installments[-1].due_date if self.installments else None
+    def maturity_date(self) -> date:
+        """The due date of the last installment (a schedule has at least one: :func:`build_schedule`)."""
+        return self.installments[-1].due_date
 
 
 def due_dates(start_date: date, first_due_date: date | None, frequency_months: int, periods: int) -> list[date]:
@@ -329,6 +178,68 @@ def _period_interest(balance: Decimal, annual_rate: Decimal, period_start: date,
     return round_fen(balance * annual_rate * frequency_months / 12)
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What every period of one amortisation shares (see :func:`amortize`)."""
+
+    method: str
+    principal: Decimal
+    annual_rate: Decimal
+    frequency_months: int
+    day_count: str
+    count: int
+    rate_per_period: Decimal
+    payment: Decimal = ZERO            # equal_installment: the constant payment
+    per_principal: Decimal = ZERO      # equal_principal, flat: the principal of a regular period
+    flat_total: Decimal = ZERO         # flat: the interest of the regular periods, rounded once
+    flat_per: Decimal = ZERO           # flat: a regular period's interest, truncated to the fen
+    regular_count: int = 0             # flat: how many regular periods there are
+
+
+def _terms(principal: Decimal, annual_rate: Decimal, method: str, count: int, frequency_months: int,
+           day_count: str, first_period_broken: bool, fixed_payment: Decimal | None,
+           fixed_principal: Decimal | None) -> _Terms:
+    rate_per_period = annual_rate * frequency_months / 12
+    payment = per_principal = flat_total = flat_per = ZERO
+    regular_count = 0
+    if method == EQUAL_INSTALLMENT:
+        payment = fixed_payment if fixed_payment is not None else round_fen(
+            annuity_payment(principal, rate_per_period, count))
+    elif method in (EQUAL_PRINCIPAL, FLAT):
+        per_principal = fixed_principal if fixed_principal is not None else round_fen(principal / count)
+    if method == FLAT:
+        # add-on interest: the regular periods' total is rounded once; each but the last carries the period
+        # interest truncated to the fen, the last the remainder (see the module docstring)
+        regular_count = count - 1 if first_period_broken else count
+        flat_total = round_fen(principal * annual_rate * frequency_months * regular_count / 12)
+        flat_per = (principal * annual_rate * frequency_months / 12).quantize(FEN, rounding=ROUND_DOWN)
+    return _Terms(method, principal, annual_rate, frequency_months, day_count, count, rate_per_period, payment,
+                  per_principal, flat_total, flat_per, regular_count)
+
+
+def _split(t: _Terms, balance: Decimal, period_start: date, due: date, *, last: bool,
+           broken: bool) -> tuple[Decimal, Decimal]:
+    """``(interest, principal part)`` of one period (the part not yet rounded) at opening ``balance``."""
+    if t.method == BULLET:  # one period from start to maturity
+        return round_fen(t.principal * t.annual_rate * year_fraction(period_start, due, t.day_count)), balance
+    if t.method == FLAT:
+        if broken:
+            interest = _period_interest(t.principal, t.annual_rate, period_start, due, t.frequency_months,
+                                        t.day_count, broken)
+        else:
+            interest = t.flat_total - t.flat_per * (t.regular_count - 1) if last else t.flat_per
+        return interest, balance if last else min(t.per_principal, balance)
+    interest = _period_interest(balance, t.annual_rate, period_start, due, t.frequency_months, t.day_count, broken)
+    if last:
+        return interest, balance
+    if t.method == INTEREST_PERIODIC:
+        return interest, ZERO
+    if t.method == EQUAL_PRINCIPAL:
+        return interest, min(t.per_principal, balance)
+    regular = round_fen(balance * t.rate_per_period) if broken else interest  # EQUAL_INSTALLMENT
+    return interest, min(max(t.payment - regular, ZERO), balance)
+
+
 def amortize(*, principal: Decimal, annual_rate: Decimal, method: str, periods: list[tuple[date, date]],
              frequency_months: int, day_count: str, first_period_broken: bool,
              fixed_payment: Decimal | None = None, fixed_principal: Decimal | None = None) -> list[Installment]:
@@ -339,54 +250,16 @@ def amortize(*, principal: Decimal, annual_rate: Decimal, method: str, periods: 
     ``equal_principal``/``flat`` (the last installment still takes the residue). Inputs are assumed
     validated by the caller.
     """
-    n = len(periods)
-    rate_per_period = annual_rate * frequency_months / 12
+    terms = _terms(principal, annual_rate, method, len(periods), frequency_months, day_count, first_period_broken,
+                   fixed_payment, fixed_principal)
     installments: list[Installment] = []
     balance = principal
-    if method == EQUAL_INSTALLMENT:
-        payment = fixed_payment if fixed_payment is not None else round_fen(
-            annuity_payment(principal, rate_per_period, n))
-    elif method in (EQUAL_PRINCIPAL, FLAT):
-        per_principal = fixed_principal if fixed_principal is not None else round_fen(principal / n)
-    if method == FLAT:
-        # add-on interest: the regular periods' total is rounded once; each but the last carries the
-        # period interest truncated to the fen, the last the remainder (see the module docstring)
-        regular_count = n - 1 if first_period_broken else n
-        flat_interest_total = round_fen(principal * annual_rate * frequency_months * regular_count / 12)
-        flat_interest_per = (principal * annual_rate * frequency_months / 12).quantize(FEN, rounding=ROUND_DOWN)
-
     for index, (period_start, due) in enumerate(periods):
-        number = index + 1
-        last = number == n
-        broken = first_period_broken and index == 0
-        if method == BULLET:
-            interest = round_fen(principal * annual_rate * year_fraction(period_start, due, day_count))
-            # a bullet loan is one period from start to maturity
-            part = balance
-        elif method == FLAT:
-            if broken:
-                interest = _period_interest(principal, annual_rate, period_start, due, frequency_months,
-                                            day_count, broken)
-            else:
-                interest = flat_interest_total - flat_interest_per * (regular_count - 1) if last \
-                    else flat_interest_per
-            part = balance if last else min(per_principal, balance)
-        else:
-            interest = _period_interest(balance, annual_rate, period_start, due, frequency_months,
-                                        day_count, broken)
-            if method == INTEREST_PERIODIC:
-                part = balance if last else ZERO
-            elif method == EQUAL_PRINCIPAL:
-                part = balance if last else min(per_principal, balance)
-            else:  # EQUAL_INSTALLMENT
-                if last:
-                    part = balance
-                else:
-                    regular = round_fen(balance * rate_per_period) if broken else interest
-                    part = min(max(payment - regular, ZERO), balance)
+        interest, part = _split(terms, balance, period_start, due, last=index == len(periods) - 1,
+                                broken=first_period_broken and index == 0)
         part = round_fen(part)
         balance = round_fen(balance - part)
-        installments.append(Installment(number=number, due_date=due, period_start=period_start,
+        installments.append(Installment(number=index + 1, due_date=due, period_start=period_start,
                                         principal=part, interest=interest, payment=part + interest,
                                         closing_balance=balance))
     return installments

@@ -9,6 +9,7 @@ inbox (:func:`my_tasks`) and :func:`decide`, which records the decision and resu
 """
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -18,7 +19,7 @@ from chalicelib.admin import public as orgs
 from chalicelib.loans.data import drawdowns, loan_tasks
 from chalicelib.loans.domain import approval_rules
 from chalicelib.loans.service import borrowers, config, notify
-from chalicelib.platform import rules
+from chalicelib.platform import dynamo, rules
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -33,7 +34,7 @@ DECISION_STATUS = {"approve": "APPROVED", "manual": "PENDING_INVESTIGATION", "de
 
 
 @cache
-def _sfn():
+def _sfn() -> Any:
     from chalicelib.platform import aws
 
     return aws.stepfunctions()
@@ -124,8 +125,7 @@ def step_timed_out(event: dict[str, Any]) -> dict[str, Any]:
             drawdowns.transition(
                 drawdown_id, allowed_from=(STAGE_STATUS[stage],), to="EXPIRED", actor_id="system",
                 action="drawdown.expired", note=f"{stage} not decided in time",
-                extra=lambda tx, _dd, task=task: loan_tasks.add_close(tx, task, status="expired", actor_id="system",
-                                                                      require_token=False))
+                extra=functools.partial(_expire_task, task=task))
         except Conflict:
             continue
         dd = drawdowns.require(drawdown_id)
@@ -246,3 +246,8 @@ def get_task(principal: Principal, task_id: str) -> dict[str, Any]:
     if task is None or principal.role == "farmer" or not loan_tasks.visible_to(task, principal.org_path):
         raise NotFound("task not found", code="TASK_NOT_FOUND", field="task_id")
     return task
+
+
+def _expire_task(tx: dynamo.Transaction, _dd: dict[str, Any], *, task: dict[str, Any]) -> None:
+    """Close the timed-out ``task`` as expired in the drawdown's transaction (its token died with the step)."""
+    loan_tasks.add_close(tx, task, status="expired", actor_id="system", require_token=False)

@@ -4,14 +4,25 @@
   (``chalicelib.customers.public``; imported when asked, like the others, to keep them off the cold start of the
   functions that import this module without asking);
 - its current rating and whether it is valid: the rating context (``chalicelib.rating.public``);
-- its open red risk warnings: the post-loan context (``chalicelib.postloan.public``; a use against the contexts'
-  direction, allowed until Phase B turns it around);
+- its open red risk warnings: the post-loan context, which depends on this one: loans imports nothing of it; the
+  composition root hands the lookup over (:func:`use_red_warnings`, wired by ``chalicelib.subscriptions.wire``);
 - its own overdue loans: this context's loans.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
+
+#: ``household_id`` → how many red warnings of the household and its loans are open or acknowledged
+RedWarnings = Callable[[str], int]
+_red_warnings: RedWarnings | None = None
+
+
+def use_red_warnings(lookup: RedWarnings) -> None:
+    """Wire the red-warnings lookup (the composition root does, once per process)."""
+    global _red_warnings
+    _red_warnings = lookup
 
 
 def household(household_id: str) -> dict[str, Any] | None:
@@ -57,10 +68,11 @@ def rating_valid(rating_item: dict[str, Any] | None, today: date) -> bool:
 
 
 def open_red_warnings(household_id: str) -> int:
-    """Open or acknowledged red warnings of the household and its loans."""
-    from chalicelib.postloan import public as postloan
-
-    return postloan.open_red_warnings(household_id)
+    """Open or acknowledged red warnings of the household and its loans (post-loan's count, through the wired
+    lookup). Raises RuntimeError when nothing was wired: a deciding process must know them."""
+    if _red_warnings is None:
+        raise RuntimeError("no red-warnings lookup: wire the process through chalicelib.subscriptions.wire")
+    return _red_warnings(household_id)
 
 
 def overdue_loans(household_id: str, today: date) -> int:

@@ -18,6 +18,8 @@ from chalicelib.loans.data import drawdowns
 from chalicelib.loans.domain import contract_pdf
 from chalicelib.loans.domain import products as products_domain
 from chalicelib.loans.domain.contract_pdf import amount_in_words, render
+from chalicelib.loans.domain.parameters import ContractTemplate
+from chalicelib.loans.domain.schedules import Schedule
 from chalicelib.loans.service import borrowers, config, notify
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
@@ -35,7 +37,7 @@ PREPAYMENT_NAMES = {"reduce_installment": "剩余期限不变、每期还款额�
 
 
 @cache
-def _s3():
+def _s3() -> Any:
     from chalicelib.platform import aws
 
     return aws.s3()
@@ -64,7 +66,7 @@ def _institution(org_path: str) -> dict[str, Any]:
     return org
 
 
-def loan_schedule(dd: dict[str, Any], product: products_domain.LoanProduct, start: date):
+def loan_schedule(dd: dict[str, Any], product: products_domain.LoanProduct, start: date) -> Schedule:
     """The schedule of drawdown ``dd`` if its money leaves on ``start``."""
     first = dd.get("first_due_date")
     return products_domain.schedule(product, amount=Decimal(dd["amount"]),
@@ -74,7 +76,8 @@ def loan_schedule(dd: dict[str, Any], product: products_domain.LoanProduct, star
                                     first_due_date=date.fromisoformat(first) if first else None, strict=False)
 
 
-def _schedule_rows(dd: dict[str, Any], product: products_domain.LoanProduct, start) -> tuple[list, Any]:
+def _schedule_rows(dd: dict[str, Any], product: products_domain.LoanProduct, start: date
+                   ) -> tuple[list[tuple[str, str, str, str, str]], Schedule]:
     schedule = loan_schedule(dd, product, start)
     rows = [(str(i.number), i.due_date.isoformat(), f"{i.principal:,.2f}", f"{i.interest:,.2f}", f"{i.payment:,.2f}")
             for i in schedule.installments]
@@ -98,8 +101,6 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
     ``DISBURSEMENT_FAILED`` (``MASTER_LINE_EXCEEDED`` / ``SUB_LINE_EXCEEDED``) before signing. The
     reservation is committed when the loan opens and released if the disbursement fails.
     Returns ``{"disburse": bool}`` (whether the workflow starts the disbursement now). Idempotent."""
-    from chalicelib.adapters import esign
-
     dd = drawdowns.require(drawdown_id)
     if dd["status"] != "APPROVED":
         return {"disburse": bool(dd.get("disburse_immediately")), "status": dd["status"]}
@@ -109,51 +110,7 @@ def prepare(drawdown_id: str) -> dict[str, Any]:
     if refused:
         return _line_refused(dd, refused.code)
     template, template_version = config.document(config.CONTRACT_TEMPLATE, today)
-    product = config.recorded(config.PRODUCTS, dd).product(dd["product_code"])
-    household = borrowers.household(dd["household_id"]) or {}
-    head = borrowers.head(household) or {}
-    lender = _institution(dd["org_path"])
-    contract_no = f"HT{today:%Y%m%d}{drawdown_id[2:]}"
-    rows, schedule = _schedule_rows(dd, product, today)
-    pricing = dd["pricing"]
-    note = (f"{pricing['benchmark']} {Decimal(pricing['benchmark_rate']) * 100:.2f}% 加 {pricing['spread_bps']} 个基点"
-            if pricing["mode"] == "lpr_spread" else "固定利率")
-    method = METHOD_NAMES.get(dd["repayment_method"], dd["repayment_method"])
-    if dd.get("interest_period") and dd["repayment_method"] != "bullet":
-        method = f"{method}（{PERIOD_NAMES.get(dd['interest_period'], dd['interest_period'])}）"
-    payment = "受托支付，贷款资金直接支付给 " + dd["payee"]["name"] if dd.get("payment_mode") == "entrusted" \
-        else "自主支付，贷款资金发放至借款人账户"
-    terms = products_domain.schedule_terms(product, dd["repayment_method"], dd.get("interest_period"))
-    target = products_domain.disbursement_target(dd.get("payment_mode", "self"), dd.get("payee"), dd["household_id"])
-    uplift_pct = f"{product.penalty_rate_uplift * 100:.0f}"
-    fields = {
-        "contract_no": contract_no, "lender_name": lender.get("name", ""), "borrower_name": head.get("name", ""),
-        "borrower_id_masked": head.get("resident_id_masked") or "",
-        "household_id": dd["household_id"], "amount": f"{Decimal(dd['amount']):,.2f}",
-        "amount_words": amount_in_words(dd["amount"]), "purpose": PURPOSE_NAMES.get(dd["purpose"], dd["purpose"]),
-        "term_months": dd["term_months"], "start_date": today.isoformat(),
-        "maturity_date": schedule.maturity_date.isoformat(), "rate_pct": f"{Decimal(pricing['annual_rate']) * 100:.2f}",
-        "pricing_note": note, "repayment_method": method, "payment_mode": payment,
-        "interest_terms": contract_pdf.interest_terms(terms.method, terms.frequency_months, terms.day_count),
-        "disbursement_account": contract_pdf.account_terms(target),
-        "repayment_account": contract_pdf.account_terms(  # repayments are debited by the core from this account
-            products_domain.disbursement_target("self", None, dd["household_id"])),
-        "penalty_uplift_pct": uplift_pct, "grace_days": product.grace_days,
-        "penalty_terms": contract_pdf.penalty_terms(uplift_pct, int(product.grace_days), terms.day_count),
-        "allocation_order": "、".join(COMPONENT_NAMES[c] for c in product.repayment_allocation_order),
-        "prepayment_mode": PREPAYMENT_NAMES[product.prepayment.recompute_mode], "line_id": dd["line_id"],
-        "sign_date": today.isoformat(),
-    }
-    pdf = render(template.document, fields, rows)
-    digest = hashlib.sha256(pdf).hexdigest()
-    key = f"contracts/{drawdown_id}/{contract_no}.pdf"
-    put = _s3().put_object(Bucket=_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
-                           Metadata={"sha256": digest, "template-version": str(template_version)})
-    signatures = [esign.sign(digest, "borrower", head.get("member_id") or dd["household_id"]),
-                  esign.sign(digest, "lender", lender.get("org_id", ""))]
-    contract = {"contract_no": contract_no, "template_id": template.template_id,
-                "template_version": template_version, "s3_key": key, "s3_version_id": put.get("VersionId"),
-                "sha256": digest, "size": len(pdf), "signatures": signatures, "signed_at": utc_now_iso()}
+    contract = _signed_contract(dd, template, template_version, today)
     versions = config.known({**dd.get("parameter_versions", {}), config.CONTRACT_TEMPLATE: template_version})
     try:
         drawdowns.transition(
@@ -192,3 +149,64 @@ def view(principal: Principal, drawdown_id: str, *, verify: bool = True) -> dict
         params["VersionId"] = contract["s3_version_id"]
     out["download_url"] = _s3().generate_presigned_url("get_object", Params=params, ExpiresIn=300)
     return out
+
+
+def _signed_contract(dd: dict[str, Any], template: ContractTemplate, template_version: int | None, today: date
+                     ) -> dict[str, Any]:
+    """Render the contract of ``dd`` from ``template``, store the PDF in S3 and sign its hash for borrower and
+    lender: the drawdown's ``contract`` record (number, template, S3 key and version, hash, size, signatures)."""
+    from chalicelib.adapters import esign
+
+    drawdown_id = dd["drawdown_id"]
+    product = config.recorded(config.PRODUCTS, dd).product(dd["product_code"])
+    household = borrowers.household(dd["household_id"]) or {}
+    head = borrowers.head(household) or {}
+    lender = _institution(dd["org_path"])
+    contract_no = f"HT{today:%Y%m%d}{drawdown_id[2:]}"
+    rows, schedule = _schedule_rows(dd, product, today)
+    fields = _contract_fields(dd, product, today, schedule, contract_no=contract_no, lender=lender, head=head)
+    pdf = render(template.document, fields, rows)
+    digest = hashlib.sha256(pdf).hexdigest()
+    key = f"contracts/{drawdown_id}/{contract_no}.pdf"
+    put = _s3().put_object(Bucket=_bucket(), Key=key, Body=pdf, ContentType="application/pdf",
+                           Metadata={"sha256": digest, "template-version": str(template_version)})
+    signatures = [esign.sign(digest, "borrower", head.get("member_id") or dd["household_id"]),
+                  esign.sign(digest, "lender", lender.get("org_id", ""))]
+    return {"contract_no": contract_no, "template_id": template.template_id,
+            "template_version": template_version, "s3_key": key, "s3_version_id": put.get("VersionId"),
+            "sha256": digest, "size": len(pdf), "signatures": signatures, "signed_at": utc_now_iso()}
+
+
+def _contract_fields(dd: dict[str, Any], product: products_domain.LoanProduct, today: date, schedule: Schedule, *,
+                     contract_no: str, lender: dict[str, Any], head: dict[str, Any]) -> dict[str, Any]:
+    """The template fields of the contract of ``dd`` (terms in words as the contract prints them)."""
+    pricing = dd["pricing"]
+    note = (f"{pricing['benchmark']} {Decimal(pricing['benchmark_rate']) * 100:.2f}% 加 {pricing['spread_bps']} 个基点"
+            if pricing["mode"] == "lpr_spread" else "固定利率")
+    method = METHOD_NAMES.get(dd["repayment_method"], dd["repayment_method"])
+    if dd.get("interest_period") and dd["repayment_method"] != "bullet":
+        method = f"{method}（{PERIOD_NAMES.get(dd['interest_period'], dd['interest_period'])}）"
+    payment = "受托支付，贷款资金直接支付给 " + dd["payee"]["name"] if dd.get("payment_mode") == "entrusted" \
+        else "自主支付，贷款资金发放至借款人账户"
+    terms = products_domain.schedule_terms(product, dd["repayment_method"], dd.get("interest_period"))
+    target = products_domain.disbursement_target(dd.get("payment_mode", "self"), dd.get("payee"), dd["household_id"])
+    uplift_pct = f"{product.penalty_rate_uplift * 100:.0f}"
+    fields = {
+        "contract_no": contract_no, "lender_name": lender.get("name", ""), "borrower_name": head.get("name", ""),
+        "borrower_id_masked": head.get("resident_id_masked") or "",
+        "household_id": dd["household_id"], "amount": f"{Decimal(dd['amount']):,.2f}",
+        "amount_words": amount_in_words(dd["amount"]), "purpose": PURPOSE_NAMES.get(dd["purpose"], dd["purpose"]),
+        "term_months": dd["term_months"], "start_date": today.isoformat(),
+        "maturity_date": schedule.maturity_date.isoformat(), "rate_pct": f"{Decimal(pricing['annual_rate']) * 100:.2f}",
+        "pricing_note": note, "repayment_method": method, "payment_mode": payment,
+        "interest_terms": contract_pdf.interest_terms(terms.method, terms.frequency_months, terms.day_count),
+        "disbursement_account": contract_pdf.account_terms(target),
+        "repayment_account": contract_pdf.account_terms(  # repayments are debited by the core from this account
+            products_domain.disbursement_target("self", None, dd["household_id"])),
+        "penalty_uplift_pct": uplift_pct, "grace_days": product.grace_days,
+        "penalty_terms": contract_pdf.penalty_terms(uplift_pct, int(product.grace_days), terms.day_count),
+        "allocation_order": "、".join(COMPONENT_NAMES[c] for c in product.repayment_allocation_order),
+        "prepayment_mode": PREPAYMENT_NAMES[product.prepayment.recompute_mode], "line_id": dd["line_id"],
+        "sign_date": today.isoformat(),
+    }
+    return fields

@@ -2,7 +2,8 @@
 
 reserve the amount on the line (one transaction with the drawdown) → transfer through core banking with
 the idempotent request id ``DSB-<drawdown_id>`` → on success open the loan account with its schedule and
-commit the reservation (one transaction), notify by SMS → on failure release the reservation → on an
+commit the reservation (one transaction), announce ``loan.opened`` (``chalicelib.platform.events``: post-loan
+plans the first inspection), notify by SMS → on failure release the reservation → on an
 unknown result query with backoff, and when still unknown hand the case to the reconciliation queue
 (the reservation stays held: the money may have left). People settle such a case only through
 :mod:`chalicelib.loans.service.reconciliation` (checked against the core system), which ends it with
@@ -27,7 +28,7 @@ from chalicelib.loans.domain import products as products_domain
 from chalicelib.loans.domain.servicing import installment_record, unpaid_scheduled
 from chalicelib.loans.service import config, notify
 from chalicelib.loans.service.contracts import loan_schedule
-from chalicelib.platform import dynamo
+from chalicelib.platform import dynamo, events
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.platform.errors import Conflict
@@ -57,14 +58,14 @@ def _settled_from(settlement: Settlement | None) -> tuple[str, ...]:
 
 
 @cache
-def _sfn():
+def _sfn() -> Any:
     from chalicelib.platform import aws
 
     return aws.stepfunctions()
 
 
 @cache
-def _sqs():
+def _sqs() -> Any:
     from chalicelib.platform import aws
 
     return aws.sqs()
@@ -245,9 +246,7 @@ def complete(event: dict[str, Any], actor_id: str = "system", *, settlement: Set
     drawdowns.transition(drawdown_id, allowed_from=_settled_from(settlement), to="DISBURSED", actor_id=actor_id,
                          action="drawdown.reconciled_posted" if settlement else "drawdown.disbursed", current=dd,
                          extra=extra, changes=changes, note=settlement.note if settlement else None)
-    from chalicelib.postloan import public as postloan
-
-    postloan.on_loan_opened(loan)  # first inspection, cycling note; never raises (the daily jobs catch up)
+    events.publish(events.LOAN_OPENED, loan)  # post-loan plans the first inspection (chalicelib.subscriptions)
     notify.send(dd["household_id"], "disbursed", loan_id, terms=dd, amount=dd["amount"], date=today.isoformat(),
                 loan_id=loan_id, first_due_date=records[0]["due_date"])
     return {"loan_id": loan_id}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -104,110 +105,154 @@ def repay(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | No
         loans.end_turn(loan_id, owner)
 
 
+@dataclass
+class _Attempt:
+    """One repayment attempt on the state it read: the loan, its stored installments and those with penalty accrued
+    to ``today``, what is due today, the installments changed (by number) or ``deleted``, and the loan after it."""
+
+    loan: dict[str, Any]
+    stored: list[dict[str, Any]]
+    accrued: list[dict[str, Any]]
+    due: rp.AmountsDue
+    today: date
+    changes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    deleted: list[int] = field(default_factory=list)
+    new_loan: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outstanding(self) -> Decimal:
+        return Decimal(self.loan["outstanding_principal"])
+
+
 def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | None,
                 principal_amount: Decimal | None) -> dict[str, Any]:
+    """One attempt of :func:`repay`: read, check the request against what was read, write in one transaction."""
     loan = loans.get_scoped(principal, loan_id)
     if loan["status"] != "active":
         raise Conflict("the loan is closed", code="LOAN_CLOSED")
     today = business_date()
     stored = sorted(loans.installments(loan_id), key=lambda i: int(i["number"]))
     accrued = _accrued(loan, stored, today)
-    due = sv.amounts_due(accrued, today)
-    outstanding = Decimal(loan["outstanding_principal"])
-    rate = Decimal(loan["annual_rate"])
-    changes: dict[int, dict[str, Any]] = {int(i["number"]): i for i in accrued}
-    deleted: list[int] = []
-    new_loan = dict(loan)
-
+    attempt = _Attempt(loan, stored, accrued, sv.amounts_due(accrued, today), today,
+                       changes={int(i["number"]): i for i in accrued}, new_loan=dict(loan))
     if kind == "due":
-        if due.total == 0:
-            upcoming = next((i["due_date"] for i in sv.open_installments(accrued) if i["due_date"] > today.isoformat()),
-                            None)
-            raise ValidationFailed(f"nothing is due on {today.isoformat()}"
-                                   + (f"; the next installment is due {upcoming}" if upcoming else "")
-                                   + "; repay earlier with a prepayment", code="NOTHING_DUE", field="kind",
-                                   details={"business_date": today.isoformat(), "next_due_date": upcoming})
-        if amount is None or amount <= 0:
-            raise ValidationFailed("amount is required", code="AMOUNT_INVALID", field="amount")
-        if amount > due.total:
-            raise ValidationFailed(f"only {due.total} CNY is due; pay the rest as a prepayment",
-                                   code="REPAYMENT_EXCEEDS_DUE", field="amount", details={"due": str(due.total)})
-        allocation = rp.allocate_repayment(amount, due, loan["allocation_order"])
-        applied = allocation.applied
-        for rec in sv.apply_amounts(accrued, applied, today):
-            changes[int(rec["number"])] = rec
-        cash = amount
+        applied, cash = _pay_due(attempt, amount)
     elif kind == "prepay_full":
-        q = quote(loan, stored, today)
-        if amount is None or amount != q["payoff"]:
-            raise ValidationFailed(f"the payoff amount today is {q['payoff']} CNY", code="PAYOFF_AMOUNT_MISMATCH",
-                                   field="amount", details={"payoff": str(q["payoff"])})
-        for rec in sv.apply_amounts(accrued, due, today):
-            changes[int(rec["number"])] = rec
-        running = True
-        for rec in sv.open_installments(changes.values()):
-            rec = dict(rec)
-            rec.update(paid_principal=Decimal(rec["principal"]), status="paid", paid_on=today.isoformat(),
-                       settled_early=True)
-            rec["interest"] = rec["paid_interest"] = q["accrued_interest"] if running else ZERO
-            rec["payment"] = Decimal(rec["principal"]) + Decimal(rec["interest"])
-            running = False
-            changes[int(rec["number"])] = rec
-        applied = rp.AmountsDue(penalty=due.penalty, interest=due.interest + q["accrued_interest"],
-                                principal=outstanding)
-        cash = amount
+        applied, cash = _prepay_full(attempt, amount)
     elif kind == "prepay_partial":
-        if due.total > 0:
-            raise ValidationFailed(f"{due.total} CNY is due: pay it before prepaying", code="DUES_OUTSTANDING",
-                                   field="kind", details={"due": str(due.total)})
-        if principal_amount is None or principal_amount <= 0:
-            raise ValidationFailed("principal_amount is required", code="AMOUNT_INVALID", field="principal_amount")
-        if principal_amount >= outstanding:
-            raise ValidationFailed("this repays the whole loan: use prepay_full", code="PREPAYMENT_EXCEEDS_BALANCE",
-                                   field="principal_amount")
-        open_records = sv.open_installments(accrued)
-        start = sv.current_period_start(accrued, today, date.fromisoformat(loan["start_date"]))
-        first_number = int(open_records[0]["number"])
-        version = int(loan["schedule_version"]) + 1
-        if loan["method"] == schedules.BULLET:
-            interest_now = schedules.accrue_interest(outstanding, rate, start, today, loan["day_count"])
-            rest = outstanding - principal_amount
-            maturity = date.fromisoformat(open_records[0]["due_date"])
-            new_inst = [schedules.Installment(number=1, due_date=maturity, period_start=today, principal=rest,
-                                              interest=schedules.accrue_interest(rest, rate, today, maturity,
-                                                                                 loan["day_count"]),
-                                              payment=ZERO, closing_balance=ZERO)]
-            new_inst[0] = schedules.Installment(**{**new_inst[0].__dict__, "payment": rest + new_inst[0].interest})
-        else:
-            mode = loan["prepayment_mode"]
-            if loan["method"] == schedules.INTEREST_PERIODIC:
-                mode = rp.REDUCE_INSTALLMENT  # nothing to shorten: principal is due at maturity only
-            current = open_records[0]
-            keep = Decimal(current["payment"]) if loan["method"] == schedules.EQUAL_INSTALLMENT \
-                else Decimal(current["principal"])
-            result = rp.recompute_after_prepayment(rp.PrepaymentRequest(
-                outstanding_principal=outstanding, prepayment_amount=principal_amount, annual_rate=rate,
-                method=loan["method"], mode=mode, prepayment_date=today, interest_from=start,
-                remaining_due_dates=tuple(date.fromisoformat(r["due_date"]) for r in open_records),
-                current_payment=keep, frequency_months=int(loan["frequency_months"]), day_count=loan["day_count"]))
-            interest_now = result.interest_due_now
-            new_inst = result.schedule.installments
-        for n, inst in enumerate(new_inst):
-            rec = sv.installment_record(inst, schedule_version=version)
-            rec["number"] = first_number + n
-            changes[rec["number"]] = rec
-        deleted = [int(r["number"]) for r in open_records if int(r["number"]) >= first_number + len(new_inst)]
-        for number in deleted:
-            changes.pop(number, None)
-        new_loan["schedule_version"] = version
-        new_loan["maturity_date"] = max(r["due_date"] for r in changes.values())
-        applied = rp.AmountsDue(penalty=ZERO, interest=interest_now, principal=principal_amount)
-        cash = principal_amount + interest_now
+        applied, cash = _prepay_partial(attempt, principal_amount)
     else:
         raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", code="REPAYMENT_KIND", field="kind")
+    return _book(principal, attempt, kind=kind, applied=applied, cash=cash)
 
-    new_loan["outstanding_principal"] = outstanding - applied.principal
-    remaining_open = sv.open_installments(changes.values())
+
+def _pay_due(a: _Attempt, amount: Decimal | None) -> tuple[rp.AmountsDue, Decimal]:
+    """``due``: pay (part of) what is due, allocated by the product's order; ``(applied, cash)``."""
+    today, due = a.today, a.due
+    if due.total == 0:
+        upcoming = next((i["due_date"] for i in sv.open_installments(a.accrued) if i["due_date"] > today.isoformat()),
+                        None)
+        raise ValidationFailed(f"nothing is due on {today.isoformat()}"
+                               + (f"; the next installment is due {upcoming}" if upcoming else "")
+                               + "; repay earlier with a prepayment", code="NOTHING_DUE", field="kind",
+                               details={"business_date": today.isoformat(), "next_due_date": upcoming})
+    if amount is None or amount <= 0:
+        raise ValidationFailed("amount is required", code="AMOUNT_INVALID", field="amount")
+    if amount > due.total:
+        raise ValidationFailed(f"only {due.total} CNY is due; pay the rest as a prepayment",
+                               code="REPAYMENT_EXCEEDS_DUE", field="amount", details={"due": str(due.total)})
+    applied = rp.allocate_repayment(amount, due, a.loan["allocation_order"]).applied
+    for rec in sv.apply_amounts(a.accrued, applied, today):
+        a.changes[int(rec["number"])] = rec
+    return applied, amount
+
+
+def _prepay_full(a: _Attempt, amount: Decimal | None) -> tuple[rp.AmountsDue, Decimal]:
+    """``prepay_full``: the payoff (what is due, the interest accrued in the running period and the principal)."""
+    today, due = a.today, a.due
+    q = quote(a.loan, a.stored, today)
+    if amount is None or amount != q["payoff"]:
+        raise ValidationFailed(f"the payoff amount today is {q['payoff']} CNY", code="PAYOFF_AMOUNT_MISMATCH",
+                               field="amount", details={"payoff": str(q["payoff"])})
+    for rec in sv.apply_amounts(a.accrued, due, today):
+        a.changes[int(rec["number"])] = rec
+    running = True
+    for rec in sv.open_installments(a.changes.values()):
+        rec = dict(rec)
+        rec.update(paid_principal=Decimal(rec["principal"]), status="paid", paid_on=today.isoformat(),
+                   settled_early=True)
+        rec["interest"] = rec["paid_interest"] = q["accrued_interest"] if running else ZERO
+        rec["payment"] = Decimal(rec["principal"]) + Decimal(rec["interest"])
+        running = False
+        a.changes[int(rec["number"])] = rec
+    applied = rp.AmountsDue(penalty=due.penalty, interest=due.interest + q["accrued_interest"],
+                            principal=a.outstanding)
+    return applied, amount
+
+
+def _prepay_partial(a: _Attempt, principal_amount: Decimal | None) -> tuple[rp.AmountsDue, Decimal]:
+    """``prepay_partial``: principal now plus the interest accrued on it; the open installments are recomputed
+    (:func:`_recomputed`) and renumbered from the first open one, a new schedule version."""
+    loan, outstanding = a.loan, a.outstanding
+    if a.due.total > 0:
+        raise ValidationFailed(f"{a.due.total} CNY is due: pay it before prepaying", code="DUES_OUTSTANDING",
+                               field="kind", details={"due": str(a.due.total)})
+    if principal_amount is None or principal_amount <= 0:
+        raise ValidationFailed("principal_amount is required", code="AMOUNT_INVALID", field="principal_amount")
+    if principal_amount >= outstanding:
+        raise ValidationFailed("this repays the whole loan: use prepay_full", code="PREPAYMENT_EXCEEDS_BALANCE",
+                               field="principal_amount")
+    open_records = sv.open_installments(a.accrued)
+    interest_now, new_inst = _recomputed(a, principal_amount, open_records)
+    first_number = int(open_records[0]["number"])
+    version = int(loan["schedule_version"]) + 1
+    for n, inst in enumerate(new_inst):
+        rec = sv.installment_record(inst, schedule_version=version)
+        rec["number"] = first_number + n
+        a.changes[rec["number"]] = rec
+    a.deleted = [int(r["number"]) for r in open_records if int(r["number"]) >= first_number + len(new_inst)]
+    for number in a.deleted:
+        a.changes.pop(number, None)
+    a.new_loan["schedule_version"] = version
+    a.new_loan["maturity_date"] = max(r["due_date"] for r in a.changes.values())
+    return rp.AmountsDue(penalty=ZERO, interest=interest_now, principal=principal_amount), principal_amount + interest_now
+
+
+def _recomputed(a: _Attempt, principal_amount: Decimal, open_records: list[dict[str, Any]]
+                ) -> tuple[Decimal, list[schedules.Installment]]:
+    """The interest due now and the new open installments after prepaying ``principal_amount``: a bullet loan keeps
+    one installment at maturity; others by the product's prepayment mode
+    (:func:`chalicelib.loans.domain.repayment.recompute_after_prepayment`)."""
+    loan, today, outstanding = a.loan, a.today, a.outstanding
+    rate = Decimal(loan["annual_rate"])
+    start = sv.current_period_start(a.accrued, today, date.fromisoformat(loan["start_date"]))
+    if loan["method"] == schedules.BULLET:
+        interest_now = schedules.accrue_interest(outstanding, rate, start, today, loan["day_count"])
+        rest = outstanding - principal_amount
+        maturity = date.fromisoformat(open_records[0]["due_date"])
+        interest = schedules.accrue_interest(rest, rate, today, maturity, loan["day_count"])
+        return interest_now, [schedules.Installment(number=1, due_date=maturity, period_start=today, principal=rest,
+                                                    interest=interest, payment=rest + interest, closing_balance=ZERO)]
+    mode = loan["prepayment_mode"]
+    if loan["method"] == schedules.INTEREST_PERIODIC:
+        mode = rp.REDUCE_INSTALLMENT  # nothing to shorten: principal is due at maturity only
+    current = open_records[0]
+    keep = Decimal(current["payment"]) if loan["method"] == schedules.EQUAL_INSTALLMENT \
+        else Decimal(current["principal"])
+    result = rp.recompute_after_prepayment(rp.PrepaymentRequest(
+        outstanding_principal=outstanding, prepayment_amount=principal_amount, annual_rate=rate,
+        method=loan["method"], mode=mode, prepayment_date=today, interest_from=start,
+        remaining_due_dates=tuple(date.fromisoformat(r["due_date"]) for r in open_records),
+        current_payment=keep, frequency_months=int(loan["frequency_months"]), day_count=loan["day_count"]))
+    return result.interest_due_now, list(result.schedule.installments)
+
+
+def _book(principal: Principal, a: _Attempt, *, kind: str, applied: rp.AmountsDue, cash: Decimal) -> dict[str, Any]:
+    """Write the attempt in one transaction (loan, installments, repayment record, line restore, audit), notify;
+    returns the repayment record with ``line_restored`` and ``loan_status``."""
+    loan, new_loan, today = a.loan, a.new_loan, a.today
+    new_loan["outstanding_principal"] = a.outstanding - applied.principal
+    remaining_open = sv.open_installments(a.changes.values())
     if new_loan["outstanding_principal"] == 0 and not remaining_open:
         new_loan.update(status="closed", closed_on=today.isoformat())
         new_loan.pop("next_due_date", None)
@@ -215,15 +260,15 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
     else:
         new_loan["next_due_date"] = remaining_open[0]["due_date"]
         new_loan["next_due_amount"] = sv.unpaid_scheduled(remaining_open[0])
-    before = {int(i["number"]): i for i in stored}
-    changed = [r for n, r in sorted(changes.items()) if n not in before or _differs(before[n], r)]
+    before = {int(i["number"]): i for i in a.stored}
+    changed = [r for n, r in sorted(a.changes.items()) if n not in before or _differs(before[n], r)]
     repayment = {"repayment_id": "RP" + uuid.uuid4().hex[:14].upper(), "at": utc_now_iso(),
                  "value_date": today.isoformat(), "kind": kind, "amount": cash,
                  "applied": {"penalty": applied.penalty, "interest": applied.interest, "principal": applied.principal},
                  "actor_id": principal.user_id, "schedule_version": new_loan["schedule_version"],
                  "outstanding_after": new_loan["outstanding_principal"]}
     tx = dynamo.TxBuilder()
-    loans.add_update(tx, loan, new_loan, changed=changed, deleted=deleted, repayment=repayment,
+    loans.add_update(tx, loan, new_loan, changed=changed, deleted=a.deleted, repayment=repayment,
                      actor_id=principal.user_id, action=f"loan.repayment_{kind}")
     restores = False
     if loan.get("revolving") and applied.principal > 0:
@@ -236,6 +281,7 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
     repayment["line_restored"] = line_usage.available_amounts(loan["line_id"], loan["product_code"]) if restores \
         else {}
     repayment["loan_status"] = new_loan["status"]
+    loan_id = loan["loan_id"]
     notify.send(loan["household_id"], "closed" if new_loan["status"] == "closed" else "repaid", loan_id, terms=loan,
                 amount=cash, loan_id=loan_id, outstanding=new_loan["outstanding_principal"])
     return repayment

@@ -34,7 +34,6 @@ Items owned here (core table):
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
@@ -47,7 +46,6 @@ from chalicelib.platform.errors import NotFound
 from chalicelib.postloan.domain.classification import Category
 from chalicelib.postloan.domain.postloan import at_risk, institution_of
 
-LOAN_SHARDS = 16
 CATEGORIES = [c.value for c in Category]
 
 
@@ -89,30 +87,31 @@ def batch_get(keys: list[dict[str, str]], *, consistent: bool = True) -> list[di
 
 # ------------------------------------------------------------------------------------------------ loans' index
 def loan_shard(loan_id: str) -> str:
-    """The shard of a loan in ``LOANS#ACTIVE#<shard>`` (the same function as :mod:`chalicelib.loans.data.loans`)."""
-    return f"{int(hashlib.sha256(loan_id.encode()).hexdigest()[:4], 16) % LOAN_SHARDS:02d}"
+    """The shard of a loan in the loans context's active-loan queue."""
+    from chalicelib.loans import public as loans
+
+    return loans.loan_shard(loan_id)
 
 
 def shards() -> list[str]:
-    return [f"{i:02d}" for i in range(LOAN_SHARDS)]
+    from chalicelib.loans import public as loans
+
+    return loans.loan_shards()
 
 
 def active_loans_page(shard: str, cursor: str | None, *, due_before: date | None = None,
                       due_on: date | None = None, limit: int | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Active loans of one shard: all, those whose first open installment fell due before ``due_before``
-    (overdue on that date), or those with it due exactly on ``due_on``."""
-    kwargs: dict[str, Any] = {}
-    if due_before is not None:
-        kwargs = dict(sk_attr="GSI3SK", sk_op="<", sk_value=due_before.isoformat())
-    elif due_on is not None:
-        kwargs = dict(sk_attr="GSI3SK", sk_op="begins_with", sk_value=f"{due_on.isoformat()}#")
-    return query_page(pk_attr="GSI3PK", pk_value=f"LOANS#ACTIVE#{shard}", index="GSI3", limit=limit,
-                      cursor=cursor, **kwargs)
+    (overdue on that date), or those with it due exactly on ``due_on`` (the loans context's queue)."""
+    from chalicelib.loans import public as loans
+
+    return loans.active_loans_page(shard, cursor, due_before=due_before, due_on=due_on, limit=limit)
 
 
 def loans_by_id(loan_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    return {i["loan_id"]: i for i in batch_get([{"PK": f"LOAN#{lid}", "SK": "LOAN"} for lid in loan_ids])
-            if i.get("kind", "loan") == "loan"}
+    from chalicelib.loans import public as loans
+
+    return loans.loans_by_id(loan_ids)
 
 
 def installments(loan_id: str) -> list[dict[str, Any]]:
