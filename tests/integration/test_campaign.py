@@ -143,7 +143,7 @@ def _lines(client, household_id, user="am.nongan"):
 def _expected(config: dict, households: list[dict], today: date):
     """Expected outcome per household from the stored household files and the campaign's snapshot."""
     from chalicelib.rating.domain import village_credit as vc
-    from chalicelib.rating.domain.scorecard import village_averages
+    from chalicelib.rating.domain.rating_input import village_averages
 
     docs = config["documents"]
     pol = vc.Policies.from_documents(scorecard=docs["scorecard"], credit_line=docs["credit_line"],

@@ -37,7 +37,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.rating.domain.scorecard import RatingInput
+from chalicelib.rating.domain.rating_input import RatingInput
 
 _CENT = Decimal("0.01")
 #: Asset keys that are money although they do not end in ``_value``.

@@ -30,14 +30,8 @@ from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.rating.domain import household_metrics as hm
 from chalicelib.rating.domain.credit_line import CreditLinePolicy, LineProposal, load_policy, propose_line
 from chalicelib.rating.domain.evaluation import EvaluationPolicy, evaluate_household, load_evaluation_policy
-from chalicelib.rating.domain.scorecard import (
-    RatingInput,
-    Scorecard,
-    ScoreResult,
-    VillageAverages,
-    load_scorecard,
-    score_household,
-)
+from chalicelib.rating.domain.rating_input import RatingInput, VillageAverages
+from chalicelib.rating.domain.scorecard import Scorecard, ScoreResult, load_scorecard, score_household
 
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
@@ -289,7 +283,7 @@ def notice_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
     knock-outs) are not posted: the list announces credit to be granted; the others are told
     individually by their account manager.
     """
-    rows = []
+    rows: list[tuple[str, ...]] = []
     shown = sorted((e for e in entries if Decimal(str(e.get("proposed_limit") or 0)) > 0), key=notice_order)
     for n, e in enumerate(shown, 1):
         limit = Decimal(str(e["proposed_limit"])).quantize(Decimal(1))
