@@ -627,6 +627,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     from chalicelib.admin.data import orgs
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import campaigns
     from chalicelib.rating.service import campaign as svc
     from infra.synthetic import stored_household, village_households_in
 
@@ -640,7 +641,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     cid = r.json()["campaign_id"]
     c = _wait_status(client, cid, {"awaiting_confirmation", "failed"})
     assert c["status"] == "awaiting_confirmation"
-    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+    boto3.client("stepfunctions").stop_execution(executionArn=campaigns.get_unscoped(cid)["execution_arn"],
                                                  error="States.Timeout", cause="test")
     assert svc.close(cid, "expired") == {"status": "expired"}
     c = _campaign(client, cid, "am2.nongan")
