@@ -1,7 +1,7 @@
 """Whole-village credit (整村授信), pure part: one household's rating and line proposal, notice rows,
 deterministic ids, and the rules of the rating lifecycle.
 
-No I/O and no clock: the campaign tasks (``chalicelib/rating/service/campaign.py``) load the parameter
+No I/O and no clock: the campaign tasks (``chalicelib/rating/service/campaign_*.py``) load the parameter
 documents and households, call :func:`rate_household` and persist what it returns. The benchmark
 ``bench/bench_rating.py`` runs exactly this code.
 
