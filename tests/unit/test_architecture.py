@@ -35,7 +35,6 @@ LONG_FUNCTIONS = {
     "loans/service/contracts.py:prepare": "Phase B (loans)",
     "loans/service/drawdowns.py:request": "Phase B (loans)",
     "loans/service/repayments.py:_repay_once": "Phase B (loans)",
-    "platform/http/openapi.py:build": "Phase C (lead)",
     "postloan/data/warnings.py:raise_signal": "Phase B (postloan)",
     "postloan/service/postloan.py:inspections_job": "Phase B (postloan)",
     "postloan/service/postloan.py:record_visit": "Phase B (postloan)",
