@@ -17,12 +17,15 @@ if TYPE_CHECKING:  # mypy sees the str these types validate; pydantic gets the t
     Reason1000: TypeAlias = str
     Reason4: TypeAlias = str
     RaisedBy: TypeAlias = str
+    CancelReason: TypeAlias = str
 else:
     Comment500 = text(max_length=500, multiline=True)
     Comment1000 = text(max_length=1000, multiline=True)
     Reason1000 = text(min_length=2, max_length=1000, multiline=True)
     Reason4 = text(min_length=4, max_length=1000, multiline=True)
     RaisedBy = text(min_length=1, max_length=100)
+    CancelReason = text(min_length=2, max_length=500, multiline=True,
+                        description="why the campaign is abandoned (kept in the audit trail)")
 
 GRADE_PATTERN = r"^(AAA|AA|A|NONE)$"
 
@@ -70,8 +73,9 @@ class Campaign(_Out):
     unit_type: str | None = Field(default=None, description="villagers_committee (村民委员会) | residents_committee "
                                   "(居委会) | villagers_committee_like | residents_committee_like, from the division code")
     period: str
-    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed; "
-                                    "a village has at most one campaign that is neither completed nor expired")
+    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed | "
+                                    "cancelled; a village has at most one campaign that is not completed, expired, "
+                                    "failed or cancelled")
     attempt: int = 1
     started_by: str | None = None
     started_at: str | None = None
@@ -120,6 +124,10 @@ class NoticeLink(_Out):
 
 class Confirm(RequestModel):
     comment: Comment500 | None = None
+
+
+class Cancel(RequestModel):
+    reason: CancelReason
 
 
 class NewObjection(RequestModel):

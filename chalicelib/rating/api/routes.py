@@ -17,6 +17,7 @@ from chalicelib.rating.api.models import (
     Approve,
     Campaign,
     CampaignList,
+    Cancel,
     Confirm,
     CreditLine,
     CreditLineList,
@@ -118,6 +119,18 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
     return _campaign_view(svc.confirm(_caller(req), campaign_id, req.body.comment), with_failures=False)
+
+
+@api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
+           "awaiting confirmation or failed): its proposals are withdrawn, its households and its village freed",
+           permission="campaign:cancel", body=Cancel, response=Campaign,
+           responses={409: "CAMPAIGN_CONFIRMED: confirmed campaigns are not cancelled; CAMPAIGN_CLOSED: completed or "
+                           "expired"},
+           errors=("CAMPAIGN_NOT_FOUND", "CAMPAIGN_CONFIRMED", "CAMPAIGN_CLOSED"))
+def cancel_campaign(req: Request, campaign_id: str) -> Campaign:
+    from chalicelib.rating.service import campaign as svc
+
+    return _campaign_view(svc.cancel(_caller(req), campaign_id, req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "POST", summary="Record an objection to a household on the posted "

@@ -15,7 +15,14 @@ from chalicelib.rating.data import credit_lines as line_repo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain.credit_line import add_years
 from chalicelib.rating.service.campaign_config import config
-from chalicelib.rating.service.campaign_tx import SYSTEM_ACTOR, Unit, commit_units, log, update_campaign
+from chalicelib.rating.service.campaign_tx import (
+    SYSTEM_ACTOR,
+    WORKFLOW_STATUSES,
+    Unit,
+    commit_units,
+    log,
+    update_campaign,
+)
 from chalicelib.rating.service.rating_changes import change_line, change_rating
 
 
@@ -107,5 +114,5 @@ def _complete(campaign_id: str, v: _Validity) -> dict[str, Any]:
               "active_limit_total": sum((Decimal(str(ln["limit"])) for ln in active), Decimal("0")),
               "lines_valid_from": v.valid_from.isoformat()}
     update_campaign(campaign_id, {**result, "status": "completed", "completed_at": utc_now_iso()},
-                    actor=v.actor, action="campaign.completed")
+                    actor=v.actor, action="campaign.completed", expect_status=WORKFLOW_STATUSES)
     return {"activated": result["activated"], "withdrawn": result["withdrawn"]}

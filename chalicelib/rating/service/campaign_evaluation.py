@@ -16,7 +16,7 @@ from chalicelib.platform.clock import business_date, utc_now_iso
 from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.service.campaign_config import Config, config
-from chalicelib.rating.service.campaign_tx import SYSTEM_ACTOR, commit, update_campaign
+from chalicelib.rating.service.campaign_tx import SYSTEM_ACTOR, WORKFLOW_STATUSES, commit, update_campaign
 
 _RATIOS = ("credit_household_ratio", "borrowers_without_arrears_ratio", "npl_ratio", "is_credit_village", "failed")
 
@@ -31,7 +31,8 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     if divisions.is_urban_unit(c["village_code"]):
         summary: dict[str, Any] = {"applicable": False, "reason": "RESIDENTS_COMMITTEE",
                                    "unit_type": divisions.unit_type(c["village_code"])}
-        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated",
+                        expect_status=WORKFLOW_STATUSES)
         return {"is_credit_village": None, "is_credit_township": None}
     cfg = config(campaign_id)
     day = business_date()
@@ -48,7 +49,8 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
         summary["township"] = {k: v for k, v in township.items()
                                if k not in ("org_path", "campaign_id", "evaluated_at")}
     commit(tx)
-    update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+    update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated",
+                    expect_status=WORKFLOW_STATUSES)
     return {"is_credit_village": ev.is_credit_village,
             "is_credit_township": township["is_credit_township"] if township else None}
 

@@ -13,7 +13,7 @@ from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.service.campaign_config import config
-from chalicelib.rating.service.campaign_tx import SYSTEM_ACTOR, s3, settings, update_campaign
+from chalicelib.rating.service.campaign_tx import SYSTEM_ACTOR, WORKFLOW_STATUSES, s3, settings, update_campaign
 
 
 def notice_keys(campaign_id: str) -> dict[str, str]:
@@ -52,7 +52,7 @@ def publish_notice(campaign_id: str, *, actor: str = SYSTEM_ACTOR, reason: str |
     update_campaign(campaign_id, {"notice_keys": keys, "notice_from": notice_from.isoformat(),
                                   "notice_until": notice_until.isoformat(), "notice_rows": len(rows),
                                   "notice_revision": int(c.get("notice_revision", 0)) + 1},
-                    actor=actor, action="campaign.notice_published", reason=reason)
+                    actor=actor, action="campaign.notice_published", reason=reason, expect_status=WORKFLOW_STATUSES)
     return {"rows": len(rows), "notice_until": notice_until.isoformat()}
 
 

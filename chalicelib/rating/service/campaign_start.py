@@ -18,8 +18,18 @@ from chalicelib.rating.data import campaigns as camp_repo
 from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.rating_input import village_averages
+from chalicelib.rating.service.campaign_close import settle_dead_execution, settle_village
 from chalicelib.rating.service.campaign_config import check_challenger, documents, village_households
-from chalicelib.rating.service.campaign_tx import GRADES, SYSTEM_ACTOR, audit, s3, settings, sfn, update_campaign
+from chalicelib.rating.service.campaign_tx import (
+    GRADES,
+    SYSTEM_ACTOR,
+    WORKFLOW_STATUSES,
+    audit,
+    s3,
+    settings,
+    sfn,
+    update_campaign,
+)
 
 
 def _execution_arn(name: str) -> str:
@@ -32,7 +42,9 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     """Start the campaign of a village for a period (default: the business year).
 
     Idempotent: a campaign that exists already is returned as it is (``created`` False), except a
-    ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote.
+    ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote. A campaign
+    whose workflow died without closing it is marked failed first (``campaign_close.settle_dead_execution``), here
+    and when it holds the village (then the 409 names it as failed: restart it, or cancel it: campaign_cancel).
     A village runs one campaign at a time: the campaign item and the village's lock are written in one
     transaction, so of two starts for different periods only one succeeds, whatever their timing.
     Raises NotFound ``VILLAGE_NOT_FOUND`` (not the caller's village), ValidationFailed
@@ -52,6 +64,9 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     period = period or str(today.year)
     cid = vc.campaign_id(village_code, period)
     existing = camp_repo.get_unscoped(cid)
+    if existing:
+        existing = settle_dead_execution(existing)
+    settle_village(village_code, cid)
     if existing and existing["status"] != "failed":
         return existing, False
     challenger_ref = check_challenger(campaign_doc.get("challenger") if challenger is None else challenger)
@@ -138,20 +153,6 @@ def _start_execution(cid: str, name: str) -> None:
         raise
 
 
-def execution_status(campaign: dict[str, Any]) -> str | None:
-    """The Step Functions status of the campaign's current execution (None if unknown)."""
-    from botocore.exceptions import ClientError
-
-    arn = campaign.get("execution_arn")
-    if not arn:
-        return None
-    try:
-        status: str = sfn().describe_execution(executionArn=arn)["status"]
-    except ClientError:
-        return None
-    return status
-
-
 # ================================================================================= task: load
 
 def _rate_statuses(docs: dict[str, Any]) -> set[str]:
@@ -216,7 +217,7 @@ def load(campaign_id: str) -> dict[str, Any]:
     s3().put_object(Bucket=bucket, Key=manifest_key, ContentType="application/json",
                     Body=json.dumps([{"household_id": i} for i in ids]).encode())
     baseline["manifest_key"] = manifest_key
-    update_campaign(campaign_id, baseline, actor=SYSTEM_ACTOR, action="campaign.loaded")
+    update_campaign(campaign_id, baseline, actor=SYSTEM_ACTOR, action="campaign.loaded", expect_status=WORKFLOW_STATUSES)
     size = max(1, int(campaign_doc.get("batch_size", 25)))
     margin = int(campaign_doc.get("confirmation_margin_days", 7))
     return {"batches": [{"household_ids": ids[i:i + size]} for i in range(0, len(ids), size)],

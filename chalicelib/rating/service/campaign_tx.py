@@ -52,6 +52,20 @@ def sfn() -> Any:
     return aws.stepfunctions()
 
 
+def execution_status(campaign: dict[str, Any]) -> str | None:
+    """The Step Functions status of the campaign's current execution (None if unknown)."""
+    from botocore.exceptions import ClientError
+
+    arn = campaign.get("execution_arn")
+    if not arn:
+        return None
+    try:
+        status: str = sfn().describe_execution(executionArn=arn)["status"]
+    except ClientError:
+        return None
+    return status
+
+
 def log() -> Any:
     from chalicelib.platform.observability import logger
 
@@ -110,8 +124,16 @@ def _counter_update(tx: dynamo.TxBuilder, campaign_id: str, units: list[Unit]) -
             names[f"#g{g}"] = f"grade_{g}"
             values[f":g{g}"] = n
             parts.append(f"#g{g} :g{g}")
+    names["#st"] = "status"
+    values[":cancelled"] = "cancelled"
     tx.update(settings().core_table, camp_repo.key(campaign_id), "ADD " + ", ".join(parts), values=values,
-              names=names)
+              names=names, condition="#st <> :cancelled",  # a cancelled campaign's proposals are withdrawn: none
+              on_fail=Conflict(f"campaign {campaign_id} was cancelled", code="CAMPAIGN_CANCELLED"))  # may follow
+
+
+#: The statuses the workflow's own steps write in: all but ``cancelled`` (a cancelled campaign's execution is
+#: stopped, and a step still in flight must not change it; a completed one may be re-run: see ADR 0011, decision 3).
+WORKFLOW_STATUSES = tuple(s for s in vc.CAMPAIGN_STATUSES if s != "cancelled")
 
 
 def commit_units(campaign_id: str, units: list[Unit], *, counters: bool = True) -> None:
