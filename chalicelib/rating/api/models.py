@@ -126,7 +126,7 @@ class Confirm(RequestModel):
     comment: Comment500 | None = None
 
 
-class Cancel(RequestModel):
+class CancelCampaign(RequestModel):
     reason: CancelReason
 
 

@@ -17,7 +17,7 @@ from chalicelib.rating.api.models import (
     Approve,
     Campaign,
     CampaignList,
-    Cancel,
+    CancelCampaign,
     Confirm,
     CreditLine,
     CreditLineList,
@@ -123,7 +123,7 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
 
 @api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
            "awaiting confirmation or failed): its proposals are withdrawn, its households and its village freed",
-           permission="campaign:cancel", body=Cancel, response=Campaign,
+           permission="campaign:cancel", body=CancelCampaign, response=Campaign,
            responses={409: "CAMPAIGN_CONFIRMED: confirmed campaigns are not cancelled; CAMPAIGN_CLOSED: completed or "
                            "expired"},
            errors=("CAMPAIGN_NOT_FOUND", "CAMPAIGN_CONFIRMED", "CAMPAIGN_CLOSED"))
