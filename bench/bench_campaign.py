@@ -46,14 +46,18 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
     server, _stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
         from chalicelib.admin.data import orgs
+        from chalicelib.customers.service import seeding
         from chalicelib.platform.access import Principal
         from chalicelib.rating.data import campaigns
         from chalicelib.rating.service import campaign as svc
-        from infra.synthetic import store_households, village_households_in
+        from infra.synthetic import village_households_in
 
         village = orgs.village_assignment(VILLAGE)
-        store_households([(f"HH-BENCH-{k:04d}", h) for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))],
-                         status="submitted")
+        _, refused = seeding.file(VILLAGE, [(f"HH-BENCH-{k:04d}", h) for k, h in
+                                            enumerate(village_households_in(VILLAGE, n, seed=300))],
+                                  status="submitted", collected_by="bench-am")
+        if refused:
+            raise RuntimeError(f"synthetic households refused: {sorted({e.code for e in refused.values()})}")
         manager = Principal(user_id="bench-am", username="bench.am", role="account_manager",
                             org_id=village["org_id"], org_path=village["org_path"])
         institution = Principal(user_id="bench-admin", username="bench.admin", role="institution_admin",

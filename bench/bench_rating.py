@@ -28,15 +28,45 @@ VILLAGE_SIZE = 300
 SMOKE = {"n": 600, "distinct": 600}
 
 
+class _BenchKeys:
+    """Data keys and the hash key made up in memory: the benchmark runs without a stack (no KMS, no Secrets
+    Manager), and protecting the files' personal numbers is not what it measures."""
+
+    def __init__(self) -> None:
+        import os
+
+        self._key, self._hash = os.urandom(32), os.urandom(32)
+
+    def new_key(self) -> tuple[str, bytes]:
+        return "bench", self._key
+
+    def unwrap(self, key_id: str) -> bytes:
+        return self._key
+
+    def hash_key(self) -> bytes:
+        return self._hash
+
+
 def _households(n_distinct: int = N_DISTINCT) -> list[dict[str, Any]]:
+    """Synthetic households as the customers service files them (``chalicelib.customers.service.seeding.build``:
+    the complete stored household), not stored."""
+    from chalicelib.customers.service import seeding
+    from chalicelib.platform import pii
     from infra.synthetic import village_households_in
 
-    # the rating domain's input: the household's facts with its id (no store, no personal-data protection needed)
+    keys = _BenchKeys()
+    pii.use_providers(keys, keys)
     villages = [f"2201221022{n:02d}" for n in range(max(1, n_distinct // VILLAGE_SIZE))]
     out = []
-    for code in villages:
-        for k, h in enumerate(village_households_in(code, VILLAGE_SIZE, seed=1, today=date(2026, 1, 1))):
-            out.append({**h, "household_id": f"HH-{code}-{k:04d}"})
+    try:
+        for code in villages:
+            village = {"village_code": code, "org_id": "bench", "org_path": "/JL/bench/"}
+            filings = [(f"HH-{code}-{k:04d}", h) for k, h in
+                       enumerate(village_households_in(code, VILLAGE_SIZE, seed=1, today=date(2026, 1, 1)))]
+            out += [{**h, "version": 1} for h in seeding.build(filings, village, status="verified",
+                                                                collected_by="bench")]
+    finally:
+        pii.use_providers()
     return out
 
 

@@ -174,7 +174,7 @@ def _refuse_what_the_api_would(api: Any, village: str, period: str, campaigns: l
 
 
 def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
-    from chalicelib.customers.data import households
+    from chalicelib.customers.service import households
     from chalicelib.customers.service.roster_import import import_roster
 
     principal = _principal(api, manager)

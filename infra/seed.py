@@ -187,9 +187,9 @@ def seed_farmer_demo(stack) -> str:
     """One synthetic household in the showcase village, filed and submitted by ``am.nongan`` (its
     responsible account manager, so the showcase campaign rates it and gives it a line), and the
     ``farmer.demo`` user linked to it (farmer self-service demo). Idempotent; returns the household id."""
-    from chalicelib.customers.data import households
     from chalicelib.customers.domain import roster
     from chalicelib.customers.domain.households import HouseholdIn
+    from chalicelib.customers.service import households
     from infra.roster_synth import synth_households, to_csv
 
     if households.get_unscoped(FARMER_DEMO_HOUSEHOLD) is None:

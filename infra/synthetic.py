@@ -6,12 +6,9 @@ livestock and machinery, deposits 0-10 万元, credit-union shares 0-1 万元, n
 debts 0-20 万元. Resident ID numbers are well-formed (GB 11643-1999 check character) with the
 village's county as address code; they are made up and belong to nobody.
 
-Two shapes:
-
-* :func:`household_in`: what a client sends (``chalicelib.customers.domain.households.HouseholdIn``: full
-  resident IDs), used for roster files and, with a ``household_id``, as the rating domain's input;
-* :func:`store_households`: writes them filed (``status``) through the customers subsystem's repository, for
-  a running stack when the import is not under test (the stored item has one owner: no second shape here).
+The shape is what a client sends (:func:`household_in`: ``chalicelib.customers.domain.households.HouseholdIn``
+with full resident IDs), used for roster files and filed through the customers service when the import is not
+under test (``chalicelib.customers.service.seeding``; tests: ``tests.factories.customers``).
 """
 from __future__ import annotations
 
@@ -111,18 +108,6 @@ def village_households_in(village_code: str, count: int, *, seed: int = 42,
     rng = random.Random(f"{village_code}:{seed}")
     today = today or date(2026, 1, 1)
     return [household_in(village_code, n, rng, today=today) for n in range(1, count + 1)]
-
-
-def store_households(households: list[tuple[str, dict[str, Any]]], *, status: str = "verified",
-                     actor_id: str = "seed") -> list[dict[str, Any]]:
-    """Write :func:`household_in` households under the given ids, filed in ``status``, through the customers
-    subsystem's repository (``chalicelib.customers.data.households.write_for_system``: the one owner of the stored item,
-    with its person index and audit records), for a running stack when the import is not under test. Returns
-    the stored items."""
-    from chalicelib.customers.data import households as repo
-
-    return repo.write_for_system(households, status=status, actor_id=actor_id,
-                                 reason="synthetic households (infra.synthetic)")
 
 
 # ------------------------------------------------------------------------------------------ roster files

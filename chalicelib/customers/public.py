@@ -2,10 +2,11 @@
 manager responsible for it). Rating, loans and post-loan read households only through here (the context map in
 docs/decisions/0006-bounded-contexts-and-pynamodb.md).
 
-A household comes back as a plain dict until the context's models are the interface (Phase B): ``{"household_id",
-"village_code", "org_path", "status" (draft | submitted | verified | ...), "version", "members": [{"member_id",
-"relation" (head | spouse | ...), "name", "birth_date", ...}], "account_manager_id"?, "collected_by"?, income,
-assets and liabilities in CNY (Decimal), ...}`` (the stored item, keys left out by readers that answer clients).
+A household comes back as a plain dict (the attributes of ``chalicelib.customers.data.models.Household``, its
+``state()``: key attributes left out) until the models themselves are the interface: ``{"household_id",
+"village_code", "org_path", "status" (draft | submitted | verified), "version", "members": [{"member_id",
+"relation" (head | spouse | ...), "name", "birth_date", ...}], "account_manager_id"?, "collected_by"?, "income",
+"assets", "liabilities", "expenses" (maps of Decimal CNY), ...}``.
 """
 from __future__ import annotations
 
@@ -13,10 +14,26 @@ from datetime import date
 from typing import Any
 
 from chalicelib.customers.data import households as _households
+from chalicelib.customers.domain.figures import (
+    amount,
+    credit_union_shares,
+    gross_income,
+    net_assets,
+    net_income,
+    total_assets,
+    total_expenses,
+    total_liabilities,
+)
+from chalicelib.customers.domain.figures import totals as household_totals
 from chalicelib.platform.access import Principal
 
-__all__ = ["get", "get_unscoped", "head", "head_birth_date", "household_village", "households_by_id",
-           "list_by_village", "responsible_manager"]
+__all__ = ["amount", "credit_union_shares", "get", "get_unscoped", "gross_income", "head", "head_birth_date",
+           "household_totals", "household_village", "households_by_id", "list_by_village", "net_assets",
+           "net_income", "responsible_manager", "total_assets", "total_expenses", "total_liabilities"]
+
+# The household's money figures (``chalicelib.customers.domain.figures``: the rules, Decimal CNY):
+# ``household_totals(household)`` → {total_assets, total_liabilities, net_assets, gross_income, total_expenses,
+# net_income}; the single figures and ``amount`` (one entry → Decimal, float refused) for the rating's facts.
 
 
 def get(principal: Principal, household_id: str) -> dict[str, Any]:
@@ -45,8 +62,7 @@ def households_by_id(ids: list[str]) -> dict[str, dict[str, Any]]:
     """Households by id (one BatchGetItem per 100 ids); ids without a household are left out."""
     if not ids:
         return {}
-    found = _households.batch_get([_households.key(i) for i in ids])
-    return {item["household_id"]: item for item in found.values()}
+    return _households.households_by_id(ids)
 
 
 def responsible_manager(household: dict[str, Any] | None) -> str | None:

@@ -20,7 +20,7 @@ Three mechanisms, used together for every stored ID or phone number:
   brute-forced from the table.
 * **Masking** (``chalicelib.platform.identity.mask_resident_id`` / ``mask_phone``): what every response
   shows by default. Full values only for roles with ``pii:reveal`` on explicit request; the reveal is
-  audited by the caller (``chalicelib.customers.data.households``).
+  audited by the caller (``chalicelib.customers.service.households.reveal``).
 
 Nothing here logs a value. Tests swap the providers (:func:`use_providers`) so that unit tests
 need no AWS.

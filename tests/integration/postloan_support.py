@@ -1,6 +1,6 @@
 """Helpers of the post-loan integration tests: households, lines, ratings and loan accounts written with
-the other subsystems' own item builders (``loans.add_create`` with a real schedule, ``credit_lines.with_keys``,
-``ratings.with_keys``), jobs fired like ``village-credit jobs run NAME --business-date D``, and a pinned
+the other subsystems' own item builders and factories (``loans.add_create`` with a real schedule,
+tests/factories/customers.py and rating.py), jobs fired like ``village-credit jobs run NAME --business-date D``, and a pinned
 business date for API calls."""
 from __future__ import annotations
 
@@ -33,18 +33,16 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
+    from tests.factories import customers
     from tests.factories import rating as rating_factory
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
-    items: list[dict[str, Any]] = [{"PK": f"HH#{hh}", "SK": "HH", "kind": "household", "household_id": hh,
-                                    "org_path": org_path, "village_code": village, "version": 1,
-                                    "account_manager_id": manager,
-                                    "members": [{"member_id": f"{hh}-M1", "relation": "head", "name": "王德福",
-                                                 "birth_date": "1975-04-02", "gender": "male"}]}]
-    dynamo.batch_put(get_settings().core_table, items)
+    # a draft: no campaign of the village rates it (its rating and line are made here)
+    customers.household(village, hh, head_name="王德福", head_birth=date(1975, 4, 2), collected_by=manager or "system",
+                        status="draft")
+    if manager is None:
+        customers.unmanaged(hh)
     rating_id = rating_factory.rating(hh, org_path, campaign_id="PLTEST", rated_on=date(2024, 12, 1),
                                       village_code=village, valid_from=date(2024, 12, 1),
                                       valid_to=rating_valid_to or date(2027, 11, 30))

@@ -160,7 +160,7 @@ def _expected(config: dict, households: list[dict], today: date):
 @pytest.fixture(scope="module")
 def scenario(stack, client):
     """Import a roster of 30 synthetic + 4 hand-made households, submit them, start the campaign."""
-    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers.service import households as hh_repo
     from chalicelib.customers.service.roster_import import import_roster
     from chalicelib.platform.clock import business_date
     from infra.synthetic import village_households_in
@@ -241,7 +241,7 @@ def test_ratings_expire_after_their_validity(story):
 
 
 def _rates(client, scenario, stack):
-    from chalicelib.customers.data import households as hh_repo
+    from chalicelib.customers import public as hh_repo
     from chalicelib.rating.data import campaigns as camp_repo
 
     cid = scenario["cid"]
@@ -573,11 +573,13 @@ def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
 
     from chalicelib.platform.settings import get_settings
     from chalicelib.rating.service.campaign import artifact_key
-    from infra.synthetic import store_households, village_households_in
+    from infra.synthetic import village_households_in
+    from tests.factories import customers
 
     settings = get_settings()
     households = village_households_in(SECOND_VILLAGE, 12, seed=7)
-    store_households([(f"HH-{SECOND_VILLAGE}-T{n:03d}", h) for n, h in enumerate(households, 1)], status="submitted")
+    customers.filed(SECOND_VILLAGE, households, ids=[f"HH-{SECOND_VILLAGE}-T{n:03d}" for n in range(1, 13)],
+                    status="submitted")
     s3 = boto3.client("s3")
     household_model = json.loads((FIXTURES / "household_points_table.json").read_text())
     s3.put_object(Bucket=settings.documents_bucket, Key=artifact_key("household-challenger-fixture", "fixture-1"),
@@ -621,10 +623,10 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
 
     from chalicelib.rating.data import campaigns
     from chalicelib.rating.service import campaign as svc
-    from infra.synthetic import store_households, village_households_in
+    from tests.factories import customers
 
     code = "220122102205"  # 程家坨子村委会
-    store_households([(f"HH-{code}-E{n:03d}", h) for n, h in enumerate(village_households_in(code, 6, seed=11), 1)])
+    customers.synthetic_village(code, 6, seed=11, tag="E")
     r = client.as_user("am2.nongan").post("/campaigns", json={"village_code": code, "period": "2026-EXP"})
     assert r.status_code == 202, r.text
     cid = r.json()["campaign_id"]
@@ -654,7 +656,8 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     from chalicelib.loans.data import loans
     from chalicelib.platform.clock import business_date
     from chalicelib.postloan.domain.classification import classify_loan
-    from infra.synthetic import store_households, village_households_in
+    from infra.synthetic import village_households_in
+    from tests.factories import customers
     from tests.integration.postloan_support import make_loan
 
     code = "220122102204"  # 金大房子村委会, 哈拉海镇: no other test uses it
@@ -664,7 +667,7 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     for h in households:
         h["liabilities"] = {**h.get("liabilities", {}), "bank_loans": Decimal("0.00")}
     households[4]["liabilities"]["bank_loans"] = Decimal("15000.00")  # a borrower elsewhere, not in the ledger
-    stored = store_households([(f"HH-{code}-L{n:03d}", h) for n, h in enumerate(households, 1)])
+    stored = customers.filed(code, households, ids=[f"HH-{code}-L{n:03d}" for n in range(1, 11)])
 
     def loan(n: int, months_back: int, days_back: int, amount: str, village: str = code) -> dict:
         hh = {"household_id": stored[n]["household_id"], "org_path": assignment["org_path"],

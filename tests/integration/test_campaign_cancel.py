@@ -23,11 +23,9 @@ REASON = {"reason": "村委会换届，本轮授信作废"}
 
 
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
-    from infra.synthetic import store_households, village_households_in
+    from tests.factories import customers
 
-    items = store_households([(f"HH-{code}-{tag}{n:03d}", h)
-                              for n, h in enumerate(village_households_in(code, count, seed=seed), 1)])
-    return [i["household_id"] for i in items]
+    return [h["household_id"] for h in customers.synthetic_village(code, count, seed=seed, tag=tag)]
 
 
 def _start(client, code: str, period: str, user: str = "am.nongan"):

@@ -35,11 +35,9 @@ STARTERS = ("am.nongan", "am2.nongan")
 
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
     """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
-    from infra.synthetic import store_households, village_households_in
+    from tests.factories import customers
 
-    items = store_households([(f"HH-{code}-{tag}{n:03d}", h)
-                              for n, h in enumerate(village_households_in(code, count, seed=seed), 1)])
-    return [i["household_id"] for i in items]
+    return [h["household_id"] for h in customers.synthetic_village(code, count, seed=seed, tag=tag)]
 
 
 def _campaign(client, cid: str) -> dict:
@@ -337,7 +335,7 @@ UP = {"A": "AA", "AA": "AAA"}
 def _raisable(client, cid: str) -> list[dict]:
     """Ratings of a campaign (still automatic, not knocked out, with a proposed line) one grade below the top."""
     items = client.as_user("am.nongan").get(f"/campaigns/{cid}/ratings?limit=500").json()["items"]
-    return [r for r in items if r["status"] == "auto" and r["grade"] in UP and not r["knocked_out"] and r["line_id"]]
+    return [r for r in items if r["status"] == "auto" and r["grade"] in UP and not r["knocked_out"] and r.get("line_id")]
 
 
 def _started(client, code: str, period: str, households: int, seed: int, tag: str) -> str:

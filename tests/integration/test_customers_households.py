@@ -145,11 +145,11 @@ def test_moving_a_person_is_explicit_and_atomic(client, stack):
     moved = [m for m in dst["members"] if m["resident_id_masked"] == spouse["resident_id_masked"]]
     assert len(moved) == 1 and moved[0]["relation"] == "sibling" and dst["version"] == 2
     # the index follows the person
+    from chalicelib.customers.data.models import ResidentIndex
+
     rid = next(i for i in _raw_members(stack, b["household_id"]) if i["member_id"]["S"] == moved[0]["member_id"])
-    ddb = boto3.client("dynamodb")
-    idx = ddb.get_item(TableName=stack.env["CORE_TABLE"],
-                       Key={"PK": {"S": f"RID#{rid['resident_id_hash']['S']}"}, "SK": {"S": "RID"}})["Item"]
-    assert idx["household_id"]["S"] == b["household_id"]
+    idx = ResidentIndex.find(*ResidentIndex.key(rid["resident_id_hash"]["S"]))
+    assert idx is not None and idx.household_id == b["household_id"]
     # a stale move is refused and changes nothing
     r = client.as_user("am.nongan").post(f"/households/{b['household_id']}/members/{moved[0]['member_id']}/move",
                                          json={"target_household_id": a["household_id"], "relation": "spouse",
@@ -159,8 +159,13 @@ def test_moving_a_person_is_explicit_and_atomic(client, stack):
 
 
 def _raw_members(stack, household_id: str) -> list[dict]:
+    """The members as stored (DynamoDB's wire form), read past the repository."""
+    from chalicelib.customers.data.models import Household
+
     item = boto3.client("dynamodb").get_item(TableName=stack.env["CORE_TABLE"],
-                                             Key={"PK": {"S": f"HH#{household_id}"}, "SK": {"S": "HH"}})["Item"]
+                                             Key={k: {"S": v} for k, v in zip(("PK", "SK"),
+                                                                              Household.key(household_id),
+                                                                              strict=True)})["Item"]
     return [m["M"] for m in item["members"]["L"]]
 
 

@@ -187,7 +187,9 @@ def test_a_household_whose_person_was_taken_meanwhile_is_dropped_and_the_rest_wr
     """The batched write path: a transaction cancelled by one household's index condition writes the
     others and reports that one (as when an account manager files the same person during an import)."""
     from chalicelib.admin.data import orgs
+    from chalicelib.customers.data import household_items as items
     from chalicelib.customers.data import households as repo
+    from chalicelib.customers.data.household_batches import commit_plans
     from chalicelib.customers.domain import roster
     from chalicelib.customers.domain.households import HouseholdIn, normalise
     from chalicelib.platform.access import SYSTEM
@@ -200,14 +202,14 @@ def test_a_household_whose_person_was_taken_meanwhile_is_dropped_and_the_rest_wr
     for hh in parsed.households:
         norm = normalise(HouseholdIn.model_validate(hh.payload), today=business_date())
         hid = str(__import__("uuid").uuid4())
-        item = repo.build_item(hid, norm, repo.build_members(norm, None), village=village, status="draft",
-                               data_source="roster_import", collected_by="system")
-        plans.append(repo.plan_change(hid, item, None))
+        item = items.build_item(hid, norm, items.build_members(norm, None), village=village, status="draft",
+                                data_source="roster_import", collected_by="system")
+        plans.append(items.plan_change(hid, item, None))
     # meanwhile the spouse of the fourth household is filed door to door
     taken = parsed.households[3].payload["members"][1]["resident_id"]
     body = household(spouse_id=taken)
     assert client.as_user("am.nongan").post("/households", json=body).status_code == 201
-    written, failed = repo.commit_plans(plans, actor_id=SYSTEM.user_id)
+    written, failed = commit_plans(plans, actor_id=SYSTEM.user_id)
     assert set(failed) == {plans[3].household_id}
     assert failed[plans[3].household_id].code == "PERSON_IN_OTHER_HOUSEHOLD"
     assert failed[plans[3].household_id].fields[0].field == "members[1].resident_id"

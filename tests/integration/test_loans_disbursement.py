@@ -192,15 +192,11 @@ def test_the_loan_belongs_to_the_households_account_manager_not_to_whoever_filed
     """Post-loan work (inspections, warnings, reminders) goes to the household's responsible account
     manager (管户), even when a colleague filed the drawdown on the PAD."""
     from chalicelib.loans.data import loans
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
+    from tests.factories import customers
 
     b = make_borrower()
     am2 = client.as_user("am2.nongan").get("/me").json()["user_id"]
-    dynamo.client().update_item(TableName=get_settings().core_table,
-                                Key=dynamo.to_item({"PK": f"HH#{b['household_id']}", "SK": "HH"}),
-                                UpdateExpression="SET collected_by = :m",
-                                ExpressionAttributeValues=dynamo.to_item({":m": am2}))
+    customers.managed_by(b["household_id"], am2)
     dd = request(client, "am.nongan", drawdown_body(b["line_id"], amount="8000.00")).json()
     done = wait_status(dd["drawdown_id"], "DISBURSED")
     assert done["applicant_user_id"] != am2

@@ -3,8 +3,9 @@
 Issue found by a probe: ``infra.synthetic.stored_household`` built a second, incomplete shape of the household
 item (no ``head_name``, ``member_count``, ``data_source``, ``collected_by``, no person index), written straight
 into the table, and ``GET /villages/{code}/households`` answered 500 for such a village. The shape now has one
-owner (``chalicelib.customers.data.households.build_item``, written by ``write_for_system``): the list, the household and
-the person search answer for them like for any household. Village 220122102224 (哈拉海镇; no other test uses it).
+owner (``chalicelib.customers.data.household_items.build_item``, filed by ``chalicelib.customers.service.seeding``
+through ``tests.factories.customers``): the list, the household and the person search answer for them like for any
+household. Village 220122102224 (哈拉海镇; no other test uses it).
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ VILLAGE = "220122102224"
 
 def test_synthetic_households_are_listed_read_and_found_like_any_household(client):
     from chalicelib.platform.identity import mask_resident_id
-    from infra.synthetic import store_households, village_households_in
+    from infra.synthetic import village_households_in
+    from tests.factories import customers
 
     households = village_households_in(VILLAGE, 4, seed=8080)
     ids = [f"HH-{VILLAGE}-P{n:03d}" for n in range(1, 5)]
-    stored = store_households(list(zip(ids, households, strict=True)), status="submitted")
+    stored = customers.filed(VILLAGE, households, ids=ids, status="submitted")
     assert [s["household_id"] for s in stored] == ids
 
     r = client.as_user("am.nongan").get(f"/villages/{VILLAGE}/households?limit=50")
@@ -44,9 +46,11 @@ def test_synthetic_households_are_listed_read_and_found_like_any_household(clien
     found = client.as_user("am.nongan").post("/households/search", json={"resident_id": member["resident_id"]})
     assert found.status_code == 200 and found.json()["household_id"] == ids[1], found.text
 
-    # writing again replaces (version + 1), it does not make a second shape or a duplicate
-    again = store_households([(ids[0], households[0])], status="verified")
-    assert again[0]["version"] == 2
+    # filing an existing id again is refused: no second shape, no duplicate, nothing changed
+    from chalicelib.customers.service import seeding
+
+    written, failed = seeding.file(VILLAGE, [(ids[0], households[0])], status="verified")
+    assert not written and failed[ids[0]].code == "HOUSEHOLD_EXISTS"
     r = client.as_user("am.nongan").get(f"/villages/{VILLAGE}/households?limit=50")
     assert r.status_code == 200 and len(r.json()["items"]) == 4, r.text
-    assert {i["household_id"]: i["status"] for i in r.json()["items"]}[ids[0]] == "verified"
+    assert {i["household_id"]: i["status"] for i in r.json()["items"]}[ids[0]] == "submitted"

@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.customers.domain.households import HouseholdIn, check_transition, content_fingerprint, normalise, totals
+from chalicelib.customers.domain.figures import totals
+from chalicelib.customers.domain.households import HouseholdIn, check_transition, content_fingerprint, normalise
 from chalicelib.platform.errors import ValidationFailed
 from chalicelib.platform.identity import resident_id_check_char
 

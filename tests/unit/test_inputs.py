@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.customers.domain import roster
+from chalicelib.customers.domain import roster_cells
 from chalicelib.platform.errors import pydantic_error_code
 from chalicelib.platform.http.routing import query_values
 from chalicelib.platform.inputs import (
@@ -127,8 +127,8 @@ def test_the_roster_import_and_the_api_give_the_same_codes_for_the_same_mistakes
     for cell, api_value, code in (("1e5", "1e5", "AMOUNT_FORMAT"), ("0.001", "0.001", "AMOUNT_PRECISION"),
                                   ("-5", "-5", "AMOUNT_NEGATIVE"), ("1000000000000000", "1000000000000000",
                                                                     "AMOUNT_FORMAT")):
-        with pytest.raises(roster._CellError) as cell_error:
-            roster._amount(cell, "元", may_be_negative=False)
+        with pytest.raises(roster_cells.CellError) as cell_error:
+            roster_cells.amount(cell, "元", may_be_negative=False)
         assert cell_error.value.code == code
         assert _codes(Amounts, {"money": api_value}) == [("money", code)]
 

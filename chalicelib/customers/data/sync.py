@@ -1,97 +1,28 @@
-"""PAD offline sync (离线采集同步): apply records created or edited offline, idempotently.
-
-Each record carries a client-generated ``op_id`` (one edit), the ``household_id`` (client-generated
-UUID for a new household), the ``base_version`` the edit was made on (``null`` for a new household)
-and the household content. Per record the outcome is:
-
-* ``created`` / ``updated`` / ``unchanged``: applied; a receipt ``SYNC#<user>#<op_id>`` / ``SYNC`` is
-  written in the same transaction as the household, so sending the same batch again replays the
-  receipt (``replayed: true``) and writes nothing;
-* ``conflict``: the server copy changed since ``base_version`` (or a new household's id exists): both
-  versions are returned (masked) and nothing is overwritten;
-* ``rejected``: invalid content or a person in another household (field errors), or a household not
-  found in the caller's scope.
-"""
+"""PAD sync receipts (离线采集同步): the :class:`~chalicelib.customers.data.models.SyncReceipt` of an applied
+offline operation, written in the household's transaction so that a replayed operation is recognised."""
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.customers.data import households
-from chalicelib.platform import dynamo
-from chalicelib.platform.access import Principal
-from chalicelib.platform.clock import utc_now_iso
-from chalicelib.platform.errors import Conflict, DomainError, NotFound, ValidationFailed
+from chalicelib.customers.data.households import Extra
+from chalicelib.platform.errors import Conflict
 
 
-def _table() -> str:
-    from chalicelib.platform.settings import get_settings
+def receipt(user_id: str, op_id: str, household_id: str, outcome: str, version: int, device_id: str) -> Extra:
+    """The receipt of operation ``op_id`` of ``user_id`` for a household's transaction: written only if no receipt
+    of that operation exists (else Conflict ``SYNC_OP_APPLIED``)."""
+    from chalicelib.customers.data.models import SyncReceipt
+    from chalicelib.platform.clock import utc_now_iso
 
-    return get_settings().core_table
-
-
-def _receipt_key(principal: Principal, op_id: str) -> dict[str, str]:
-    return {"PK": f"SYNC#{principal.user_id}#{op_id}", "SK": "SYNC"}
-
-
-def _receipt(principal: Principal, op_id: str, household_id: str, outcome: str, version: int,
-             device_id: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    item = {**_receipt_key(principal, op_id), "item_type": "sync_receipt", "op_id": op_id,
-            "user_id": principal.user_id, "household_id": household_id, "outcome": outcome, "version": version,
-            "device_id": device_id, "at": utc_now_iso()}
-    return _table(), item, {"condition": "attribute_not_exists(PK)",
-                            "on_fail": Conflict("operation already applied", code="SYNC_OP_APPLIED")}
+    model = SyncReceipt(op_id=op_id, user_id=user_id, household_id=household_id, outcome=outcome, version=version,
+                        device_id=device_id, at=utc_now_iso())
+    return model, SyncReceipt.PK.does_not_exist(), Conflict("operation already applied", code="SYNC_OP_APPLIED")
 
 
-def _replay(principal: Principal, op_id: str, household_id: str) -> dict[str, Any] | None:
-    r = dynamo.get(_table(), _receipt_key(principal, op_id)["PK"], "SYNC")
-    if r is None:
-        return None
-    if r["household_id"] != household_id:
-        return {"outcome": "rejected", "errors": [{"field": "op_id", "code": "SYNC_OP_ID_REUSED",
-                                                   "message": "this op_id was used for another household"}]}
-    return {"outcome": r["outcome"], "version": r["version"], "replayed": True}
+def find(user_id: str, op_id: str) -> dict[str, Any] | None:
+    """The receipt of an operation (``{op_id, user_id, household_id, outcome, version, device_id, at}``), or
+    ``None``."""
+    from chalicelib.customers.data.models import SyncReceipt
 
-
-def apply_record(principal: Principal, *, device_id: str, op_id: str, household_id: str,
-                 base_version: int | None, household: Any) -> dict[str, Any]:
-    """Apply one offline record; returns ``{outcome, version?, replayed?, server?, errors?}`` where
-    ``server`` is the current stored household (for conflicts)."""
-    replay = _replay(principal, op_id, household_id)
-    if replay is not None:
-        return replay
-    stored = households.get_unscoped(household_id)
-    visible = stored is not None and principal.can_see(org_path=stored.get("org_path"),
-                                                       household_id=stored.get("household_id"))
-    try:
-        if base_version is None:
-            if stored is not None:
-                if not visible:
-                    return _rejected(Conflict("this household id is taken", code="HOUSEHOLD_ID_TAKEN",
-                                              field="household_id"))
-                return {"outcome": "conflict", "code": "HOUSEHOLD_EXISTS", "server": stored}
-            out = households.create(principal, household, data_source="door_to_door", household_id=household_id,
-                                    extra=[_receipt(principal, op_id, household_id, "created", 1, device_id)])
-            return {"outcome": "created", "version": out["version"]}
-        if not visible:
-            return _rejected(households.not_found())
-        if stored["version"] != base_version:
-            return {"outcome": "conflict", "code": "VERSION_CONFLICT", "server": stored}
-        out = households.update(
-            principal, household_id, household, expected_version=base_version, action="sync_update",
-            extra_for=lambda changed, version: [_receipt(principal, op_id, household_id,
-                                                         "updated" if changed else "unchanged", version, device_id)])
-        return {"outcome": "updated" if out["version"] != base_version else "unchanged", "version": out["version"]}
-    except Conflict as exc:
-        if exc.code == "SYNC_OP_APPLIED":
-            return _replay(principal, op_id, household_id) or _rejected(exc)
-        if exc.code in ("VERSION_CONFLICT", "HOUSEHOLD_EXISTS", "CONCURRENT_UPDATE"):
-            current = households.get_unscoped(household_id)
-            return {"outcome": "conflict", "code": "VERSION_CONFLICT", "server": current}
-        return _rejected(exc)
-    except (ValidationFailed, NotFound) as exc:
-        return _rejected(exc)
-
-
-def _rejected(exc: DomainError) -> dict[str, Any]:
-    fields = [f.to_dict() for f in exc.fields] or [{"field": "", "code": exc.code, "message": exc.message}]
-    return {"outcome": "rejected", "code": exc.code, "errors": fields}
+    found = SyncReceipt.find(*SyncReceipt.key(user_id, op_id))
+    return found.state() if found else None

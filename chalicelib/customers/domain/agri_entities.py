@@ -20,9 +20,9 @@ from typing import Literal
 from pydantic import Field
 
 from chalicelib.customers.domain.households import Livestock
+from chalicelib.customers.domain.texts import Name100, Text32, Text200, Word40, Word100
 from chalicelib.platform.errors import FieldError, ValidationFailed
 from chalicelib.platform.inputs import Id, IsoDate, Money, Mu, NetMoney, RequestModel, VillageCode
-from chalicelib.platform.text import text
 
 Kind = Literal["family_farm", "cooperative", "company", "village_collective"]
 
@@ -45,8 +45,8 @@ class LegalRepresentative(RequestModel):
 class Operations(RequestModel):
     """经营情况."""
 
-    main_business: text(min_length=1, max_length=100) = Field(description="主营业务, e.g. 玉米种植")
-    crops: list[text(min_length=1, max_length=40)] = Field(default_factory=list, max_length=20,
+    main_business: Word100 = Field(description="主营业务, e.g. 玉米种植")
+    crops: list[Word40] = Field(default_factory=list, max_length=20,
                                                            description="作物, e.g. 玉米")
     land_mu: Mu = Field(default=Decimal(0), description="经营土地面积 (亩)")
     livestock: list[Livestock] = Field(default_factory=list, max_length=20)
@@ -73,13 +73,13 @@ class AgriEntityIn(RequestModel):
     """An agricultural entity as a client sends it. Its name, address and other typed text follow the one rule
     for text (a control or invisible character is refused: TEXT_INVISIBLE_CHARACTER)."""
 
-    name: text(min_length=2, max_length=100) = Field(description="名称")
-    uscc: text(max_length=32) = Field(description="统一社会信用代码 (18 characters, check character verified per GB 32100-2015)")
+    name: Name100 = Field(description="名称")
+    uscc: Text32 = Field(description="统一社会信用代码 (18 characters, check character verified per GB 32100-2015)")
     kind: Kind
     village_code: VillageCode = Field(description="12-digit division code of the village where it operates")
     legal_representative: LegalRepresentative
     registered_on: IsoDate | None = Field(default=None, description="成立日期")
-    address: text(max_length=200) | None = Field(default=None, description="住所")
+    address: Text200 | None = Field(default=None, description="住所")
     operations: Operations
     assets: EntityAssets = Field(default_factory=EntityAssets)
     liabilities: EntityLiabilities = Field(default_factory=EntityLiabilities)

@@ -49,10 +49,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from chalicelib.customers.domain.texts import Text20, Text32, Text40, Text200, Word20
 from chalicelib.platform.errors import FieldError, ValidationFailed
 from chalicelib.platform.geo import GeoPoint
 from chalicelib.platform.inputs import CENT, Id, IsoDate, Money, Mu, NetMoney, RequestModel, SquareMetres, VillageCode
-from chalicelib.platform.text import PersonName, text
+from chalicelib.platform.text import PersonName
 
 Relation = Literal["head", "spouse", "child", "child_in_law", "parent", "parent_in_law", "grandchild",
                    "grandparent", "sibling", "other"]
@@ -82,11 +83,11 @@ class MemberIn(RequestModel):
     relation: Relation = Field(description="与户主关系")
     name: PersonName = Field(description="姓名; NFC, runs of spaces made one; a control or invisible character "
                                          "(NUL, U+202E, zero-width ...) is refused: TEXT_INVISIBLE_CHARACTER")
-    resident_id: text(max_length=32) | None = Field(default=None, description="身份证号 (GB 11643-1999)")
+    resident_id: Text32 | None = Field(default=None, description="身份证号 (GB 11643-1999)")
     gender: Gender | None = Field(default=None, description="性别; derived from the ID and cross-checked")
     birth_date: IsoDate | None = Field(default=None, description="出生日期; derived from the ID and cross-checked")
-    phone: text(max_length=32) | None = Field(default=None, description="联系电话 (mobile)")
-    occupation: text(max_length=40) | None = Field(default=None, description="从事主要职业")
+    phone: Text32 | None = Field(default=None, description="联系电话 (mobile)")
+    occupation: Text40 | None = Field(default=None, description="从事主要职业")
     labour_capacity: LabourCapacity | None = Field(default=None, description="劳动能力: 全/半/无劳力")
     education: Education | None = Field(default=None, description="文化程度")
     health: Health | None = Field(default=None, description="健康状况")
@@ -148,18 +149,18 @@ class HouseholdIn(RequestModel):
     """A household file as sent by a client (create, full update, PAD sync)."""
 
     village_code: VillageCode
-    village_group: text(max_length=20) | None = Field(default=None, description="村民小组, e.g. 三组")
-    household_no: text(max_length=32) | None = Field(default=None,
+    village_group: Text20 | None = Field(default=None, description="村民小组, e.g. 三组")
+    household_no: Text32 | None = Field(default=None,
                                                      description="户编号: the household's number in the village roster "
                                                                  "(花名册), e.g. 0001; printed on the public notice")
-    address: text(max_length=200) | None = Field(default=None, description="住址")
+    address: Text200 | None = Field(default=None, description="住址")
     gps: GeoPoint | None = Field(default=None, description="GPS point of collection (WGS 84)")
     members: list[MemberIn] = Field(min_length=1, max_length=20)
     assets: Assets = Field(default_factory=Assets)
     liabilities: Liabilities = Field(default_factory=Liabilities)
     income: Income = Field(default_factory=Income)
     expenses: Expenses = Field(default_factory=Expenses)
-    main_crops: list[text(min_length=1, max_length=20)] = Field(
+    main_crops: list[Word20] = Field(
         default_factory=list, max_length=10, description="主要作物, e.g. 玉米")
     expected_net_income: NetMoney | None = Field(default=None, description="本年预计家庭纯收入 (CNY)")
     collected_on: IsoDate | None = Field(default=None, description="采集日期 (business date of collection)")
@@ -213,118 +214,126 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, Any]] | None = None) -> Normalised:
-    """Apply the household rules to ``inp`` and return the normalised household.
+_GENDER_MISMATCH = "性别与身份证号不符 (gender does not match the resident ID)"
+_BIRTH_MISMATCH = "出生日期与身份证号不符 (birth date does not match the resident ID)"
 
-    ``existing``: stored members by ``member_id`` (update); a member named there may omit its
-    resident ID / phone (kept); an explicit ``"phone": null`` removes the stored phone. Raises ``ValidationFailed``
-    ``HOUSEHOLD_INVALID``
-    with every field error (codes in the module docstring).
-    """
-    from chalicelib.platform.identity import parse_mobile_phone, parse_resident_id
-    from chalicelib.reference.divisions import get_village
 
-    errors: list[FieldError] = []
-    existing = existing or {}
+@dataclass
+class _Checks:
+    """The field errors found so far (every problem is reported at once) and what the member checks remember:
+    resident IDs seen (plain numbers and stored hashes, → member index) and member ids seen."""
 
-    def fail(exc: ValidationFailed) -> None:
-        errors.extend(exc.fields or [FieldError("", exc.code, exc.message)])
+    today: date
+    errors: list[FieldError] = field(default_factory=list)
+    seen_ids: dict[str, int] = field(default_factory=dict)
+    seen_member_ids: set[str] = field(default_factory=set)
 
+    def add(self, where: str, code: str, message: str) -> None:
+        self.errors.append(FieldError(where, code, message))
+
+    def fail(self, exc: ValidationFailed) -> None:
+        self.errors.extend(exc.fields or [FieldError("", exc.code, exc.message)])
+
+
+def _identity_from_number(m: MemberIn, i: int, where: str, checks: _Checks
+                          ) -> tuple[str | None, str | None, date | None]:
+    """``(number, gender, birth date)`` of a member who sent a resident ID (the ID's gender and birth date win)."""
+    from chalicelib.platform.identity import parse_resident_id
+
+    assert m.resident_id is not None
     try:
-        village = get_village(inp.village_code, field="village_code")
-        village_code = village.code
+        rid = parse_resident_id(m.resident_id, today=checks.today, field=f"{where}.resident_id")
     except ValidationFailed as exc:
-        fail(exc)
-        village_code = inp.village_code
+        checks.fail(exc)
+        return None, m.gender, m.birth_date
+    if m.gender is not None and m.gender != rid.gender:
+        checks.add(f"{where}.gender", "MEMBER_GENDER_MISMATCH", _GENDER_MISMATCH)
+    if m.birth_date is not None and m.birth_date != rid.birth_date:
+        checks.add(f"{where}.birth_date", "MEMBER_BIRTH_DATE_MISMATCH", _BIRTH_MISMATCH)
+    if rid.number in checks.seen_ids:
+        checks.add(f"{where}.resident_id", "MEMBER_DUPLICATE_ID",
+                   f"同一身份证号在本户出现两次 (same resident ID as members[{checks.seen_ids[rid.number]}])")
+    else:
+        checks.seen_ids[rid.number] = i
+    return rid.number, rid.gender, rid.birth_date
 
-    members: list[NormalisedMember] = []
-    seen_ids: dict[str, int] = {}
-    seen_member_ids: set[str] = set()
-    for i, m in enumerate(inp.members):
-        where = f"members[{i}]"
-        if m.member_id is not None:
-            if m.member_id in seen_member_ids:
-                errors.append(FieldError(f"{where}.member_id", "MEMBER_DUPLICATE", "member_id appears twice"))
-            seen_member_ids.add(m.member_id)
-        stored = existing.get(m.member_id) if m.member_id else None
-        number = None
-        gender, born = m.gender, m.birth_date
-        keep_id = False
-        if m.resident_id is not None:
-            try:
-                rid = parse_resident_id(m.resident_id, today=today, field=f"{where}.resident_id")
-                number = rid.number
-                if m.gender is not None and m.gender != rid.gender:
-                    errors.append(FieldError(f"{where}.gender", "MEMBER_GENDER_MISMATCH",
-                                             "性别与身份证号不符 (gender does not match the resident ID)"))
-                if m.birth_date is not None and m.birth_date != rid.birth_date:
-                    errors.append(FieldError(f"{where}.birth_date", "MEMBER_BIRTH_DATE_MISMATCH",
-                                             "出生日期与身份证号不符 (birth date does not match the resident ID)"))
-                gender, born = rid.gender, rid.birth_date
-                if number in seen_ids:
-                    errors.append(FieldError(f"{where}.resident_id", "MEMBER_DUPLICATE_ID",
-                                             f"同一身份证号在本户出现两次 (same resident ID as members[{seen_ids[number]}])"))
-                else:
-                    seen_ids[number] = i
-            except ValidationFailed as exc:
-                fail(exc)
-        elif stored is not None and stored.get("resident_id_hash"):
-            keep_id = True
-            gender = stored.get("gender")
-            born_s = stored.get("birth_date")
-            born = date.fromisoformat(born_s) if born_s else None
-            if m.gender is not None and m.gender != stored.get("gender"):
-                errors.append(FieldError(f"{where}.gender", "MEMBER_GENDER_MISMATCH",
-                                         "性别与身份证号不符 (gender does not match the resident ID)"))
-            if m.birth_date is not None and born_s and m.birth_date.isoformat() != born_s:
-                errors.append(FieldError(f"{where}.birth_date", "MEMBER_BIRTH_DATE_MISMATCH",
-                                         "出生日期与身份证号不符 (birth date does not match the resident ID)"))
-            h = stored["resident_id_hash"]
-            if h in seen_ids:
-                errors.append(FieldError(f"{where}.resident_id", "MEMBER_DUPLICATE_ID",
-                                         "同一身份证号在本户出现两次 (same resident ID twice)"))
-            seen_ids[h] = i
-        else:
-            errors.append(FieldError(f"{where}.resident_id", "MEMBER_RESIDENT_ID_REQUIRED",
-                                     "身份证号必填 (resident ID number is required)"))
-        phone = None
-        keep_phone = False
-        if m.phone is not None and m.phone.strip():
-            try:
-                phone = parse_mobile_phone(m.phone, field=f"{where}.phone")
-            except ValidationFailed as exc:
-                fail(exc)
-        elif stored is not None and stored.get("phone_hash") and "phone" not in m.model_fields_set:
-            keep_phone = True
-        members.append(NormalisedMember(
-            member_id=m.member_id, relation=m.relation, name=m.name.strip(), gender=gender, birth_date=born,
-            resident_id=number, phone=phone, keep_resident_id=keep_id, keep_phone=keep_phone,
-            occupation=m.occupation, labour_capacity=m.labour_capacity, education=m.education, health=m.health))
 
+def _identity_kept(m: MemberIn, i: int, where: str, stored: dict[str, Any], checks: _Checks
+                   ) -> tuple[str | None, date | None]:
+    """``(gender, birth date)`` of a known member who keeps the stored resident ID."""
+    born_s = stored.get("birth_date")
+    if m.gender is not None and m.gender != stored.get("gender"):
+        checks.add(f"{where}.gender", "MEMBER_GENDER_MISMATCH", _GENDER_MISMATCH)
+    if m.birth_date is not None and born_s and m.birth_date.isoformat() != born_s:
+        checks.add(f"{where}.birth_date", "MEMBER_BIRTH_DATE_MISMATCH", _BIRTH_MISMATCH)
+    h = stored["resident_id_hash"]
+    if h in checks.seen_ids:
+        checks.add(f"{where}.resident_id", "MEMBER_DUPLICATE_ID", "同一身份证号在本户出现两次 (same resident ID twice)")
+    checks.seen_ids[h] = i
+    return stored.get("gender"), date.fromisoformat(born_s) if born_s else None
+
+
+def _phone(m: MemberIn, where: str, stored: dict[str, Any] | None, checks: _Checks) -> tuple[str | None, bool]:
+    """``(normalised phone, keep the stored one)``; an explicit ``"phone": null`` keeps nothing."""
+    from chalicelib.platform.identity import parse_mobile_phone
+
+    if m.phone is not None and m.phone.strip():
+        try:
+            return parse_mobile_phone(m.phone, field=f"{where}.phone"), False
+        except ValidationFailed as exc:
+            checks.fail(exc)
+            return None, False
+    return None, bool(stored is not None and stored.get("phone_hash") and "phone" not in m.model_fields_set)
+
+
+def _member(i: int, m: MemberIn, existing: dict[str, dict[str, Any]], checks: _Checks) -> NormalisedMember:
+    where = f"members[{i}]"
+    if m.member_id is not None:
+        if m.member_id in checks.seen_member_ids:
+            checks.add(f"{where}.member_id", "MEMBER_DUPLICATE", "member_id appears twice")
+        checks.seen_member_ids.add(m.member_id)
+    stored = existing.get(m.member_id) if m.member_id else None
+    number: str | None = None
+    gender: str | None = m.gender
+    born, keep_id = m.birth_date, False
+    if m.resident_id is not None:
+        number, gender, born = _identity_from_number(m, i, where, checks)
+    elif stored is not None and stored.get("resident_id_hash"):
+        keep_id = True
+        gender, born = _identity_kept(m, i, where, stored, checks)
+    else:
+        checks.add(f"{where}.resident_id", "MEMBER_RESIDENT_ID_REQUIRED", "身份证号必填 (resident ID number is required)")
+    phone, keep_phone = _phone(m, where, stored, checks)
+    return NormalisedMember(
+        member_id=m.member_id, relation=m.relation, name=m.name.strip(), gender=gender, birth_date=born,
+        resident_id=number, phone=phone, keep_resident_id=keep_id, keep_phone=keep_phone,
+        occupation=m.occupation, labour_capacity=m.labour_capacity, education=m.education, health=m.health)
+
+
+def _household_checks(inp: HouseholdIn, members: list[NormalisedMember], checks: _Checks) -> None:
     heads = [i for i, m in enumerate(members) if m.relation == "head"]
+    head_born = members[heads[0]].birth_date if len(heads) == 1 else None
     if len(heads) != 1:
-        errors.append(FieldError("members", "HOUSEHOLD_HEAD_COUNT",
-                                 f"每户必须有且只有一名户主 (exactly one head required, found {len(heads)})"))
-    elif members[heads[0]].birth_date and _age(members[heads[0]].birth_date, today) < 16:
-        errors.append(FieldError(f"members[{heads[0]}].relation", "HEAD_MINOR",
-                                 "户主须年满16周岁 (the head must be at least 16 years old)"))
+        checks.add("members", "HOUSEHOLD_HEAD_COUNT",
+                   f"每户必须有且只有一名户主 (exactly one head required, found {len(heads)})")
+    elif head_born and _age(head_born, checks.today) < 16:
+        checks.add(f"members[{heads[0]}].relation", "HEAD_MINOR", "户主须年满16周岁 (the head must be at least 16 years old)")
     if sum(1 for m in members if m.relation == "spouse") > 1:
-        errors.append(FieldError("members", "HOUSEHOLD_SPOUSE_COUNT", "配偶最多一人 (at most one spouse)"))
-    if inp.collected_on is not None and inp.collected_on > today:
-        errors.append(FieldError("collected_on", "DATE_IN_FUTURE", "采集日期不能晚于今天 (collection date in the future)"))
+        checks.add("members", "HOUSEHOLD_SPOUSE_COUNT", "配偶最多一人 (at most one spouse)")
+    if inp.collected_on is not None and inp.collected_on > checks.today:
+        checks.add("collected_on", "DATE_IN_FUTURE", "采集日期不能晚于今天 (collection date in the future)")
     if inp.gps is not None and not (JILIN_LAT[0] <= inp.gps.lat <= JILIN_LAT[1]
                                     and JILIN_LON[0] <= inp.gps.lon <= JILIN_LON[1]):
-        errors.append(FieldError("gps", "GPS_OUT_OF_AREA", "采集位置不在吉林省范围内 (GPS point is outside Jilin)"))
-    if errors:
-        raise ValidationFailed("the household file is not valid", code="HOUSEHOLD_INVALID", fields=errors)
+        checks.add("gps", "GPS_OUT_OF_AREA", "采集位置不在吉林省范围内 (GPS point is outside Jilin)")
 
-    # head first, then the order given
-    members.sort(key=lambda m: m.relation != "head")
+
+def _attributes(inp: HouseholdIn) -> dict[str, Any]:
+    """The household's non-sensitive attributes, text trimmed (blank → None), money quantised to 0.01."""
     assets = inp.assets.model_dump()
     for k, v in assets.items():
         if isinstance(v, Decimal):
             assets[k] = _q(v)
-    attributes = {
+    return {
         "village_group": (inp.village_group or "").strip() or None,
         "household_no": (inp.household_no or "").strip() or None,
         "address": (inp.address or "").strip() or None,
@@ -340,7 +349,29 @@ def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, An
         "repayment_record": inp.repayment_record,
         "blacklisted": inp.blacklisted,
     }
-    return Normalised(village_code=village_code, members=members, attributes=attributes)
+
+
+def normalise(inp: HouseholdIn, *, today: date, existing: dict[str, dict[str, Any]] | None = None) -> Normalised:
+    """Apply the household rules to ``inp`` and return the normalised household.
+
+    ``existing``: stored members by ``member_id`` (update); a member named there may omit its
+    resident ID / phone (kept); an explicit ``"phone": null`` removes the stored phone. Raises ``ValidationFailed``
+    ``HOUSEHOLD_INVALID`` with every field error (codes in the module docstring).
+    """
+    from chalicelib.reference.divisions import get_village
+
+    checks = _Checks(today=today)
+    try:
+        village_code = get_village(inp.village_code, field="village_code").code
+    except ValidationFailed as exc:
+        checks.fail(exc)
+        village_code = inp.village_code
+    members = [_member(i, m, existing or {}, checks) for i, m in enumerate(inp.members)]
+    _household_checks(inp, members, checks)
+    if checks.errors:
+        raise ValidationFailed("the household file is not valid", code="HOUSEHOLD_INVALID", fields=checks.errors)
+    members.sort(key=lambda m: m.relation != "head")  # head first, then the order given
+    return Normalised(village_code=village_code, members=members, attributes=_attributes(inp))
 
 
 def content_fingerprint(norm: Normalised) -> str:
@@ -353,17 +384,6 @@ def content_fingerprint(norm: Normalised) -> str:
                       for m in norm.members), key=lambda d: (d["relation"] != "head", d["resident_id"] or ""))
     doc = {"village_code": norm.village_code, "members": members, "attributes": norm.attributes}
     return json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
-
-
-def totals(item: dict[str, Any]) -> dict[str, Decimal]:
-    """Derived figures of a stored household (CNY): total assets, total liabilities, net assets, gross and
-    net income (income − expenses), total expenses. The rules live in ``household_metrics`` (one place,
-    shared with the rating)."""
-    from chalicelib.rating.domain import household_metrics as m
-
-    return {"total_assets": _q(m.total_assets(item)), "total_liabilities": _q(m.total_liabilities(item)),
-            "net_assets": _q(m.net_assets(item)), "gross_income": _q(m.gross_income(item)),
-            "net_income": _q(m.net_income(item)), "total_expenses": _q(m.total_expenses(item))}
 
 
 STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {"draft": ("submitted",), "submitted": ("verified", "draft"),

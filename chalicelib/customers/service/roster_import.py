@@ -7,8 +7,8 @@ Rules:
 
 * Valid households are written, invalid ones are not; every household is written atomically (the
   household, its members' one-person-one-household index items and its audit record in one
-  transaction), many households per transaction (``households.commit_plans``).
-* A household is recognised by its head's resident ID (keyed hash → ``RID#`` index). A keyed hash of
+  transaction), many households per transaction (``household_batches.commit_plans``).
+* A household is recognised by its head's resident ID (keyed hash → the ``ResidentIndex``). A keyed hash of
   the imported content (``import_hash``) makes re-import idempotent: unchanged → nothing is written;
   changed → the household is updated with a new version (back to draft if it was submitted/verified).
 * A person already in another household (or in a household outside the caller's scope or another
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.platform.access import Principal
@@ -77,128 +77,149 @@ def import_roster(principal: Principal, village_code: str, file_bytes: bytes, fi
 
     counts = roster.new_counts(parsed.data_rows)
     counts["rows_unassigned"] = len(parsed.unassigned_rows)
-    errors: list[roster.RowError] = list(parsed.errors)
-    outcomes: list[dict[str, Any]] = []
+    tally = _Tally(counts, list(parsed.errors))
     total = len(parsed.households)
     done = 0
     for start in range(0, total, CHUNK):
         chunk = parsed.households[start:start + CHUNK]
-        _import_chunk(principal, village, chunk, counts, errors, outcomes)
+        _import_chunk(principal, village, chunk, tally)
         done += len(chunk)
-        counts["rows_with_errors"] = len({e.row for e in errors})
+        counts["rows_with_errors"] = len({e.row for e in tally.errors})
         if progress:
             progress(done, total, dict(counts))
-    counts["rows_with_errors"] = len({e.row for e in errors})
-    errors.sort(key=lambda e: (e.row, e.field))
+    counts["rows_with_errors"] = len({e.row for e in tally.errors})
+    errors = sorted(tally.errors, key=lambda e: (e.row, e.field))
     return {"village_code": village_code, "filename": filename, "data_rows": parsed.data_rows,
             "households_total": total, "counts": counts, "errors": [e.to_dict() for e in errors],
-            "households": outcomes, "seconds": round(time.monotonic() - started, 3)}
+            "households": tally.outcomes, "seconds": round(time.monotonic() - started, 3)}
 
 
-def _count(counts: dict[str, int], hh: Any, outcome: str) -> None:
-    counts[outcome] += 1
-    counts[f"members_{outcome}"] += len(hh.rows)
+@dataclass
+class _Tally:
+    """What an import has decided so far: the counts, the report lines and each household's outcome."""
+
+    counts: dict[str, int]
+    errors: list[Any]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    def record(self, hh: Any, outcome: str, household_id: str | None = None, lines: list[Any] | None = None) -> None:
+        self.counts[outcome] += 1
+        self.counts[f"members_{outcome}"] += len(hh.rows)
+        self.errors.extend(lines or [])
+        self.outcomes.append({"rows": hh.rows, "household_id": household_id, "outcome": outcome})
 
 
-def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any], counts: dict[str, int],
-                  errors: list[Any], outcomes: list[dict[str, Any]]) -> None:
+def _candidates(chunk: list[Any], tally: _Tally) -> list[_Candidate]:
+    """The households of ``chunk`` that pass the household rules (the others are refused as ``invalid``), with
+    their people's keyed ID hashes and the keyed hash of their content."""
     from pydantic import ValidationError
 
-    from chalicelib.customers.data import households as repo
     from chalicelib.customers.domain import roster
     from chalicelib.customers.domain.households import HouseholdIn, content_fingerprint, normalise
     from chalicelib.platform import pii
     from chalicelib.platform.clock import business_date
 
     today = business_date()
-
-    def refuse(hh: Any, lines: list[Any], outcome: str = "invalid", household_id: str | None = None) -> None:
-        _count(counts, hh, outcome)
-        errors.extend(lines)
-        outcomes.append({"rows": hh.rows, "household_id": household_id, "outcome": outcome})
-
-    candidates: list[_Candidate] = []
+    out: list[_Candidate] = []
     for hh in chunk:
         if hh.errors:
-            refuse(hh, hh.errors)
+            tally.record(hh, "invalid", lines=hh.errors)
             continue
         try:
             norm = normalise(HouseholdIn.model_validate(hh.payload), today=today)
         except ValidationError as exc:
-            refuse(hh, roster.pydantic_errors(hh, exc))
+            tally.record(hh, "invalid", lines=roster.pydantic_errors(hh, exc))
             continue
         except ValidationFailed as exc:
-            refuse(hh, roster.report_errors(hh, exc.fields))
+            tally.record(hh, "invalid", lines=roster.report_errors(hh, exc.fields))
             continue
-        hashes = [pii.keyed_hash(m.resident_id, purpose="resident_id") for m in norm.members]
-        candidates.append(_Candidate(hh, norm, hashes,
-                                     pii.keyed_hash(content_fingerprint(norm), purpose="content")))
+        # a new household: normalise required every member's resident ID
+        hashes = [pii.keyed_hash(m.resident_id or "", purpose="resident_id") for m in norm.members]
+        out.append(_Candidate(hh, norm, hashes, pii.keyed_hash(content_fingerprint(norm), purpose="content")))
+    return out
 
-    owners = repo.batch_get([repo.rid_key(h) for c in candidates for h in c.hashes])
-    owner_of = {pk[len("RID#"):]: item["household_id"] for (pk, _), item in owners.items()}
+
+def _stored(candidates: list[_Candidate]) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """``(household id of each filed person's hash, the households the candidates' heads belong to)``: first only
+    what decides "unchanged" (large items are costly to read), then the full items of those to update."""
+    from chalicelib.customers.data import households as repo
+
+    owner_of = repo.rid_owners(h for c in candidates for h in c.hashes)
     targets = {c.hashes[0]: owner_of.get(c.hashes[0]) for c in candidates}
-    # first only what decides "unchanged" (large items are costly to read), then full items to update
-    heads = repo.batch_get([repo.key(t) for t in targets.values() if t],
-                           attributes=("household_id", "village_code", "org_path", "import_hash"))
-    heads_by_id = {item["household_id"]: item for item in heads.values()}
+    heads_by_id = repo.households_by_id([t for t in targets.values() if t],
+                                        attributes=("village_code", "org_path", "import_hash"))
     to_update = [t for c in candidates if (t := targets[c.hashes[0]]) and t in heads_by_id
                  and heads_by_id[t].get("import_hash") != c.import_hash]
-    stored_by_id = {item["household_id"]: item
-                    for item in repo.batch_get([repo.key(t) for t in to_update]).values()}
+    stored_by_id = repo.households_by_id(to_update) if to_update else {}
     for hid, head in heads_by_id.items():
         stored_by_id.setdefault(hid, head)
+    return owner_of, stored_by_id
 
+
+def _clash(principal: Principal, village: dict[str, Any], c: _Candidate, owner_of: dict[str, str],
+           target: str | None, stored: dict[str, Any] | None) -> list[int]:
+    """The members of ``c`` who belong to another household (or all of them, as member 0, when the household
+    found is outside the caller's scope or another village)."""
+    clash = [i for i, h in enumerate(c.hashes) if owner_of.get(h) and owner_of[h] != target]
+    if target and stored is None:  # index points at nothing (should not happen): refuse safely
+        return [0]
+    if stored is not None and (stored["village_code"] != village["village_code"]
+                               or not principal.can_see(org_path=stored.get("org_path"))):
+        return [0]
+    return clash
+
+
+def _plan(principal: Principal, village: dict[str, Any], c: _Candidate, stored: dict[str, Any] | None) -> Any:
+    """The plan of writes of a new or changed household, or ``None`` when its content did not change."""
+    from chalicelib.customers.data import household_items as items
+
+    members = items.build_members(c.norm, stored)
+    if stored is None:
+        hid = _new_id()
+        item = items.build_item(hid, c.norm, members, village=village, status="draft", data_source="roster_import",
+                                collected_by=principal.user_id, import_hash=c.import_hash)
+    else:
+        hid = stored["household_id"]
+        item = items.build_item(hid, c.norm, members, village=village, status=stored["status"],
+                                data_source=stored.get("data_source", "roster_import"),
+                                collected_by=stored.get("collected_by", principal.user_id), base=stored,
+                                import_hash=c.import_hash)
+        if not items.content_changed(stored, item):
+            return None
+        item["status"] = "draft"
+    plan = items.plan_change(hid, item, stored)
+    plan.action = "import_update" if stored else "import_create"
+    return plan
+
+
+def _import_chunk(principal: Principal, village: dict[str, Any], chunk: list[Any], tally: _Tally) -> None:
+    from chalicelib.customers.data import households as repo
+    from chalicelib.customers.data.household_batches import commit_plans
+
+    candidates = _candidates(chunk, tally)
+    owner_of, stored_by_id = _stored(candidates)
     plans: list[tuple[_Candidate, Any]] = []
     for c in candidates:
-        target = targets[c.hashes[0]]
+        target = owner_of.get(c.hashes[0])
         stored = stored_by_id.get(target) if target else None
-        clash = [i for i, h in enumerate(c.hashes) if owner_of.get(h) and owner_of[h] != target]
-        if target and stored is None:  # index points at nothing (should not happen): refuse safely
-            clash = [0]
-        if stored is not None and (stored["village_code"] != village["village_code"]
-                                   or not principal.can_see(org_path=stored.get("org_path"))):
-            clash = [0]
+        clash = _clash(principal, village, c, owner_of, target, stored)
         if clash:
-            refuse(c.hh, [_line(c.hh, f"members[{i}].resident_id", repo.person_conflict(i)) for i in clash],
-                   "conflict")
-            continue
-        if stored is not None and stored.get("import_hash") == c.import_hash:
-            _count(counts, c.hh, "unchanged")
-            outcomes.append({"rows": c.hh.rows, "household_id": stored["household_id"], "outcome": "unchanged"})
-            continue
-        members = repo.build_members(c.norm, stored)
-        if stored is None:
-            hid = _new_id()
-            item = repo.build_item(hid, c.norm, members, village=village, status="draft",
-                                   data_source="roster_import", collected_by=principal.user_id,
-                                   import_hash=c.import_hash)
+            tally.record(c.hh, "conflict", lines=[_line(c.hh, f"members[{i}].resident_id", repo.person_conflict(i))
+                                                  for i in clash])
+        elif stored is not None and stored.get("import_hash") == c.import_hash:
+            tally.record(c.hh, "unchanged", stored["household_id"])
+        elif (plan := _plan(principal, village, c, stored)) is None:
+            tally.record(c.hh, "unchanged", stored["household_id"] if stored else None)
         else:
-            hid = stored["household_id"]
-            item = repo.build_item(hid, c.norm, members, village=village, status=stored["status"],
-                                   data_source=stored.get("data_source", "roster_import"),
-                                   collected_by=stored.get("collected_by", principal.user_id), base=stored,
-                                   import_hash=c.import_hash)
-            if not repo.content_changed(stored, item):
-                _count(counts, c.hh, "unchanged")
-                outcomes.append({"rows": c.hh.rows, "household_id": hid, "outcome": "unchanged"})
-                continue
-            item["status"] = "draft"
-        plan = repo.plan_change(hid, item, stored)
-        plan.action = "import_update" if stored else "import_create"
-        plans.append((c, plan))
-
-    written, failed = repo.commit_plans([p for _, p in plans], actor_id=principal.user_id,
-                                        reason="roster import")
+            plans.append((c, plan))
+    written, failed = commit_plans([p for _, p in plans], actor_id=principal.user_id, reason="roster import")
     for c, plan in plans:
-        hid = plan.household_id
-        if hid in written:
-            outcome = "updated" if plan.before else "created"
-            _count(counts, c.hh, outcome)
-            outcomes.append({"rows": c.hh.rows, "household_id": hid, "outcome": outcome})
+        if plan.household_id in written:
+            tally.record(c.hh, "updated" if plan.before else "created", plan.household_id)
         else:
-            err = failed[hid]
-            refuse(c.hh, [_line(c.hh, f.field, err, f.code, f.message) for f in (err.fields or [])]
-                   or [_line(c.hh, "", err)], "conflict")
+            err = failed[plan.household_id]
+            tally.record(c.hh, "conflict", lines=[_line(c.hh, f.field, err, f.code, f.message)
+                                                  for f in (err.fields or [])] or [_line(c.hh, "", err)])
 
 
 def _line(hh: Any, path: str, err: DomainError, code: str | None = None, message: str | None = None) -> Any:

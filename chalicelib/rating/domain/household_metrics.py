@@ -1,23 +1,14 @@
 """Household figures for rating (家庭评级要素): the one place that turns a filed household into the
 numbers of the expert scorecard.
 
-Pure domain code: takes a household as stored (the customers subsystem's item, a ``dict``) and returns
-``Decimal`` CNY figures and counts. Never reads the clock: ``today`` is passed in.
+Pure domain code: takes a household as stored (the customers context's item, a ``dict``) and returns the
+scorecard's facts. Never reads the clock: ``today`` is passed in. The money figures (total assets and
+liabilities, net assets, gross and net income, expenses, credit-union shares) are the customers context's
+(``chalicelib.customers.domain.figures``, through ``chalicelib.customers.public``): their rules are there, and
+their names stay available here.
 
-Rules (every one decided here, and only here):
+Rules decided here:
 
-* **total assets** (家庭资产总值) = sum of the ``assets`` entries that are money: every key ending in
-  ``_value`` (house, livestock, machinery, vehicles, ...) plus ``deposits`` (存款) and
-  ``credit_union_shares`` (信用社股金). Land (``*_mu``, contracted or transferred-in land in mu) is an
-  area, not money, and is **not** counted: contracted-land use rights have no market valuation in the
-  household file and cannot normally be mortgaged. Non-numeric or unknown entries are ignored.
-* **total liabilities** (负债) = sum of every numeric ``liabilities`` entry (``bank_loans``,
-  ``informal_borrowing``, and any further debt the file lists; every liability is money).
-* **net assets** (家庭净资产) = total assets − total liabilities (may be negative).
-* **net income** (家庭纯收入, last year) = sum of ``income`` entries (crops, livestock, business, wages,
-  subsidies) − sum of ``expenses`` entries (production, living, other). Living expenses are deducted
-  too, as the product brief defines it ("income − expenses"): this is the household's yearly surplus,
-  more conservative than the statistics bureau's 纯收入 (which deducts production costs only).
 * **household size** (人口数) = number of members.
 * **labourers** (劳动力人数) = members with ``labour_capacity`` ``"full"`` + half the members with
   ``"partial"`` (rounded down): two partial labourers (e.g. elderly parents still farming) count as one.
@@ -26,95 +17,34 @@ Rules (every one decided here, and only here):
 * **currently overdue** = the household's ``currently_overdue`` flag (set from the loan ledger by the
   loans subsystem; absent = False).
 
-Amounts may arrive as ``Decimal``, ``int`` or numeric ``str`` (DynamoDB returns ``Decimal``/``int``);
-``float`` is refused (``INVALID_AMOUNT``), as everywhere in this code base.
+Amounts follow the customers context's rules (``float`` refused with ``INVALID_AMOUNT``).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from chalicelib.customers.public import (
+    amount as _amount,
+)
+from chalicelib.customers.public import (
+    credit_union_shares,
+    gross_income,
+    household_totals,
+    net_assets,
+    net_income,
+    total_assets,
+    total_expenses,
+    total_liabilities,
+)
 from chalicelib.platform.errors import ValidationFailed
 from chalicelib.rating.domain.rating_input import RatingInput
 
-_CENT = Decimal("0.01")
-#: Asset keys that are money although they do not end in ``_value``.
-MONEY_ASSET_KEYS = frozenset({"deposits", "credit_union_shares"})
-
-
-def _amount(value: Any, where: str) -> Decimal | None:
-    """A money entry → Decimal; None for entries that are not numbers at all (ignored by the sums)."""
-    kind = type(value)
-    if kind is Decimal:
-        return value
-    if kind is int:
-        return Decimal(value)
-    if value is None or isinstance(value, (bool, dict, list)):
-        return None
-    if isinstance(value, float):
-        raise ValidationFailed(f"{where} must be a Decimal amount, not float", code="INVALID_AMOUNT", field=where)
-    if isinstance(value, (int, Decimal)):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            raise ValidationFailed(f"{where} is not a number: {value!r}", code="INVALID_AMOUNT", field=where) from None
-    return None
-
-
-def _sum(section: Mapping[str, Any] | None, name: str, keys: Any = None) -> Decimal:
-    total = Decimal(0)
-    for key, value in (section or {}).items():
-        if keys is not None and not keys(key):
-            continue
-        amount = _amount(value, f"{name}.{key}")
-        if amount is not None:
-            total += amount
-    return total.quantize(_CENT)
-
-
-def _is_money_asset(key: str) -> bool:
-    return key.endswith("_value") or key in MONEY_ASSET_KEYS
-
-
-def total_assets(household: Mapping[str, Any]) -> Decimal:
-    """家庭资产总值: money assets (``*_value``, deposits, credit-union shares), land excluded."""
-    return _sum(household.get("assets"), "assets", _is_money_asset)
-
-
-def total_liabilities(household: Mapping[str, Any]) -> Decimal:
-    """负债合计: every numeric entry of ``liabilities``."""
-    return _sum(household.get("liabilities"), "liabilities")
-
-
-def net_assets(household: Mapping[str, Any]) -> Decimal:
-    """家庭净资产 = total assets − total liabilities."""
-    return total_assets(household) - total_liabilities(household)
-
-
-def gross_income(household: Mapping[str, Any]) -> Decimal:
-    """家庭总收入: every numeric entry of ``income``."""
-    return _sum(household.get("income"), "income")
-
-
-def total_expenses(household: Mapping[str, Any]) -> Decimal:
-    """家庭支出: every numeric entry of ``expenses``."""
-    return _sum(household.get("expenses"), "expenses")
-
-
-def net_income(household: Mapping[str, Any]) -> Decimal:
-    """家庭纯收入 (as defined here) = income − expenses (production, living, other)."""
-    return gross_income(household) - total_expenses(household)
-
-
-def credit_union_shares(household: Mapping[str, Any]) -> Decimal:
-    """信用社股金 held (``assets.credit_union_shares``), 0 when absent."""
-    value = _amount((household.get("assets") or {}).get("credit_union_shares"), "assets.credit_union_shares")
-    return (value or Decimal(0)).quantize(_CENT)
-
+__all__ = ["STATISTICAL_FEATURES", "age_on", "credit_union_shares", "currently_overdue", "figures", "gross_income",
+           "head_age", "head_member", "household_size", "labourers", "members", "net_assets", "net_income",
+           "rating_input", "statistical_features", "summary", "total_assets", "total_expenses", "total_liabilities"]
 
 def members(household: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(household.get("members") or [])
@@ -182,14 +112,9 @@ def figures(household: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     """Every derived figure of the household in one pass (the rules above): total assets and
     liabilities, net assets, gross income, total expenses, net income, credit-union shares (Decimal CNY),
     household size, labourers and head age (int). Stored on the rating so that it explains itself."""
-    assets = total_assets(household)
-    liabilities = total_liabilities(household)
-    income = gross_income(household)
-    expenses = total_expenses(household)
-    return {"total_assets": assets, "total_liabilities": liabilities, "net_assets": assets - liabilities,
-            "gross_income": income, "total_expenses": expenses, "net_income": income - expenses,
-            "credit_union_shares": credit_union_shares(household), "household_size": household_size(household),
-            "labourers": labourers(household), "head_age": head_age(household, today)}
+    return {**household_totals(household), "credit_union_shares": credit_union_shares(household),
+            "household_size": household_size(household), "labourers": labourers(household),
+            "head_age": head_age(household, today)}
 
 
 def rating_input(household: Mapping[str, Any], *, today: date, requested_term_years: int,
