@@ -73,7 +73,7 @@ def _households(n_distinct: int = N_DISTINCT) -> list[dict[str, Any]]:
 def run(n: int = N_HOUSEHOLDS, distinct: int = N_DISTINCT) -> dict[str, Any]:
     from chalicelib.platform.parameters import default_document
     from chalicelib.rating.domain import village_credit as vc
-    from chalicelib.rating.domain.scorecard import village_averages
+    from chalicelib.rating.domain.rating_input import village_averages
 
     pool = _households(distinct)
     policies = vc.Policies.from_documents(scorecard=default_document("scorecard_expert"),

@@ -69,12 +69,9 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
                   rating_status: str = "effective", line_status: str = "active", birth: str = "1980-05-01",
                   valid_years: int = 3, org_path: str | None = None) -> dict[str, Any]:
     """A household with a head, an effective rating and an active master line with sub-lines."""
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from chalicelib.rating.data import credit_lines, ratings
     from tests.factories import customers
+    from tests.factories import rating as rating_factory
 
-    table = get_settings().core_table
     org_path = org_path or showcase_org_path()
     hh = "HH" + uuid.uuid4().hex[:10].upper()
     today = BUSINESS_DATE
@@ -82,22 +79,15 @@ def make_borrower(*, limit: str = "100000", subs: dict[str, str] | None = None, 
     household = customers.household(SHOWCASE_VILLAGE, hh, head_name="张建国", head_birth=date.fromisoformat(birth),
                                     spouse=("李秀兰", date(1982, 3, 3)), collected_by=customers.user_id("am.nongan"),
                                     status="draft")
-    rating_id = "RT" + uuid.uuid4().hex[:10].upper()
-    rating = ratings.with_keys({"rating_id": rating_id, "household_id": hh, "org_path": org_path,
-                                "campaign_id": "TEST", "rated_on": (today - timedelta(days=30)).isoformat(),
-                                "status": rating_status, "grade": grade, "score": 80,
-                                "valid_from": (today - timedelta(days=30)).isoformat(),
-                                "valid_to": (today + timedelta(days=335)).isoformat(), "version": 1})
-    line_id = "LN" + uuid.uuid4().hex[:10].upper()
-    line = credit_lines.with_keys({"line_id": line_id, "household_id": hh, "org_path": org_path,
-                                   "village_code": SHOWCASE_VILLAGE, "status": line_status, "limit": Decimal(limit),
-                                   "available": Decimal(limit), "valid_from": (today - timedelta(days=1)).isoformat(),
-                                   "valid_to": (today + timedelta(days=365 * valid_years)).isoformat(), "grade": grade,
-                                   "rating_id": rating_id, "campaign_id": "TEST", "created_on": today.isoformat(),
-                                   "version": 1})
-    sub_items = [credit_lines.sub_item(line, code, Decimal(v), Decimal(v))
-                 for code, v in (subs or {"NH_XYD": limit, "NH_DBD": limit}).items()]
-    dynamo.batch_put(table, [rating, line, *sub_items])
+    rating_id = rating_factory.rating(hh, org_path, campaign_id="TEST", rated_on=today - timedelta(days=30),
+                                      status=rating_status, grade=grade, valid_from=today - timedelta(days=30),
+                                      valid_to=today + timedelta(days=335))
+    line_id = rating_factory.line(hh, org_path, rating_id=rating_id, campaign_id="TEST", limit=Decimal(limit),
+                                  subs={code: Decimal(v) for code, v in (subs or {"NH_XYD": limit,
+                                                                                 "NH_DBD": limit}).items()},
+                                  status=line_status, grade=grade, valid_from=today - timedelta(days=1),
+                                  valid_to=today + timedelta(days=365 * valid_years), created_on=today,
+                                  village_code=SHOWCASE_VILLAGE)
     head = next(m for m in household["members"] if m["relation"] == "head")
     return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path,
             "head_id_masked": head["resident_id_masked"]}

@@ -1,6 +1,6 @@
 """Helpers of the post-loan integration tests: households, lines, ratings and loan accounts written with
-the other subsystems' own item builders (loans: tests/factories/loans.py, ``credit_lines.with_keys``,
-``ratings.with_keys``), jobs fired like ``village-credit jobs run NAME --business-date D``, and a pinned
+the other subsystems' own factories (tests/factories/customers.py, loans.py and rating.py), jobs fired like
+``village-credit jobs run NAME --business-date D``, and a pinned
 business date for API calls."""
 from __future__ import annotations
 
@@ -33,10 +33,8 @@ def village_org_path(code: str) -> str:
 def make_household(village: str, *, line_valid_to: date | None = None, rating_valid_to: date | None = None,
                    manager: str | None = None, tag: str = "") -> dict[str, Any]:
     """A household (customers' shape), an effective rating and an active line (rating subsystem's shapes)."""
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from chalicelib.rating.data import credit_lines, ratings
     from tests.factories import customers
+    from tests.factories import rating as rating_factory
 
     org_path = village_org_path(village)
     hh = "HH" + tag + uuid.uuid4().hex[:10].upper()
@@ -45,19 +43,12 @@ def make_household(village: str, *, line_valid_to: date | None = None, rating_va
                         status="draft")
     if manager is None:
         customers.unmanaged(hh)
-    items: list[dict[str, Any]] = []
-    rating_id = "RT" + uuid.uuid4().hex[:10].upper()
-    items.append(ratings.with_keys({
-        "rating_id": rating_id, "household_id": hh, "org_path": org_path, "village_code": village,
-        "campaign_id": "PLTEST", "rated_on": "2024-12-01", "status": "effective", "grade": "AA", "score": 80,
-        "valid_from": "2024-12-01", "valid_to": (rating_valid_to or date(2027, 11, 30)).isoformat(), "version": 1}))
-    line_id = "LN" + uuid.uuid4().hex[:10].upper()
-    items.append(credit_lines.with_keys({
-        "line_id": line_id, "household_id": hh, "org_path": org_path, "village_code": village, "status": "active",
-        "limit": Decimal("100000"), "available": Decimal("100000"), "valid_from": "2024-12-01",
-        "valid_to": (line_valid_to or date(2027, 11, 30)).isoformat(), "grade": "AA", "rating_id": rating_id,
-        "campaign_id": "PLTEST", "created_on": "2024-12-01", "version": 1}))
-    dynamo.batch_put(get_settings().core_table, items)
+    rating_id = rating_factory.rating(hh, org_path, campaign_id="PLTEST", rated_on=date(2024, 12, 1),
+                                      village_code=village, valid_from=date(2024, 12, 1),
+                                      valid_to=rating_valid_to or date(2027, 11, 30))
+    line_id = rating_factory.line(hh, org_path, rating_id=rating_id, campaign_id="PLTEST", limit=Decimal("100000"),
+                                  valid_from=date(2024, 12, 1), valid_to=line_valid_to or date(2027, 11, 30),
+                                  village_code=village)
     return {"household_id": hh, "line_id": line_id, "rating_id": rating_id, "org_path": org_path, "village": village}
 
 

@@ -143,7 +143,7 @@ def _lines(client, household_id, user="am.nongan"):
 def _expected(config: dict, households: list[dict], today: date):
     """Expected outcome per household from the stored household files and the campaign's snapshot."""
     from chalicelib.rating.domain import village_credit as vc
-    from chalicelib.rating.domain.scorecard import village_averages
+    from chalicelib.rating.domain.rating_input import village_averages
 
     docs = config["documents"]
     pol = vc.Policies.from_documents(scorecard=docs["scorecard"], credit_line=docs["credit_line"],
@@ -621,6 +621,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     real timeout is the notice period plus margin, so the step is driven directly here)."""
     import boto3
 
+    from chalicelib.rating.data import campaigns
     from chalicelib.rating.service import campaign as svc
     from tests.factories import customers
 
@@ -631,7 +632,7 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     cid = r.json()["campaign_id"]
     c = _wait_status(client, cid, {"awaiting_confirmation", "failed"})
     assert c["status"] == "awaiting_confirmation"
-    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+    boto3.client("stepfunctions").stop_execution(executionArn=campaigns.get_unscoped(cid)["execution_arn"],
                                                  error="States.Timeout", cause="test")
     assert svc.close(cid, "expired") == {"status": "expired"}
     c = _campaign(client, cid, "am2.nongan")

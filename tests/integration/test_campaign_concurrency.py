@@ -6,7 +6,7 @@ line slot is released when a line ends, so a later campaign can grant one again;
 Villages (哈拉海镇, the demo account managers' outlet; no other test uses them): 220122102207 新兴村委会,
 220122102208 孙家炉村委会, 220122102209 纪家油房村委会, and the residents' committee 220122102001 哈拉海居委会;
 for the adjustments and the confirmation, 220122102216 红旗村委会, 220122102217 柴岗站村委会, 220122102218
-顺利村委会 and 220122102219 东明村委会.
+顺利村委会 and 220122102213 榆树村委会 (220122102219 is test_cli_errors.py's since the newcomer fixes).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ RACE_VILLAGE = "220122102207"
 LEGACY_VILLAGE = "220122102208"
 LIFECYCLE_VILLAGE = "220122102209"
 RESIDENTS_COMMITTEE = "220122102001"
-ADJUST_RACE_VILLAGES = ("220122102216", "220122102219")
+ADJUST_RACE_VILLAGES = ("220122102216", "220122102213")
 ADJUST_COUNT_VILLAGE = "220122102217"
 ADJUST_GUARD_VILLAGE = "220122102218"
 OPEN_LINE = ("proposed", "active")
@@ -67,10 +67,11 @@ def _expire(client, cid: str) -> None:
     notice period plus margin, so the step is driven directly, as in test_campaign.py)."""
     import boto3
 
+    from chalicelib.rating.data import campaigns
     from chalicelib.rating.service import campaign as svc
 
     _wait(client, cid, {"awaiting_confirmation"})
-    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+    boto3.client("stepfunctions").stop_execution(executionArn=campaigns.get_unscoped(cid)["execution_arn"],
                                                  error="States.Timeout", cause="test")
     assert svc.close(cid, "expired") == {"status": "expired"}
 
@@ -167,16 +168,15 @@ def test_line_slots_hold_when_two_campaigns_rate_one_village_at_once(client):
     as if it had been started before the upgrade). The household line slots alone must then give every
     household at most one line: each eligible household gets exactly one, from one of the two campaigns,
     and the other campaign's rating names it."""
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from chalicelib.rating.data import campaigns as camp_repo
+    from chalicelib.rating.data.campaign_models import CampaignLock
 
     households = _seed(LEGACY_VILLAGE, 40, seed=2020, tag="L")
     r = _start(client, "am.nongan", LEGACY_VILLAGE, "2026-LA")
     assert r.status_code == 202, r.text
     a = r.json()["campaign_id"]
-    dynamo.client().delete_item(TableName=get_settings().core_table,
-                                Key=dynamo.to_item(camp_repo.lock_key(LEGACY_VILLAGE)))
+    lock = CampaignLock.find(*CampaignLock.key(LEGACY_VILLAGE))
+    assert lock is not None and lock.campaign_id == a
+    lock.delete()
     r = _start(client, "am2.nongan", LEGACY_VILLAGE, "2026-LB")
     assert r.status_code == 202, r.text
     b = r.json()["campaign_id"]
@@ -482,6 +482,7 @@ def test_activation_never_makes_an_unapproved_adjusted_limit_live(client):
     by calling the workflow's activation step directly, since the API can no longer produce that state."""
     import boto3
 
+    from chalicelib.rating.data import campaigns
     from chalicelib.rating.service import campaign as svc
 
     cid = _started(client, ADJUST_GUARD_VILLAGE, "2026-G1", 12, seed=7070, tag="G")
@@ -491,7 +492,7 @@ def test_activation_never_makes_an_unapproved_adjusted_limit_live(client):
     assert r.status_code == 200 and r.json()["status"] == "adjusted", r.text
     others = {hid: line_id for hid, line_id in _with_line(client, cid).items() if hid != target["household_id"]}
     assert others
-    boto3.client("stepfunctions").stop_execution(executionArn=svc.camp_repo.get_unscoped(cid)["execution_arn"],
+    boto3.client("stepfunctions").stop_execution(executionArn=campaigns.get_unscoped(cid)["execution_arn"],
                                                  error="Test", cause="activation driven by the test")
     svc.activate(cid, {"confirmed_by": "system:test"})
     rating = _rating(client, cid, target["household_id"])

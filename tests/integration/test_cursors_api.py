@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import date
 
 import pytest
 
@@ -61,18 +62,15 @@ def test_a_farmer_pages_through_his_own_household_only_and_learns_no_other(clien
     assert [i["household_id"] for i in first["items"]] == [FARMER_DEMO_HOUSEHOLD]
     assert first.get("cursor") is None  # nothing more for him: no cursor over other households
     # a campaign of his village with three other households' ratings before and after his
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from chalicelib.rating.data import ratings
+    from tests.factories import rating as rating_factory
     from tests.integration.postloan_support import village_org_path
 
     cid = f"VC-{SHOWCASE_VILLAGE}-{uuid.uuid4().hex[:8]}"
     households = ["HH0" + uuid.uuid4().hex[:9], FARMER_DEMO_HOUSEHOLD, "HHz" + uuid.uuid4().hex[:9],
                   "HHz" + uuid.uuid4().hex[:9]]
-    dynamo.batch_put(get_settings().core_table, [ratings.with_keys({
-        "rating_id": f"RT{n}{uuid.uuid4().hex[:9]}", "household_id": h, "org_path": village_org_path(SHOWCASE_VILLAGE),
-        "campaign_id": cid, "rated_on": "2031-01-01", "status": "auto", "grade": "A", "score": 70, "version": 1})
-        for n, h in enumerate(households)])
+    for n, h in enumerate(households):
+        rating_factory.rating(h, village_org_path(SHOWCASE_VILLAGE), campaign_id=cid, rated_on=date(2031, 1, 1),
+                              status="auto", grade="A", score=70, rating_id=f"RT{n}{uuid.uuid4().hex[:9]}")
     staff = _walk(client, "am.nongan", f"/campaigns/{cid}/ratings", limit=1)
     assert sorted(i["household_id"] for p in staff for i in p) == sorted(households)
     pages = _walk(client, "farmer.demo", f"/campaigns/{cid}/ratings", limit=1)

@@ -67,13 +67,9 @@ def test_a_business_date_error_names_the_date_that_would_work(client, restore_cl
 
     set_local_business_date(BUSINESS_DATE)
     b = make_borrower(limit="50000", subs={"NH_XYD": "50000"})
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from chalicelib.rating.data import credit_lines
+    from tests.factories import rating as rating_factory
 
-    k = credit_lines.key(b["line_id"])
-    dynamo.TxBuilder().update(get_settings().core_table, k, "SET valid_from = :f",
-                              values={":f": "2026-12-15"}).commit()
+    rating_factory.line_valid_from(b["line_id"], date(2026, 12, 15))
     r = request(client, "am.nongan", drawdown_body(b["line_id"], amount="1000.00"))
     assert r.status_code == 422, r.text
     error = r.json()["error"]

@@ -75,7 +75,7 @@ def nongan(stack, client) -> dict[str, Any]:
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
     from chalicelib.postloan.data import inspections, notifications, warnings
-    from chalicelib.rating.data import campaigns, credit_lines, ratings
+    from tests.factories import rating as rating_factory
     from tests.factories.admin import completed_job_run
     from tests.integration.test_customers_entities import entity, make_uscc
 
@@ -101,35 +101,18 @@ def nongan(stack, client) -> dict[str, Any]:
     assert img.status_code == 201 and ent.status_code == 201 and job.status_code == 201, (img.text, ent.text, job.text)
 
     period = "2031-" + uuid.uuid4().hex[:6].upper()
-    cid = f"VC-{VILLAGE}-{period}"
-    rating_id = "RT" + uuid.uuid4().hex[:10].upper()
-    line_id = "LN" + uuid.uuid4().hex[:10].upper()
-    objection_id = "OB" + uuid.uuid4().hex[:10].upper()
-    campaign = campaigns.with_keys({"campaign_id": cid, "village_code": VILLAGE, "village_name": "头道沟村委会",
-                                    "township_code": TOWNSHIP, "org_path": org_path, "period": period,
-                                    "status": "awaiting_confirmation", "total": 1, "rated": 1, "version": 1,
-                                    "started_by": am_id})
-    rating = ratings.with_keys({"rating_id": rating_id, "household_id": hid, "org_path": org_path,
-                                "village_code": VILLAGE, "campaign_id": cid, "rated_on": "2030-12-01",
-                                "status": "auto", "grade": "AA", "auto_grade": "AA", "score": 80, "version": 1})
-    line = credit_lines.with_keys({"line_id": line_id, "household_id": hid, "org_path": org_path,
-                                   "village_code": VILLAGE, "status": "active", "limit": Decimal("100000"),
-                                   "available": Decimal("100000"), "valid_from": "2024-12-01",
-                                   "valid_to": "2033-11-30", "grade": "AA", "rating_id": rating_id,
-                                   "campaign_id": cid, "created_on": "2024-12-01", "version": 1})
-    sub = credit_lines.sub_item(line, "NH_XYD", Decimal("100000"), Decimal("100000"))
-    objection = {**campaigns.objection_key(cid, objection_id), "kind": "objection", "objection_id": objection_id,
-                 "campaign_id": cid, "household_id": hid, "rating_id": rating_id, "status": "open",
-                 "raised_by": "村委会", "reason": "收入填报有误", "recorded_by": am_id, "org_path": org_path}
-    evaluations = [{"PK": f"EVAL#VILLAGE#{VILLAGE}", "SK": f"CAMPAIGN#{cid}", "kind": "village_evaluation",
-                    "village_code": VILLAGE, "campaign_id": cid, "org_path": org_path,
-                    "evaluated_at": "2031-01-05T00:00:00.000Z"},
-                   {"PK": f"EVAL#TOWNSHIP#{TOWNSHIP}", "SK": f"CAMPAIGN#{cid}", "kind": "township_evaluation",
-                    "township_code": TOWNSHIP, "campaign_id": cid, "org_path": org_path,
-                    "evaluated_at": "2031-01-05T00:00:00.000Z"}]
-    rating2 = ratings.with_keys({**{k: v for k, v in rating.items() if not k.startswith(("GSI", "PK", "SK"))},
-                                 "rating_id": "RT" + uuid.uuid4().hex[:10].upper(), "household_id": hh2["household_id"]})
-    dynamo.batch_put(s.core_table, [campaign, rating, rating2, line, sub, objection, *evaluations])
+    rating_id = rating_factory.rating(hid, org_path, campaign_id=f"VC-{VILLAGE}-{period}", rated_on=date(2030, 12, 1),
+                                      status="auto", village_code=VILLAGE)
+    rating_factory.rating(hh2["household_id"], org_path, campaign_id=f"VC-{VILLAGE}-{period}",
+                          rated_on=date(2030, 12, 1), status="auto", village_code=VILLAGE)
+    line_id = rating_factory.line(hid, org_path, rating_id=rating_id, campaign_id=f"VC-{VILLAGE}-{period}",
+                                  limit=Decimal("100000"), subs={"NH_XYD": Decimal("100000")},
+                                  valid_from=date(2024, 12, 1), valid_to=date(2033, 11, 30), village_code=VILLAGE)
+    made = rating_factory.campaign_awaiting_confirmation(
+        {"village_code": VILLAGE, "village_name": "头道沟村委会", "township_code": TOWNSHIP, "org_path": org_path},
+        period=period, started_by=am_id, household_id=hid, rating_id=rating_id,
+        evaluated_at="2031-01-05T00:00:00.000Z")
+    cid, objection_id = made["campaign_id"], made["objection_id"]
     tx = dynamo.TxBuilder()
     for kind, eid in (("campaign", cid), ("rating", rating_id), ("credit_line", line_id)):
         tx.audit(s.audit_table, dynamo.Audit(kind, eid, f"{kind}.created", am_id, before=None,

@@ -17,9 +17,6 @@ LARGE_MODULES = {
     "platform/identity.py": "Phase C (lead): ID numbers, USCC and phone numbers apart",
     "postloan/api/routes.py": "Phase B (postloan): one module per resource",
     "postloan/service/postloan.py": "Phase B (postloan): classification, reminders, inspections, warning_scan/, penalty",
-    "rating/api/routes.py": "Phase B (rating): one module per resource",
-    "rating/domain/scorecard.py": "Phase B (rating): the scorecard's parameter model apart",
-    "rating/service/campaign.py": "Phase B (rating): campaign_start, _rating, _notice, _confirmation, _activation, ...",
 }
 #: functions over MAX_FUNCTION_LINES today → who splits them
 LONG_FUNCTIONS = {
@@ -29,12 +26,6 @@ LONG_FUNCTIONS = {
     "postloan/service/postloan.py:warning_scan_job": "Phase B (postloan): one function per rule family",
     "postloan/service/postloan.py:reminders_job": "Phase B (postloan)",
     "postloan/service/postloan.py:households_phase": "Phase B (postloan)",
-    "rating/domain/credit_line.py:propose_line": "Phase B (rating)",
-    "rating/domain/evaluation.py:village_loan_book": "Phase B (rating)",
-    "rating/service/campaign.py:load": "Phase B (rating)",
-    "rating/service/campaign.py:evaluate": "Phase B (rating)",
-    "rating/service/campaign.py:activate": "Phase B (rating): grew with the adjusted-rating guard (probe fix)",
-    "rating/service/rating_review.py:adjust": "Phase B (rating)",
 }
 #: what domain code must not touch: files and the environment (import-linter forbids the AWS SDK, pynamodb and
 #: chalice). In-memory buffers (io.BytesIO for a roster's bytes or a PDF being rendered) are no file.

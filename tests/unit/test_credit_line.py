@@ -19,7 +19,8 @@ from chalicelib.rating.domain.credit_line import (
     propose_line,
     round_down,
 )
-from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult
+from chalicelib.rating.domain.rating_input import RatingInput
+from chalicelib.rating.domain.scorecard import ScoreResult
 
 POLICY = default_policy_document()
 

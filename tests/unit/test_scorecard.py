@@ -8,16 +8,13 @@ from decimal import Decimal as D
 import pytest
 
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.grade_adjustment import grade_adjust, grade_adjust_to
+from chalicelib.rating.domain.rating_input import RatingInput, VillageAverages, village_averages
 from chalicelib.rating.domain.scorecard import (
-    RatingInput,
-    VillageAverages,
     default_scorecard_document,
-    grade_adjust,
-    grade_adjust_to,
     grade_for_score,
     load_scorecard,
     score_household,
-    village_averages,
 )
 
 DOC = default_scorecard_document()

@@ -13,11 +13,12 @@ import pytest
 from chalicelib.platform import clock
 from chalicelib.platform.dynamo import cursors
 from chalicelib.platform.errors import BadRequest
+from chalicelib.rating.data.models import Rating  # a rating page's last key: what a real cursor holds
 
 SECRET = os.urandom(48)
 STATE = {"u": 1, "c": "eyJQSyI6ICJISCNISEFCQzEyMyJ9"}
-KEY = {"PK": "RATING#RT7Q2W9E4R", "SK": "RATING", "GSI2PK": "CAMPAIGN#VC-220122102202-2026#RATING",
-       "GSI2SK": "HH4F2A9C1D7E"}
+_PK, _SK = Rating.key("RT7Q2W9E4R")
+KEY = {"PK": _PK, "SK": _SK, "GSI2PK": Rating.campaign_partition("VC-220122102202-2026"), "GSI2SK": "HH4F2A9C1D7E"}
 A = cursors.Binding("user-a", "GET /campaigns/{campaign_id}/ratings", {"path.campaign_id": "VC-220122102202-2026"})
 
 

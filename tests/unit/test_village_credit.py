@@ -16,7 +16,7 @@ from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.platform.parameters import default_document
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.notice_document import NoticeHeader, render_csv, render_pdf
-from chalicelib.rating.domain.scorecard import VillageAverages
+from chalicelib.rating.domain.rating_input import VillageAverages
 from tests.pdf_support import pdf_fonts, pdf_text
 from tests.unit.test_household_metrics import TODAY, household
 

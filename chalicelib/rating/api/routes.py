@@ -2,314 +2,58 @@
 objections, ratings (adjust, approve), credit lines and credit village / township evaluations.
 
 Money and scores are decimal strings in JSON. Farmers see only their own household's rating and
-lines; campaigns and evaluations are staff-only.
+lines; campaigns and evaluations are staff-only. Models: chalicelib.rating.api.models.
 """
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from chalicelib.platform.http.routing import Api, NextCursor, PageCursor, Request
-from chalicelib.platform.inputs import Id, RequestModel, VillageCode
-from chalicelib.platform.text import text
+from chalicelib.platform.access import Principal
+from chalicelib.platform.errors import Unauthenticated
+from chalicelib.platform.http.routing import Api, Request
+from chalicelib.rating.api.models import (
+    Adjust,
+    Approve,
+    Campaign,
+    CampaignList,
+    CancelCampaign,
+    Confirm,
+    CreditLine,
+    CreditLineList,
+    Evaluation,
+    EvaluationList,
+    NewObjection,
+    NoticeLink,
+    NoticeQuery,
+    Objection,
+    ObjectionDecision,
+    ObjectionList,
+    PageQuery,
+    Rating,
+    RatingList,
+    RatingPage,
+    RatingSummary,
+    StartCampaign,
+)
 
 api = Api("rating", tag="rating management")
 
-GRADE_PATTERN = r"^(AAA|AA|A|NONE)$"
 
-
-class _Out(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-# ------------------------------------------------------------------------------------------ models
-
-class ChallengerRef(RequestModel):
-    model_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")
-    version: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:._-]+$")
-
-
-class StartCampaign(RequestModel):
-    village_code: VillageCode
-    period: str | None = Field(default=None, pattern=r"^\d{4}(-[0-9A-Za-z]{1,8})?$",
-                               description="campaign period; default the business year. Same village + period = "
-                                           "same campaign (idempotent)")
-    challenger: ChallengerRef | None = Field(default=None, description="statistical challenger points table "
-                                             "(household features only); default from the village_campaign parameter")
-
-
-class Failure(_Out):
-    household_id: str
-    code: str
-    message: str | None = None
-
-
-class NoticeInfo(_Out):
-    notice_from: str | None = None
-    notice_until: str | None = None
-    rows: int | None = None
-    revision: int | None = None
-
-
-class Campaign(_Out):
-    campaign_id: str
-    village_code: str
-    village_name: str | None = None
-    township_code: str | None = None
-    township_name: str | None = None
-    county_name: str | None = None
-    unit_type: str | None = Field(default=None, description="villagers_committee (村民委员会) | residents_committee "
-                                  "(居委会) | villagers_committee_like | residents_committee_like, from the division code")
-    period: str
-    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed | "
-                                    "cancelled; a village has at most one campaign that is not completed, expired, "
-                                    "failed or cancelled")
-    attempt: int = 1
-    started_by: str | None = None
-    started_at: str | None = None
-    total: int = Field(default=0, description="households to rate (filed and not draft)")
-    rated: int = 0
-    failed: int = 0
-    skipped: int = Field(default=0, description="draft household files, not rated")
-    progress: Decimal = Field(default=Decimal(0), description="(rated + failed) / total")
-    lines_proposed: int = 0
-    limit_total: Decimal = Decimal(0)
-    by_grade: dict[str, int] = {}
-    notice: NoticeInfo | None = None
-    evaluation: dict[str, Any] | None = None
-    confirmed_by: str | None = None
-    confirmed_at: str | None = None
-    activated: int | None = None
-    withdrawn: int | None = None
-    active_limit_total: Decimal | None = None
-    lines_valid_from: str | None = None
-    execution_status: str | None = None
-    error: dict[str, Any] | None = None
-    failures: list[Failure] = []
-    challenger: dict[str, Any] | None = None
-    parameter_versions: dict[str, int] | None = None
-    version: int
-    created: bool | None = Field(default=None, description="on start: false when the campaign existed already")
-
-
-class CampaignList(_Out):
-    items: list[Campaign]
-
-
-class NoticeQuery(RequestModel):
-    format: Literal["csv", "pdf"] = "pdf"
-
-
-class NoticeLink(_Out):
-    campaign_id: str
-    format: str
-    url: str = Field(description="presigned S3 GET URL")
-    expires_in: int
-    revision: int
-    notice_from: str | None = None
-    notice_until: str | None = None
-
-
-class Confirm(RequestModel):
-    comment: text(max_length=500, multiline=True) | None = None
-
-
-class CancelCampaign(RequestModel):
-    reason: text(min_length=2, max_length=500, multiline=True,
-                 description="why the campaign is abandoned (kept in the audit trail)")
-
-
-class NewObjection(RequestModel):
-    household_id: Id
-    raised_by: text(min_length=1, max_length=100) = Field(description="who objected (e.g. 村民 name or 村委会)")
-    reason: text(min_length=2, max_length=1000, multiline=True)
-
-
-class ObjectionDecision(RequestModel):
-    decision: Literal["uphold", "dismiss"]
-    reason: text(min_length=2, max_length=1000, multiline=True)
-
-
-class Objection(_Out):
-    objection_id: str
-    campaign_id: str
-    household_id: str
-    rating_id: str | None = None
-    status: str = Field(description="open | upheld | dismissed")
-    raised_by: str
-    reason: str
-    recorded_by: str
-    recorded_at: str
-    decided_by: str | None = None
-    decided_at: str | None = None
-    decision_reason: str | None = None
-
-
-class ObjectionList(_Out):
-    items: list[Objection]
-
-
-class IndicatorPoints(_Out):
-    indicator_id: str
-    points: Decimal
-    max_points: Decimal
-    bin: str
-    value_used: Any = None
-    raw_value: Any = None
-    reason_code: str | None = None
-
-
-class Rating(_Out):
-    rating_id: str
-    household_id: str
-    village_code: str | None = None
-    campaign_id: str
-    status: str = Field(description="auto | adjusted | approved | effective | expired | withdrawn")
-    scorecard_id: str | None = None
-    scorecard_version: str | None = None
-    parameter_versions: dict[str, int] = {}
-    score: Decimal
-    grade: str
-    auto_grade: str | None = Field(default=None, description="the grade the scorecard gave (before adjustment)")
-    grade_by_score: str | None = None
-    knocked_out: list[str] = []
-    ledger_overdue_loans: list[str] = Field(default=[], description="the household's loans at this institution "
-                                            "past due on the rating date (they make it currently overdue)")
-    reasons: list[str] = []
-    points: list[IndicatorPoints] = []
-    figures: dict[str, Any] = {}
-    village_averages: dict[str, Any] = {}
-    is_credit_household: bool | None = None
-    proposed_limit: Decimal | None = None
-    line_id: str | None = None
-    existing_line_id: str | None = Field(default=None, description="the household's line from another campaign "
-                                         "(proposed or active: it owns the household's one line slot): no second "
-                                         "line is proposed")
-    ineligible_reason: str | None = None
-    binding_constraint: str | None = None
-    challenger: dict[str, Any] | None = None
-    head_name: str | None = None
-    head_id_masked: str | None = None
-    rated_on: str | None = None
-    valid_from: str | None = None
-    valid_to: str | None = None
-    adjusted_by: str | None = None
-    adjustment_reason: str | None = None
-    adjustments: list[dict[str, Any]] = []
-    approved_by: str | None = None
-    approved_at: str | None = None
-    approval_basis: str | None = None
-    withdrawn_reason: str | None = None
-    expired_reason: str | None = None
-    version: int
-
-
-class RatingSummary(_Out):
-    rating_id: str
-    household_id: str
-    status: str
-    score: Decimal
-    grade: str
-    auto_grade: str | None = None
-    knocked_out: list[str] = []
-    reasons: list[str] = []
-    is_credit_household: bool | None = None
-    proposed_limit: Decimal | None = None
-    line_id: str | None = None
-    head_name: str | None = None
-    challenger_score: Decimal | None = None
-    version: int
-
-
-class RatingPage(_Out):
-    items: list[RatingSummary]
-    cursor: NextCursor = None
-
-
-class RatingList(_Out):
-    items: list[Rating]
-
-
-class PageQuery(RequestModel):
-    limit: int = Field(default=100, ge=1, le=500)
-    cursor: PageCursor = None
-
-
-class Adjust(RequestModel):
-    target_grade: str = Field(pattern=GRADE_PATTERN, description="at most one grade from the automatic grade")
-    reason: text(min_length=4, max_length=1000, multiline=True)
-    version: int | None = Field(default=None, description="the rating's version you saw (optimistic locking)")
-
-
-class Approve(RequestModel):
-    comment: text(max_length=1000, multiline=True) | None = None
-    version: int | None = None
-
-
-class SubLine(_Out):
-    product_code: str
-    limit: Decimal
-    available: Decimal
-
-
-class CreditLine(_Out):
-    line_id: str
-    household_id: str
-    village_code: str | None = None
-    campaign_id: str | None = None
-    rating_id: str | None = None
-    status: str = Field(description="proposed | active | frozen | expired | withdrawn")
-    grade: str | None = None
-    limit: Decimal
-    available: Decimal
-    currency: str = "CNY"
-    revolving: bool = True
-    valid_from: str | None = None
-    valid_to: str | None = None
-    binding_constraint: str | None = None
-    sub_lines: list[SubLine] = []
-    withdrawn_reason: str | None = None
-    frozen_reason: str | None = None
-    version: int
-
-
-class CreditLineList(_Out):
-    items: list[CreditLine]
-
-
-class Evaluation(_Out):
-    village_code: str | None = None
-    village_name: str | None = None
-    township_code: str | None = None
-    township_name: str | None = None
-    campaign_id: str
-    evaluated_at: str
-    facts: dict[str, Any] | None = None
-    credit_household_ratio: Decimal | None = None
-    borrowers_without_arrears_ratio: Decimal | None = None
-    npl_ratio: Decimal | None = None
-    is_credit_village: bool | None = None
-    village_count: int | None = None
-    credit_village_count: int | None = None
-    credit_village_ratio: Decimal | None = None
-    is_credit_township: bool | None = None
-    failed: list[str] = []
-    evaluation_version: str | None = None
-
-
-class EvaluationList(_Out):
-    items: list[Evaluation]
+def _caller(req: Request) -> Principal:
+    """The authenticated caller (every route here has a permission, so the route layer has verified one)."""
+    if req.principal is None:
+        raise Unauthenticated("authentication required")
+    return req.principal
 
 
 # ------------------------------------------------------------------------------------------ helpers
 
 def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created: bool | None = None) -> Campaign:
-    from chalicelib.rating.data import campaigns as repo
     from chalicelib.rating.service import campaign as svc
+    from chalicelib.rating.service import queries
 
-    failures = repo.failures(item["campaign_id"]) if with_failures else []
+    failures = queries.campaign_failures(item["campaign_id"]) if with_failures else []
     total = int(item.get("total") or 0)
     done = int(item.get("rated") or 0) + len(failures)
     view = {**item, "failed": len(failures), "failures": failures[:200],
@@ -331,11 +75,11 @@ def _campaign_view(item: dict[str, Any], *, with_failures: bool = True, created:
            responses={200: "the campaign of this village and period exists already: returned as it is"},
            errors=("VILLAGE_NOT_FOUND", "VILLAGE_IS_RESIDENTS_COMMITTEE", "CAMPAIGN_RUNNING", "CHALLENGER_NOT_FOUND",
                    "CHALLENGER_FEATURES_UNAVAILABLE"))
-def start_campaign(req: Request):
+def start_campaign(req: Request) -> tuple[int, Campaign]:
     from chalicelib.rating.service import campaign as svc
 
     b = req.body
-    item, created = svc.start_campaign(req.principal, b.village_code, period=b.period,
+    item, created = svc.start_campaign(_caller(req), b.village_code, period=b.period,
                                        challenger=b.challenger.model_dump() if b.challenger else None)
     return (202 if created else 200), _campaign_view(item, created=created)
 
@@ -343,18 +87,18 @@ def start_campaign(req: Request):
 @api.route("/campaigns/{campaign_id}", "GET", summary="A campaign's progress, notice, evaluation and failures",
            permission="campaign:read", response=Campaign, errors=("CAMPAIGN_NOT_FOUND",))
 def get_campaign(req: Request, campaign_id: str) -> Campaign:
-    from chalicelib.rating.data import campaigns as repo
+    from chalicelib.rating.service import queries
 
-    return _campaign_view(repo.get(req.principal, campaign_id))
+    return _campaign_view(queries.campaign(_caller(req), campaign_id))
 
 
 @api.route("/villages/{village_code}/campaigns", "GET", summary="A village's campaigns", permission="campaign:read",
            response=CampaignList)
 def village_campaigns(req: Request, village_code: str) -> CampaignList:
-    from chalicelib.rating.data import campaigns as repo
+    from chalicelib.rating.service import queries
 
-    return CampaignList(items=[_campaign_view(i, with_failures=False) for i in repo.for_village(req.principal,
-                                                                                                village_code)])
+    return CampaignList(items=[_campaign_view(i, with_failures=False)
+                               for i in queries.village_campaigns(_caller(req), village_code)])
 
 
 @api.route("/campaigns/{campaign_id}/notice", "GET", summary="Download link of the public notice list (CSV or PDF)",
@@ -364,7 +108,7 @@ def village_campaigns(req: Request, village_code: str) -> CampaignList:
 def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
     from chalicelib.rating.service import campaign as svc
 
-    return NoticeLink.model_validate(svc.notice_url(req.principal, campaign_id, req.query.format))
+    return NoticeLink.model_validate(svc.notice_url(_caller(req), campaign_id, req.query.format))
 
 
 @api.route("/campaigns/{campaign_id}/confirm", "POST", summary="The institution confirms the posted list: the "
@@ -374,7 +118,7 @@ def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
 def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
-    return _campaign_view(svc.confirm(req.principal, campaign_id, req.body.comment), with_failures=False)
+    return _campaign_view(svc.confirm(_caller(req), campaign_id, req.body.comment), with_failures=False)
 
 
 @api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
@@ -386,7 +130,7 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
 def cancel_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
-    return _campaign_view(svc.cancel(req.principal, campaign_id, req.body.reason))
+    return _campaign_view(svc.cancel(_caller(req), campaign_id, req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "POST", summary="Record an objection to a household on the posted "
@@ -397,16 +141,15 @@ def record_objection(req: Request, campaign_id: str) -> Objection:
 
     b = req.body
     return Objection.model_validate(rating_review.record_objection(
-        req.principal, campaign_id, household_id=b.household_id, raised_by=b.raised_by, reason=b.reason))
+        _caller(req), campaign_id, household_id=b.household_id, raised_by=b.raised_by, reason=b.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "GET", summary="Objections of a campaign",
            permission="campaign:read", response=ObjectionList, errors=("CAMPAIGN_NOT_FOUND",))
 def list_objections(req: Request, campaign_id: str) -> ObjectionList:
-    from chalicelib.rating.data import campaigns as repo
+    from chalicelib.rating.service import queries
 
-    repo.get(req.principal, campaign_id)
-    return ObjectionList(items=[Objection.model_validate(o) for o in repo.objections(campaign_id)])
+    return ObjectionList(items=[Objection.model_validate(o) for o in queries.objections(_caller(req), campaign_id)])
 
 
 @api.route("/campaigns/{campaign_id}/objections/{objection_id}/decision", "POST", summary="Uphold or dismiss an "
@@ -418,15 +161,15 @@ def decide_objection(req: Request, campaign_id: str, objection_id: str) -> Objec
     from chalicelib.rating.service import rating_review
 
     return Objection.model_validate(rating_review.decide_objection(
-        req.principal, campaign_id, objection_id, decision=req.body.decision, reason=req.body.reason))
+        _caller(req), campaign_id, objection_id, decision=req.body.decision, reason=req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/ratings", "GET", summary="The ratings of a campaign (paged)",
            permission="rating:read", query=PageQuery, response=RatingPage, errors=("INVALID_CURSOR",))
 def campaign_ratings(req: Request, campaign_id: str) -> RatingPage:
-    from chalicelib.rating.data import ratings as repo
+    from chalicelib.rating.service import queries
 
-    page = repo.page_for_campaign(req.principal, campaign_id, limit=req.query.limit, cursor=req.query.cursor)
+    page = queries.campaign_ratings(_caller(req), campaign_id, limit=req.query.limit, cursor=req.query.cursor)
     items = [RatingSummary.model_validate({**i, "challenger_score": (i.get("challenger") or {}).get("score")})
              for i in page.items]
     return RatingPage(items=items, cursor=page.cursor)
@@ -437,26 +180,25 @@ def campaign_ratings(req: Request, campaign_id: str) -> RatingPage:
 @api.route("/ratings/{rating_id}", "GET", summary="One rating with its points, reasons and figures",
            permission="rating:read", response=Rating, errors=("RATING_NOT_FOUND",))
 def get_rating(req: Request, rating_id: str) -> Rating:
-    from chalicelib.rating.data import ratings as repo
+    from chalicelib.rating.service import queries
 
-    return Rating.model_validate(repo.get(req.principal, rating_id))
+    return Rating.model_validate(queries.rating(_caller(req), rating_id))
 
 
 @api.route("/households/{household_id}/rating", "GET", summary="A household's current (newest) rating",
            permission="rating:read", response=Rating, errors=("RATING_NOT_FOUND",))
 def household_rating(req: Request, household_id: str) -> Rating:
-    from chalicelib.rating.data import ratings as repo
+    from chalicelib.rating.service import queries
 
-    return Rating.model_validate(repo.current_for_household(req.principal, household_id))
+    return Rating.model_validate(queries.current_rating(_caller(req), household_id))
 
 
 @api.route("/households/{household_id}/ratings", "GET", summary="A household's ratings, oldest first",
            permission="rating:read", response=RatingList)
 def household_ratings(req: Request, household_id: str) -> RatingList:
-    from chalicelib.rating.data import ratings as repo
+    from chalicelib.rating.service import queries
 
-    return RatingList(items=[Rating.model_validate(i) for i in repo.history_for_household(req.principal,
-                                                                                          household_id)])
+    return RatingList(items=[Rating.model_validate(i) for i in queries.rating_history(_caller(req), household_id)])
 
 
 @api.route("/ratings/{rating_id}/adjust", "POST", summary="Adjust a rating by at most one grade, with a reason",
@@ -468,7 +210,7 @@ def adjust_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.rating.service import rating_review
 
     b = req.body
-    return Rating.model_validate(rating_review.adjust(req.principal, rating_id, target_grade=b.target_grade,
+    return Rating.model_validate(rating_review.adjust(_caller(req), rating_id, target_grade=b.target_grade,
                                                       reason=b.reason, expected_version=b.version))
 
 
@@ -478,7 +220,7 @@ def adjust_rating(req: Request, rating_id: str) -> Rating:
 def approve_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.rating.service import rating_review
 
-    return Rating.model_validate(rating_review.approve(req.principal, rating_id, comment=req.body.comment,
+    return Rating.model_validate(rating_review.approve(_caller(req), rating_id, comment=req.body.comment,
                                                        expected_version=req.body.version))
 
 
@@ -487,18 +229,18 @@ def approve_rating(req: Request, rating_id: str) -> Rating:
 @api.route("/lines/{line_id}", "GET", summary="A credit line (master line with product sub-lines)",
            permission="line:read", response=CreditLine, errors=("CREDIT_LINE_NOT_FOUND",))
 def get_line(req: Request, line_id: str) -> CreditLine:
-    from chalicelib.rating.data import credit_lines as repo
+    from chalicelib.rating.service import queries
 
-    return CreditLine.model_validate(repo.get(req.principal, line_id))
+    return CreditLine.model_validate(queries.line(_caller(req), line_id))
 
 
 @api.route("/households/{household_id}/lines", "GET", summary="A household's credit lines",
            permission="line:read", response=CreditLineList)
 def household_lines(req: Request, household_id: str) -> CreditLineList:
-    from chalicelib.rating.data import credit_lines as repo
+    from chalicelib.rating.service import queries
 
-    return CreditLineList(items=[CreditLine.model_validate(i) for i in repo.for_household(req.principal,
-                                                                                          household_id)])
+    return CreditLineList(items=[CreditLine.model_validate(i)
+                                 for i in queries.household_lines(_caller(req), household_id)])
 
 
 # ------------------------------------------------------------------------------------------ evaluations
@@ -506,16 +248,16 @@ def household_lines(req: Request, household_id: str) -> CreditLineList:
 @api.route("/villages/{village_code}/evaluations", "GET", summary="Credit village evaluations of a village (history)",
            permission="campaign:read", response=EvaluationList)
 def village_evaluations(req: Request, village_code: str) -> EvaluationList:
-    from chalicelib.rating.data import campaigns as repo
+    from chalicelib.rating.service import queries
 
-    return EvaluationList(items=[Evaluation.model_validate(i) for i in repo.village_evaluations(req.principal,
-                                                                                                village_code)])
+    return EvaluationList(items=[Evaluation.model_validate(i)
+                                 for i in queries.village_evaluations(_caller(req), village_code)])
 
 
 @api.route("/townships/{township_code}/evaluations", "GET", summary="Credit township evaluations (history)",
            permission="campaign:read", response=EvaluationList)
 def township_evaluations(req: Request, township_code: str) -> EvaluationList:
-    from chalicelib.rating.data import campaigns as repo
+    from chalicelib.rating.service import queries
 
-    return EvaluationList(items=[Evaluation.model_validate(i) for i in repo.township_evaluations(req.principal,
-                                                                                                 township_code)])
+    return EvaluationList(items=[Evaluation.model_validate(i)
+                                 for i in queries.township_evaluations(_caller(req), township_code)])

@@ -39,11 +39,24 @@ def _table() -> str:
 
 
 def key(line_id: str) -> dict[str, str]:
-    return {"PK": f"LINE#{line_id}", "SK": "LINE"}
+    from chalicelib.rating.data.models import CreditLine
+
+    pk, sk = CreditLine.key(line_id)
+    return {"PK": pk, "SK": sk}
 
 
 def sub_key(line_id: str, product_code: str) -> dict[str, str]:
-    return {"PK": f"LINE#{line_id}", "SK": f"SUB#{product_code}"}
+    from chalicelib.rating.data.models import SubLine
+
+    pk, sk = SubLine.key(line_id, product_code)
+    return {"PK": pk, "SK": sk}
+
+
+def expiry_index(line_id: str, valid_to: str) -> tuple[str, str]:
+    """(GSI3PK, GSI3SK) of an active line: its entry in the expiry queue."""
+    from chalicelib.rating.data.models import CreditLine
+
+    return CreditLine.expiry_index(line_id, valid_to)
 
 
 class SlotTaken(Conflict):
@@ -51,38 +64,40 @@ class SlotTaken(Conflict):
     re-read the owner with :func:`slot_owners` and decide again."""
 
 
-def slot_key(household_id: str) -> dict[str, str]:
-    return {"PK": f"HHLINE#{household_id}", "SK": "SLOT"}
-
-
 def slot_owners(household_ids: list[str]) -> dict[str, str]:
     """Household id → id of the line owning its slot, for those whose slot is taken (BatchGetItem, consistent,
     100 keys per request)."""
     if not household_ids:
         return {}
-    found = dynamo.batch_get(_table(), [slot_key(h) for h in dict.fromkeys(household_ids)])
-    return {i["household_id"]: i["line_id"] for i in found}
+    from chalicelib.platform.dynamo import batch
+    from chalicelib.rating.data.models import LineSlot
+
+    found = batch.get_models(LineSlot, [LineSlot.key(h) for h in dict.fromkeys(household_ids)])
+    return {s.household_id: s.line_id for s in found}
 
 
 def add_claim_slot(tx: dynamo.TxBuilder, line: dict[str, Any], *, at: str) -> None:
     """Add to ``tx`` the claim of the household's slot by ``line`` (``line_id``, ``household_id``,
     ``campaign_id``, ``org_path``): a put conditioned on no slot item existing. The transaction fails with
     :class:`SlotTaken` (code ``HOUSEHOLD_HAS_LINE``) when another line owns it."""
-    tx.put(_table(), {**slot_key(line["household_id"]), "kind": "credit_line_slot", "line_id": line["line_id"],
-                      "household_id": line["household_id"], "campaign_id": line.get("campaign_id"),
-                      "org_path": line["org_path"], "claimed_at": at},
-           condition="attribute_not_exists(PK)",
-           on_fail=SlotTaken("the household already has a proposed or active credit line",
-                             code="HOUSEHOLD_HAS_LINE", field="household_id"))
+    from chalicelib.rating.data.models import LineSlot
+
+    slot = LineSlot(household_id=line["household_id"], line_id=line["line_id"], campaign_id=line.get("campaign_id"),
+                    org_path=line["org_path"], claimed_at=at)
+    tx.save(slot, condition=LineSlot.PK.does_not_exist(),
+            on_fail=SlotTaken("the household already has a proposed or active credit line",
+                              code="HOUSEHOLD_HAS_LINE", field="household_id"))
 
 
 def add_check_slot_owner(tx: dynamo.TxBuilder, household_id: str, line_id: str) -> None:
     """Add to ``tx`` a check that ``line_id`` still owns the household's slot (the decision "no line for this
     household, it has ``line_id``" is then taken atomically). Fails with :class:`SlotTaken` (code
     ``HOUSEHOLD_LINE_CHANGED``) otherwise."""
-    tx.check(_table(), slot_key(household_id), "line_id = :lid", values={":lid": line_id},
-             on_fail=SlotTaken("the household's credit line changed meanwhile", code="HOUSEHOLD_LINE_CHANGED",
-                               field="household_id"))
+    from chalicelib.rating.data.models import LineSlot
+
+    tx.condition_check(LineSlot, *LineSlot.key(household_id), LineSlot.line_id == line_id,
+                       on_fail=SlotTaken("the household's credit line changed meanwhile",
+                                         code="HOUSEHOLD_LINE_CHANGED", field="household_id"))
 
 
 def add_release_slot(tx: dynamo.TxBuilder, line: dict[str, Any]) -> None:
@@ -90,34 +105,38 @@ def add_release_slot(tx: dynamo.TxBuilder, line: dict[str, Any]) -> None:
     written before the slot existed own none): a delete conditioned on ``line_id`` being this line."""
     if not line.get("holds_slot"):
         return
-    tx.delete(_table(), slot_key(line["household_id"]), condition="line_id = :lid", values={":lid": line["line_id"]},
-              on_fail=Conflict(f"the line slot of household {line['household_id']} is not held by line "
-                               f"{line['line_id']}", code="CREDIT_LINE_STATE_CONFLICT"))
+    from chalicelib.rating.data.models import LineSlot
+
+    slot = LineSlot(household_id=line["household_id"], line_id=line["line_id"])
+    tx.delete_model(slot, condition=LineSlot.line_id == line["line_id"],
+                    on_fail=Conflict(f"the line slot of household {line['household_id']} is not held by line "
+                                     f"{line['line_id']}", code="CREDIT_LINE_STATE_CONFLICT"))
 
 
 def with_keys(item: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in item.items() if not k.startswith("GSI")}
-    out.update(key(item["line_id"]), kind="credit_line",
-               GSI1PK=f"HH#{item['household_id']}#LINE", GSI1SK=f"{item['created_on']}#{item['line_id']}",
-               GSI2PK=f"CAMPAIGN#{item['campaign_id']}#LINE", GSI2SK=item["household_id"])
-    if out.get("status") == "active" and out.get("valid_to"):
-        out.update(GSI3PK=f"EXPIRY#{out['valid_to']}", GSI3SK=f"LINE#{out['line_id']}")
-    return out
+    """The master line ``item`` with its keys and index entries
+    (:meth:`chalicelib.rating.data.models.CreditLine.keyed`)."""
+    from chalicelib.rating.data.models import CreditLine
+
+    return CreditLine.keyed(item)
 
 
 def sub_item(line: dict[str, Any], product_code: str, limit: Any, available: Any) -> dict[str, Any]:
-    return {**sub_key(line["line_id"], product_code), "kind": "credit_subline", "line_id": line["line_id"],
-            "product_code": product_code, "limit": limit, "available": available,
-            "household_id": line["household_id"], "org_path": line["org_path"]}
+    """The dict item (keys included) of the ``product_code`` sub-line of ``line``."""
+    from chalicelib.rating.data.models import SubLine
+
+    return SubLine.item(line, product_code, limit, available)
 
 
 def get_unscoped(line_id: str) -> dict[str, Any] | None:
     """Master line item with its sub-lines under ``sub_lines`` (a list), or None."""
-    items = dynamo.query_all(_table(), pk_value=f"LINE#{line_id}", consistent=True)
+    from chalicelib.rating.data.models import CreditLine, SubLine
+
+    items = dynamo.query_all(_table(), pk_value=CreditLine.partition(line_id), consistent=True)
     master = next((i for i in items if i["SK"] == "LINE"), None)
     if master is None:
         return None
-    master["sub_lines"] = sorted((i for i in items if i["SK"].startswith("SUB#")), key=lambda s: s["SK"])
+    master["sub_lines"] = sorted((i for i in items if SubLine.is_sub_line(i["SK"])), key=lambda s: s["SK"])
     return master
 
 
@@ -128,7 +147,9 @@ def get(principal: Principal, line_id: str) -> dict[str, Any]:
 
 def masters_of_household(household_id: str) -> list[dict[str, Any]]:
     """The household's master lines, oldest first, without sub-lines (GSI1 ``HH#<id>#LINE``; system use)."""
-    return dynamo.query_all(_table(), index="GSI1", pk_value=f"HH#{household_id}#LINE")
+    from chalicelib.rating.data.models import CreditLine
+
+    return dynamo.query_all(_table(), index="GSI1", pk_value=CreditLine.household_partition(household_id))
 
 
 def for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
@@ -154,12 +175,13 @@ SUMMARY_FIELDS = ("line_id", "household_id", "org_path", "campaign_id", "rating_
 
 def list_for_campaign(campaign_id: str) -> list[dict[str, Any]]:
     """Master lines of a campaign, projected to :data:`SUMMARY_FIELDS` (no sub-lines; system use)."""
+    from chalicelib.rating.data.models import CreditLine
     from chalicelib.rating.data.ratings import query_projected
 
     out: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = query_projected(_table(), index="GSI2", pk_value=f"CAMPAIGN#{campaign_id}#LINE",
+        page = query_projected(_table(), index="GSI2", pk_value=CreditLine.campaign_partition(campaign_id),
                                fields=SUMMARY_FIELDS, limit=500, cursor=cursor)
         out.extend(page.items)
         if not page.cursor:

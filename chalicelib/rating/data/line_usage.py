@@ -49,10 +49,6 @@ def _table() -> str:
     return get_settings().core_table
 
 
-def reservation_key(line_id: str, drawdown_id: str) -> dict[str, str]:
-    return {"PK": f"LINERSV#{line_id}", "SK": f"DD#{drawdown_id}"}
-
-
 def get_line(line_id: str) -> dict[str, Any] | None:
     """The master line with ``sub_lines`` (rating subsystem's reader)."""
     return credit_lines.get_unscoped(line_id)
@@ -63,8 +59,11 @@ def sub_line(line: dict[str, Any], product_code: str) -> dict[str, Any] | None:
 
 
 def get_reservation(line_id: str, drawdown_id: str) -> dict[str, Any] | None:
-    k = reservation_key(line_id, drawdown_id)
-    return dynamo.get(_table(), k["PK"], k["SK"])
+    """The drawdown's reservation on the line (``amount``, ``product_code``, ``status``, ...), or ``None``."""
+    from chalicelib.rating.data.models import LineReservation
+
+    found = LineReservation.find(*LineReservation.key(line_id, drawdown_id))
+    return found.state() if found else None
 
 
 def refusal(line: dict[str, Any] | None, product_code: str, amount: Decimal, today: date) -> LineRefused | None:
@@ -110,24 +109,34 @@ def add_reserve(tx: dynamo.TxBuilder, *, line_id: str, product_code: str, amount
               on_fail=refused)
     tx.update(_table(), credit_lines.sub_key(line_id, product_code), "SET available = available - :a",
               values={":a": amount}, condition="available >= :a", on_fail=refused)
-    tx.put(_table(), {**reservation_key(line_id, drawdown_id), "kind": "line_reservation", "line_id": line_id,
-                      "drawdown_id": drawdown_id, "product_code": product_code, "amount": amount,
-                      "status": "reserved", "reserved_at": now},
-           condition="attribute_not_exists(PK)",
-           on_fail=AlreadyReserved("the drawdown already holds a reservation", code="ALREADY_RESERVED"))
+    from chalicelib.rating.data.models import LineReservation
+
+    reservation = LineReservation(line_id=line_id, drawdown_id=drawdown_id, product_code=product_code, amount=amount,
+                                  status="reserved", reserved_at=now)
+    tx.save(reservation, condition=LineReservation.PK.does_not_exist(),
+            on_fail=AlreadyReserved("the drawdown already holds a reservation", code="ALREADY_RESERVED"))
+
+
+def _not_open() -> Conflict:
+    return Conflict("the reservation is not open", code="RESERVATION_NOT_OPEN")
 
 
 def add_commit(tx: dynamo.TxBuilder, *, line_id: str, drawdown_id: str, loan_id: str) -> None:
-    tx.update(_table(), reservation_key(line_id, drawdown_id), "SET #s = :c, loan_id = :l, committed_at = :now",
-              names={"#s": "status"}, values={":c": "committed", ":r": "reserved", ":l": loan_id,
-                                              ":now": utc_now_iso()},
-              condition="#s = :r", on_fail=Conflict("the reservation is not open", code="RESERVATION_NOT_OPEN"))
+    """Add to ``tx``: the drawdown's reservation becomes the loan's (condition: still ``reserved``)."""
+    from chalicelib.rating.data.models import LineReservation as R
+
+    tx.update_model(R.of(line_id, drawdown_id), [R.status.set("committed"), R.loan_id.set(loan_id),
+                                                 R.committed_at.set(utc_now_iso())],
+                    condition=R.status == "reserved", on_fail=_not_open())
 
 
 def add_release(tx: dynamo.TxBuilder, *, line_id: str, product_code: str, amount: Decimal, drawdown_id: str) -> None:
-    tx.update(_table(), reservation_key(line_id, drawdown_id), "SET #s = :x, released_at = :now",
-              names={"#s": "status"}, values={":x": "released", ":r": "reserved", ":now": utc_now_iso()},
-              condition="#s = :r", on_fail=Conflict("the reservation is not open", code="RESERVATION_NOT_OPEN"))
+    """Add to ``tx``: the reservation becomes ``released`` (condition: still ``reserved``) and master and sub-line
+    get the amount back."""
+    from chalicelib.rating.data.models import LineReservation as R
+
+    tx.update_model(R.of(line_id, drawdown_id), [R.status.set("released"), R.released_at.set(utc_now_iso())],
+                    condition=R.status == "reserved", on_fail=_not_open())
     tx.update(_table(), credit_lines.key(line_id),
               "SET available = available + :a, version = if_not_exists(version, :zero) + :one, updated_at = :now",
               values={":a": amount, ":zero": 0, ":one": 1, ":now": utc_now_iso()})

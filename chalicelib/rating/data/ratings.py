@@ -43,24 +43,24 @@ def _table() -> str:
 
 
 def key(rating_id: str) -> dict[str, str]:
-    return {"PK": f"RATING#{rating_id}", "SK": "RATING"}
+    from chalicelib.rating.data.models import Rating
 
-
-def index_keys(item: dict[str, Any]) -> dict[str, Any]:
-    """The GSI attributes of a rating item (recomputed on every write)."""
-    keys: dict[str, Any] = {
-        "GSI1PK": f"HH#{item['household_id']}#RATING", "GSI1SK": f"{item['rated_on']}#{item['rating_id']}",
-        "GSI2PK": f"CAMPAIGN#{item['campaign_id']}#RATING", "GSI2SK": item["household_id"],
-    }
-    if item.get("status") == "effective" and item.get("valid_to"):
-        keys.update(GSI3PK=f"EXPIRY#{item['valid_to']}", GSI3SK=f"RATING#{item['rating_id']}")
-    return keys
+    pk, sk = Rating.key(rating_id)
+    return {"PK": pk, "SK": sk}
 
 
 def with_keys(item: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in item.items() if not k.startswith("GSI")}
-    out.update(key(item["rating_id"]), kind="rating", **index_keys(out))
-    return out
+    """The rating ``item`` with its keys and index entries (:meth:`chalicelib.rating.data.models.Rating.keyed`)."""
+    from chalicelib.rating.data.models import Rating
+
+    return Rating.keyed(item)
+
+
+def expiry_index(rating_id: str, valid_to: str) -> tuple[str, str]:
+    """(GSI3PK, GSI3SK) of an effective rating: its entry in the expiry queue."""
+    from chalicelib.rating.data.models import Rating
+
+    return Rating.expiry_index(rating_id, valid_to)
 
 
 DETAIL_FIELDS = ("points", "rating_input", "figures", "village_averages", "challenger_detail")
@@ -68,21 +68,36 @@ DETAIL_FIELDS = ("points", "rating_input", "figures", "village_averages", "chall
 
 def split(rating: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """A whole rating → (main item without keys, detail item with keys)."""
+    from chalicelib.rating.data.models import RatingDetail
+
     main = {k: v for k, v in rating.items() if k not in DETAIL_FIELDS}
     detail = {k: v for k, v in rating.items() if k in DETAIL_FIELDS}
-    detail.update(PK=f"RATING#{rating['rating_id']}", SK="DETAIL", kind="rating_detail",
-                  rating_id=rating["rating_id"], household_id=rating["household_id"], org_path=rating["org_path"])
-    return main, detail
+    detail.update(rating_id=rating["rating_id"], household_id=rating["household_id"], org_path=rating["org_path"])
+    return main, RatingDetail.keyed(detail)
 
 
 def get_unscoped(rating_id: str) -> dict[str, Any] | None:
     """The whole rating (main item with the detail merged in), or None."""
-    items = dynamo.query_all(_table(), pk_value=f"RATING#{rating_id}", consistent=True)
+    from chalicelib.rating.data.models import Rating
+
+    items = dynamo.query_all(_table(), pk_value=Rating.partition(rating_id), consistent=True)
     main = next((i for i in items if i["SK"] == "RATING"), None)
     if main is None:
         return None
     detail = next((i for i in items if i["SK"] == "DETAIL"), {})
     return {**main, **{k: v for k, v in detail.items() if k in DETAIL_FIELDS}}
+
+
+def _household(household_id: str) -> str:
+    from chalicelib.rating.data.models import Rating
+
+    return Rating.household_partition(household_id)
+
+
+def _campaign(campaign_id: str) -> str:
+    from chalicelib.rating.data.models import Rating
+
+    return Rating.campaign_partition(campaign_id)
 
 
 def get(principal: Principal, rating_id: str) -> dict[str, Any]:
@@ -92,20 +107,20 @@ def get(principal: Principal, rating_id: str) -> dict[str, Any]:
 
 def current_for_household(principal: Principal, household_id: str) -> dict[str, Any]:
     """The household's newest rating; 404 ``RATING_NOT_FOUND`` if none or out of scope."""
-    page = dynamo.query(_table(), index="GSI1", pk_value=f"HH#{household_id}#RATING", forward=False, limit=1)
+    page = dynamo.query(_table(), index="GSI1", pk_value=_household(household_id), forward=False, limit=1)
     principal.ensure_can_see(page.items[0] if page.items else None, "rating")
     return principal.ensure_can_see(get_unscoped(page.items[0]["rating_id"]), "rating")
 
 
 def newest_for_household(household_id: str) -> dict[str, Any] | None:
     """The household's newest rating item (its GSI1 entry, not merged with the detail), or ``None``."""
-    page = dynamo.query(_table(), index="GSI1", pk_value=f"HH#{household_id}#RATING", forward=False, limit=1)
+    page = dynamo.query(_table(), index="GSI1", pk_value=_household(household_id), forward=False, limit=1)
     return page.items[0] if page.items else None
 
 
 def history_for_household(principal: Principal, household_id: str) -> list[dict[str, Any]]:
     """The household's ratings (whole), oldest first, in the caller's scope."""
-    items = dynamo.query_all(_table(), index="GSI1", pk_value=f"HH#{household_id}#RATING")
+    items = dynamo.query_all(_table(), index="GSI1", pk_value=_household(household_id))
     seen = [i for i in items if principal.can_see(org_path=i.get("org_path"), household_id=i.get("household_id"))]
     return [r for r in (get_unscoped(i["rating_id"]) for i in seen) if r]
 
@@ -124,7 +139,7 @@ def list_for_campaign(campaign_id: str, fields: tuple[str, ...] | None = SUMMARY
     out: list[dict[str, Any]] = []
     cursor = None
     while True:
-        page = query_projected(_table(), index="GSI2", pk_value=f"CAMPAIGN#{campaign_id}#RATING", fields=fields,
+        page = query_projected(_table(), index="GSI2", pk_value=_campaign(campaign_id), fields=fields,
                                limit=500, cursor=cursor)
         out.extend(page.items)
         if not page.cursor:
@@ -135,7 +150,7 @@ def list_for_campaign(campaign_id: str, fields: tuple[str, ...] | None = SUMMARY
 def page_for_campaign(principal: Principal, campaign_id: str, *, limit: int, cursor: str | None) -> dynamo.Page:
     """One page of a campaign's ratings (summaries) in the caller's scope: a farmer sees only their own
     household's, and another organisation's campaign answers like an unknown one (no items, no cursor)."""
-    return dynamo.query_page(_table(), index="GSI2", pk_value=f"CAMPAIGN#{campaign_id}#RATING", fields=SUMMARY_FIELDS,
+    return dynamo.query_page(_table(), index="GSI2", pk_value=_campaign(campaign_id), fields=SUMMARY_FIELDS,
                              limit=limit, cursor=cursor, where=dynamo.scope_filter(principal),
                              visible=lambda i: principal.can_see(org_path=i.get("org_path"),
                                                                  household_id=i.get("household_id")))
@@ -160,4 +175,6 @@ def batch_get_items(table: str, keys: list[dict[str, str]]) -> list[dict[str, An
 
 def due_for_expiry(day: str) -> list[dict[str, Any]]:
     """Effective ratings and active lines whose ``valid_to`` is ``day`` (the expiry queue)."""
-    return dynamo.query_all(_table(), index="GSI3", pk_value=f"EXPIRY#{day}")
+    from chalicelib.rating.data.models import expiry_partition
+
+    return dynamo.query_all(_table(), index="GSI3", pk_value=expiry_partition(day))

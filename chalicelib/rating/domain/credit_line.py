@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -23,7 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult
+from chalicelib.rating.domain.rating_input import RatingInput
+from chalicelib.rating.domain.scorecard import ScoreResult
 
 GRADE_CAP = "GRADE_CAP"
 CAPACITY = "CAPACITY"
@@ -177,27 +178,20 @@ def propose_line(score_result: ScoreResult, inp: RatingInput, policy: Mapping[st
     grade = grade_override if grade_override is not None else score_result.grade
     if grade not in pol.grade_order:
         raise ValidationFailed(f"unknown grade {grade!r}", code="UNKNOWN_GRADE", field="grade")
-    common = dict(policy_id=pol.policy_id, policy_version=pol.version, grade=grade,
-                  sub_limits_may_exceed_master=pol.sub_limits_may_exceed_master,
-                  line_validity_years=pol.line_validity_years, rating_validity_years=pol.rating_validity_years)
-    zero = Decimal("0.00")
+    base = LineProposal(policy_id=pol.policy_id, policy_version=pol.version, grade=grade, eligible=False,
+                        ineligible_reason=None, master_limit=Decimal("0.00"), binding_constraint=None,
+                        sub_limits_may_exceed_master=pol.sub_limits_may_exceed_master,
+                        line_validity_years=pol.line_validity_years, rating_validity_years=pol.rating_validity_years)
 
     def no_line(reason: str, binding: str | None = None, cands: Mapping[str, Decimal] | None = None) -> LineProposal:
-        return LineProposal(eligible=False, ineligible_reason=reason, master_limit=zero, binding_constraint=binding,
-                            candidates=dict(cands or {}), **common)
+        return replace(base, ineligible_reason=reason, binding_constraint=binding, candidates=dict(cands or {}))
 
     if score_result.is_knocked_out:
         return no_line("KNOCKED_OUT")
     terms = pol.grades.get(grade)
     if terms is None:
         return no_line("GRADE_NOT_ELIGIBLE")
-
-    rank = {g: n for n, g in enumerate(pol.grade_order)}
-    for p in prods:
-        if p.min_grade is not None and p.min_grade not in rank:
-            raise ValidationFailed(f"product {p.product_id}: unknown min_grade {p.min_grade!r}", code="PRODUCT_INVALID")
-    open_products = [p for p in prods if p.min_grade is None or rank[grade] >= rank[p.min_grade]]
-
+    open_products = _open_products(prods, pol.grade_order, grade)
     capacity = terms.base + pol.share_of_net_assets * inp.net_assets + pol.share_of_net_income * inp.net_income
     cands: dict[str, Decimal] = {GRADE_CAP: terms.cap, CAPACITY: capacity}
     if prods:
@@ -209,7 +203,27 @@ def propose_line(score_result: ScoreResult, inp: RatingInput, policy: Mapping[st
     master = round_down(cands[binding], pol.rounding_unit)
     if master <= 0:
         return no_line("LIMIT_ZERO", binding, cands)
+    proposal = replace(base, eligible=True, master_limit=master, binding_constraint=binding, candidates=cands,
+                       sub_lines=_sub_lines(open_products, master, pol))
+    if as_of is None:
+        return proposal
+    return replace(proposal, valid_from=as_of, valid_until=add_years(as_of, pol.line_validity_years),
+                   rating_valid_until=add_years(as_of, pol.rating_validity_years))
 
+
+def _open_products(prods: list[Product], grade_order: Sequence[str], grade: str) -> list[Product]:
+    """The products open to ``grade`` (no ``min_grade``, or one at or below it); ValidationFailed
+    ``PRODUCT_INVALID`` for an unknown ``min_grade``."""
+    rank = {g: n for n, g in enumerate(grade_order)}
+    for p in prods:
+        if p.min_grade is not None and p.min_grade not in rank:
+            raise ValidationFailed(f"product {p.product_id}: unknown min_grade {p.min_grade!r}", code="PRODUCT_INVALID")
+    return [p for p in prods if p.min_grade is None or rank[grade] >= rank[p.min_grade]]
+
+
+def _sub_lines(open_products: list[Product], master: Decimal, pol: CreditLinePolicy) -> tuple[SubLine, ...]:
+    """Each open product's sub-limit = round_down(min(product cap, master)); allocated in product order until the
+    master is used up unless the policy lets sub-limits exceed it (products left with nothing are omitted)."""
     subs: list[SubLine] = []
     remaining = master
     for p in open_products:
@@ -219,13 +233,7 @@ def propose_line(score_result: ScoreResult, inp: RatingInput, policy: Mapping[st
             continue
         subs.append(SubLine(p.product_id, limit, PRODUCT_CAP if p.cap < ceiling else "MASTER"))
         remaining -= limit
-
-    dates: dict[str, date] = {}
-    if as_of is not None:
-        dates = dict(valid_from=as_of, valid_until=add_years(as_of, pol.line_validity_years),
-                     rating_valid_until=add_years(as_of, pol.rating_validity_years))
-    return LineProposal(eligible=True, ineligible_reason=None, master_limit=master, binding_constraint=binding,
-                        candidates=cands, sub_lines=tuple(subs), **common, **dates)
+    return tuple(subs)
 
 
 def check_drawdown_fits(master_available: Decimal, sub_available: Decimal, amount: Decimal) -> None:

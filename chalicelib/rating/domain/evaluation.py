@@ -224,6 +224,19 @@ def village_loan_book(ledger_loans: Iterable[Mapping[str, Any]], ratings: Iterab
         if category.is_npl:
             npl += 1
             npl_balance += outstanding
+    file_only, declared = _file_borrowers(ratings, ledger_households, in_arrears)
+    borrowers = ledger_households | file_only
+    return LoanBook(borrower_count=len(borrowers), borrowers_without_arrears=len(borrowers - in_arrears),
+                    loan_balance=ledger_balance + declared, npl_balance=npl_balance, ledger_loan_count=loans,
+                    ledger_borrowers=len(ledger_households), ledger_balance=ledger_balance,
+                    overdue_loan_count=overdue, npl_loan_count=npl, balance_by_category=by_category,
+                    file_only_borrowers=len(file_only), declared_balance=declared)
+
+
+def _file_borrowers(ratings: Iterable[Mapping[str, Any]], ledger_households: set[str],
+                    in_arrears: set[str]) -> tuple[set[str], Decimal]:
+    """(households that are borrowers by their file only, their declared balance); a household whose file says
+    it is currently overdue is added to ``in_arrears``. See :func:`village_loan_book`."""
     file_only: set[str] = set()
     declared = Decimal("0")
     for r in ratings:
@@ -234,12 +247,7 @@ def village_loan_book(ledger_loans: Iterable[Mapping[str, Any]], ratings: Iterab
         if amount > 0 and hid not in ledger_households:
             file_only.add(hid)
             declared += amount
-    borrowers = ledger_households | file_only
-    return LoanBook(borrower_count=len(borrowers), borrowers_without_arrears=len(borrowers - in_arrears),
-                    loan_balance=ledger_balance + declared, npl_balance=npl_balance, ledger_loan_count=loans,
-                    ledger_borrowers=len(ledger_households), ledger_balance=ledger_balance,
-                    overdue_loan_count=overdue, npl_loan_count=npl, balance_by_category=by_category,
-                    file_only_borrowers=len(file_only), declared_balance=declared)
+    return file_only, declared
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from chalicelib.customers.public import (
     total_liabilities,
 )
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.rating.domain.scorecard import RatingInput
+from chalicelib.rating.domain.rating_input import RatingInput
 
 __all__ = ["STATISTICAL_FEATURES", "age_on", "credit_union_shares", "currently_overdue", "figures", "gross_income",
            "head_age", "head_member", "household_size", "labourers", "members", "net_assets", "net_income",

@@ -13,7 +13,7 @@ Money is ``Decimal`` CNY; scores and points are ``Decimal``. Errors are
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
@@ -21,110 +21,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from chalicelib.platform.errors import ValidationFailed
+from chalicelib.rating.domain.rating_input import RatingInput, VillageAverages
 
-_CENT = Decimal("0.01")
 _RATIO_Q = Decimal("0.0001")
 
 
-# --------------------------------------------------------------------------------------------------
-# Inputs
-# --------------------------------------------------------------------------------------------------
-
-def _to_decimal(name: str, value: Any) -> Decimal:
-    if isinstance(value, (bool, float)):
-        raise ValidationFailed(f"{name} must be a Decimal amount, not {type(value).__name__}",
-                               code="INVALID_AMOUNT", field=name)
-    try:
-        return Decimal(value) if not isinstance(value, Decimal) else value
-    except Exception as exc:  # decimal.InvalidOperation, TypeError
-        raise ValidationFailed(f"{name} is not a number: {value!r}", code="INVALID_AMOUNT", field=name) from exc
-
-
-@dataclass(frozen=True)
-class RatingInput:
-    """One household's facts for the expert scorecard (农户评级采集要素).
-
-    Fields (units):
-
-    - ``household_size`` (int, persons, 人口数) and ``labourers`` (int, persons, 劳动力人数; <= size).
-    - ``total_assets`` (家庭资产总值), ``net_assets`` (家庭净资产 = assets - debts, may be negative),
-      ``credit_union_shares`` (信用社股金 held), ``net_income`` (上年家庭纯收入, CNY/year): ``Decimal`` CNY.
-      ``int`` and numeric ``str`` are accepted and converted; ``float`` is refused (``INVALID_AMOUNT``).
-    - ``committee_assessment`` (村委评议 / 综合评价): a category value of the scorecard, by default
-      ``"excellent"`` (优秀) / ``"good"`` (较好) / ``"fair"`` (一般) / ``"poor"`` (差). Decision: the
-      committee gives a category, never free points, so the points always come from the versioned
-      scorecard; a manual override goes through :func:`grade_adjust`.
-    - ``repayment_record`` (履约情况): by default ``"good"`` (正常履约), ``"none"`` (no borrowing
-      history), ``"minor_late"`` (late but settled), ``"bad"`` (serious/repeated arrears).
-    - ``head_age`` (int, years, 户主年龄 on the rating date), ``blacklisted`` (bool),
-      ``currently_overdue`` (bool, any loan now past due), ``requested_term_years`` (int, term of the
-      line in years, for the age + term knock-out).
-
-    Raises ``ValidationFailed`` (``INVALID_AMOUNT``, ``INVALID_COUNT``) on construction.
-    """
-
-    household_size: int
-    labourers: int
-    total_assets: Decimal
-    net_assets: Decimal
-    credit_union_shares: Decimal
-    net_income: Decimal
-    committee_assessment: str
-    repayment_record: str
-    head_age: int
-    blacklisted: bool
-    currently_overdue: bool
-    requested_term_years: int
-
-    def __post_init__(self) -> None:
-        for name in ("total_assets", "net_assets", "credit_union_shares", "net_income"):
-            object.__setattr__(self, name, _to_decimal(name, getattr(self, name)))
-        for name in ("household_size", "labourers", "head_age", "requested_term_years"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValidationFailed(f"{name} must be a non-negative integer", code="INVALID_COUNT", field=name)
-        if self.labourers > self.household_size:
-            raise ValidationFailed("labourers cannot exceed household_size", code="INVALID_COUNT", field="labourers")
-        if self.total_assets < 0 or self.credit_union_shares < 0:
-            field = "total_assets" if self.total_assets < 0 else "credit_union_shares"
-            raise ValidationFailed(f"{field} cannot be negative", code="INVALID_AMOUNT", field=field)
-
-
-@dataclass(frozen=True)
-class VillageAverages:
-    """Village means the relative indicators are scored against (当地平均值), CNY quantised to 0.01.
-
-    ``household_count`` is the number of households averaged. Build with :func:`village_averages`.
-    """
-
-    household_count: int
-    total_assets: Decimal
-    net_assets: Decimal
-    net_income: Decimal
-    credit_union_shares: Decimal
-
-
-def village_averages(inputs: Iterable[RatingInput]) -> VillageAverages:
-    """Arithmetic means of the village's households (CNY, half-even to 0.01).
-
-    Source: the published form scores total assets, net assets and net income "relative to the
-    local average"; we take the village of the campaign as "local". Raises ``ValidationFailed``
-    ``VILLAGE_EMPTY`` when no household is given.
-    """
-    items = list(inputs)
-    if not items:
-        raise ValidationFailed("cannot average an empty village", code="VILLAGE_EMPTY")
-    n = Decimal(len(items))
-
-    def mean(attr: str) -> Decimal:
-        return (sum((getattr(i, attr) for i in items), Decimal(0)) / n).quantize(_CENT, ROUND_HALF_EVEN)
-
-    return VillageAverages(household_count=len(items), total_assets=mean("total_assets"),
-                           net_assets=mean("net_assets"), net_income=mean("net_income"),
-                           credit_union_shares=mean("credit_union_shares"))
-
-
-# --------------------------------------------------------------------------------------------------
 # Parameter document
 # --------------------------------------------------------------------------------------------------
 
@@ -181,7 +82,7 @@ class Indicator(_Model):
                 raise ValueError(f"indicator {self.id}: numeric bins must end with a catch-all (min null)")
             if any(b.min is None for b in self.bins[:-1]):
                 raise ValueError(f"indicator {self.id}: only the last bin may have min null")
-            mins = [b.min for b in self.bins[:-1]]
+            mins = [b.min for b in self.bins[:-1] if b.min is not None]  # none is None (checked above)
             if mins != sorted(mins, reverse=True):
                 raise ValueError(f"indicator {self.id}: bins must be ordered from highest min to lowest")
             points = [b.points for b in self.bins]
@@ -422,80 +323,13 @@ def score_household(inp: RatingInput, village_avg: VillageAverages | None,
     return ScoreResult(card.scorecard_id, card.version, total, grade, by_score, scores, fired, reasons)
 
 
-# --------------------------------------------------------------------------------------------------
-# Manual adjustment
-# --------------------------------------------------------------------------------------------------
-
-_DIRECTIONS = {"up": 1, "down": -1, "none": 0}
-_DEFAULT_LADDER = ("NONE", "A", "AA", "AAA")
-
-
-def _ladder(scorecard: Mapping[str, Any] | Scorecard | None) -> tuple[str, ...]:
-    return _DEFAULT_LADDER if scorecard is None else load_scorecard(scorecard).grades.ladder
-
-
-def grade_adjust(grade: str, direction: int | str, *, scorecard: Mapping[str, Any] | Scorecard | None = None,
-                 knocked_out: bool = False) -> str:
-    """Manually adjust a grade (人工调整) by at most one step; returns the new grade.
-
-    ``direction``: ``"up"``/``"down"``/``"none"`` or an integer number of steps (+1 up, -1 down).
-    The grade ladder comes from the scorecard (default ``NONE < A < AA < AAA``). Rule ("at most one
-    grade up or down") is a default adjustable policy of 整村授信 campaigns. Raises ``ValidationFailed``:
-    ``RATING_ADJUST_TOO_FAR`` (more than one step), ``RATING_ADJUST_OUT_OF_RANGE`` (above the top or
-    below the bottom grade), ``UNKNOWN_GRADE``, ``RATING_KNOCKED_OUT`` (raising a knocked-out rating).
-    """
-    ladder = _ladder(scorecard)
-    if grade not in ladder:
-        raise ValidationFailed(f"unknown grade {grade!r}", code="UNKNOWN_GRADE", field="grade")
-    if isinstance(direction, str):
-        if direction not in _DIRECTIONS:
-            raise ValidationFailed(f"direction must be one of {sorted(_DIRECTIONS)}", code="BAD_DIRECTION",
-                                   field="direction")
-        steps = _DIRECTIONS[direction]
-    elif isinstance(direction, int) and not isinstance(direction, bool):
-        steps = direction
-    else:
-        raise ValidationFailed("direction must be 'up', 'down', 'none' or an integer", code="BAD_DIRECTION",
-                               field="direction")
-    if abs(steps) > 1:
-        raise ValidationFailed("a rating may be adjusted by at most one grade", code="RATING_ADJUST_TOO_FAR",
-                               field="direction", details={"steps": steps})
-    if steps > 0 and knocked_out:
-        raise ValidationFailed("a knocked-out rating cannot be raised", code="RATING_KNOCKED_OUT", field="direction")
-    target = ladder.index(grade) + steps
-    if not 0 <= target < len(ladder):
-        raise ValidationFailed(f"grade {grade} cannot move {'up' if steps > 0 else 'down'}",
-                               code="RATING_ADJUST_OUT_OF_RANGE", field="direction")
-    return ladder[target]
-
-
-def grade_adjust_to(original: str, target: str, *, scorecard: Mapping[str, Any] | Scorecard | None = None,
-                    knocked_out: bool = False) -> str:
-    """Check a requested target grade against :func:`grade_adjust`'s one-step rule; returns ``target``.
-
-    Same errors as :func:`grade_adjust`; ``UNKNOWN_GRADE`` names ``field="target"`` for the target.
-    """
-    ladder = _ladder(scorecard)
-    if target not in ladder:
-        raise ValidationFailed(f"unknown grade {target!r}", code="UNKNOWN_GRADE", field="target")
-    if original not in ladder:
-        raise ValidationFailed(f"unknown grade {original!r}", code="UNKNOWN_GRADE", field="grade")
-    return grade_adjust(original, ladder.index(target) - ladder.index(original), scorecard=scorecard,
-                        knocked_out=knocked_out)
-
-
 __all__: Sequence[str] = (
     "IndicatorScore",
-    "RatingInput",
     "ScoreResult",
     "Scorecard",
-    "VillageAverages",
     "default_scorecard_document",
-    "grade_adjust",
-    "grade_adjust_to",
     "grade_for_score",
     "knockouts_fired",
     "load_scorecard",
     "score_household",
-    "village_averages",
 )

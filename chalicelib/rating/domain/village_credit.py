@@ -1,7 +1,7 @@
 """Whole-village credit (整村授信), pure part: one household's rating and line proposal, notice rows,
 deterministic ids, and the rules of the rating lifecycle.
 
-No I/O and no clock: the campaign tasks (``chalicelib/rating/service/campaign.py``) load the parameter
+No I/O and no clock: the campaign tasks (``chalicelib/rating/service/campaign_*.py``) load the parameter
 documents and households, call :func:`rate_household` and persist what it returns. The benchmark
 ``bench/bench_rating.py`` runs exactly this code.
 
@@ -30,14 +30,8 @@ from chalicelib.platform.errors import Conflict, Forbidden, ValidationFailed
 from chalicelib.rating.domain import household_metrics as hm
 from chalicelib.rating.domain.credit_line import CreditLinePolicy, LineProposal, load_policy, propose_line
 from chalicelib.rating.domain.evaluation import EvaluationPolicy, evaluate_household, load_evaluation_policy
-from chalicelib.rating.domain.scorecard import (
-    RatingInput,
-    Scorecard,
-    ScoreResult,
-    VillageAverages,
-    load_scorecard,
-    score_household,
-)
+from chalicelib.rating.domain.rating_input import RatingInput, VillageAverages
+from chalicelib.rating.domain.scorecard import Scorecard, ScoreResult, load_scorecard, score_household
 
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
@@ -49,7 +43,8 @@ CAMPAIGN_CLOSED_STATUSES = ("completed", "expired", "cancelled")
 #: Campaign statuses whose workflow is (or should be) running: a campaign in one of them whose execution has ended
 #: died without reaching its failure step.
 CAMPAIGN_IN_FLIGHT_STATUSES = ("running", "awaiting_confirmation", "activating")
-#: Campaign statuses from which staff may cancel it (when it is not confirmed): see ``services.campaign.cancel``.
+#: Campaign statuses from which staff may cancel it (when it is not confirmed): see
+#: ``chalicelib.rating.service.campaign_cancel.cancel``.
 CAMPAIGN_CANCELLABLE_STATUSES = ("running", "awaiting_confirmation", "failed")
 #: Campaign statuses in which its ratings may be adjusted (and only while it is not confirmed): the statuses a
 #: campaign has before its confirmation (a failed one is restarted); see :func:`check_adjustable`.
@@ -296,7 +291,7 @@ def notice_rows(entries: Sequence[Mapping[str, Any]]) -> list[tuple[str, ...]]:
     knock-outs) are not posted: the list announces credit to be granted; the others are told
     individually by their account manager.
     """
-    rows = []
+    rows: list[tuple[str, ...]] = []
     shown = sorted((e for e in entries if Decimal(str(e.get("proposed_limit") or 0)) > 0), key=notice_order)
     for n, e in enumerate(shown, 1):
         limit = Decimal(str(e["proposed_limit"])).quantize(Decimal(1))

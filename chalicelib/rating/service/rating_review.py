@@ -3,6 +3,7 @@ approver, a different person: 审贷分离), objections raised during the public
 expiry of ratings and lines. Every change is written with its audit record in one transaction."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,8 +18,14 @@ from chalicelib.rating.data import ratings as rating_repo
 from chalicelib.rating.domain import village_credit as vc
 from chalicelib.rating.domain.credit_line import propose_line
 from chalicelib.rating.domain.evaluation import evaluate_household
-from chalicelib.rating.domain.scorecard import RatingInput, ScoreResult, grade_adjust_to
-from chalicelib.rating.service import campaign as svc
+from chalicelib.rating.domain.grade_adjustment import grade_adjust_to
+from chalicelib.rating.domain.rating_input import RatingInput
+from chalicelib.rating.domain.scorecard import ScoreResult
+from chalicelib.rating.service.campaign_config import config
+from chalicelib.rating.service.campaign_notice import publish_notice
+from chalicelib.rating.service.campaign_rating import line_records
+from chalicelib.rating.service.campaign_tx import audit, commit, settings
+from chalicelib.rating.service.rating_changes import LineCondition, change_line, change_rating
 
 
 def _check_version(item: dict[str, Any], expected: int | None, what: str) -> None:
@@ -57,45 +64,22 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
     _check_version(r, expected_version, "rating")
     c = camp_repo.get_unscoped(r["campaign_id"])
     vc.check_adjustable(r, c)
-    cfg = svc.config(r["campaign_id"])
-    knocked = bool(r.get("knocked_out"))
-    new_grade = grade_adjust_to(r["auto_grade"], target_grade, scorecard=cfg.policies.scorecard, knocked_out=knocked)
-    inp = _rating_input(r)
-    score = ScoreResult(r["scorecard_id"], r["scorecard_version"], Decimal(str(r["score"])), r["auto_grade"],
-                        r["grade_by_score"], (), tuple(r.get("knocked_out") or ()), ())
-    proposal = propose_line(score, inp, cfg.policies.credit_line, cfg.policies.products, grade_override=new_grade,
-                            as_of=cfg.rated_on)
-    is_credit = evaluate_household(new_grade, knocked, cfg.policies.evaluation).is_credit_household
+    new_grade, proposal, is_credit = _follow_grade(r, target_grade)
     hid = r["household_id"]
-    lid = vc.line_id(r["campaign_id"], hid)
-    line = line_repo.get_unscoped(lid)
+    line = line_repo.get_unscoped(vc.line_id(r["campaign_id"], hid))
     if line is not None and line["status"] not in ("proposed", "withdrawn"):
         raise Conflict(f"the credit line is {line['status']}; it can no longer follow an adjustment",
                        code="CREDIT_LINE_STATE_CONFLICT")
     holds = line is not None and line["status"] == "proposed" and bool(line.get("holds_slot"))
     # who owns the household's line slot: a hint only, the transaction's condition on the slot decides
     owner = line_repo.slot_owners([hid]).get(hid) if proposal.eligible and not holds else None
-    now = utc_now_iso()
-    entry = {"from": r["grade"], "to": new_grade, "auto_grade": r["auto_grade"], "reason": reason,
-             "by": principal.user_id, "at": now}
-    reverted = new_grade == r["auto_grade"]
+    adjustment = _Adjustment(principal.user_id, new_grade, reason, utc_now_iso(), proposal, is_credit)
+    action = "rating.adjustment_reverted" if new_grade == r["auto_grade"] else "rating.adjusted"
     for attempt in range(5):
-        change: dict[str, Any] = {
-            "status": "auto" if reverted else "adjusted", "grade": new_grade, "is_credit_household": is_credit,
-            "proposed_limit": proposal.master_limit, "binding_constraint": proposal.binding_constraint,
-            "ineligible_reason": proposal.ineligible_reason,
-            "line_id": lid if proposal.eligible and owner is None else None,
-            "existing_line_id": owner if proposal.eligible else r.get("existing_line_id"),
-            "adjustments": [*(r.get("adjustments") or []), entry]}
-        if reverted:
-            change.update(adjusted_by=None, adjusted_at=None, adjustment_reason=None)
-        else:
-            change.update(adjusted_by=principal.user_id, adjusted_at=now, adjustment_reason=reason)
-        cleared = tuple(k for k, v in change.items() if v is None)
         tx = dynamo.TxBuilder()
-        stored = svc._put_rating(tx, r, change, principal.user_id,
-                                 "rating.adjustment_reverted" if reverted else "rating.adjusted", reason,
-                                 remove=cleared)
+        change = adjustment.change(r, owner)
+        stored = change_rating(tx, r, change, principal.user_id, action, reason,
+                               remove=tuple(k for k, v in change.items() if v is None))
         _line_follows(tx, r, stored, proposal, line, holds=holds, owner=owner, actor=principal.user_id,
                       reason=reason)
         # the decision is the campaign item's: not confirmed meanwhile, and its count of adjusted ratings
@@ -106,15 +90,60 @@ def adjust(principal: Principal, rating_id: str, *, target_grade: str, reason: s
             on_fail=Conflict("the campaign was confirmed (or closed) meanwhile; ratings can no longer be adjusted",
                              code="CAMPAIGN_ALREADY_CONFIRMED"))
         try:
-            svc._commit(tx)
+            commit(tx)
             break
         except line_repo.SlotTaken:
             if attempt == 4:
                 raise
             owner = line_repo.slot_owners([hid]).get(hid)
     if c and c.get("status") == "awaiting_confirmation" and c.get("notice_keys"):
-        svc.publish_notice(r["campaign_id"], actor=principal.user_id, reason=f"rating {rating_id} adjusted")
+        publish_notice(r["campaign_id"], actor=principal.user_id, reason=f"rating {rating_id} adjusted")
     return stored
+
+
+def _follow_grade(r: dict[str, Any], target_grade: str) -> tuple[str, Any, bool]:
+    """(the adjusted grade, the line proposal at that grade, whether the household is then a credit household),
+    with the campaign's frozen policies."""
+    cfg = config(r["campaign_id"])
+    knocked = bool(r.get("knocked_out"))
+    new_grade = grade_adjust_to(r["auto_grade"], target_grade, scorecard=cfg.policies.scorecard, knocked_out=knocked)
+    score = ScoreResult(r["scorecard_id"], r["scorecard_version"], Decimal(str(r["score"])), r["auto_grade"],
+                        r["grade_by_score"], (), tuple(r.get("knocked_out") or ()), ())
+    proposal = propose_line(score, _rating_input(r), cfg.policies.credit_line, cfg.policies.products,
+                            grade_override=new_grade, as_of=cfg.rated_on)
+    is_credit = evaluate_household(new_grade, knocked, cfg.policies.evaluation).is_credit_household
+    return new_grade, proposal, is_credit
+
+
+@dataclass(frozen=True)
+class _Adjustment:
+    """An adjustment by ``by`` to ``grade`` at ``at``, with the proposal that grade gives."""
+
+    by: str
+    grade: str
+    reason: str
+    at: str
+    proposal: Any
+    is_credit: bool
+
+    def change(self, r: dict[str, Any], owner: str | None) -> dict[str, Any]:
+        """The rating's change (``None``: attribute removed) when the household's slot is owned by ``owner``."""
+        reverted = self.grade == r["auto_grade"]
+        p = self.proposal
+        entry = {"from": r["grade"], "to": self.grade, "auto_grade": r["auto_grade"], "reason": self.reason,
+                 "by": self.by, "at": self.at}
+        change: dict[str, Any] = {
+            "status": "auto" if reverted else "adjusted", "grade": self.grade, "is_credit_household": self.is_credit,
+            "proposed_limit": p.master_limit, "binding_constraint": p.binding_constraint,
+            "ineligible_reason": p.ineligible_reason,
+            "line_id": vc.line_id(r["campaign_id"], r["household_id"]) if p.eligible and owner is None else None,
+            "existing_line_id": owner if p.eligible else r.get("existing_line_id"),
+            "adjustments": [*(r.get("adjustments") or []), entry]}
+        if reverted:
+            change.update(adjusted_by=None, adjusted_at=None, adjustment_reason=None)
+        else:
+            change.update(adjusted_by=self.by, adjusted_at=self.at, adjustment_reason=self.reason)
+        return change
 
 
 def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, Any], proposal: Any,
@@ -125,20 +154,20 @@ def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, A
     and when the proposal was eligible but ``owner`` owns the slot, a check that it still does."""
     lid = vc.line_id(old["campaign_id"], old["household_id"])
     if rating.get("line_id"):
-        new_line, subs = svc.line_records({**rating, "line_id": lid}, proposal)
+        new_line, subs = line_records({**rating, "line_id": lid}, proposal)
         if line is not None:
             new_line["created_on"] = line.get("created_on", new_line["created_on"])
-        dynamo.put_versioned(tx, svc._core(), line_repo.with_keys(new_line),
+        dynamo.put_versioned(tx, settings().core_table, line_repo.with_keys(new_line),
                              expected_version=None if line is None else line["version"], entity="credit_line")
         if not holds:
             line_repo.add_claim_slot(tx, new_line, at=utc_now_iso())
         keep = {s["SK"] for s in subs}
         for s in subs:
-            tx.put(svc._core(), s)
+            tx.put(settings().core_table, s)
         for s in (line or {}).get("sub_lines", []):
             if s["SK"] not in keep:
-                tx.delete(svc._core(), {"PK": s["PK"], "SK": s["SK"]})
-        tx.audit(svc._audit_table(), svc._audit("credit_line", lid, "credit_line.reproposed", actor,
+                tx.delete(settings().core_table, {"PK": s["PK"], "SK": s["SK"]})
+        tx.audit(settings().audit_table, audit("credit_line", lid, "credit_line.reproposed", actor,
                                                 None if line is None else {"status": line["status"],
                                                                            "limit": line["limit"]},
                                                 {"status": "proposed", "limit": new_line["limit"],
@@ -147,7 +176,7 @@ def _line_follows(tx: dynamo.TxBuilder, old: dict[str, Any], rating: dict[str, A
         return
     if line is not None and line["status"] == "proposed":
         why = "HOUSEHOLD_HAS_LINE" if proposal.eligible else "GRADE_ADJUSTED"
-        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": why},
+        change_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": why},
                       actor, "credit_line.withdrawn", reason)
     if proposal.eligible and owner:
         line_repo.add_check_slot_owner(tx, old["household_id"], owner)
@@ -171,11 +200,11 @@ def approve(principal: Principal, rating_id: str, *, comment: str | None = None,
     change = {"status": "approved", "approved_by": principal.user_id, "approved_at": utc_now_iso(),
               "approval_basis": "review", "approval_comment": comment}
     tx = dynamo.TxBuilder()
-    stored = svc._put_rating(tx, r, {k: v for k, v in change.items() if v is not None}, principal.user_id,
+    stored = change_rating(tx, r, {k: v for k, v in change.items() if v is not None}, principal.user_id,
                              "rating.approved", comment)
     if r["status"] == "adjusted":
         camp_repo.add_adjustment_decided(tx, r["campaign_id"])
-    svc._commit(tx)
+    commit(tx)
     return stored
 
 
@@ -201,16 +230,15 @@ def record_objection(principal: Principal, campaign_id: str, *, household_id: st
                        field="household_id")
     at = utc_now_iso()
     oid = vc.objection_id(campaign_id, household_id, at)
-    item = {**camp_repo.objection_key(campaign_id, oid), "kind": "campaign_objection", "objection_id": oid,
-            "campaign_id": campaign_id, "household_id": household_id, "rating_id": rating["rating_id"],
-            "status": "open", "raised_by": raised_by, "reason": reason, "recorded_by": principal.user_id,
-            "recorded_at": at, "org_path": c["org_path"], "version": 1}
     tx = dynamo.TxBuilder()
-    tx.put(svc._core(), item, condition="attribute_not_exists(PK)")
-    tx.audit(svc._audit_table(), svc._audit("campaign", campaign_id, "objection.recorded", principal.user_id, None,
+    item = camp_repo.add_objection(tx, {
+        "objection_id": oid, "campaign_id": campaign_id, "household_id": household_id,
+        "rating_id": rating["rating_id"], "status": "open", "raised_by": raised_by, "reason": reason,
+        "recorded_by": principal.user_id, "recorded_at": at, "org_path": c["org_path"], "version": 1})
+    tx.audit(settings().audit_table, audit("campaign", campaign_id, "objection.recorded", principal.user_id, None,
                                             {"objection_id": oid, "household_id": household_id, "status": "open"},
                                             c["org_path"], reason))
-    svc._commit(tx)
+    commit(tx)
     return item
 
 
@@ -232,28 +260,24 @@ def decide_objection(principal: Principal, campaign_id: str, objection_id: str, 
     status = "upheld" if decision == "uphold" else "dismissed"
     now = utc_now_iso()
     tx = dynamo.TxBuilder()
-    tx.update(svc._core(), camp_repo.objection_key(campaign_id, objection_id),
-              "SET #st = :s, decided_by = :by, decided_at = :at, decision_reason = :r ADD version :one",
-              names={"#st": "status"}, values={":s": status, ":by": principal.user_id, ":at": now, ":r": reason,
-                                               ":open": "open", ":one": 1},
-              condition="#st = :open", on_fail=Conflict("the objection was decided meanwhile",
-                                                        code="OBJECTION_DECIDED"))
-    tx.audit(svc._audit_table(), svc._audit("campaign", campaign_id, f"objection.{status}", principal.user_id,
+    camp_repo.add_decide_objection(tx, campaign_id, objection_id, status=status, by=principal.user_id, at=now,
+                                   reason=reason)
+    tx.audit(settings().audit_table, audit("campaign", campaign_id, f"objection.{status}", principal.user_id,
                                             {"objection_id": objection_id, "status": "open"},
                                             {"objection_id": objection_id, "status": status,
                                              "household_id": o["household_id"]}, c["org_path"], reason))
     if status == "upheld":
         _withdraw(tx, o, principal.user_id, reason)
-    svc._commit(tx)
+    commit(tx)
     if status == "upheld" and c["status"] == "awaiting_confirmation":
-        svc.publish_notice(campaign_id, actor=principal.user_id, reason=f"objection {objection_id} upheld")
+        publish_notice(campaign_id, actor=principal.user_id, reason=f"objection {objection_id} upheld")
     return {**o, "status": status, "decided_by": principal.user_id, "decided_at": now, "decision_reason": reason}
 
 
 def _withdraw(tx: dynamo.TxBuilder, objection: dict[str, Any], actor: str, reason: str) -> None:
     rating = rating_repo.get_unscoped(objection["rating_id"])
     if rating and rating["status"] not in ("withdrawn", "expired"):
-        svc._put_rating(tx, rating, {"status": "withdrawn", "withdrawn_reason": "OBJECTION_UPHELD"}, actor,
+        change_rating(tx, rating, {"status": "withdrawn", "withdrawn_reason": "OBJECTION_UPHELD"}, actor,
                         "rating.withdrawn", reason)
         if rating["status"] == "adjusted":
             camp_repo.add_adjustment_decided(tx, rating["campaign_id"])
@@ -261,15 +285,15 @@ def _withdraw(tx: dynamo.TxBuilder, objection: dict[str, Any], actor: str, reaso
     if line is None:
         return
     if line["status"] == "proposed":
-        svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+        change_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
                                  "withdrawn_reason": "OBJECTION_UPHELD"}, actor, "credit_line.withdrawn", reason)
     elif line["status"] == "active":
         if Decimal(str(line["available"])) == Decimal(str(line["limit"])):
-            svc._put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
+            change_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
                                      "withdrawn_reason": "OBJECTION_UPHELD"}, actor, "credit_line.withdrawn",
-                          reason, condition="available = #lim", cond_names={"#lim": "limit"})
+                          reason, also=LineCondition("available = #lim", names={"#lim": "limit"}))
         else:  # already drawn on: no new drawdowns, outstanding loans run off
-            svc._put_line(tx, line, {"status": "frozen", "frozen_reason": "OBJECTION_UPHELD"}, actor,
+            change_line(tx, line, {"status": "frozen", "frozen_reason": "OBJECTION_UPHELD"}, actor,
                           "credit_line.frozen", reason)
 
 
@@ -288,16 +312,16 @@ def expire_due(today: date | None = None, *, lookback_days: int = 31) -> dict[st
         for item in rating_repo.due_for_expiry(day):
             tx = dynamo.TxBuilder()
             if item.get("kind") == "rating" and item.get("status") == "effective":
-                svc._put_rating(tx, item, {"status": "expired", "expired_reason": "VALIDITY_ENDED"},
+                change_rating(tx, item, {"status": "expired", "expired_reason": "VALIDITY_ENDED"},
                                 "system:expiry", "rating.expired", f"valid until {day}")
                 counts["ratings"] += 1
             elif item.get("kind") == "credit_line" and item.get("status") == "active":
-                svc._put_line(tx, item, {"status": "expired", "expired_on": today.isoformat()}, "system:expiry",
+                change_line(tx, item, {"status": "expired", "expired_on": today.isoformat()}, "system:expiry",
                               "credit_line.expired", f"valid until {day}")
                 counts["lines"] += 1
             if tx.ops:
                 try:
-                    svc._commit(tx)
+                    commit(tx)
                 except Conflict:
                     continue  # changed meanwhile; the next run sees it again if still due
     return counts
