@@ -23,6 +23,7 @@ ENTITY = "inspection"
 
 
 def task_id_for(loan_id: str, kind: str, previous_task_id: str | None = None) -> str:
+    """The deterministic id of the task of ``kind`` (first | periodic) of a loan after ``previous_task_id``."""
     return "I" + stable_id(loan_id, kind, previous_task_id or "-", length=19)
 
 
@@ -32,6 +33,7 @@ def _summary(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_unscoped(task_id: str) -> dict[str, Any] | None:
+    """A task by id (any scope), or ``None``."""
     from chalicelib.postloan.data.models import InspectionTask
 
     found = InspectionTask.find(*InspectionTask.key(task_id))
@@ -39,6 +41,7 @@ def get_unscoped(task_id: str) -> dict[str, Any] | None:
 
 
 def get(principal: Principal, task_id: str) -> dict[str, Any]:
+    """A task in the caller's scope; 404 ``INSPECTION_NOT_FOUND`` when unknown or out of scope."""
     return principal.ensure_can_see(get_unscoped(task_id), "inspection")
 
 
@@ -50,6 +53,7 @@ def get_for_change(principal: Principal, task_id: str) -> dict[str, Any]:
 
 def new_task(loan: dict[str, Any], *, kind: str, due_on: date, category: str, day: date,
              assignee_id: str | None, previous_task_id: str | None = None) -> dict[str, Any]:
+    """A new open task of ``loan`` (not stored): ``kind`` first | periodic, due ``due_on``."""
     return {"task_id": task_id_for(loan["loan_id"], kind, previous_task_id), "loan_id": loan["loan_id"],
             "household_id": loan["household_id"], "org_path": loan["org_path"],
             "institution_id": institution_of(loan["org_path"]), "village_code": loan.get("village_code"),
@@ -95,6 +99,7 @@ def add_update(tx: dynamo.Transaction, before: dict[str, Any], after: dict[str, 
 
 def update(before: dict[str, Any], after: dict[str, Any], *, actor_id: str, action: str,
            reason: str | None = None) -> dict[str, Any]:
+    """Store the change of a task with its audit record (409 ``VERSION_CONFLICT`` on a concurrent change)."""
     tx = dynamo.Transaction()
     stored = add_update(tx, before, after, actor_id=actor_id, action=action, reason=reason)
     tx.commit()
@@ -112,6 +117,7 @@ def open_page(shard: str, cursor: str | None, *, due_before: date | None = None)
 
 
 def for_loan(loan_id: str) -> list[dict[str, Any]]:
+    """Every task of a loan (any status), by due date."""
     from chalicelib.platform.dynamo.pages import model_query_all
     from chalicelib.postloan.data.models import InspectionTask
 

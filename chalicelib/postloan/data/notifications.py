@@ -23,6 +23,7 @@ from chalicelib.postloan.domain.postloan import stable_id
 
 
 def notification_id_for(template: str, reference: str, recipient_id: str, about: str) -> str:
+    """The deterministic id of a notification: template, reference, recipient and the date it is about."""
     return "N" + stable_id(template, reference, recipient_id, about, length=19)
 
 

@@ -30,10 +30,12 @@ Outcome = tuple[str, dict[str, Any] | None]
 
 
 def signal_id_for(rule_id: str, subject_type: str, subject_id: str, day: date) -> str:
+    """The deterministic id of the signal of a rule and subject raised on ``day``."""
     return "W" + stable_id(rule_id, subject_type, subject_id, day.isoformat(), length=19)
 
 
 def get_unscoped(signal_id: str) -> dict[str, Any] | None:
+    """A signal by id (any scope), or ``None``."""
     from chalicelib.postloan.data.models import WarningSignal
 
     found = WarningSignal.find(*WarningSignal.key(signal_id))
@@ -47,6 +49,7 @@ def _guard(rule_id: str, subject_type: str, subject_id: str) -> WarningGuard | N
 
 
 def get(principal: Principal, signal_id: str) -> dict[str, Any]:
+    """A signal in the caller's scope; 404 ``WARNING_NOT_FOUND`` when unknown or out of scope."""
     return principal.ensure_can_see(get_unscoped(signal_id), "warning")
 
 
@@ -216,6 +219,7 @@ def active_page(institution_id: str, cursor: str | None) -> Items:
 
 
 def active_for_institution(institution_id: str) -> list[dict[str, Any]]:
+    """Every active signal of an institution (all pages)."""
     out: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
@@ -228,6 +232,10 @@ def active_for_institution(institution_id: str) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ lifecycle
 def _transition(principal: Principal, signal_id: str, *, allowed_from: tuple[str, ...], to: str, version: int,
                 changes: dict[str, Any], action: str, reason: str | None, reraise_after_days: int) -> dict[str, Any]:
+    """Move a signal the caller may handle from ``allowed_from`` to ``to`` with ``changes``, its guard closed (and
+    the re-raise suppressed) when it leaves the active states, and its audit record, in one transaction. Raises
+    NotFound ``WARNING_NOT_FOUND``, Forbidden ``NOT_ASSIGNEE`` / ``SUBJECT_OF_WARNING``, Conflict ``WARNING_STATE``
+    (not in ``allowed_from``), ``VERSION_CONFLICT`` (field ``version``: not the version the caller read)."""
     from chalicelib.postloan.data.models import WarningGuard
 
     current = get_for_change(principal, signal_id)
@@ -256,6 +264,7 @@ def _transition(principal: Principal, signal_id: str, *, allowed_from: tuple[str
 
 
 def acknowledge(principal: Principal, signal_id: str, *, version: int, note: str | None) -> dict[str, Any]:
+    """Acknowledge an open signal (see :func:`_transition` for the errors)."""
     return _transition(principal, signal_id, allowed_from=("open",), to="acknowledged", version=version,
                        changes={"acknowledged_by": principal.user_id, "acknowledged_at": utc_now_iso(),
                                 "acknowledge_note": note}, action="warning.acknowledged", reason=note,
@@ -264,6 +273,7 @@ def acknowledge(principal: Principal, signal_id: str, *, version: int, note: str
 
 def resolve(principal: Principal, signal_id: str, *, version: int, resolution: str,
             reraise_after_days: int) -> dict[str, Any]:
+    """Resolve an active signal with what was done; no re-raise for ``reraise_after_days``."""
     return _transition(principal, signal_id, allowed_from=ACTIVE, to="resolved", version=version,
                        changes={"closed_by": principal.user_id, "closed_at": utc_now_iso(), "resolution": resolution},
                        action="warning.resolved", reason=resolution, reraise_after_days=reraise_after_days)
@@ -271,6 +281,8 @@ def resolve(principal: Principal, signal_id: str, *, version: int, resolution: s
 
 def dismiss(principal: Principal, signal_id: str, *, version: int, reason: str,
             reraise_after_days: int) -> dict[str, Any]:
+    """Dismiss an active signal with a reason (ValidationFailed ``DISMISS_REASON_REQUIRED``, field ``reason``);
+    no re-raise for ``reraise_after_days``."""
     if not reason or len(reason.strip()) < 2:
         raise ValidationFailed("a dismissal needs a reason", code="DISMISS_REASON_REQUIRED", field="reason")
     return _transition(principal, signal_id, allowed_from=ACTIVE, to="dismissed", version=version,
