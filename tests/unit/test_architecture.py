@@ -40,6 +40,7 @@ LONG_FUNCTIONS = {
     "rating/domain/evaluation.py:village_loan_book": "Phase B (rating)",
     "rating/service/campaign.py:load": "Phase B (rating)",
     "rating/service/campaign.py:evaluate": "Phase B (rating)",
+    "rating/service/campaign.py:activate": "Phase B (rating): grew with the adjusted-rating guard (probe fix)",
     "rating/service/rating_review.py:adjust": "Phase B (rating)",
 }
 #: what domain code must not touch: files and the environment (import-linter forbids the AWS SDK, pynamodb and
