@@ -102,12 +102,12 @@ def record_visit(principal: Principal, task_id: str, *, version: int, gps: dict[
 
     _check_gps(gps)
     task = _open_task(principal, task_id, version)
-    loan = loans.get(task["loan_id"]) or {}
-    start = loan.get("start_date")
+    found = loans.get(task["loan_id"])
+    start = (found or {}).get("start_date")
     visited_at = visit_time(visited_at, datetime.now(UTC), not_before=date.fromisoformat(start) if start else None)
     _check_photos(task_id, photos)
-    loan = loans.get(task["loan_id"]) or {"loan_id": task["loan_id"], "household_id": task["household_id"],
-                                          "org_path": task["org_path"], "status": "closed"}
+    loan = found or {"loan_id": task["loan_id"], "household_id": task["household_id"], "org_path": task["org_path"],
+                     "status": "closed"}
     day = business_date()
     visit = {"visited_at": visited_at, "recorded_at": utc_now_iso(), "gps": gps, "photos": photos, "findings": findings,
              "purpose_confirmed": purpose_confirmed, "risk_observed": risk_observed}
