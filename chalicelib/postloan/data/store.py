@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from chalicelib.platform.dynamo.pages import Page
     from chalicelib.platform.dynamo.tx import Transaction
-    from chalicelib.postloan.data.models import _Versioned
+    from chalicelib.postloan.data.models import VersionedItem
 
 Items = tuple[list[dict[str, Any]], str | None]
 
 
-def save_versioned(tx: Transaction, model: _Versioned, *, expected_version: int | None, entity: str) -> dict[str, Any]:
+def save_versioned(tx: Transaction, model: VersionedItem, *, expected_version: int | None, entity: str) -> dict[str, Any]:
     """Add the put of an aggregate with optimistic locking to ``tx``; return the item as stored (a dict).
 
     ``expected_version`` ``None`` means create (409 ``<ENTITY>_EXISTS`` if present, ``created_at`` set); otherwise the

@@ -9,12 +9,12 @@ Money and rates are :class:`MoneyAttribute` (Decimal), counts :class:`IntegerAtt
 """
 from __future__ import annotations
 
-from chalicelib.postloan.data.models.base import _Item, _Versioned
+from chalicelib.postloan.data.models.base import PostLoanItem, VersionedItem
 from chalicelib.postloan.data.models.inspections import InspectionTask, Notification
 from chalicelib.postloan.data.models.loans import ClassificationChange, LoanState, PenaltyAccrual
 from chalicelib.postloan.data.models.scan import SNAPSHOT_SCOPES, HouseholdDraws, PortfolioSnapshot, RatingExpiryNote
 from chalicelib.postloan.data.models.warnings import WARNING_ACTIVE, WarningGuard, WarningSignal
 
 __all__ = ["SNAPSHOT_SCOPES", "WARNING_ACTIVE", "ClassificationChange", "HouseholdDraws", "InspectionTask", "LoanState",
-           "Notification", "PenaltyAccrual", "PortfolioSnapshot", "RatingExpiryNote", "WarningGuard", "WarningSignal",
-           "_Item", "_Versioned"]
+           "Notification", "PenaltyAccrual", "PortfolioSnapshot", "PostLoanItem", "RatingExpiryNote", "VersionedItem",
+           "WarningGuard", "WarningSignal"]

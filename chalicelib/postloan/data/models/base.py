@@ -8,7 +8,7 @@ from pynamodb.attributes import UnicodeAttribute
 from chalicelib.platform.dynamo.models import CoreModel, IntegerAttribute
 
 
-class _Item(CoreModel):
+class PostLoanItem(CoreModel):
     """A post-loan item: built from and read as a plain dict (what the services handle)."""
 
     RENAMED: ClassVar[dict[str, str]] = {}  # python attribute name → item attribute name
@@ -25,7 +25,7 @@ class _Item(CoreModel):
         return {self.RENAMED.get(k, k): v for k, v in self.state().items()}
 
 
-class _Versioned(_Item):
+class VersionedItem(PostLoanItem):
     version = IntegerAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)

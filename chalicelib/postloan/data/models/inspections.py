@@ -4,10 +4,10 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.platform.dynamo.models import DocumentAttribute
-from chalicelib.postloan.data.models.base import _Item, _Versioned
+from chalicelib.postloan.data.models.base import PostLoanItem, VersionedItem
 
 
-class InspectionTask(_Versioned):
+class InspectionTask(VersionedItem):
     """An inspection task: ``INSP#<task_id>`` / ``TASK``. GSI1 ``PLOAN#<loan_id>#INSP`` / ``<due_on>#<task_id>`` (a
     loan's inspections); GSI2 ``AMQ#<assignee_id>#INSP`` / ``<A (open) | Z (closed)>#<due_on>#<task_id>`` (an
     account manager's list); GSI3 ``INSPOPEN#<shard>`` / ``<due_on>#<task_id>`` while open (the shard of the loan in
@@ -71,7 +71,7 @@ class InspectionTask(_Versioned):
 
 
 
-class Notification(_Item):
+class Notification(PostLoanItem):
     """A notification of the outbox: ``NOTIF#<notification_id>`` / ``NOTIF``. GSI1 ``HH#<household_id>#NOTIF`` or
     ``USER#<user_id>#NOTIF`` / ``<business_date>#<notification_id>``: what a household or a member of staff was
     sent."""

@@ -6,12 +6,12 @@ from typing import ClassVar
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 
 from chalicelib.platform.dynamo.models import IntegerAttribute, MoneyAttribute
-from chalicelib.postloan.data.models.base import _Item, _Versioned
+from chalicelib.postloan.data.models.base import PostLoanItem, VersionedItem
 from chalicelib.postloan.domain.classification import Category
 from chalicelib.postloan.domain.postloan import at_risk
 
 
-class LoanState(_Versioned):
+class LoanState(VersionedItem):
     """The post-loan state of a loan that has been overdue or not *pass*: ``PLOAN#<loan_id>`` / ``STATE`` (healthy
     loans have none: no item means pass, 0 days past due). GSI1 ``PLRISK#<institution_id>`` /
     ``<rank><category>#<org_path>#<village_code>#<loan_id>`` while active and overdue or not pass (the overdue and
@@ -73,7 +73,7 @@ class LoanState(_Versioned):
             self.GSI2PK, self.GSI2SK = self.flag_partition(self.institution_id), self.loan_id
 
 
-class ClassificationChange(_Item):
+class ClassificationChange(PostLoanItem):
     """One change of a loan's category: ``PLOAN#<loan_id>`` / ``CLS#<business_date>#<seq>`` (``seq``: the state's
     version the change produced), written with the state and its audit record."""
 
@@ -101,7 +101,7 @@ class ClassificationChange(_Item):
         self.SK = f"CLS#{self.business_date}#{self.seq:04d}"
 
 
-class PenaltyAccrual(_Item):
+class PenaltyAccrual(PostLoanItem):
     """One day's penalty accrual of a loan (once per date): ``PLOAN#<loan_id>`` / ``PEN#<business_date>``;
     ``days`` since the last accrual, ``amount`` and ``cumulative`` (CNY) and the basis it was computed on."""
 

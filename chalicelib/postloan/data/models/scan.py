@@ -4,12 +4,12 @@ from __future__ import annotations
 from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.platform.dynamo.models import DocumentAttribute, IntegerAttribute, MoneyAttribute
-from chalicelib.postloan.data.models.base import _Item
+from chalicelib.postloan.data.models.base import PostLoanItem
 
 SNAPSHOT_SCOPES = {"village": "VILLAGE#", "manager": "AM#", "org": "ORG#"}
 
 
-class PortfolioSnapshot(_Item):
+class PortfolioSnapshot(PostLoanItem):
     """A portfolio snapshot written by the warning scan: ``PLSNAP#<scope>`` / ``<business_date>``, the scope being
     a village (``VILLAGE#<code>``), an account manager (``AM#<user_id>``) or an organisation (``ORG#<org_id>``):
     loan counts, outstanding (CNY), overdue and NPL rates."""
@@ -43,7 +43,7 @@ class PortfolioSnapshot(_Item):
         self.PK, self.SK = f"PLSNAP#{self.scope}", self.business_date
 
 
-class RatingExpiryNote(_Item):
+class RatingExpiryNote(PostLoanItem):
     """A rating noted before it expired: ``PLRATEXP#<valid_to>`` / ``<household_id>#<rating_id>`` (the rating
     context drops expired ratings from its queue; the warning scan reads the notes back)."""
 
@@ -62,7 +62,7 @@ class RatingExpiryNote(_Item):
         self.PK, self.SK = self.partition(self.valid_to), f"{self.household_id}#{self.rating_id}"
 
 
-class HouseholdDraws(_Item):
+class HouseholdDraws(PostLoanItem):
     """The loans of a household drawn in the cycling window: ``PLHH#<household_id>`` / ``DRAWS`` (``draws``:
     {loan_id: start_date}); GSI2 ``PLDRAWN#<last draw date>`` / ``<household_id>``: the households that drew on a
     date."""

@@ -6,13 +6,13 @@ from typing import Any, ClassVar
 from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.platform.dynamo.models import DocumentAttribute, DocumentListAttribute, IntegerAttribute
-from chalicelib.postloan.data.models.base import _Item, _Versioned
+from chalicelib.postloan.data.models.base import PostLoanItem, VersionedItem
 from chalicelib.postloan.domain.postloan import level_rank
 
 WARNING_ACTIVE = ("open", "acknowledged")
 
 
-class WarningSignal(_Versioned):
+class WarningSignal(VersionedItem):
     """A risk-warning signal: ``WARNSIG#<signal_id>`` / ``SIGNAL``. GSI1 ``HH#<household_id>#WARNING`` (loan and
     household subjects), ``VILLAGE#<code>#WARNING`` or ``AM#<user_id>#WARNING`` / ``<raised_on>#<signal_id>``: the
     history of a household, village or account manager. While active (open or acknowledged): GSI2
@@ -98,7 +98,7 @@ class WarningSignal(_Versioned):
             self.GSI3SK = f"{self.org_path}#{self.village_code or '-'}#{self.signal_id}"
 
 
-class WarningGuard(_Item):
+class WarningGuard(PostLoanItem):
     """The one-active-signal guard of a rule and subject: ``WARNKEY#<rule_id>#<subject_type>#<subject_id>`` /
     ``KEY``: ``signal_id``, ``state`` (active | closed), ``level`` and ``level_rank``, ``suppress_until`` (no
     re-raise at the same or a lower level before that date), ``closed_on``."""
