@@ -59,7 +59,7 @@ def list_warnings(req: Request) -> WarningPage:
     from chalicelib.postloan.service import queries
 
     q = req.query
-    items, cursor = queries.warnings(_p(req), assignee=_user(req, q.assignee) if q.assignee else None,
+    items, cursor = queries.active_warnings(_p(req), assignee=_user(req, q.assignee) if q.assignee else None,
                                      org_id=q.org_id, village_code=q.village_code, level=q.level, limit=q.limit,
                                      cursor=q.cursor)
     return WarningPage(items=[WarningSignal.model_validate(i) for i in items], cursor=cursor)

@@ -42,7 +42,7 @@ def _scope_of(principal: Principal, org_id: str | None, village_code: str | None
 
 
 # ------------------------------------------------------------------------------------------------ warnings
-def warnings(principal: Principal, *, assignee: str | None, org_id: str | None, village_code: str | None,
+def active_warnings(principal: Principal, *, assignee: str | None, org_id: str | None, village_code: str | None,
              level: str | None, limit: int, cursor: str | None) -> Items:
     """Active warnings: one account manager's queue (``assignee``, red first) or those of an organisation
     subtree or village. Raises NotFound ``ORG_NOT_FOUND`` / ``VILLAGE_NOT_FOUND``, BadRequest ``INVALID_CURSOR``."""
