@@ -79,7 +79,7 @@ class _Sender:
         for n in self.pol.line_expiry_reminder_days_before:
             valid_to = self.jr.day + timedelta(days=n)
             for line in ratings.due_for_expiry(valid_to.isoformat()):
-                if not str(line.get("GSI3SK", "")).startswith("LINE#"):
+                if line.get("kind") != "credit_line":
                     continue
                 hh = line["household_id"]
                 where = dict(reference=line["line_id"], about=valid_to.isoformat(), org_path=line["org_path"],
@@ -94,7 +94,7 @@ class _Sender:
         for n in self.pol.rating_expiry_reminder_days_before:
             valid_to = self.jr.day + timedelta(days=n)
             for rating in ratings.due_for_expiry(valid_to.isoformat()):
-                if not str(rating.get("GSI3SK", "")).startswith("RATING#"):
+                if rating.get("kind") != "rating":
                     continue
                 hh = rating["household_id"]
                 # T-0 is the rating's last valid day: "已于…到期"; before that "将于…到期（还有n天）"

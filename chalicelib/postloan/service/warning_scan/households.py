@@ -60,11 +60,11 @@ def _expiring(scan: Scan, hs: _Households) -> list[Item]:
     pol, about_to_expire = scan.pol, []
     for offset in range(0, max(pol.line_expiring_window_days, pol.rating_expired_lookback_days) + 1):
         for item in ratings.due_for_expiry((scan.day + timedelta(days=offset)).isoformat()):
-            kind = str(item.get("GSI3SK", "")).split("#", 1)[0]
-            if kind == "LINE" and offset <= pol.line_expiring_window_days:
+            kind = item.get("kind")  # the expiry queue holds ratings and credit lines (rating.public)
+            if kind == "credit_line" and offset <= pol.line_expiring_window_days:
                 hs.least(item["household_id"], "line_days_to_expiry", offset)
                 hs.place(item["household_id"], item)
-            elif kind == "RATING" and offset <= pol.rating_expired_lookback_days:
+            elif kind == "rating" and offset <= pol.rating_expired_lookback_days:
                 about_to_expire.append(item)
     return about_to_expire
 
