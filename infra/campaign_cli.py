@@ -50,37 +50,44 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
         timeout: float = typer.Option(600, help="seconds to wait for each phase")) -> None:
     """Import, rate, post the notice, confirm and activate a village's credit lines; print a summary.
 
-    A village has one campaign per period: when it exists already, the command shows it (no roster given) or
-    refuses before importing anything (a roster given: exit 1; rate it in another period with --period)."""
+    A village has one campaign per period and one open campaign at a time. When the period's campaign exists and
+    did not fail, the command shows it (no roster given) or refuses (a roster given: CAMPAIGN_EXISTS, exit 1; rate it
+    in another period with --period). When it failed, the command imports the roster (if given) and restarts it,
+    and says so. When another period's campaign of the village is still open (a failed one included), it refuses
+    (CAMPAIGN_RUNNING, exit 1). Every refusal comes before anything is imported. A run that ends without completing
+    names the campaign's error."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from chalicelib.platform.errors import DomainError
-    from chalicelib.reference.divisions import get_village
-    from infra.cli_support import CliError
+    from infra.cli_support import CliError, village_argument
 
-    try:
-        get_village(village)
-    except DomainError as exc:  # of the division list: unknown or not a village
-        raise CliError(exc.code, f"--village {village}: {exc}", 2) from None
+    village_argument(village)
     console = Console(soft_wrap=True)  # text is never cut into lines at the terminal width (links stay whole)
     state = _stack()
     api = _Api(state)
     wanted = period or str(api.business_date().year)
-    existing = next((c for c in api.call("GET", f"/villages/{village}/campaigns", manager)["items"]
-                     if c["period"] == wanted), None)
-    if existing and roster is not None:
-        raise CliError("CAMPAIGN_EXISTS", f"village {village} already has campaign {existing['campaign_id']} "
-                                          f"({existing['status']}) for period {wanted}: nothing was imported. To rate "
-                                          f"this roster, run it for another period, e.g. --period {wanted}-2")
-    if existing:
+    campaigns = api.call("GET", f"/villages/{village}/campaigns", manager)["items"]
+    existing = next((c for c in campaigns if c["period"] == wanted), None)
+    if existing and existing["status"] != "failed":
+        if roster is not None:
+            raise CliError("CAMPAIGN_EXISTS", f"village {village} already has campaign {existing['campaign_id']} "
+                                              f"({existing['status']}) for period {wanted}: nothing was imported. To "
+                                              f"rate this roster, run it for another period, e.g. --period {wanted}-2")
         typer.echo(f"village {village} already has campaign {existing['campaign_id']} for period {wanted} "
                    f"({existing['status']}): showing it (nothing was started)")
         c = api.call("GET", f"/campaigns/{existing['campaign_id']}", manager)
         _summary(console, api, manager, c, 0.0)
         if c["status"] != "completed":
-            raise typer.Exit(1)
+            raise CliError("CAMPAIGN_NOT_COMPLETED", f"campaign {c['campaign_id']} is {c['status']}"
+                                                     f"{_cause(c)}")
         return
+    _refuse_what_the_api_would(api, village, wanted, campaigns, manager, confirmer, roster is not None)
+    if existing:  # failed: POST /campaigns starts it again (attempt + 1), over what the failed run wrote
+        failed = api.call("GET", f"/campaigns/{existing['campaign_id']}", manager)
+        console.print(f"campaign {failed['campaign_id']} (period {wanted}) failed{_cause(failed)}: "
+                      + ("importing the roster and restarting it" if roster is not None else
+                         "restarting it with the households filed")
+                      + f" (attempt {int(failed.get('attempt') or 1) + 1})")
     started = time.monotonic()
     columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as bar:
@@ -105,17 +112,65 @@ def run(village: str = typer.Option(..., "--village", help="12-digit village cod
             api.call("POST", f"/campaigns/{cid}/confirm", confirmer,
                      json={"comment": "公示期满，经审议无异议 (confirmed from the console)"})
             bar.update(task, completed=1)
-        act = bar.add_task("activating lines", total=1)
-        deadline = time.monotonic() + timeout
-        while c["status"] in ("awaiting_confirmation", "activating"):
-            if time.monotonic() > deadline:
-                raise CliError("CAMPAIGN_TIMEOUT", f"campaign {cid} not activated after {timeout:.0f}s")
-            time.sleep(0.5)
-            c = api.call("GET", f"/campaigns/{cid}", manager)
-        bar.update(act, completed=1)
+            act = bar.add_task("activating lines", total=1)
+            deadline = time.monotonic() + timeout
+            while c["status"] in ("awaiting_confirmation", "activating"):
+                if time.monotonic() > deadline:
+                    raise CliError("CAMPAIGN_TIMEOUT", f"campaign {cid} not activated after {timeout:.0f}s")
+                time.sleep(0.5)
+                c = api.call("GET", f"/campaigns/{cid}", manager)
+            bar.update(act, completed=1)
     _summary(console, api, manager, c, time.monotonic() - started)
+    if c["status"] == "failed":
+        raise CliError("CAMPAIGN_FAILED", f"campaign {cid} failed{_cause(c)}; to restart it, fix the cause and run "
+                                          f"`village-credit campaign run --village {village} --period {c['period']}"
+                                          " --roster FILE` (or without --roster when the households are filed)")
     if c["status"] != "completed":
-        raise CliError("CAMPAIGN_NOT_COMPLETED", f"campaign {cid} ended {c['status']}")
+        raise CliError("CAMPAIGN_NOT_COMPLETED", f"campaign {cid} ended {c['status']}{_cause(c)}")
+
+
+def _cause(campaign: dict[str, Any]) -> str:
+    """": <Error>: <Cause>" of a campaign's ``error`` (what made it fail, as the API has it), or ""."""
+    error = campaign.get("error") or {}
+    if not error:
+        return ""
+    parts = [str(error.get(k)) for k in ("Error", "Cause") if error.get(k)]
+    return ": " + ": ".join(parts) if parts else f": {error}"
+
+
+def _refuse_what_the_api_would(api: Any, village: str, period: str, campaigns: list[dict[str, Any]], manager: str,
+                               confirmer: str, importing: bool) -> None:
+    """Raise, before anything is imported, the refusal ``POST /campaigns`` would answer: another period's campaign of
+    the village still open (a failed one holds the village too: CAMPAIGN_RUNNING), or a residents' committee the
+    ``village_campaign`` parameter does not open to campaigns (VILLAGE_IS_RESIDENTS_COMMITTEE)."""
+    from chalicelib.rating.domain.village_credit import CAMPAIGN_CLOSED_STATUSES
+    from infra.cli_support import ApiError, CliError
+
+    nothing = "nothing was imported" if importing else "nothing was started"
+    other = next((c for c in campaigns if c["period"] != period and c["status"] not in CAMPAIGN_CLOSED_STATUSES), None)
+    if other is not None:
+        if other["status"] == "failed":
+            full = api.call("GET", f"/campaigns/{other['campaign_id']}", manager)
+            hint = (f"it failed{_cause(full)}; a village has one open campaign, and a failed one is restarted: run "
+                    f"this command with --period {other['period']}")
+        else:
+            hint = f"it is {other['status']}: a village has one open campaign; finish that one first"
+        raise CliError("CAMPAIGN_RUNNING", f"village {village} still has campaign {other['campaign_id']} (period "
+                                           f"{other['period']}) open: {hint}; {nothing}")
+    from chalicelib.reference import divisions
+
+    if divisions.is_urban_unit(village):
+        from chalicelib.platform.errors import DomainError
+        from chalicelib.rating.domain.village_credit import check_campaign_unit
+
+        try:
+            doc = api.call("GET", "/parameters/village_campaign", confirmer)["value"]
+        except ApiError:  # the confirmer may not read parameters: the API will say it
+            return
+        try:
+            check_campaign_unit(village, f"JL-{village[:6]}", doc)  # the local stack's institutions: JL-<county>
+        except DomainError as exc:
+            raise CliError(exc.code, f"{exc}; {nothing}") from None
 
 
 def _import(api: Any, manager: str, village: str, roster: Path, bar: Any) -> None:
@@ -254,10 +309,10 @@ def _pct(value: Any) -> str:
 def roster(village: str = typer.Option(..., "--village"), households: int = typer.Option(300, "--households"),
            seed: int = typer.Option(42, "--seed"), out: Path = typer.Option(..., "--out")) -> None:
     """Write a synthetic roster CSV (made-up people, well-formed ID numbers) for a village."""
-    from chalicelib.reference.divisions import get_village
+    from infra.cli_support import village_argument
     from infra.synthetic import roster_csv, village_households_in
 
-    get_village(village)
+    village_argument(village)
     out.write_bytes(roster_csv(village_households_in(village, households, seed=seed)))
     typer.echo(f"{households} households written to {out}")
 

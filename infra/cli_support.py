@@ -1,27 +1,45 @@
 """What the console commands share: the running local stack, an HTTP client of its API, and the one place that
-turns an expected failure into one line on stderr.
+turns an expected failure into one line on stderr and an exit code.
 
 Expected failures (the stack is not running, wrong credentials, an API answer 4xx, bad input) raise
-:class:`CliError` or are recognised by :func:`describe`; ``infra.cli.main`` prints them as
-``ERROR <CODE>: <message>`` and exits 1 (2 when the stack is not there or the command line is wrong).
-A traceback is printed only with ``--debug``.
+:class:`CliError` / :class:`CannotStart` or are recognised by :func:`describe`; ``infra.cli.main`` prints them as
+``ERROR <CODE>: <message>`` and exits with the error's :attr:`CliError.exit_code`. A traceback is printed only with
+``--debug``.
+
+The exit-code rule (README "Console command"), decided here and nowhere else: the kind of error a command raises
+carries its code, no command picks a number.
+
+* **2 — the command could not start** (:class:`CannotStart`): its arguments or input are wrong, found before anything
+  is asked of the stack (a date, a rate, a village code, a job name, a data file; typer's usage errors exit 2 too), the
+  stack is not running, a port it needs is taken, or an optional extra is not installed. Nothing was changed.
+* **1 — the command ran and something refused or failed** (:class:`CliError`): an API refusal (``VILLAGE_NOT_FOUND``,
+  ``PERMISSION_DENIED``, ...), wrong credentials (``NOT_AUTHORIZED``), a step that did not happen (``CAMPAIGN_FAILED``).
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-#: Exit codes: 1 = the command failed (an API refusal, a step that did not happen), 2 = it could not start
-#: (no stack, bad input).
+#: Exit codes: 1 = the command ran and something refused or failed, 2 = it could not start (see the module doc).
 FAILED, CANNOT_START = 1, 2
 
 
 class CliError(Exception):
-    """An expected failure with a stable ``code`` (upper snake case), a message for people and an exit code."""
+    """An expected failure of a command that ran: a stable ``code`` (upper snake case) and a message for people;
+    exit code 1 (:data:`FAILED`)."""
 
-    def __init__(self, code: str, message: str, exit_code: int = FAILED):
+    exit_code = FAILED
+
+    def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.code, self.message, self.exit_code = code, message, exit_code
+        self.code, self.message = code, message
+
+
+class CannotStart(CliError):
+    """The command could not start: wrong arguments or input (found before anything was asked of the stack), no
+    stack, a port taken, an extra missing; exit code 2 (:data:`CANNOT_START`)."""
+
+    exit_code = CANNOT_START
 
 
 class ApiError(CliError):
@@ -34,13 +52,26 @@ class ApiError(CliError):
         fields = error.get("fields") or []
         if fields and isinstance(fields[0], dict) and fields[0].get("field"):
             message += f" (field {fields[0]['field']})"
-        super().__init__(code, f"{message} [{method} {path} → {status}]", FAILED)
+        super().__init__(code, f"{message} [{method} {path} → {status}]")
         self.status, self.body, self.error = status, body, error
 
 
-def stack_not_running(where: str = "") -> CliError:
-    return CliError("STACK_NOT_RUNNING", f"the local stack is not running{f' at {where}' if where else ''}: "
-                                         "start it with `make run` (in another terminal)", CANNOT_START)
+def stack_not_running(where: str = "") -> CannotStart:
+    return CannotStart("STACK_NOT_RUNNING", f"the local stack is not running{f' at {where}' if where else ''}: "
+                                            "start it with `make run` (in another terminal)")
+
+
+def village_argument(code: str, option: str = "--village") -> str:
+    """``code`` when it is a village-level unit of the shipped division list (checked offline, before any call);
+    raises :class:`CannotStart` ``VILLAGE_CODE_FORMAT`` (not 12 digits) or ``VILLAGE_CODE_UNKNOWN``."""
+    from chalicelib.platform.errors import DomainError
+    from chalicelib.reference.divisions import get_village
+
+    try:
+        get_village(code)
+    except DomainError as exc:  # of the division list: not 12 digits, unknown, not a village
+        raise CannotStart(exc.code, f"{option} {code}: {exc}") from None
+    return code
 
 
 def describe(exc: BaseException) -> CliError | None:
@@ -51,13 +82,13 @@ def describe(exc: BaseException) -> CliError | None:
 
     if isinstance(exc, DomainError):
         field = f" (field {exc.fields[0].field})" if exc.fields else ""
-        return CliError(exc.code, exc.message + field, FAILED)
+        return CliError(exc.code, exc.message + field)
     import requests
 
     if isinstance(exc, requests.ConnectionError):
         return stack_not_running(getattr(getattr(exc, "request", None), "url", "") or "")
     if isinstance(exc, requests.Timeout):
-        return CliError("API_TIMEOUT", f"the API did not answer in time: {exc}", FAILED)
+        return CliError("API_TIMEOUT", f"the API did not answer in time: {exc}")
     from botocore.exceptions import ClientError, EndpointConnectionError
 
     if isinstance(exc, EndpointConnectionError):
@@ -66,8 +97,8 @@ def describe(exc: BaseException) -> CliError | None:
         err = exc.response.get("Error", {})
         code = err.get("Code", "AWS_ERROR")
         if code in ("NotAuthorizedException", "UserNotFoundException"):
-            return CliError("NOT_AUTHORIZED", "incorrect username or password", FAILED)
-        return CliError(_snake(code), err.get("Message") or str(exc), FAILED)
+            return CliError("NOT_AUTHORIZED", "incorrect username or password")
+        return CliError(_snake(code), err.get("Message") or str(exc))
     return None
 
 

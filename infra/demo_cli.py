@@ -8,7 +8,8 @@ schedule → an early repayment by the farmer → the revolving line restored.
 
 The first run uses the README's showcase village (220122102202, roster ``docs/examples/roster_220122102202.csv``,
 farmer ``farmer.demo``); each later run takes the next village of the same township (served by the same outlet)
-that has no campaign yet, with a synthetic roster (made-up people, well-formed ID numbers) and a farmer login
+that has no campaign yet (never the village of the README's API walk-through, ``infra.seed.WALKTHROUGH_VILLAGE``,
+unless ``--village`` names it), with a synthetic roster (made-up people, well-formed ID numbers) and a farmer login
 created in the local user pool for the household that got the largest line. When the business date is past the
 shipped LPR table, the demo adds the missing months as the last published rates carried forward, marked as not
 published (``infra.lpr_cli.fill_for_demo``): a real stack gets the published fixing from operations.
@@ -229,13 +230,14 @@ class Demo:
     # ------------------------------------------------------------------ pieces
     def pick_village(self) -> str:
         """The showcase village while it has no campaign, else the next village of its township (the same outlet)
-        with neither a campaign nor a household file."""
+        with neither a campaign nor a household file; never the README walk-through's village."""
         from chalicelib.reference.divisions import villages_in_county
-        from infra.seed import SHOWCASE_VILLAGE
+        from infra.seed import SHOWCASE_VILLAGE, WALKTHROUGH_VILLAGE
 
         township = SHOWCASE_VILLAGE[:9]
         codes = sorted(v.code for v in villages_in_county(township[:6])
-                       if v.township_code == township and v.kind == "village" and v.code != SHOWCASE_VILLAGE)
+                       if v.township_code == township and v.kind == "village"
+                       and v.code not in (SHOWCASE_VILLAGE, WALKTHROUGH_VILLAGE))
         from infra.cli_support import ApiError
 
         for code in [SHOWCASE_VILLAGE, *codes]:  # another village only while nobody has filed anything there
@@ -248,8 +250,8 @@ class Demo:
                     return code
             except ApiError:  # its files cannot even be listed: certainly not a fresh village
                 continue
-        raise CliError("DEMO_NO_VILLAGE_LEFT", f"every village of township {township} has a campaign: restart the "
-                                               "stack (make run) for a fresh one")
+        raise CliError("DEMO_NO_VILLAGE_LEFT", f"every village of township {township} the demo takes has a campaign "
+                                               "or household files: restart the stack (make run) for a fresh one")
 
     def roster(self, code: str, today: date) -> tuple[str, bytes]:
         from infra.seed import SHOWCASE_VILLAGE
@@ -257,7 +259,10 @@ class Demo:
 
         if code == SHOWCASE_VILLAGE:
             path = ROOT / "docs" / "examples" / f"roster_{code}.csv"
-            self.fact("roster", f"{path.relative_to(ROOT)} (the README's showcase village)")
+            households = roster_households(path.read_bytes())
+            self.fact("roster", f"{path.relative_to(ROOT)} (the README's showcase village): {households} households; "
+                                f"with the household of farmer.demo, which make run files there, the village has "
+                                f"{households + 1}")
             return path.name, path.read_bytes()
         from infra.synthetic import roster_csv, village_households_in
 
@@ -306,16 +311,17 @@ class Demo:
             return
         stored, added = fill_for_demo(self.api, PROVINCE)
         result.lpr_added = added
-        self.fact("LPR table", f"last row {s.last_fixing} (last published fixing {last_published}); the fixings due "
-                               f"{added[0]} … {added[-1]} are missing")
-        self.fact("DEMO DATA", f"lpr_fixings version {stored['version']}: those {len(added)} months carried forward at "
-                               f"the last published rates and marked NOT published (ops add the real fixing with "
-                               f"`village-credit lpr add DATE --one-year R --five-year R`)")
+        self.fact("LPR table", f"last row {s.last_fixing} (last published fixing {last_published}); "
+                               + missing_fixings(added))
+        self.fact("DEMO DATA", f"lpr_fixings version {stored['version']}: "
+                               + ("that month" if len(added) == 1 else f"those {len(added)} months")
+                               + " carried forward at the last published rates and marked NOT published (ops add the "
+                                 "real fixing with `village-credit lpr add DATE --one-year R --five-year R`)")
 
     def farmer_with_line(self, code: str, cid: str) -> tuple[str, str, dict[str, Any]]:
         """The farmer who draws: ``farmer.demo`` when its household (showcase) got a line, else a login created for
         the household with the largest active line."""
-        from infra.seed import FARMER_DEMO_HOUSEHOLD, SHOWCASE_VILLAGE, DemoUser, outlet_id, seed_users
+        from infra.seed import FARMER_DEMO_HOUSEHOLD, SHOWCASE_VILLAGE, LoginTaken, add_farmer_login
 
         self.step("the farmer and the line")
         api = self.api
@@ -349,10 +355,13 @@ class Demo:
         if line["status"] != "active":
             raise self.fail("DEMO_NO_LINE", f"line {line_id} of household {household_id} is {line['status']}")
         username = f"farmer.{code}"
-        seed_users(api.endpoint, self.pool_id, [DemoUser(username, "farmer", outlet_id(code[:9]), household_id)])
+        try:
+            created = add_farmer_login(api.endpoint, self.pool_id, username, household_id, code)
+        except LoginTaken as exc:
+            raise self.fail("LOGIN_EXISTS", str(exc)) from None
         api.forget(username)
-        self.fact("farmer", f"{username} (created in the local user pool, password as the demo users; household "
-                            f"{household_id})")
+        self.fact("farmer", f"{username} ({'created' if created else 'already'} in the local user pool, password as "
+                            f"the demo users; household {household_id}; `village-credit farmer add` does the same)")
         self.fact("line", f"{line_id}: {Decimal(line['available']):,.2f} 元 available, grade {line.get('grade')}, "
                           f"valid {line['valid_from']} – {line['valid_to']}")
         return username, household_id, api.call("GET", f"/lines/{line_id}", username)
@@ -377,23 +386,32 @@ class Demo:
         return self.wait(f"drawdown {ddid} to finish", read, lambda d: d["status"] in FINAL)
 
 
+def roster_households(content: bytes) -> int:
+    """How many households a roster CSV lists: the distinct 户编号 (household number) of its rows."""
+    import csv
+    import io
+
+    return len({row["户编号"] for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))})
+
+
+def missing_fixings(added: list[str]) -> str:
+    """"the fixing due D is missing" / "the N fixings due D1 … Dn are missing" for the dates ``added``."""
+    if len(added) == 1:
+        return f"the fixing due {added[0]} is missing"
+    return f"the {len(added)} fixings due {added[0]} … {added[-1]} are missing"
+
+
 def demo(village: str | None = typer.Option(None, "--village", help="12-digit village code (default: the "
                                                                         "showcase village, then the next one)"),
          timeout: float = typer.Option(300, help="seconds to wait for each asynchronous step")) -> None:
     """Walk the main job on the running stack: roster → campaign → confirmation → clock → face verification →
     drawdown → disbursed → schedule → repayment → line restored. Exit 0 only if all of it happened."""
-    from infra.cli_support import stack_state, use_stack
+    from infra.cli_support import stack_state, use_stack, village_argument
 
+    if village is not None:
+        village_argument(village)  # before the stack is asked anything
     state = stack_state()
     use_stack(state)
     api = StackApi.of(state)
-    if village is not None:
-        from chalicelib.platform.errors import DomainError
-        from chalicelib.reference.divisions import get_village
-
-        try:
-            get_village(village)
-        except DomainError as exc:
-            raise CliError("VILLAGE_CODE_UNKNOWN", f"--village {village!r}: {exc}", 2) from None
     Demo(api, state["env"]["USER_POOL_ID"], out=typer.echo, timeout=timeout).run(village)
 

@@ -3,8 +3,7 @@
 ``lpr add DATE --one-year R --five-year R`` adds a published fixing the way operations do every month (a new
 version of ``lpr_fixings`` through ``POST /parameters/lpr_fixings/versions`` as province staff, effective from the
 fixing's date or the business date, whichever is later). ``lpr status`` judges the table in force against the
-publication calendar (:func:`chalicelib.loans.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past
-the
+publication calendar (:func:`chalicelib.loans.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past the
 shipped table, the fixings due up to the business date as the last published rates carried forward, marked in the
 document as *not published* (``unpublished_fixings``) and in the version's comment: it never invents a rate that
 could pass for a published one (ADR 0041).
@@ -27,16 +26,18 @@ UNPUBLISHED_NOTE = ("rows whose dates are listed here are NOT published LPR fixi
 
 def with_fixing(document: dict[str, Any], day: date, one_year: str, five_year: str) -> dict[str, Any]:
     """``document`` with the fixing ``[day, one_year, five_year]`` (percent strings) in date order. A published
-    fixing replaces a carried-forward row of the same date (and its mark). Raises CliError ``LPR_FIXING_EXISTS``
-    when a published fixing of that date with other rates is already there."""
+    fixing replaces a carried-forward row of the same date (and its mark); the same published fixing again returns
+    ``document`` itself (rates compared as numbers: 3 = 3.00). Raises CliError ``LPR_FIXING_EXISTS`` when a
+    published fixing of that date with other rates is already there."""
     from infra.cli_support import CliError
 
     rows = [list(r) for r in document.get("fixings") or []]
     unpublished = set(document.get(UNPUBLISHED_KEY) or [])
     iso = day.isoformat()
     same = next((r for r in rows if r[0] == iso), None)
-    if same is not None and iso not in unpublished and (Decimal(str(same[1])), Decimal(str(same[2]))) != (
-            Decimal(one_year), Decimal(five_year)):
+    if same is not None and iso not in unpublished:
+        if (Decimal(str(same[1])), Decimal(str(same[2]))) == (Decimal(one_year), Decimal(five_year)):
+            return document
         raise CliError("LPR_FIXING_EXISTS", f"the table already has the fixing of {iso}: {same[1]} % / {same[2]} %")
     rows = sorted([r for r in rows if r[0] != iso] + [[iso, one_year, five_year]], key=lambda r: r[0])
     out = {**document, "fixings": rows}
@@ -76,14 +77,14 @@ def _mark(document: dict[str, Any], unpublished: set[str]) -> None:
 
 
 def _rate(value: str, name: str) -> str:
-    from infra.cli_support import CliError
+    from infra.cli_support import CannotStart
 
     try:
         rate = Decimal(value)
     except InvalidOperation:
         rate = Decimal("NaN")
     if not rate.is_finite() or not Decimal("0.5") <= rate <= Decimal("20"):
-        raise CliError("LPR_RATE_INVALID", f"{name} {value!r} is not a rate in percent (e.g. 3.00)", 2)
+        raise CannotStart("LPR_RATE_INVALID", f"{name} {value!r} is not a rate in percent (e.g. 3.00)")
     return f"{rate:.2f}" if rate == rate.quantize(Decimal("0.01")) else str(rate)
 
 
@@ -108,33 +109,59 @@ def fill_for_demo(api: Any, user: str = "province.admin") -> tuple[dict[str, Any
 
 
 @lpr_app.command("add")
-def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of the fixing, YYYY-MM-DD"),
+def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of the fixing, YYYY-MM-DD: the 20th, or "
+                                                            "the next working day"),
         one_year: str = typer.Option(..., "--one-year", help="1-year LPR in percent, e.g. 3.00"),
         five_year: str = typer.Option(..., "--five-year", help="5-year-and-above LPR in percent, e.g. 3.50"),
         comment: str | None = typer.Option(None, help="default: 'LPR fixing of DATE'"),
+        force: bool = typer.Option(False, "--force", help="take DATE although the publication calendar expects the "
+                                                          "month's fixing on another day (CFETS moved it)"),
         user: str = typer.Option("province.admin", "--as", help="province staff (parameter:write)")) -> None:
-    """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later)."""
+    """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later).
+
+    DATE must be the month's publication day by the calendar (the 20th, or the next working day after a weekend or
+    holiday): another date is refused (LPR_DATE_NOT_PUBLICATION_DAY, exit 2) unless --force, for the day CFETS
+    publishes off the calendar. A fixing already in the table with the same rates changes nothing ("unchanged");
+    with other rates it is refused (LPR_FIXING_EXISTS). A published fixing replaces a carried-forward demo row of
+    its date (`lpr demo-fill`) and says so."""
     from infra.cli import _date_argument
     from infra.cli_support import StackApi, stack_state
 
     fixing_day = _date_argument(day, "DATE")
     one, five = _rate(one_year, "--one-year"), _rate(five_year, "--five-year")
+    if not force:
+        publication_day_argument(fixing_day)
     api = StackApi.of(stack_state())
     current = api.call("GET", f"/parameters/{PARAMETER}", user)
     document = with_fixing(current["value"], fixing_day, one, five)
     if document == current["value"]:
-        typer.echo(f"the fixing of {fixing_day} ({one} % / {five} %) is already in version {current['version']}")
+        typer.echo(f"unchanged: the fixing of {fixing_day} (1Y {one} %, 5Y {five} %) is already in lpr_fixings "
+                   f"version {current['version']}")
         return
+    replaced = fixing_day.isoformat() in (current["value"].get(UNPUBLISHED_KEY) or [])
     effective = max(fixing_day, api.business_date())
     stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
-               f"{fixing_day} 1Y {one} % 5Y {five} %")
-    from chalicelib.loans.domain.lpr_calendar import publication
+               f"{fixing_day} 1Y {one} % 5Y {five} %"
+               + (" (replaces the carried-forward row of that date, which was not a published rate)"
+                  if replaced else ""))
 
-    expected = publication(fixing_day.year, fixing_day.month)
-    if expected.day != fixing_day:
-        typer.echo(f"note: by the publication calendar the fixing of {fixing_day:%Y-%m} was due on {expected.day}",
-                   err=True)
+
+def publication_day_argument(day: date) -> None:
+    """Nothing when ``day`` is the publication day of its month's fixing (:func:`chalicelib.loans.domain.lpr_calendar.
+    publication`); else CannotStart ``LPR_DATE_NOT_PUBLICATION_DAY`` naming the expected day (a fixing is dated the
+    day it is published: a wrong date would make the table's staleness checks expect the next one on a wrong day)."""
+    from chalicelib.loans.domain.lpr_calendar import publication
+    from infra.cli_support import CannotStart
+
+    expected = publication(day.year, day.month)
+    if expected.day != day:
+        calendar = "" if expected.exact else (f" (the holiday calendar does not cover {day.year}: weekends only were "
+                                              "skipped)")
+        raise CannotStart("LPR_DATE_NOT_PUBLICATION_DAY",
+                          f"DATE {day}: the fixing of {day:%Y-%m} is due on {expected.day}{calendar}, the 20th or the "
+                          "next working day; add it with that date, or with --force if CFETS published it on "
+                          f"{day}")
 
 
 @lpr_app.command("status")

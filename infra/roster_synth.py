@@ -6,8 +6,9 @@ code's parity matching the gender, a correct ISO 7064 MOD 11-2 check digit), mob
 right shape. Figures follow the plausibility ranges of the shared ``farmer_household_schema.json``
 (estimates for Jilin: contract land 10-40 mu, maize, cattle, migrant wages ...). Deterministic per seed.
 
-``python -m infra.roster_synth`` rewrites ``docs/examples/roster_220122102202.csv`` and
-``docs/examples/roster_220122102202_bad.csv``.
+``python -m infra.roster_synth`` rewrites ``docs/examples/roster_220122102202.csv`` (the showcase village: the demo),
+``docs/examples/roster_220122102202_bad.csv`` and ``docs/examples/roster_220122102225.csv`` (the village of the
+README's walk-through through the API, :func:`walkthrough_roster`).
 """
 from __future__ import annotations
 
@@ -254,6 +255,15 @@ def bad_example() -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+#: The README walk-through's roster: households of 创业村 (220122102225, 哈拉海镇, 农安县).
+WALKTHROUGH_HOUSEHOLDS = 20
+
+
+def walkthrough_roster() -> bytes:
+    """The roster of the README's walk-through village (``infra.seed.WALKTHROUGH_VILLAGE``), as a CSV file."""
+    return to_csv(synth_households(WALKTHROUGH_HOUSEHOLDS, seed=220122102225, village_name="创业村"))
+
+
 def main() -> None:
     from pathlib import Path
 
@@ -266,6 +276,8 @@ def main() -> None:
     print(f"wrote {out / 'roster_220122102202.csv'} ({sum(len(h.members) for h in households)} people)")
     Path(out / "roster_220122102202_bad.csv").write_bytes(bad_example())
     print(f"wrote {out / 'roster_220122102202_bad.csv'} (good and deliberately bad rows)")
+    Path(out / "roster_220122102225.csv").write_bytes(walkthrough_roster())
+    print(f"wrote {out / 'roster_220122102225.csv'} ({WALKTHROUGH_HOUSEHOLDS} households of the README walk-through)")
 
 
 if __name__ == "__main__":

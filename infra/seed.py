@@ -16,6 +16,10 @@ PROVINCE = {"org_id": "JL", "name": "吉林省农村信用社联合社"}
 DEMO_PASSWORD = "Demo-Passw0rd"
 #: The showcase village (a real 村委会 of 农安县; its outlet is the demo account manager's).
 SHOWCASE_VILLAGE = "220122102202"
+#: The village of the README's walk-through through the API (创业村委会, the last village of the showcase township,
+#: roster ``docs/examples/roster_220122102225.csv``): ``village-credit demo`` never takes it unless told to, so the
+#: walk-through works on a fresh stack and after the demo alike.
+WALKTHROUGH_VILLAGE = "220122102225"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,34 @@ def seed_users(endpoint: str | None, pool_id: str, users: list[DemoUser]) -> Non
         except idp.exceptions.UsernameExistsException:
             idp.admin_update_user_attributes(UserPoolId=pool_id, Username=u.username, UserAttributes=attrs)
         idp.admin_set_user_password(UserPoolId=pool_id, Username=u.username, Password=DEMO_PASSWORD, Permanent=True)
+
+
+class LoginTaken(Exception):
+    """The username is taken by a login that is not this household's farmer (``role``, ``household_id``)."""
+
+    def __init__(self, username: str, role: str, household_id: str | None):
+        super().__init__(f"{username} is already the login of household {household_id}" if role == "farmer" else
+                         f"{username} is already a login of role {role}")
+        self.role, self.household_id = role, household_id
+
+
+def add_farmer_login(endpoint: str | None, pool_id: str, username: str, household_id: str, village_code: str) -> bool:
+    """A farmer's login for ``household_id`` (of ``village_code``, so of its township's outlet) in the local user
+    pool, with the demo password: what mobile-banking enrolment gives a farmer on AWS. Returns True when created,
+    False when ``username`` already was that household's farmer login (nothing changed). Raises :class:`LoginTaken`
+    when ``username`` belongs to anyone else (a staff login is never turned into a farmer)."""
+    import boto3
+
+    idp = boto3.client("cognito-idp", endpoint_url=endpoint)
+    try:
+        user = idp.admin_get_user(UserPoolId=pool_id, Username=username)
+    except idp.exceptions.UserNotFoundException:
+        seed_users(endpoint, pool_id, [DemoUser(username, "farmer", outlet_id(village_code[:9]), household_id)])
+        return True
+    attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    if attrs.get("custom:role") != "farmer" or attrs.get("custom:household_id") != household_id:
+        raise LoginTaken(username, attrs.get("custom:role", "-"), attrs.get("custom:household_id"))
+    return False
 
 
 def login(endpoint: str | None, client_id: str, username: str, password: str = DEMO_PASSWORD) -> str:

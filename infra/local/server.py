@@ -20,10 +20,14 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Mapping
+from pathlib import Path
 
 from infra.template import ROOT
 
-STATE_FILE = ROOT / ".local-stack.json"
+#: Where ``make run`` describes the running stack for the console command: ``.local-stack.json`` in the clone, or the
+#: file ``VILLAGE_CREDIT_STACK_FILE`` names (tests point a subprocess's console command at their own stack with it).
+STATE_FILE = Path(os.environ.get("VILLAGE_CREDIT_STACK_FILE") or ROOT / ".local-stack.json")
 #: Connections the local API queues before accepting them (Linux caps it at net.core.somaxconn).
 API_LISTEN_BACKLOG = 128
 
@@ -35,18 +39,36 @@ def free_port() -> int:
 
 
 def start_moto(port: int):
-    """Start an in-process moto server with the seams installed; return (server, endpoint)."""
+    """Start an in-process moto server with the seams installed; return (server, endpoint). Raises OSError
+    (``EADDRINUSE``) when the port cannot be bound."""
     from moto.server import ThreadedMotoServer
 
     from infra.local import seams
+
+    class MotoServer(ThreadedMotoServer):
+        # werkzeug's make_server, in the server's thread, prints "Address already in use" and exits that thread
+        # (sys.exit) when the port is taken: ThreadedMotoServer.start() would then wait for ever for it to be ready.
+        # Here the failure ends the wait and start_moto raises it.
+        failure: BaseException | None = None
+
+        def _server_entry(self) -> None:
+            try:
+                super()._server_entry()
+            except BaseException as exc:  # noqa: BLE001 - SystemExit included: it is what werkzeug raises
+                self.failure = exc
+                self._server_ready_event.set()
 
     seams.install()
     os.environ["MOTO_PORT"] = str(port)  # Step Functions service integrations call back to this port
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    if server.failure is not None:
+        import errno
+
+        raise OSError(errno.EADDRINUSE, f"moto could not listen on 127.0.0.1:{port}") from server.failure
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -235,17 +257,74 @@ def serve_api(host: str, port: int):
     return server
 
 
+#: ``make run``'s ports: environment variable → default.
+PORT_DEFAULTS = {"PORT": 8000, "MOTO_PORT": 8001}
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on ``host:port`` now (bound the way the servers bind: SO_REUSEADDR, so a port
+    whose last connections are in TIME_WAIT counts as free, one another program listens on does not)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def run_ports(host: str, environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """``{"PORT": n, "MOTO_PORT": m}`` from the environment (defaults 8000 and 8001), both checked before anything
+    starts. Raises :class:`infra.cli_support.CannotStart` ``PORT_INVALID`` (not a port number, or the same port
+    twice) or ``PORT_IN_USE`` naming the variable and a free pair to start with instead."""
+    from infra.cli_support import CannotStart
+
+    env: Mapping[str, str] = os.environ if environ is None else environ
+    ports: dict[str, int] = {}
+    for name, default in PORT_DEFAULTS.items():
+        raw = env.get(name, "").strip() or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise CannotStart("PORT_INVALID", f"{name}={raw!r} is not a port number (1-65535)")
+        ports[name] = int(raw)
+    if ports["PORT"] == ports["MOTO_PORT"]:
+        raise CannotStart("PORT_INVALID", f"PORT and MOTO_PORT are both {ports['PORT']}: they must differ")
+    for name, port in ports.items():
+        if not port_is_free(host, port):
+            raise CannotStart("PORT_IN_USE", f"port {port} ({name}) is in use; start with e.g. "
+                                             f"{_free_pair_hint(host, set(ports.values()))} make run")
+    return ports
+
+
+def _free_pair_hint(host: str, taken: set[int]) -> str:
+    """``PORT=p MOTO_PORT=p+1`` for the first pair p = 8100, 8200, ... that is free now (the README's example pair
+    when none is)."""
+    for base in range(8100, 9000, 100):
+        if not {base, base + 1} & taken and port_is_free(host, base) and port_is_free(host, base + 1):
+            return f"PORT={base} MOTO_PORT={base + 1}"
+    return "PORT=8100 MOTO_PORT=8101"
+
+
 def main() -> None:
+    """``make run``: check both ports, start moto, build and seed the stack, serve the API, fire the schedules; wait
+    for Ctrl-C (or SIGTERM) and stop everything. A port taken is one line ``ERROR PORT_IN_USE`` (exit 2) before
+    anything starts."""
     host = "127.0.0.1"
-    api_port = int(os.environ.get("PORT", "8000"))
-    moto_port = int(os.environ.get("MOTO_PORT", "8001"))
+    ports = run_ports(host)
+    api_port, moto_port = ports["PORT"], ports["MOTO_PORT"]
     print(f"starting the local stack (moto on {host}:{moto_port}) ...", flush=True)
-    moto_server, stack = start_stack(moto_port)
+    try:
+        moto_server, stack = start_stack(moto_port)
+    except OSError as exc:  # taken between the check and the start
+        raise _port_taken(host, ports, "MOTO_PORT", exc) from None
     from infra.local.scheduler import Scheduler
 
+    try:
+        api = serve_api(host, api_port)
+    except OSError as exc:
+        moto_server.stop()
+        raise _port_taken(host, ports, "PORT", exc) from None
     scheduler = Scheduler(stack)
     scheduler.start()
-    api = serve_api(host, api_port)
     STATE_FILE.write_text(json.dumps({**stack.describe(), "api": f"http://{host}:{api_port}"}, indent=1))
     from infra.seed import DEMO_PASSWORD, demo_users
 
@@ -254,9 +333,7 @@ def main() -> None:
     for u in demo_users():
         print(f"  {u.username:<16} {u.role:<18} {u.org_id}")
     print(f"  {'farmer.demo':<16} {'farmer':<18} (a household of the showcase village 220122102202)")
-    print("\nGet a token:  .venv/bin/village-credit login am.nongan\n"
-          f"Call the API: curl -H \"Authorization: Bearer $TOKEN\" http://{host}:{api_port}/me\n"
-          "Stop with Ctrl-C.", flush=True)
+    print(started_hint(host, api_port), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -267,6 +344,29 @@ def main() -> None:
     moto_server.stop()
     STATE_FILE.unlink(missing_ok=True)
     print("stopped.", flush=True)
+
+
+def started_hint(host: str, api_port: int) -> str:
+    """What ``make run`` prints once the stack is up: how to call it, and that its data lives only as long as the
+    process (moto keeps everything in memory: a restart starts again from the seed)."""
+    return ("\nGet a token:  TOKEN=$(.venv/bin/village-credit login am.nongan)\n"
+            f"Call the API: curl -H \"Authorization: Bearer $TOKEN\" http://{host}:{api_port}/me\n"
+            + ("" if api_port == PORT_DEFAULTS["PORT"] else
+               f"README's walk-through through the API: set API=http://{host}:{api_port}\n")
+            + "\nDATA IS KEPT IN MEMORY ONLY: stopping or restarting `make run` deletes every import, campaign, loan "
+              "and clock setting (a new stack starts from the seed).\nStop with Ctrl-C.")
+
+
+def _port_taken(host: str, ports: dict[str, int], name: str, exc: OSError) -> Exception:
+    """CannotStart ``PORT_IN_USE`` for a port that could not be bound after all; other OSErrors as they are."""
+    import errno
+
+    if exc.errno != errno.EADDRINUSE:
+        return exc
+    from infra.cli_support import CannotStart
+
+    return CannotStart("PORT_IN_USE", f"port {ports[name]} ({name}) is in use; start with e.g. "
+                                      f"{_free_pair_hint(host, set(ports.values()))} make run")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,21 @@ def _dummy_zip() -> bytes:
     return buf.getvalue()
 
 
+def schedules_of(template: dict[str, Any], physical: dict[str, str] | None = None) -> list[Schedule]:
+    """The Schedule events of the template's functions, in template order; ``physical`` maps a function's logical
+    id to its deployed name (default: the logical id)."""
+    out = []
+    for lid, res in resources_of(template, "AWS::Serverless::Function").items():
+        for ev_name, ev in (res["Properties"].get("Events") or {}).items():
+            if ev["Type"] in ("Schedule", "ScheduleV2"):
+                ep = ev["Properties"]
+                out.append(Schedule(
+                    name=ev_name, function_logical_id=lid, function_name=(physical or {}).get(lid, lid),
+                    expression=ep.get("Schedule") or ep.get("ScheduleExpression"),
+                    input=json.loads(ep.get("Input", "{}")), enabled=ep.get("Enabled", True)))
+    return out
+
+
 def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, str] | None = None) -> LocalStack:
     """Create every resource of template.yaml on the moto server at ``endpoint``; return the LocalStack."""
     template = load()
@@ -187,13 +202,7 @@ def build(endpoint: str, *, stack_name: str = STACK_NAME, extra_env: dict[str, s
                             Handler=props["Handler"], Code={"ZipFile": code},
                             Timeout=int(props.get("Timeout", 29)), Environment={"Variables": fn_env})
         stack.functions[lid] = {"name": r.physical[lid], "handler": props["Handler"]}
-        for ev_name, ev in (props.get("Events") or {}).items():
-            if ev["Type"] in ("Schedule", "ScheduleV2"):
-                ep = ev["Properties"]
-                stack.schedules.append(Schedule(
-                    name=ev_name, function_logical_id=lid, function_name=r.physical[lid],
-                    expression=ep.get("Schedule") or ep.get("ScheduleExpression"),
-                    input=json.loads(ep.get("Input", "{}")), enabled=ep.get("Enabled", True)))
+    stack.schedules = schedules_of(template, r.physical)
 
     # switch execution on BEFORE creating state machines: moto keeps executing state machines in a
     # separate backend (stepfunctions.parser), so machines created earlier would not be found

@@ -34,7 +34,7 @@ def test_an_api_refusal_is_its_code_and_message(stack_file, capsys, restore_cloc
     assert cli.main(["clock", "set", "2026-08-25"]) == 0
     capsys.readouterr()
     assert cli.main(["lpr", "add", "2026-08-20", "--one-year", "3.00", "--five-year", "3.50"]) == 0
-    assert "already in version" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("unchanged: the fixing of 2026-08-20 (1Y 3.00 %, 5Y 3.50 %) is already in")
     assert cli.main(["lpr", "add", "2026-08-21", "--one-year", "9.99", "--five-year", "30"]) == 2
     assert _one_error_line(capsys).startswith("ERROR LPR_RATE_INVALID: --five-year '30'")
     assert cli.main(["lpr", "add", "2026-09-20", "--one-year", "3.00", "--five-year", "3.50", "--as", "am.nongan"]) == 1
@@ -89,3 +89,56 @@ def test_an_unknown_village_is_one_line(stack_file, capsys, village, code):
     assert cli.main(["campaign", "run", "--village", village]) == 2
     line = _one_error_line(capsys)
     assert line.startswith(f"ERROR {code}: --village {village}")
+
+
+def test_clock_advance_moves_back_with_a_negative_number(stack_file, capsys, restore_clock, client):
+    assert cli.main(["clock", "set", "2027-03-01"]) == 0
+    capsys.readouterr()
+    assert cli.main(["clock", "advance", "-3"]) == 0
+    assert "business date 2027-02-26 (pinned" in capsys.readouterr().out
+    assert client.as_user("auditor").get("/me").headers["X-Business-Date"] == "2027-02-26"
+
+
+def test_a_failed_campaign_says_why_and_what_to_do_and_the_next_run_restarts_it(stack_file, capsys, client,
+                                                                                restore_clock, tmp_path):
+    from chalicelib.platform.clock import set_local_business_date
+    from infra.synthetic import roster_csv, village_households_in
+
+    village = "220122102219"  # 东明村委会, 哈拉海镇 (am.nongan's outlet): no other test files anything there
+    set_local_business_date(date(2026, 12, 7))
+    # no roster and nothing filed: the campaign's load step fails (VILLAGE_EMPTY); the command must not hang
+    assert cli.main(["campaign", "run", "--village", village]) == 1
+    line = _one_error_line(capsys)
+    empty = f"ValidationFailed: village {village} has no household that can be rated"
+    assert line.startswith(f"ERROR CAMPAIGN_FAILED: campaign VC-{village}-2026 failed: {empty}; "), line
+    assert f"village-credit campaign run --village {village} --period 2026 --roster FILE" in line
+    assert client.as_user("am.nongan").get(f"/campaigns/VC-{village}-2026").json()["status"] == "failed"
+
+    # the failed campaign holds the village: another period is refused before anything is imported
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(roster_csv(village_households_in(village, 3, seed=5, today=date(2026, 12, 7))))
+    assert cli.main(["campaign", "run", "--village", village, "--period", "2026-2", "--roster", str(roster)]) == 1
+    line = _one_error_line(capsys)
+    assert line.startswith(f"ERROR CAMPAIGN_RUNNING: village {village} still has campaign VC-{village}-2026 "
+                           f"(period 2026) open: it failed: {empty}") and "--period 2026" in line, line
+    assert client.as_user("am.nongan").get(f"/villages/{village}/households?limit=10").json()["items"] == []
+
+    # the step it named: the same command for the failed period with a roster restarts it and completes
+    assert cli.main(["campaign", "run", "--village", village, "--period", "2026", "--roster", str(roster)]) == 0
+    out = capsys.readouterr().out
+    assert f"campaign VC-{village}-2026 (period 2026) failed: {empty}: importing the roster" in out
+    assert "(attempt 2)" in out
+    c = client.as_user("am.nongan").get(f"/campaigns/VC-{village}-2026").json()
+    assert c["status"] == "completed" and c["attempt"] == 2
+
+
+def test_farmer_add_never_turns_another_login_into_a_farmer(stack_file, capsys):
+    from infra.seed import FARMER_DEMO_HOUSEHOLD
+
+    assert cli.main(["farmer", "add", "am.nongan", "--household", FARMER_DEMO_HOUSEHOLD]) == 1
+    assert _one_error_line(capsys) == ("ERROR LOGIN_EXISTS: am.nongan is already a login of role account_manager: "
+                                       "choose another USERNAME")
+    assert cli.main(["farmer", "add", "farmer.demo", "--household", FARMER_DEMO_HOUSEHOLD]) == 0  # its own: unchanged
+    assert "farmer.demo: farmer login already there (unchanged) for household" in capsys.readouterr().out
+    assert cli.main(["farmer", "add", "Not A Name", "--household", FARMER_DEMO_HOUSEHOLD]) == 2
+    assert _one_error_line(capsys).startswith("ERROR USERNAME_FORMAT: USERNAME 'Not A Name'")

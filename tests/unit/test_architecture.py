@@ -35,7 +35,6 @@ LONG_FUNCTIONS = {
     "loans/service/contracts.py:prepare": "Phase B (loans)",
     "loans/service/drawdowns.py:request": "Phase B (loans)",
     "loans/service/repayments.py:_repay_once": "Phase B (loans)",
-    "platform/http/openapi.py:build": "Phase C (lead)",
     "rating/domain/credit_line.py:propose_line": "Phase B (rating)",
     "rating/domain/evaluation.py:village_loan_book": "Phase B (rating)",
     "rating/service/campaign.py:load": "Phase B (rating)",

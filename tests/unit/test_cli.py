@@ -2,6 +2,8 @@
 the traceback only with ``--debug``; bad input is refused before the stack is touched."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from infra import cli
@@ -65,3 +67,119 @@ def test_an_unexpected_error_is_one_line_with_the_hint(capsys, monkeypatch, no_s
 def test_usage_errors_keep_clicks_message_and_exit_2(capsys):
     assert cli.main(["clock", "advance", "eight"]) == 2
     assert "Invalid value for 'days'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the exit-code rule (README "Console command"):
+# 0 done, 1 the command ran and something refused or failed, 2 it could not start (arguments, input, no stack)
+
+def test_the_kind_of_error_carries_the_exit_code():
+    from infra.cli_support import CannotStart
+
+    assert CliError("X", "m").exit_code == 1 and CannotStart("X", "m").exit_code == 2
+    assert isinstance(CannotStart("X", "m"), CliError)  # one kind of line for both
+
+
+def test_a_missing_argument_is_a_usage_error_exit_2(capsys):
+    assert cli.main(["lpr", "add"]) == 2
+    assert "Missing argument 'DATE'" in capsys.readouterr().err
+
+
+def test_an_unknown_job_is_refused_before_the_stack_is_asked(capsys, no_stack):
+    assert cli.main(["jobs", "run", "NoSuchJob"]) == 2  # no stack is running: the name was checked first
+    line = _one_error_line(capsys)
+    assert line.startswith("ERROR JOB_NOT_FOUND: no job NoSuchJob: the jobs are ") and "LoanClassificationDaily" in line
+
+
+def test_clock_advance_takes_a_negative_number_of_days(capsys, no_stack):
+    # "-3" is DAYS, not an unknown option: the command gets as far as asking for the stack
+    assert cli.main(["clock", "advance", "-3"]) == 2
+    assert _one_error_line(capsys).startswith("ERROR STACK_NOT_RUNNING:")
+
+
+def test_lpr_add_refuses_a_rate_that_is_not_one_with_exit_2(capsys, no_stack):
+    assert cli.main(["lpr", "add", "2026-12-21", "--one-year", "3,00", "--five-year", "3.50"]) == 2
+    assert _one_error_line(capsys) == "ERROR LPR_RATE_INVALID: --one-year '3,00' is not a rate in percent (e.g. 3.00)"
+
+
+def test_lpr_add_refuses_a_day_that_is_not_the_publication_day(capsys, no_stack):
+    # the fixing of 2026-12 is due Monday 2026-12-21 (the 20th is a Sunday): found from the calendar, offline
+    assert cli.main(["lpr", "add", "2026-12-20", "--one-year", "3.00", "--five-year", "3.50"]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("ERROR LPR_DATE_NOT_PUBLICATION_DAY: DATE 2026-12-20: the fixing of 2026-12 is due on "
+                           "2026-12-21") and "--force" in line
+
+
+def test_with_fixing_is_idempotent_for_the_same_rates_and_refuses_other_rates():
+    from infra.lpr_cli import with_fixing
+
+    doc = {"fixings": [["2026-11-20", "3.00", "3.50"]]}
+    assert with_fixing(doc, date(2026, 11, 20), "3", "3.5") is doc  # 3 = 3.00: the same fixing, nothing to store
+    with pytest.raises(CliError) as err:
+        with_fixing(doc, date(2026, 11, 20), "3.10", "3.50")
+    assert err.value.code == "LPR_FIXING_EXISTS" and err.value.exit_code == 1
+    added = with_fixing(doc, date(2026, 12, 21), "3.00", "3.50")
+    assert added["fixings"] == [["2026-11-20", "3.00", "3.50"], ["2026-12-21", "3.00", "3.50"]]
+
+
+@pytest.fixture
+def openapi_copies(monkeypatch, tmp_path):
+    """The two committed copies of the OpenAPI document, as real files in a temporary directory."""
+    import infra.openapi_doc as doc
+
+    targets = (tmp_path / "docs" / "openapi.json", tmp_path / "chalicelib" / "reference" / "openapi.json")
+    text = doc.current_text()
+    for t in targets:
+        t.parent.mkdir(parents=True)
+        t.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(doc, "TARGETS", targets)
+    monkeypatch.setattr(doc, "ROOT", tmp_path)
+    return targets
+
+
+def test_openapi_check_says_up_to_date(capsys, openapi_copies):
+    assert cli.main(["openapi", "--check"]) == 0
+    assert capsys.readouterr().out.startswith("docs/openapi.json is up to date")
+
+
+def test_openapi_check_prints_what_differs_and_exits_1(capsys, openapi_copies):
+    import json
+
+    docs = openapi_copies[0]
+    stale = json.loads(docs.read_text(encoding="utf-8"))
+    del stale["paths"]["/me"]
+    stale["info"]["title"] = "something else"
+    stale["paths"]["/gone"] = {}
+    docs.write_text(json.dumps(stale), encoding="utf-8")
+    assert cli.main(["openapi", "--check"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip() == ("ERROR OPENAPI_STALE: docs/openapi.json stale: run "
+                                    "`village-credit openapi --write`")
+    out = captured.out.splitlines()
+    assert out[0] == "docs/openapi.json differs from the code: 3 difference(s)"
+    assert set(out[1:]) == {"  /info/title changed", "  /paths/~1me added", "  /paths/~1gone removed"}
+
+
+def test_model_train_without_the_model_extra_says_how_to_install_it(capsys, monkeypatch, tmp_path):
+    import sys
+
+    data = tmp_path / "data.csv"
+    data.write_text("x,target\n1,good\n2,bad\n", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "optbinning", None)  # `import optbinning` raises ImportError
+    assert cli.main(["model", "train", str(data), "--target", "target", "--out", str(tmp_path / "o.json")]) == 2
+    line = _one_error_line(capsys)
+    assert line.startswith("ERROR MODEL_EXTRA_MISSING: model train needs the model extra") and "'.[model]'" in line
+
+
+@pytest.mark.parametrize("village", ["220122102202", "220122102225"])
+def test_the_readme_says_how_many_households_each_example_roster_has(village):
+    import csv
+    import re
+
+    from infra.demo_cli import roster_households
+    from infra.template import ROOT
+
+    path = ROOT / "docs" / "examples" / f"roster_{village}.csv"
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        numbers = {row["户编号"] for row in csv.DictReader(f)}  # one 户编号 per household, on each member's row
+    said = re.search(rf"`docs/examples/roster_{village}\.csv`, (\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
+    assert said and int(said.group(1)) == len(numbers) == roster_households(path.read_bytes())

@@ -118,7 +118,8 @@ class ParameterQuery(RequestModel):
 class NewParameterVersion(RequestModel):
     value: Annotated[dict[str, Any], parsed_by("chalicelib.admin.domain.parameter_checks.check")] = Field(
         description="the document; numbers are kept exactly (parsed as decimals) and must fit a DynamoDB number "
-                    "(see chalicelib.admin.domain.parameter_checks)")
+                    "(at most 38 significant digits); the document must satisfy its parameter's model (the "
+                    "refusal names the field at fault)")
     effective_from: IsoDate
     comment: text(min_length=2, max_length=500, multiline=True) = Field(
         description="why this version (a lone surrogate, a control or invisible character is refused: "

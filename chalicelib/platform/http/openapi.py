@@ -17,6 +17,7 @@ Two promises the document keeps, because clients are generated from it (``tests/
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -165,58 +166,10 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
 
     paths: dict[str, dict[str, Any]] = {}
     for s in sorted(specs, key=lambda s: (s.path, s.method)):
-        op: dict[str, Any] = {"operationId": s.name, "summary": s.summary, "tags": [s.tag]}
-        params = [{"name": p, "in": "path", "required": True,
-                   "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAMETER_BYTES},
-                   "description": f"at most {MAX_PATH_PARAMETER_BYTES} bytes as UTF-8"}
-                  for p in re.findall(r"{(\w+)}", s.path)]
-        if s.query is not None:
-            qs = s.query.model_json_schema()
-            for name, prop in qs.get("properties", {}).items():
-                params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
-                               "schema": {k: v for k, v in prop.items() if k != "title"}})
-        if s.idempotent:
-            params.append({"name": "Idempotency-Key", "in": "header", "required": True,
-                           "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-                           "description": IDEMPOTENCY_KEY_TEXT})
-        if params:
-            op["parameters"] = params
-        if s.body is not None:
-            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(s.body)}}}
-        ok_content: dict[str, Any]
-        if s.response is not None:
-            ok_content = {"application/json": {"schema": ref(s.response)}}
-        elif s.content_types != ("application/json",):
-            ok_content = {ct: {"schema": {"type": "string"}} for ct in s.content_types}
-        else:
-            ok_content = {"application/json": {"schema": {"type": "object"}}}
-        responses: dict[str, Any] = {}
-        for status, codes in statuses_of(s).items():
-            if status < 400:
-                responses[str(status)] = {"description": s.responses.get(status, _STATUS_TEXT.get(status, "OK")),
-                                          "content": ok_content}
-            else:
-                responses[str(status)] = _error_response(status, codes, bool(s.errors), s.responses.get(status))
-        op["responses"] = responses
-        if s.public:
-            op["security"] = []
-        if s.errors:
-            op["x-error-codes"] = list(s.errors)
-        paths.setdefault(s.path, {})[s.method.lower()] = op
+        paths.setdefault(s.path, {})[s.method.lower()] = _operation(s, ref)
     return {
         "openapi": "3.1.0",
-        "info": {"title": "village-credit API", "version": version,
-                 "description": "Whole-village credit (整村授信) platform: households, ratings, credit lines, "
-                                "drawdowns and post-loan management. Money is answered as a decimal string in "
-                                "CNY and sent as a plain decimal string or number (at most 2 decimals, no "
-                                "exponent); a location is a GeoPoint of JSON numbers. Requests are read strictly: "
-                                "booleans, integers and dates (YYYY-MM-DD) of their own type only, typed text "
-                                "without control or invisible characters (TEXT_INVISIBLE_CHARACTER). Every error, "
-                                "of every status, has the "
-                                "`Error` body with a stable `error.code`. A path the API does not have answers "
-                                "404 `ROUTE_NOT_FOUND`; a method a path does not have answers 405 "
-                                "`METHOD_NOT_ALLOWED` with an `Allow` header on the local stack, and 404 "
-                                "`ROUTE_NOT_FOUND` behind API Gateway (which cannot tell the two apart)."},
+        "info": {"title": "village-credit API", "version": version, "description": API_DESCRIPTION},
         "servers": [{"url": "http://127.0.0.1:8000", "description": "local stack (make run)"}],
         "security": [{"bearer": []}],
         "paths": paths,
@@ -224,6 +177,74 @@ def build(specs: list[RouteSpec], *, version: str) -> dict[str, Any]:
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                        "description": "Cognito ID token (RS256); locally: village-credit login USER"}}},
     }
+
+
+#: the document's ``info.description``: what holds for every route
+API_DESCRIPTION = (
+    "Whole-village credit (整村授信) platform: households, ratings, credit lines, "
+    "drawdowns and post-loan management. Money is answered as a decimal string in "
+    "CNY and sent as a plain decimal string or number (at most 2 decimals, no "
+    "exponent); a location is a GeoPoint of JSON numbers. Requests are read strictly: "
+    "booleans, integers and dates (YYYY-MM-DD) of their own type only, typed text "
+    "without control or invisible characters (TEXT_INVISIBLE_CHARACTER). Every error, "
+    "of every status, has the "
+    "`Error` body with a stable `error.code`. A path the API does not have answers "
+    "404 `ROUTE_NOT_FOUND`; a method a path does not have answers 405 "
+    "`METHOD_NOT_ALLOWED` with an `Allow` header on the local stack, and 404 "
+    "`ROUTE_NOT_FOUND` behind API Gateway (which cannot tell the two apart).")
+
+
+def _operation(s: RouteSpec, ref: Callable[[type[BaseModel]], dict[str, Any]]) -> dict[str, Any]:
+    """The operation object of one route (``ref`` gives a model's component reference)."""
+    op: dict[str, Any] = {"operationId": s.name, "summary": s.summary, "tags": [s.tag]}
+    params = _parameters(s)
+    if params:
+        op["parameters"] = params
+    if s.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(s.body)}}}
+    op["responses"] = _responses(s, ref)
+    if s.public:
+        op["security"] = []
+    if s.errors:
+        op["x-error-codes"] = list(s.errors)
+    return op
+
+
+def _parameters(s: RouteSpec) -> list[dict[str, Any]]:
+    """Path parameters, then the query model's fields, then ``Idempotency-Key`` for an idempotent route."""
+    params = [{"name": p, "in": "path", "required": True,
+               "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAMETER_BYTES},
+               "description": f"at most {MAX_PATH_PARAMETER_BYTES} bytes as UTF-8"}
+              for p in re.findall(r"{(\w+)}", s.path)]
+    if s.query is not None:
+        qs = s.query.model_json_schema()
+        for name, prop in qs.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in qs.get("required", []),
+                           "schema": {k: v for k, v in prop.items() if k != "title"}})
+    if s.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": True,
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                       "description": IDEMPOTENCY_KEY_TEXT})
+    return params
+
+
+def _responses(s: RouteSpec, ref: Callable[[type[BaseModel]], dict[str, Any]]) -> dict[str, Any]:
+    """Every status the route answers (:func:`statuses_of`): success content, or the ``Error`` body."""
+    ok_content: dict[str, Any]
+    if s.response is not None:
+        ok_content = {"application/json": {"schema": ref(s.response)}}
+    elif s.content_types != ("application/json",):
+        ok_content = {ct: {"schema": {"type": "string"}} for ct in s.content_types}
+    else:
+        ok_content = {"application/json": {"schema": {"type": "object"}}}
+    responses: dict[str, Any] = {}
+    for status, codes in statuses_of(s).items():
+        if status < 400:
+            responses[str(status)] = {"description": s.responses.get(status, _STATUS_TEXT.get(status, "OK")),
+                                      "content": ok_content}
+        else:
+            responses[str(status)] = _error_response(status, codes, bool(s.errors), s.responses.get(status))
+    return responses
 
 
 def _is_input(model: type[BaseModel], specs: list[RouteSpec]) -> bool:
