@@ -71,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("ERROR INTERRUPTED: stopped\n")
         return 130
     except Exception as exc:
-        if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
-            exc.show()  # a usage error (typer's click): its own message and exit code 2
-            return exc.exit_code
+        # a usage error of the click typer runs on (typer may vendor its own click, so not isinstance): its own
+        # message and exit code 2
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
         if _DEBUG:
             raise
         known = describe(exc)

@@ -46,7 +46,8 @@ class ApiError(CliError):
     """The API answered an error: ``status`` and the body's ``error.code``/``message`` (and first field)."""
 
     def __init__(self, method: str, path: str, status: int, body: Any):
-        error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+        error: dict[str, Any] = (body["error"] if isinstance(body, dict) and isinstance(body.get("error"), dict)
+                                 else {})
         code = str(error.get("code") or f"HTTP_{status}")
         message = str(error.get("message") or (body if isinstance(body, str) else "") or f"HTTP {status}")[:500]
         fields = error.get("fields") or []

@@ -194,7 +194,7 @@ def demo_fill(user: str = typer.Option("province.admin", "--as")) -> None:
     from infra.cli_support import StackApi, stack_state
 
     stored, added = fill_for_demo(StackApi.of(stack_state()), user)
-    if not added:
+    if stored is None:
         typer.echo("the LPR table is current: nothing added")
         return
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: {len(added)} "

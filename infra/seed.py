@@ -177,6 +177,8 @@ def _account_manager(stack, username: str):
         UserPoolId=stack.env["USER_POOL_ID"], Username=username)
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     org = orgs.get_org(attrs["custom:org_id"])
+    if org is None:
+        raise LookupError(f"user {username}'s organisation {attrs['custom:org_id']} is not seeded")
     return Principal(user_id=attrs["sub"], username=username, role=attrs["custom:role"], org_id=org["org_id"],
                      org_path=org["org_path"])
 

@@ -26,6 +26,7 @@ def _tag(name: str) -> Callable[[yaml.Loader, yaml.Node], dict[str, Any]]:
         elif isinstance(node, yaml.SequenceNode):
             value = loader.construct_sequence(node, deep=True)
         else:
+            assert isinstance(node, yaml.MappingNode)  # scalar, sequence or mapping: yaml has no fourth kind
             value = loader.construct_mapping(node, deep=True)
         return {name: value}
 

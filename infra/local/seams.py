@@ -80,7 +80,7 @@ def resolve_handler(handler: str) -> Any:
 def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     try:
         payload = json.loads(event) if isinstance(event, (str, bytes, bytearray)) and event else (event or {})
-        result = resolve_handler(self.handler)(payload, _context(self))
+        result = resolve_handler(str(self.handler))(payload, _context(self))
         return json.dumps(result, default=str), False, ""
     except Exception as exc:  # noqa: BLE001 - reported as a Lambda function error, like the real service
         body = {"errorType": type(exc).__name__, "errorMessage": str(exc),
@@ -438,5 +438,5 @@ def _install_user_pool_rules() -> None:
     CognitoIdpUserPool.__init__ = pool_init  # type: ignore[method-assign]
     CognitoIdpBackend.update_user_attributes = update_user_attributes  # type: ignore[method-assign]
     CognitoIdpBackend.sign_up = sign_up  # type: ignore[method-assign]
-    CognitoIdpJsonWebKeyResponse.serve_json_web_key = staticmethod(_serve_pool_jwks)  # type: ignore[assignment]
+    CognitoIdpJsonWebKeyResponse.serve_json_web_key = staticmethod(_serve_pool_jwks)  # type: ignore[method-assign]
     idp_urls.url_paths[_JWKS_PATH] = _serve_pool_jwks

@@ -140,7 +140,7 @@ def _version_of(dist: str) -> str:
 
 
 def build_artifact(scorecard: Any, *, model_id: str, target: str, bad_value: Any,
-                   features: list[str], metrics: dict[str, Any], scaling: dict[str, float],
+                   features: list[str], metrics: dict[str, Any], scaling: dict[str, Any],
                    source: dict[str, Any]) -> dict[str, Any]:
     """Export a fitted ``optbinning.Scorecard`` (pdo_odds scaling) as a JSON points table.
 
