@@ -43,19 +43,17 @@ def run(n: int = N_HOUSEHOLDS) -> dict[str, Any]:
     from infra.local import seams
     from infra.local.server import free_port, start_stack
 
-    server, stack = start_stack(free_port(), extra_env={"STAGE": "test"})
+    server, _stack = start_stack(free_port(), extra_env={"STAGE": "test"})
     try:
         from chalicelib.admin.data import orgs
-        from chalicelib.platform import dynamo
         from chalicelib.platform.access import Principal
         from chalicelib.rating.data import campaigns
         from chalicelib.rating.service import campaign as svc
-        from infra.synthetic import stored_household, village_households_in
+        from infra.synthetic import store_households, village_households_in
 
         village = orgs.village_assignment(VILLAGE)
-        items = [stored_household(h, f"HH-BENCH-{k:04d}", org_path=village["org_path"], status="submitted")
-                 for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))]
-        dynamo.batch_put(stack.env["CORE_TABLE"], items)
+        store_households([(f"HH-BENCH-{k:04d}", h) for k, h in enumerate(village_households_in(VILLAGE, n, seed=300))],
+                         status="submitted")
         manager = Principal(user_id="bench-am", username="bench.am", role="account_manager",
                             org_id=village["org_id"], org_path=village["org_path"])
         institution = Principal(user_id="bench-admin", username="bench.admin", role="institution_admin",

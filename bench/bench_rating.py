@@ -29,13 +29,14 @@ SMOKE = {"n": 600, "distinct": 600}
 
 
 def _households(n_distinct: int = N_DISTINCT) -> list[dict[str, Any]]:
-    from infra.synthetic import stored_household, village_households_in
+    from infra.synthetic import village_households_in
 
+    # the rating domain's input: the household's facts with its id (no store, no personal-data protection needed)
     villages = [f"2201221022{n:02d}" for n in range(max(1, n_distinct // VILLAGE_SIZE))]
     out = []
     for code in villages:
         for k, h in enumerate(village_households_in(code, VILLAGE_SIZE, seed=1, today=date(2026, 1, 1))):
-            out.append(stored_household(h, f"HH-{code}-{k:04d}", org_path="/JL/bench/"))
+            out.append({**h, "household_id": f"HH-{code}-{k:04d}"})
     return out
 
 

@@ -9,9 +9,9 @@ village's county as address code; they are made up and belong to nobody.
 Two shapes:
 
 * :func:`household_in`: what a client sends (``chalicelib.customers.domain.households.HouseholdIn``: full
-  resident IDs), used for roster files;
-* :func:`stored_household`: the customers subsystem's stored item (masked IDs, ``household_id``,
-  ``org_path``, ``status``), for writing directly when the import is not under test.
+  resident IDs), used for roster files and, with a ``household_id``, as the rating domain's input;
+* :func:`store_households`: writes them filed (``status``) through the customers subsystem's repository, for
+  a running stack when the import is not under test (the stored item has one owner: no second shape here).
 """
 from __future__ import annotations
 
@@ -113,22 +113,16 @@ def village_households_in(village_code: str, count: int, *, seed: int = 42,
     return [household_in(village_code, n, rng, today=today) for n in range(1, count + 1)]
 
 
-def stored_household(h: dict[str, Any], household_id: str, *, org_path: str, status: str = "verified",
-                     version: int = 1) -> dict[str, Any]:
-    """The stored item shape of the customers subsystem (contract), with masked IDs and keys."""
-    from chalicelib.platform.identity import mask_resident_id
+def store_households(households: list[tuple[str, dict[str, Any]]], *, status: str = "verified",
+                     actor_id: str = "seed") -> list[dict[str, Any]]:
+    """Write :func:`household_in` households under the given ids, filed in ``status``, through the customers
+    subsystem's repository (``chalicelib.customers.data.households.write_for_system``: the one owner of the stored item,
+    with its person index and audit records), for a running stack when the import is not under test. Returns
+    the stored items."""
+    from chalicelib.customers.data import households as repo
 
-    members = []
-    for k, m in enumerate(h["members"], 1):
-        member = {key: v for key, v in m.items() if key != "resident_id"}
-        member.update(member_id=f"{household_id}-M{k}", resident_id_masked=mask_resident_id(m["resident_id"]))
-        members.append(member)
-    head = next(m for m in members if m["relation"] == "head")
-    item = {k: v for k, v in h.items() if k != "members"}
-    item.update(household_id=household_id, org_path=org_path, status=status, version=version, members=members,
-                head_member_id=head["member_id"], PK=f"HH#{household_id}", SK="HH",
-                GSI1PK=f"VILLAGE#{h['village_code']}", GSI1SK=f"HH#{household_id}", kind="household")
-    return item
+    return repo.write_for_system(households, status=status, actor_id=actor_id,
+                                 reason="synthetic households (infra.synthetic)")
 
 
 # ------------------------------------------------------------------------------------------ roster files

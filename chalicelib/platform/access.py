@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "line:read", "loan:read", "loan:approve", "task:decide", "warning:read"}),
     "institution_admin": frozenset({
         "org:read", "household:read", "rating:read", "campaign:read", "campaign:confirm", "campaign:run",
+        "campaign:cancel",
         "line:read", "loan:read", "warning:read", "warning:handle", "parameter:read", "audit:read", "report:read"}),
     "province_admin": frozenset({
         "org:read", "household:read", "rating:read", "campaign:read", "line:read", "loan:read",

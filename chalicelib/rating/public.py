@@ -88,8 +88,15 @@ def add_release(tx: dynamo.TxBuilder, *, line_id: str, product_code: str, amount
     _line_usage.add_release(tx, line_id=line_id, product_code=product_code, amount=amount, drawdown_id=drawdown_id)
 
 
-def add_restore(tx: dynamo.TxBuilder, line: dict[str, Any], product_code: str, amount: Decimal) -> dict[str, Decimal]:
-    """Return repaid principal to the master line and the sub-line (revolving products), capped at each limit and
-    conditioned on the amounts read (Conflict ``CONCURRENT_UPDATE`` when they changed): ``{"master_available",
-    "sub_available"?}``."""
-    return _line_usage.add_restore(tx, line, product_code, amount)
+def add_restore(tx: dynamo.TxBuilder, line: dict[str, Any], product_code: str, amount: Decimal) -> None:
+    """Return repaid principal (Decimal CNY) to the master line and the product's sub-line of ``line`` (as read),
+    never above each limit, by a commutative update: concurrent repayments of the line's loans do not conflict
+    (Conflict ``CONCURRENT_UPDATE`` only when the line's limit changed or its amounts break the invariant; see
+    ``chalicelib.rating.data.line_usage.add_restore``)."""
+    _line_usage.add_restore(tx, line, product_code, amount)
+
+
+def available_amounts(line_id: str, product_code: str) -> dict[str, Decimal]:
+    """``{"master_available", "sub_available"?}`` of the line now (a consistent read; the sub-line's only when the
+    line has one for ``product_code``; ``{}`` for an unknown line)."""
+    return _line_usage.available_amounts(line_id, product_code)

@@ -30,6 +30,17 @@ from infra.template import ROOT
 STATE_FILE = Path(os.environ.get("VILLAGE_CREDIT_STACK_FILE") or ROOT / ".local-stack.json")
 #: Connections the local API queues before accepting them (Linux caps it at net.core.somaxconn).
 API_LISTEN_BACKLOG = 128
+#: The largest request body the local API reads: API Gateway's REST API payload quota (10 MB, "Amazon API Gateway
+#: quotas", AWS documentation); API Gateway answers a larger one with 413 as well.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+#: How long the local API waits for the rest of a body the client announced (Content-Length) and did not send
+#: before it answers 408 and closes the connection.
+BODY_TIMEOUT_SECONDS = 30.0
+#: How long a refused connection is read from (what the client still sends) before it is closed.
+LINGER_SECONDS = 0.5
+#: The business dates the local clock can be set to: every date computation of the product (30-year schedules,
+#: look-backs, validity periods) stays inside Python's calendar (years 1 to 9999) from any of them.
+CLOCK_EARLIEST, CLOCK_LATEST = "2000-01-01", "2099-12-31"
 
 
 def free_port() -> int:
@@ -99,7 +110,9 @@ def clock_state() -> dict[str, object]:
 
 
 def change_clock(method: str, body: dict[str, object]) -> dict[str, object]:
-    """Apply one ``/_local/clock`` request; raises ValueError with a message for a bad one."""
+    """Apply one ``/_local/clock`` request; raises ValueError with a message for a bad one (a date that is not
+    ``YYYY-MM-DD``, ``advance_days`` that is not a whole number from -3660 to 3660, or a business date outside
+    :data:`CLOCK_EARLIEST` … :data:`CLOCK_LATEST` either way) and changes nothing then."""
     from datetime import date, timedelta
 
     from chalicelib.platform import clock
@@ -112,17 +125,26 @@ def change_clock(method: str, body: dict[str, object]) -> dict[str, object]:
             day = None
         if day is None:
             raise ValueError(f"business_date must be a date YYYY-MM-DD, got {raw!r}")
-        clock.set_local_business_date(day)
+        clock.set_local_business_date(_in_clock_range(day))
     elif method == "POST":
         days = body.get("advance_days")
         if not isinstance(days, int) or isinstance(days, bool) or not -3660 <= days <= 3660:
             raise ValueError(f"advance_days must be a whole number of days (-3660 to 3660), got {days!r}")
-        clock.set_local_business_date(clock.business_date() + timedelta(days=days))
+        today = clock.business_date()
+        if not date.fromisoformat(CLOCK_EARLIEST) <= today + timedelta(days=days) <= date.fromisoformat(CLOCK_LATEST):
+            raise ValueError(f"advancing {today.isoformat()} by {days} days leaves {CLOCK_EARLIEST} to {CLOCK_LATEST}")
+        clock.set_local_business_date(today + timedelta(days=days))
     elif method == "DELETE":
         clock.set_local_business_date(None)
     elif method != "GET":
         raise ValueError(f"{method} is not one of GET, PUT, POST, DELETE")
     return clock_state()
+
+
+def _in_clock_range(day):
+    if not CLOCK_EARLIEST <= day.isoformat() <= CLOCK_LATEST:
+        raise ValueError(f"business_date must be from {CLOCK_EARLIEST} to {CLOCK_LATEST}, got {day.isoformat()}")
+    return day
 
 
 def _request_handler():
@@ -137,11 +159,19 @@ def _request_handler():
       does not have (Chalice's 405, given the error body by ``chalicelib.platform.http.routing.framework_errors``).
       Behind API Gateway both are 404 ``ROUTE_NOT_FOUND``: it cannot tell a missing method from a missing path;
     * a request the HTTP server cannot parse (bad request line, URI or headers too long): the status it
-      chose, with the error body.
+      chose, with the error body — always with a status line (``http.server`` writes none when the request line
+      named no usable version, e.g. ``HTTP/9.9``: 505, or none at all: HTTP/0.9 is refused with 505);
+    * a ``Content-Length`` that is not a decimal number (``abc``, ``-1``; Chalice's ``int()`` raised and the
+      connection closed without an answer): 400 ``CONTENT_LENGTH_INVALID``; a body over :data:`MAX_BODY_BYTES`:
+      413 ``PAYLOAD_TOO_LARGE`` without reading it; a body that does not arrive within
+      :data:`BODY_TIMEOUT_SECONDS`: 408 ``REQUEST_TIMEOUT``. These close the connection;
+    * anything else the server itself fails on: 500 ``LOCAL_SERVER_ERROR`` (logged), never a dropped connection.
     A HEAD answer carries no body.
 
     It also serves the local stack's clock route (``/_local/clock``: :func:`change_clock`), which is no route
     of the app, and gives every answer the ``X-Business-Date`` header."""
+    import logging
+    import re
     import uuid
     from http import HTTPStatus
 
@@ -149,16 +179,95 @@ def _request_handler():
 
     from chalicelib.platform.http.routing import error_body
 
+    log = logging.getLogger("village-credit.local")
+    digits = re.compile(r"[0-9]{1,20}")
+
+    class _Answered(Exception):
+        """The request has been answered (an error) and its handling ends here."""
+
     class ApiRequestHandler(ChaliceRequestHandler):
+        request_version: str  # set by parse_request (http.server)
+
         def __init__(self, request, client_address, server, app_object, config):
             self._routes = app_object.routes
             self._matcher = RouteMatcher(list(app_object.routes))
+            self._responded = False
             super().__init__(request, client_address, server, app_object=app_object, config=config)
 
         def __getattr__(self, name: str):
             if name.startswith("do_"):  # any method http.server has no handler for
-                return self._unknown_method
+                return self._guarded(self._unknown_method)
             raise AttributeError(name)
+
+        def parse_request(self) -> bool:
+            self._responded = False
+            if not super().parse_request():
+                return False
+            if self.request_version == "HTTP/0.9":  # "GET /" without a version: nothing could read the answer
+                self.send_error(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/0.9 is not supported")
+                return False
+            lengths = {v.strip() for v in self.headers.get_all("Content-Length") or []}
+            if lengths and (len(lengths) > 1 or not digits.fullmatch(next(iter(lengths)))):
+                self._refuse(400, "CONTENT_LENGTH_INVALID",
+                             f"Content-Length must be one decimal number of bytes, got {sorted(lengths)!r}")
+                return False
+            if lengths and int(next(iter(lengths))) > MAX_BODY_BYTES:
+                self._refuse(413, "PAYLOAD_TOO_LARGE", f"the body is larger than {MAX_BODY_BYTES} bytes")
+                return False
+            return True
+
+        def _refuse(self, status: int, code: str, message: str) -> None:
+            """Answer an error and close the connection, after reading (briefly, up to 1 MiB) what the client is
+            still sending: closing a socket with unread input resets it, and the client may lose the answer."""
+            self.close_connection = True
+            self._json_error(status, code, message, {"Connection": "close"})
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(LINGER_SECONDS)
+                for _ in range(16):
+                    if not self.connection.recv(65536):
+                        break
+            except OSError:  # the client is gone, or still sending after the linger: nothing more to do
+                pass
+
+        def _parse_payload(self):
+            """Chalice's, reading the body with a deadline (``Content-Length`` was checked by parse_request)."""
+            length = int(self.headers.get("Content-Length") or 0)
+            if length == 0:
+                return dict(self.headers), None
+            self.connection.settimeout(BODY_TIMEOUT_SECONDS)
+            try:
+                body = self.rfile.read(length)
+            except TimeoutError:
+                body = None
+            finally:
+                self.connection.settimeout(None)
+            if body is None or len(body) < length:
+                self._refuse(408, "REQUEST_TIMEOUT", f"the body did not arrive ({length} bytes announced)")
+                raise _Answered
+            return dict(self.headers), body
+
+        def _guarded(self, handle):
+            def run() -> None:
+                try:
+                    handle()
+                except _Answered:
+                    pass
+                except (BrokenPipeError, ConnectionResetError):  # the client left before the answer
+                    self.close_connection = True
+                except Exception:
+                    log.exception("the local API server failed on %s %s", self.command, self.path)
+                    if self._responded:
+                        raise
+                    self._refuse(500, "LOCAL_SERVER_ERROR", "the local API server failed on this request")
+            return run
+
+        def send_response(self, code, message=None) -> None:
+            self._responded = True
+            if self.request_version == "HTTP/0.9":  # only before the version was read: always a status line
+                self.request_version = "HTTP/1.1"
+            super().send_response(code, message)
 
         def _generic_handle(self) -> None:
             if self.path.split("?", 1)[0].rstrip("/") != CLOCK_PATH:
@@ -169,11 +278,17 @@ def _request_handler():
                 if not isinstance(body, dict):
                     raise ValueError("the body must be a JSON object")
                 status, answer = 200, change_clock(self.command, body)
+            except RecursionError:
+                status, answer = 400, {"error": {"code": "CLOCK_REQUEST_INVALID",
+                                                 "message": "the body is nested too deeply"}}
             except ValueError as exc:  # json.JSONDecodeError is a ValueError
                 status, answer = 400, {"error": {"code": "CLOCK_REQUEST_INVALID", "message": str(exc)}}
             self._send_http_response(status, {"Content-Type": "application/json"}, json.dumps(answer))
 
-        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+        def _dispatch(self) -> None:
+            self._guarded(self._generic_handle)()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 
         def _send_headers(self, headers) -> None:
             from chalicelib.platform.clock import business_date

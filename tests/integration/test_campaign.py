@@ -571,18 +571,13 @@ def _expiry(client, scenario, stack):
 def test_challenger_and_separation_of_duties_on_confirmation(client, stack):
     import boto3
 
-    from chalicelib.admin.data import orgs
-    from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
     from chalicelib.rating.service.campaign import artifact_key
-    from infra.synthetic import stored_household, village_households_in
+    from infra.synthetic import store_households, village_households_in
 
     settings = get_settings()
-    assignment = orgs.village_assignment(SECOND_VILLAGE)
     households = village_households_in(SECOND_VILLAGE, 12, seed=7)
-    dynamo.batch_put(settings.core_table, [stored_household(h, f"HH-{SECOND_VILLAGE}-T{n:03d}",
-                                                            org_path=assignment["org_path"], status="submitted")
-                                           for n, h in enumerate(households, 1)])
+    store_households([(f"HH-{SECOND_VILLAGE}-T{n:03d}", h) for n, h in enumerate(households, 1)], status="submitted")
     s3 = boto3.client("s3")
     household_model = json.loads((FIXTURES / "household_points_table.json").read_text())
     s3.put_object(Bucket=settings.documents_bucket, Key=artifact_key("household-challenger-fixture", "fixture-1"),
@@ -624,17 +619,11 @@ def test_an_unconfirmed_campaign_expires_and_withdraws_its_proposals(client, sta
     real timeout is the notice period plus margin, so the step is driven directly here)."""
     import boto3
 
-    from chalicelib.admin.data import orgs
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
     from chalicelib.rating.service import campaign as svc
-    from infra.synthetic import stored_household, village_households_in
+    from infra.synthetic import store_households, village_households_in
 
     code = "220122102205"  # 程家坨子村委会
-    assignment = orgs.village_assignment(code)
-    dynamo.batch_put(get_settings().core_table, [
-        stored_household(h, f"HH-{code}-E{n:03d}", org_path=assignment["org_path"], status="verified")
-        for n, h in enumerate(village_households_in(code, 6, seed=11), 1)])
+    store_households([(f"HH-{code}-E{n:03d}", h) for n, h in enumerate(village_households_in(code, 6, seed=11), 1)])
     r = client.as_user("am2.nongan").post("/campaigns", json={"village_code": code, "period": "2026-EXP"})
     assert r.status_code == 202, r.text
     cid = r.json()["campaign_id"]
@@ -662,23 +651,19 @@ def test_the_loan_ledger_feeds_the_knock_out_and_the_village_evaluation(client, 
     balance and the NPL balance from the loan ledger, classified by the five-category rule."""
     from chalicelib.admin.data import orgs
     from chalicelib.loans.data import loans
-    from chalicelib.platform import dynamo
     from chalicelib.platform.clock import business_date
-    from chalicelib.platform.settings import get_settings
     from chalicelib.postloan.domain.classification import classify_loan
-    from infra.synthetic import stored_household, village_households_in
+    from infra.synthetic import store_households, village_households_in
     from tests.integration.postloan_support import make_loan
 
     code = "220122102204"  # 金大房子村委会, 哈拉海镇: no other test uses it
     assignment = orgs.village_assignment(code)
     today = business_date()
-    stored = [stored_household(h, f"HH-{code}-L{n:03d}", org_path=assignment["org_path"], status="verified")
-              for n, h in enumerate(village_households_in(code, 10, seed=41), 1)]
-    for item in stored:
-        item["liabilities"] = {**item.get("liabilities", {}), "bank_loans": Decimal("0.00")}
-        item["currently_overdue"] = False
-    stored[4]["liabilities"]["bank_loans"] = Decimal("15000.00")  # a borrower elsewhere, not in the ledger
-    dynamo.batch_put(get_settings().core_table, stored)
+    households = village_households_in(code, 10, seed=41)
+    for h in households:
+        h["liabilities"] = {**h.get("liabilities", {}), "bank_loans": Decimal("0.00")}
+    households[4]["liabilities"]["bank_loans"] = Decimal("15000.00")  # a borrower elsewhere, not in the ledger
+    stored = store_households([(f"HH-{code}-L{n:03d}", h) for n, h in enumerate(households, 1)])
 
     def loan(n: int, months_back: int, days_back: int, amount: str, village: str = code) -> dict:
         hh = {"household_id": stored[n]["household_id"], "org_path": assignment["org_path"],

@@ -35,15 +35,10 @@ STARTERS = ("am.nongan", "am2.nongan")
 
 def _seed(code: str, count: int, *, seed: int, tag: str) -> list[str]:
     """``count`` synthetic households filed (verified) in village ``code``; returns their ids."""
-    from chalicelib.admin.data import orgs
-    from chalicelib.platform import dynamo
-    from chalicelib.platform.settings import get_settings
-    from infra.synthetic import stored_household, village_households_in
+    from infra.synthetic import store_households, village_households_in
 
-    org_path = orgs.village_assignment(code)["org_path"]
-    items = [stored_household(h, f"HH-{code}-{tag}{n:03d}", org_path=org_path, status="verified")
-             for n, h in enumerate(village_households_in(code, count, seed=seed), 1)]
-    dynamo.batch_put(get_settings().core_table, items)
+    items = store_households([(f"HH-{code}-{tag}{n:03d}", h)
+                              for n, h in enumerate(village_households_in(code, count, seed=seed), 1)])
     return [i["household_id"] for i in items]
 
 

@@ -304,3 +304,77 @@ def test_a_repayment_turn_left_behind_by_a_crashed_request_frees_the_loan_once_i
     assert loans.get(lid)["outstanding_principal"] == D("9000.00")
     turn = loans.turn_key(lid)
     assert dynamo.get(get_settings().core_table, turn["PK"], turn["SK"]) is None
+
+
+def test_concurrent_repayments_of_many_loans_of_one_line_all_apply_with_drawdowns_in_between(client):
+    """Issue found by a probe: 30 concurrent repayments over 15 loans of one line, 4 bounced with 409 LOAN_BUSY.
+    The per-loan turn does not line them up (they are different loans): the contention is on the line, which
+    every repayment restored conditioned on the amount it had read. Now the restore is commutative: 32
+    repayments (two per loan, distinct amounts) sent at once, with three new drawdowns (reserving on the line)
+    and the disbursement of a signed drawdown whose transfer fails (releasing its reservation) in between, all
+    answer 201; every loan moves by exactly its repayments, and the line ends at limit − outstanding − reserved,
+    master and sub-line."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.loans.data import loans
+    from chalicelib.rating.data import line_usage
+    from tests.integration.loans_support import disburse, script_core, signed_drawdown, stored
+
+    limit = D("1000000")
+    b = make_borrower(limit=str(limit), subs={"NH_XYD": str(limit)})
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        loan_ids = list(pool.map(lambda _: _loan(client, b["line_id"], amount="20000.00")["loan_id"], range(16)))
+    failing = signed_drawdown(client, b, amount="10000.00")
+    script_core(failing, transfer=["fail"])
+    assert line_amounts(b["line_id"])["master"] == limit - 16 * D("20000.00") - D("10000.00")
+    payments = [(lid, D("100.00") + D("7.01") * (2 * n + k)) for n, lid in enumerate(loan_ids) for k in range(2)]
+    assert client.as_user("am.nongan").get("/me").status_code == 200  # token fetched before the race
+
+    def repay(payment):
+        lid, amount = payment
+        return _repay(client, lid, kind="prepay_partial", principal_amount=str(amount))
+
+    with ThreadPoolExecutor(max_workers=len(payments) + 4) as pool:
+        draws = [pool.submit(request, client, "am.nongan", drawdown_body(b["line_id"], amount="10000.00"))
+                 for _ in range(3)]
+        released = pool.submit(disburse, client, failing)
+        answers = list(pool.map(repay, payments))
+        draws, released = [f.result() for f in draws], released.result()
+    assert [a.status_code for a in answers] == [201] * len(payments), [a.text for a in answers if a.status_code != 201]
+    assert [d.status_code for d in (*draws, released)] == [202] * 4, [d.text for d in (*draws, released)]
+    assert wait_status(failing, "DISBURSEMENT_FAILED")["status"] == "DISBURSEMENT_FAILED"
+    new_loans = [wait_status(d.json()["drawdown_id"], "DISBURSED")["loan_id"] for d in draws]
+    for lid in loan_ids:
+        paid = sum((amount for loan, amount in payments if loan == lid), D("0"))
+        assert loans.get(lid)["outstanding_principal"] == D("20000.00") - paid, lid
+        assert len(loans.repayments(lid)) == 2
+    outstanding = sum((D(loans.get(lid)["outstanding_principal"]) for lid in (*loan_ids, *new_loans)), D("0"))
+    # independently: 19 loans drawn, every payment was principal only (the disbursement day accrues nothing)
+    assert outstanding == 16 * D("20000.00") + 3 * D("10000.00") - sum((a for _, a in payments), D("0"))
+    reservations = [stored(d.json()["drawdown_id"]) for d in draws] + [stored(failing)]
+    assert all(line_usage.get_reservation(b["line_id"], r["drawdown_id"])["status"] in ("committed", "released")
+               for r in reservations)
+    assert line_amounts(b["line_id"]) == {"master": limit - outstanding, "NH_XYD": limit - outstanding}
+
+
+def test_a_restore_never_lifts_a_line_above_its_limit_even_where_the_amounts_disagree(client):
+    """The cap of the restore stays for data where available ≠ limit − outstanding (say a line corrected by
+    hand): a repayment that would lift the line above its limit leaves it at the limit, master and sub-line,
+    and the repayment itself applies."""
+    from chalicelib.loans.data import loans
+    from chalicelib.platform import dynamo
+    from chalicelib.platform.settings import get_settings
+    from chalicelib.rating.data import credit_lines
+
+    b = make_borrower(limit="100000", subs={"NH_XYD": "50000"})
+    lid = _loan(client, b["line_id"], amount="10000.00")["loan_id"]
+    table = get_settings().core_table
+    for key, available in ((credit_lines.key(b["line_id"]), "99000.00"),
+                           (credit_lines.sub_key(b["line_id"], "NH_XYD"), "49500.00")):
+        dynamo.client().update_item(TableName=table, Key=dynamo.to_item(key), UpdateExpression="SET available = :a",
+                                    ExpressionAttributeValues=dynamo.to_item({":a": D(available)}))
+    r = _repay(client, lid, kind="prepay_partial", principal_amount="4000.00")
+    assert r.status_code == 201, r.text
+    assert r.json()["line_restored"] == {"master_available": "100000", "sub_available": "50000"}
+    assert loans.get(lid)["outstanding_principal"] == D("6000.00")
+    assert line_amounts(b["line_id"]) == {"master": D("100000"), "NH_XYD": D("50000")}

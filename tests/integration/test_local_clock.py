@@ -101,3 +101,42 @@ def test_error_answers_name_the_business_date_too(client, restore_clock):
     assert unauthenticated.status_code == 401 and unauthenticated.headers["X-Business-Date"] == "2027-06-30"
     missing = client.as_user("auditor").get("/drawdowns/DDNOSUCHTHING")
     assert missing.status_code == 404 and missing.headers["X-Business-Date"] == "2027-06-30"
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000, b'{"advance_days": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000])
+def test_a_clock_body_nested_too_deeply_is_a_400_not_a_dropped_connection(api_url, restore_clock, body):
+    """json.loads raised RecursionError, which the server did not catch: the connection closed with no answer."""
+    before = requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json()
+    r = requests.post(api_url + CLOCK, data=body, headers={"Content-Type": "application/json"},
+                      timeout=HANG_GUARD_SECONDS)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "CLOCK_REQUEST_INVALID", r.text
+    assert requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json() == before
+
+
+@pytest.mark.parametrize("body", [
+    b'{"business_date": "9999-12-31"}', b'{"business_date": "0001-01-01"}', b'{"business_date": "1999-12-31"}',
+    b'{"business_date": "2100-01-01"}', b'{"advance_days": 1' + b"0" * 5000 + b"}",
+    b'{"advance_days": 1e400}', b'{"advance_days": -1e400}', b'{"advance_days": NaN}'])
+def test_a_clock_value_out_of_range_is_a_400_and_changes_nothing(api_url, restore_clock, body):
+    """A business date the product's date arithmetic cannot live with (year 9999 overflowed the next date
+    computation; moving past it raised OverflowError in the server) and numbers JSON makes huge or infinite."""
+    before = requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json()
+    method = "PUT" if b"business_date" in body else "POST"
+    r = requests.request(method, api_url + CLOCK, data=body, timeout=HANG_GUARD_SECONDS)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "CLOCK_REQUEST_INVALID", r.text
+    assert requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json() == before
+
+
+def test_advancing_the_clock_past_its_range_is_a_400_and_changes_nothing(api_url, restore_clock):
+    from infra.local.server import CLOCK_LATEST
+
+    r = requests.put(api_url + CLOCK, json={"business_date": CLOCK_LATEST}, timeout=HANG_GUARD_SECONDS)
+    assert r.status_code == 200 and r.json()["business_date"] == CLOCK_LATEST, r.text
+    for days in (1, 3660):
+        r = requests.post(api_url + CLOCK, json={"advance_days": days}, timeout=HANG_GUARD_SECONDS)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "CLOCK_REQUEST_INVALID", r.text
+    assert requests.get(api_url + CLOCK, timeout=HANG_GUARD_SECONDS).json()["business_date"] == CLOCK_LATEST
+    r = requests.post(api_url + CLOCK, json={"advance_days": -1}, timeout=HANG_GUARD_SECONDS)
+    assert r.status_code == 200 and r.json()["business_date"] == "2099-12-30"

@@ -246,6 +246,7 @@ BODIES: dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]] = {
     ("POST", "/households/{household_id}/images"): lambda w: {
         "kind": "house", "content_type": "image/jpeg", "size": 10, "sha256": "0" * 64},
     ("POST", "/campaigns/{campaign_id}/confirm"): lambda w: {"comment": "公示无异议"},
+    ("POST", "/campaigns/{campaign_id}/cancel"): lambda w: {"reason": "本轮授信作废"},
     ("POST", "/campaigns/{campaign_id}/objections"): lambda w: {
         "household_id": w["ids"]["household"], "raised_by": "村民", "reason": "收入偏高"},
     ("POST", "/campaigns/{campaign_id}/objections/{objection_id}/decision"): lambda w: {

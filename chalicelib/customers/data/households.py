@@ -22,7 +22,9 @@ as the household with ``attribute_not_exists(PK) OR household_id = :same``; a me
 household deletes it with ``household_id = :same``. No read-then-write decides uniqueness.
 
 Scope: :func:`get` and every mutation check ``Principal.ensure_can_see`` (404 out of scope).
-:func:`get_unscoped` and :func:`list_by_village` are for system tasks (rating, campaign).
+:func:`get_unscoped` and :func:`list_by_village` are for system tasks (rating, campaign), and
+:func:`write_for_system` for system writers (seed data, tests, benchmarks): every household item, theirs
+included, is built by :func:`build_item` — there is no other shape.
 """
 from __future__ import annotations
 
@@ -582,3 +584,49 @@ def commit_plans(plans: list[Plan], *, actor_id: str, reason: str | None = None,
         if rest:
             queue.insert(0, rest)
     return done, failed
+
+
+#: Household statuses (the lifecycle :func:`set_status` moves households through).
+STATUSES = ("draft", "submitted", "verified")
+
+
+def write_for_system(households_in: Iterable[tuple[str, Any]], *, status: str, actor_id: str, reason: str,
+                     data_source: str = "roster_import") -> list[dict[str, Any]]:
+    """Create or replace households for a system writer (seed data, tests, benchmarks), in the one item shape of
+    this repository: each ``(household_id, HouseholdIn or its dict)`` is validated and normalised like a client's
+    household, its members protected (keyed hashes, masked and encrypted IDs), its item built by
+    :func:`build_item` from the village's assignment (``orgs.village_assignment``: org, names) and written with
+    its one-person-one-household index items and audit record (:func:`commit_plans`), in status ``status``
+    (``draft`` | ``submitted`` | ``verified``) as if the lifecycle had been walked. A household that exists is
+    replaced (version + 1). Returns the stored items in input order.
+
+    Raises ValidationFailed (``HOUSEHOLD_INVALID`` and the input model's errors; ``HOUSEHOLD_STATUS`` for another
+    status), NotFound ``VILLAGE_NOT_FOUND`` (a village without assignment), and the first household's commit error
+    (e.g. Conflict ``PERSON_IN_OTHER_HOUSEHOLD``): nothing is written silently incomplete."""
+    from chalicelib.admin import public as orgs
+    from chalicelib.customers.domain.households import HouseholdIn, normalise
+    from chalicelib.platform.clock import business_date
+
+    if status not in STATUSES:
+        raise ValidationFailed(f"status must be one of {', '.join(STATUSES)}", code="HOUSEHOLD_STATUS",
+                               field="status")
+    today = business_date()
+    pairs = list(households_in)
+    stored_items = batch_get([key(hid) for hid, _ in pairs])
+    villages: dict[str, dict[str, Any]] = {}
+    plans: list[Plan] = []
+    for hid, inp in pairs:
+        norm = normalise(inp if isinstance(inp, HouseholdIn) else HouseholdIn.model_validate(inp), today=today)
+        if norm.village_code not in villages:
+            village = orgs.village_assignment(norm.village_code)
+            if village is None:
+                raise orgs.village_not_found()
+            villages[norm.village_code] = village
+        stored = stored_items.get((key(hid)["PK"], key(hid)["SK"]))
+        item = build_item(hid, norm, build_members(norm, stored), village=villages[norm.village_code], status=status,
+                          data_source=data_source, collected_by=actor_id, base=stored)
+        plans.append(plan_change(hid, item, stored))
+    done, failed = commit_plans(plans, actor_id=actor_id, reason=reason)
+    if failed:
+        raise next(iter(failed.values()))
+    return [done[hid] for hid, _ in pairs]

@@ -73,11 +73,13 @@ def repay(principal: Principal, loan_id: str, *, kind: str, amount: Decimal | No
     (:func:`chalicelib.loans.data.loans.take_turn`, polled with jittered backoff for up to ``TURN_WAIT_SECONDS``), so
     they run one after another instead of all reading the same state and all but one losing. Correctness does
     not rest on the turn: the attempt reads the loan, allocates and writes in one transaction conditioned on the
-    loan's version (and the line amounts read); if anything else changed the loan meanwhile (a post-loan job, a
-    turn whose lease ran out), the attempt wrote nothing and is run again on the new state (bounded:
-    :func:`chalicelib.platform.dynamo.retry_conflicts`). Every attempt re-checks the request against the state it
-    read, so an amount the loan no longer owes is refused with its 422 code (``REPAYMENT_EXCEEDS_DUE``,
-    ``NOTHING_DUE``, ``PREPAYMENT_EXCEEDS_BALANCE``, ``PAYOFF_AMOUNT_MISMATCH``) or 409 ``LOAN_CLOSED``.
+    loan's version (the line gets the principal back by a commutative update, so repayments of other loans of
+    the line do not conflict with it: :func:`chalicelib.rating.data.line_usage.add_restore`); if anything else changed
+    the loan meanwhile (a post-loan job, a turn whose lease ran out), the attempt wrote nothing and is run again
+    on the new state (bounded: :func:`chalicelib.platform.dynamo.retry_conflicts`). Every attempt re-checks the
+    request against the state it read, so an amount the loan no longer owes is refused with its 422 code
+    (``REPAYMENT_EXCEEDS_DUE``, ``NOTHING_DUE``, ``PREPAYMENT_EXCEEDS_BALANCE``, ``PAYOFF_AMOUNT_MISMATCH``) or
+    409 ``LOAN_CLOSED``.
     Raises Conflict ``LOAN_BUSY`` only if the loan stayed busy through the whole wait."""
     loans.get_scoped(principal, loan_id)  # NotFound before queueing for a loan the caller cannot see
     owner = uuid.uuid4().hex
@@ -223,13 +225,16 @@ def _repay_once(principal: Principal, loan_id: str, *, kind: str, amount: Decima
     tx = dynamo.TxBuilder()
     loans.add_update(tx, loan, new_loan, changed=changed, deleted=deleted, repayment=repayment,
                      actor_id=principal.user_id, action=f"loan.repayment_{kind}")
-    restored = {}
+    restores = False
     if loan.get("revolving") and applied.principal > 0:
         line = line_usage.get_line(loan["line_id"])
         if line is not None:
-            restored = line_usage.add_restore(tx, line, loan["product_code"], applied.principal)
+            line_usage.add_restore(tx, line, loan["product_code"], applied.principal)
+            restores = True
     tx.commit()
-    repayment["line_restored"] = restored
+    # the restore is commutative: the line's amounts are read after it (they include concurrent changes)
+    repayment["line_restored"] = line_usage.available_amounts(loan["line_id"], loan["product_code"]) if restores \
+        else {}
     repayment["loan_status"] = new_loan["status"]
     notify.send(loan["household_id"], "closed" if new_loan["status"] == "closed" else "repaid", loan_id, terms=loan,
                 amount=cash, loan_id=loan_id, outstanding=new_loan["outstanding_principal"])

@@ -63,8 +63,9 @@ class Campaign(_Out):
     unit_type: str | None = Field(default=None, description="villagers_committee (村民委员会) | residents_committee "
                                   "(居委会) | villagers_committee_like | residents_committee_like, from the division code")
     period: str
-    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed; "
-                                    "a village has at most one campaign that is neither completed nor expired")
+    status: str = Field(description="running | awaiting_confirmation | activating | completed | expired | failed | "
+                                    "cancelled; a village has at most one campaign that is not completed, expired, "
+                                    "failed or cancelled")
     attempt: int = 1
     started_by: str | None = None
     started_at: str | None = None
@@ -113,6 +114,11 @@ class NoticeLink(_Out):
 
 class Confirm(RequestModel):
     comment: text(max_length=500, multiline=True) | None = None
+
+
+class CancelCampaign(RequestModel):
+    reason: text(min_length=2, max_length=500, multiline=True,
+                 description="why the campaign is abandoned (kept in the audit trail)")
 
 
 class NewObjection(RequestModel):
@@ -369,6 +375,18 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
     return _campaign_view(svc.confirm(req.principal, campaign_id, req.body.comment), with_failures=False)
+
+
+@api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
+           "awaiting confirmation or failed): its proposals are withdrawn, its households and its village freed",
+           permission="campaign:cancel", body=CancelCampaign, response=Campaign,
+           responses={409: "CAMPAIGN_CONFIRMED: confirmed campaigns are not cancelled; CAMPAIGN_CLOSED: completed or "
+                           "expired"},
+           errors=("CAMPAIGN_NOT_FOUND", "CAMPAIGN_CONFIRMED", "CAMPAIGN_CLOSED"))
+def cancel_campaign(req: Request, campaign_id: str) -> Campaign:
+    from chalicelib.rating.service import campaign as svc
+
+    return _campaign_view(svc.cancel(req.principal, campaign_id, req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "POST", summary="Record an objection to a household on the posted "

@@ -6,7 +6,8 @@ Items (core table):
 - ``CAMPAIGN#<campaign_id>`` / ``CAMPAIGN``: ``campaign_id`` (``VC-<village>-<period>``),
   ``village_code``, ``village_name``, ``township_code``/``township_name``, ``county_name``, ``org_path``
   (the village's outlet), ``period``, ``status`` (running | awaiting_confirmation | activating |
-  completed | expired | failed), ``attempt``, ``execution_arn``, ``started_by``, counters (``total``,
+  completed | expired | failed | cancelled; ``cancelled_by``/``_at``, ``cancellation_reason``), ``attempt``,
+  ``execution_arn``, ``started_by``, counters (``total``,
   ``rated``, ``failed``, ``skipped``, ``lines_proposed``, ``limit_total``, ``by_grade``), the notice
   (``notice_keys``, ``notice_from``, ``notice_until``, ``notice_revision``), ``confirmed_by``/``_at``,
   ``activated``/``withdrawn``, ``evaluation`` (summary), ``challenger``, ``version``,
@@ -17,8 +18,9 @@ Items (core table):
 - ``VILLAGE#<code>`` / ``CAMPAIGN_LOCK``: the village's one open campaign (一村同时只有一个整村授信):
   ``campaign_id``, ``period``, ``village_code``, ``org_path``, ``acquired_at``. Put (condition: absent or
   held by the same campaign) in the transaction that creates or restarts a campaign; deleted (condition:
-  held by that campaign) in the transaction that moves it to ``completed`` or ``expired``. A ``failed``
-  campaign keeps it (it is restarted, not replaced). The partition ``VILLAGE#<code>`` also holds the
+  held by that campaign) in the transaction that moves it to ``completed``, ``expired`` or ``cancelled``. A
+  ``failed`` campaign keeps it (it is restarted, or cancelled by staff: ``rating.service.campaign.cancel``). The
+  partition ``VILLAGE#<code>`` also holds the
   village's assignment (``chalicelib.admin.data.orgs``, SK ``VILLAGE``).
 - ``CAMPAIGN#<id>`` / ``CONFIG``: the snapshot the campaign rates with (parameter documents and
   versions, village averages), written once by the load step.
@@ -120,7 +122,8 @@ def running_campaign_error(village_code: str) -> CampaignRunning | None:
         return None
     held = get_unscoped(lock["campaign_id"]) or {}
     return CampaignRunning(f"campaign {lock['campaign_id']} of village {village_code} is still open "
-                           f"({held.get('status', 'unknown')}); a village runs one campaign at a time",
+                           f"({held.get('status', 'unknown')}); a village runs one campaign at a time"
+                           + ("; restart it (same period) or cancel it" if held.get("status") == "failed" else ""),
                            code="CAMPAIGN_RUNNING", field="village_code",
                            details={"campaign_id": lock["campaign_id"], "period": lock.get("period"),
                                     "status": held.get("status")})

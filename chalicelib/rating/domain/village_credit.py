@@ -41,9 +41,16 @@ from chalicelib.rating.domain.scorecard import (
 
 RATING_STATUSES = ("auto", "adjusted", "approved", "effective", "expired", "withdrawn")
 LINE_STATUSES = ("proposed", "active", "frozen", "expired", "withdrawn")
-CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "activating", "completed", "expired", "failed")
-#: Campaign statuses after which the village may start another campaign (a failed campaign is restarted).
-CAMPAIGN_CLOSED_STATUSES = ("completed", "expired")
+CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "activating", "completed", "expired", "failed",
+                     "cancelled")
+#: Campaign statuses that are final and after which the village may start another campaign. A failed campaign is
+#: not closed: it keeps its village and its proposals and is restarted (same period) or cancelled (ADR 0011, 9).
+CAMPAIGN_CLOSED_STATUSES = ("completed", "expired", "cancelled")
+#: Campaign statuses whose workflow is (or should be) running: a campaign in one of them whose execution has ended
+#: died without reaching its failure step.
+CAMPAIGN_IN_FLIGHT_STATUSES = ("running", "awaiting_confirmation", "activating")
+#: Campaign statuses from which staff may cancel it (when it is not confirmed): see ``services.campaign.cancel``.
+CAMPAIGN_CANCELLABLE_STATUSES = ("running", "awaiting_confirmation", "failed")
 #: Campaign statuses in which its ratings may be adjusted (and only while it is not confirmed): the statuses a
 #: campaign has before its confirmation (a failed one is restarted); see :func:`check_adjustable`.
 ADJUSTABLE_CAMPAIGN_STATUSES = ("running", "awaiting_confirmation", "failed")

@@ -239,7 +239,16 @@ def _counter_update(tx: dynamo.TxBuilder, campaign_id: str, units: list[Unit]) -
             names[f"#g{g}"] = f"grade_{g}"
             values[f":g{g}"] = n
             parts.append(f"#g{g} :g{g}")
-    tx.update(_core(), camp_repo.key(campaign_id), "ADD " + ", ".join(parts), values=values, names=names)
+    names["#st"] = "status"
+    values[":cancelled"] = "cancelled"
+    tx.update(_core(), camp_repo.key(campaign_id), "ADD " + ", ".join(parts), values=values, names=names,
+              condition="#st <> :cancelled",  # a cancelled campaign's proposals are withdrawn: none may follow
+              on_fail=Conflict(f"campaign {campaign_id} was cancelled", code="CAMPAIGN_CANCELLED"))
+
+
+#: The statuses the workflow's own steps write in: all but ``cancelled`` (a cancelled campaign's execution is
+#: stopped, and a step still in flight must not change it; a completed one may be re-run: see ADR 0011, decision 3).
+WORKFLOW_STATUSES = tuple(s for s in vc.CAMPAIGN_STATUSES if s != "cancelled")
 
 
 def commit_units(campaign_id: str, units: list[Unit], *, counters: bool = True) -> None:
@@ -307,10 +316,10 @@ def update_campaign(campaign_id: str, set_: dict[str, Any], *, actor: str, actio
 
     ``extra(tx, current)`` adds operations to that transaction; ``condition`` (with ``cond_values``) is a
     further condition on the campaign item, ANDed with ``expect_status``. A change to a closed status
-    (:data:`vc.CAMPAIGN_CLOSED_STATUSES`) releases the village's campaign lock in the same transaction if
-    this campaign holds it. Raises NotFound ``CAMPAIGN_NOT_FOUND``, Conflict ``CAMPAIGN_STATE_CONFLICT`` (or
-    ``on_fail``) when ``expect_status`` or ``condition`` does not hold, and whatever ``extra``'s operations
-    raise."""
+    (:data:`vc.CAMPAIGN_CLOSED_STATUSES`) releases the village's campaign lock in the same transaction if this
+    campaign holds it. Raises NotFound ``CAMPAIGN_NOT_FOUND``, Conflict
+    ``CAMPAIGN_STATE_CONFLICT`` (or ``on_fail``) when ``expect_status`` or ``condition`` does not hold, and
+    whatever ``extra``'s operations raise."""
     for attempt in range(3):
         try:
             return _update_campaign(campaign_id, set_, actor=actor, action=action, expect_status=expect_status,
@@ -387,7 +396,9 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     """Start the campaign of a village for a period (default: the business year).
 
     Idempotent: a campaign that exists already is returned as it is (``created`` False), except a
-    ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote.
+    ``failed`` one, which is started again (attempt + 1) and picks up what the failed run wrote. A campaign
+    whose workflow died without closing it is marked failed first (:func:`settle_dead_execution`), here and when
+    it holds the village (then the 409 names it as failed: restart it, or cancel it: :func:`cancel`).
     A village runs one campaign at a time: the campaign item and the village's lock
     (``chalicelib.rating.data.campaigns.add_acquire_lock``) are written in one transaction, so of two starts for
     different periods only one succeeds, whatever their timing.
@@ -408,6 +419,9 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
     period = period or str(today.year)
     cid = vc.campaign_id(village_code, period)
     existing = camp_repo.get_unscoped(cid)
+    if existing:
+        existing = settle_dead_execution(existing)
+    _settle_village(village_code, cid)
     if existing and existing["status"] != "failed":
         return existing, False
     if challenger is None:
@@ -434,6 +448,17 @@ def start_campaign(principal: Principal, village_code: str, *, period: str | Non
             return camp_repo.get_unscoped(cid) or {}, False  # a concurrent start of the same period won the race
     _start_execution(cid, name)
     return camp_repo.get_unscoped(cid) or stored, True
+
+
+def _settle_village(village_code: str, cid: str) -> None:
+    """Mark the campaign that holds the village failed if its workflow died (:func:`settle_dead_execution`), so
+    that a refused start names it as failed (it keeps the village: ADR 0011, decision 9)."""
+    lock = camp_repo.get_lock(village_code)
+    if lock is None or lock.get("campaign_id") == cid:
+        return
+    holder = camp_repo.get_unscoped(lock["campaign_id"])
+    if holder is not None:
+        settle_dead_execution(holder)
 
 
 def _create(principal: Principal, village: dict[str, Any], cid: str, period: str,
@@ -560,7 +585,8 @@ def load(campaign_id: str) -> dict[str, Any]:
     _s3().put_object(Bucket=_settings().documents_bucket, Key=manifest_key, ContentType="application/json",
                      Body=json.dumps([{"household_id": i} for i in ids]).encode())
     baseline["manifest_key"] = manifest_key
-    update_campaign(campaign_id, baseline, actor=SYSTEM_ACTOR, action="campaign.loaded")
+    update_campaign(campaign_id, baseline, actor=SYSTEM_ACTOR, action="campaign.loaded",
+                    expect_status=WORKFLOW_STATUSES)
     size = max(1, int(docs["campaign"].get("batch_size", 25)))
     notice_days = int(docs["campaign"].get("notice_days", 7))
     margin = int(docs["campaign"].get("confirmation_margin_days", 7))
@@ -786,7 +812,8 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
     if divisions.is_urban_unit(c["village_code"]):
         summary = {"applicable": False, "reason": "RESIDENTS_COMMITTEE",
                    "unit_type": divisions.unit_type(c["village_code"])}
-        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+        update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated",
+                        expect_status=WORKFLOW_STATUSES)
         return {"is_credit_village": None, "is_credit_township": None}
     cfg = config(campaign_id)
     ratings = [r for r in rating_repo.list_for_campaign(campaign_id) if r["status"] != "withdrawn"]
@@ -845,7 +872,8 @@ def evaluate(campaign_id: str) -> dict[str, Any]:
                          "evaluated_at": now, **township})
         summary["township"] = township
     _commit(tx)
-    update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated")
+    update_campaign(campaign_id, {"evaluation": summary}, actor=SYSTEM_ACTOR, action="campaign.evaluated",
+                    expect_status=WORKFLOW_STATUSES)
     return {"is_credit_village": ev.is_credit_village,
             "is_credit_township": township["is_credit_township"] if township else None}
 
@@ -901,7 +929,8 @@ def publish_notice(campaign_id: str, *, actor: str = SYSTEM_ACTOR, reason: str |
     update_campaign(campaign_id, {"notice_keys": keys, "notice_from": notice_from.isoformat(),
                                   "notice_until": notice_until.isoformat(), "notice_rows": len(rows),
                                   "notice_revision": int(c.get("notice_revision", 0)) + 1},
-                    actor=actor, action="campaign.notice_published", reason=reason)
+                    actor=actor, action="campaign.notice_published", reason=reason,
+                    expect_status=WORKFLOW_STATUSES)
     return {"rows": len(rows), "notice_until": notice_until.isoformat()}
 
 
@@ -1076,7 +1105,7 @@ def activate(campaign_id: str, confirmation: dict[str, Any] | None = None) -> di
               "active_limit_total": sum((Decimal(str(ln["limit"])) for ln in active), Decimal("0")),
               "lines_valid_from": valid_from.isoformat()}
     update_campaign(campaign_id, {**result, "status": "completed", "completed_at": utc_now_iso()},
-                    actor=confirmer, action="campaign.completed")
+                    actor=confirmer, action="campaign.completed", expect_status=WORKFLOW_STATUSES)
     return {"activated": result["activated"], "withdrawn": result["withdrawn"]}
 
 
@@ -1169,38 +1198,157 @@ def _put_line(tx: dynamo.TxBuilder, line: dict[str, Any], change: dict[str, Any]
 
 # ================================================================================= task: close (expired / failed)
 
+def _withdraw_proposals(campaign_id: str, *, rating_status: str, reason_code: str, actor: str, why: str) -> int:
+    """Take every not-yet-effective rating of the campaign (auto | adjusted | approved) to ``rating_status`` and
+    withdraw every proposed line (releasing its household's line slot), each household in one transaction with
+    its audit records; returns how many households changed. Idempotent: what is no longer pending is skipped."""
+    units: list[Unit] = []
+    lines = {ln["line_id"]: ln for ln in line_repo.list_for_campaign(campaign_id)}
+    for r in rating_repo.list_for_campaign(campaign_id):
+        tx = dynamo.TxBuilder()
+        if r["status"] in ("auto", "adjusted", "approved"):
+            _put_rating(tx, r, {"status": rating_status, f"{rating_status}_reason": reason_code}, actor,
+                        f"rating.{rating_status}", why)
+        line = lines.pop(r.get("line_id") or "", None)
+        if line and line["status"] == "proposed":
+            _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": reason_code},
+                      actor, "credit_line.withdrawn", why)
+        if tx.ops:
+            units.append(Unit(tx=tx))
+    for line in lines.values():  # a proposal whose rating is missing (written by a step that then died)
+        if line["status"] == "proposed":
+            tx = dynamo.TxBuilder()
+            _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"), "withdrawn_reason": reason_code},
+                      actor, "credit_line.withdrawn", why)
+            units.append(Unit(tx=tx))
+    commit_units(campaign_id, units, counters=False)
+    return len(units)
+
+
 def close(campaign_id: str, outcome: str, error: dict[str, Any] | None = None, *,
           reason: str = "no confirmation within the notice period and margin") -> dict[str, Any]:
-    """End a campaign that was not confirmed in time (``expired``: proposed lines withdrawn, releasing their
-    households' line slots, pending ratings expired, the village's lock released) or that failed
-    (``failed``: the error is kept, and so are the village's lock and the proposed lines: starting it
-    again resumes)."""
-    if outcome == "expired":
-        units: list[Unit] = []
-        lines = {ln["line_id"]: ln for ln in line_repo.list_for_campaign(campaign_id)}
-        for r in rating_repo.list_for_campaign(campaign_id):
-            tx = dynamo.TxBuilder()
-            if r["status"] in ("auto", "adjusted", "approved"):
-                _put_rating(tx, r, {"status": "expired", "expired_reason": "CAMPAIGN_NOT_CONFIRMED"}, SYSTEM_ACTOR,
-                            "rating.expired", "the campaign was not confirmed in time")
-            line = lines.get(r.get("line_id") or "")
-            if line and line["status"] == "proposed":
-                _put_line(tx, line, {"status": "withdrawn", "available": Decimal("0"),
-                                     "withdrawn_reason": "CAMPAIGN_NOT_CONFIRMED"}, SYSTEM_ACTOR,
-                          "credit_line.withdrawn", "the campaign was not confirmed in time")
-            if tx.ops:
-                units.append(Unit(tx=tx))
-        commit_units(campaign_id, units, counters=False)
-        update_campaign(campaign_id, {"status": "expired", "expired_at": utc_now_iso()}, actor=SYSTEM_ACTOR,
-                        action="campaign.expired", remove=("task_token",), reason=reason)
-        return {"status": "expired"}
-    err = error or {}
-    cause = str(err.get("Cause") or "")
+    """End a campaign whose workflow is still in flight (:data:`vc.CAMPAIGN_IN_FLIGHT_STATUSES`) that was not
+    confirmed in time (``expired``: proposed lines withdrawn, releasing their households' line slots, pending
+    ratings expired, the village's lock released) or that failed (``failed``: the error is kept, and so are the
+    village's lock and the proposals, ADR 0011 decision 9: starting it again resumes, and staff who do not want
+    that cancel it, which frees both: :func:`cancel`).
+
+    A campaign that is no longer in flight (closed, failed already, cancelled meanwhile) is left as it is; returns
+    ``{"status"}``, the campaign's status afterwards."""
+    current = camp_repo.get_unscoped(campaign_id)
+    if current is None:
+        raise NotFound(f"campaign {campaign_id} not found", code="CAMPAIGN_NOT_FOUND")
+    if current["status"] not in vc.CAMPAIGN_IN_FLIGHT_STATUSES:
+        return {"status": current["status"]}
     try:
-        cause = json.loads(cause).get("errorMessage", cause)
-    except (ValueError, AttributeError):
-        pass
-    update_campaign(campaign_id, {"status": "failed", "failed_at": utc_now_iso(),
-                                  "error": {"Error": str(err.get("Error") or "FAILED"), "Cause": cause[:500]}},
-                    actor=SYSTEM_ACTOR, action="campaign.failed", remove=("task_token",))
-    return {"status": "failed"}
+        if outcome == "expired":
+            _withdraw_proposals(campaign_id, rating_status="expired", reason_code="CAMPAIGN_NOT_CONFIRMED",
+                                actor=SYSTEM_ACTOR, why="the campaign was not confirmed in time")
+            update_campaign(campaign_id, {"status": "expired", "expired_at": utc_now_iso()}, actor=SYSTEM_ACTOR,
+                            action="campaign.expired", remove=("task_token",), reason=reason,
+                            expect_status=vc.CAMPAIGN_IN_FLIGHT_STATUSES)
+            return {"status": "expired"}
+        err = error or {}
+        cause = str(err.get("Cause") or "")
+        try:
+            cause = json.loads(cause).get("errorMessage", cause)
+        except (ValueError, AttributeError):
+            pass
+        update_campaign(campaign_id, {"status": "failed", "failed_at": utc_now_iso(),
+                                      "error": {"Error": str(err.get("Error") or "FAILED"), "Cause": cause[:500]}},
+                        actor=SYSTEM_ACTOR, action="campaign.failed", remove=("task_token",),
+                        expect_status=vc.CAMPAIGN_IN_FLIGHT_STATUSES)
+        return {"status": "failed"}
+    except Conflict as exc:  # closed meanwhile (a cancellation, a concurrent close): it stays as it is
+        if exc.code not in ("CAMPAIGN_STATE_CONFLICT", "CAMPAIGN_CANCELLED"):
+            raise
+        after = camp_repo.get_unscoped(campaign_id) or {}
+        if after.get("status") in vc.CAMPAIGN_IN_FLIGHT_STATUSES:
+            raise
+        return {"status": after.get("status")}
+
+
+#: Step Functions execution statuses of a workflow that has ended without a campaign status to show for it.
+_DEAD_EXECUTION = ("FAILED", "TIMED_OUT", "ABORTED")
+
+
+def settle_dead_execution(campaign: dict[str, Any]) -> dict[str, Any]:
+    """A campaign still in flight whose Step Functions execution has ended (failed, timed out or aborted without
+    reaching its failure step: a Lambda that kept failing in the failure step itself, an execution stopped by
+    hand) is marked ``failed`` (error ``EXECUTION_<status>``), so it can be restarted or cancelled.
+    Returns the campaign as it is afterwards (unchanged if its workflow is alive or it is not in flight)."""
+    if campaign.get("status") not in vc.CAMPAIGN_IN_FLIGHT_STATUSES:
+        return campaign
+    status = execution_status(campaign)
+    if status not in _DEAD_EXECUTION:
+        return campaign
+    _log().warning("a campaign's workflow ended without closing it; marked failed",
+                   extra={"campaign_id": campaign["campaign_id"], "execution_status": status})
+    close(campaign["campaign_id"], "failed", {"Error": f"EXECUTION_{status}",
+                                              "Cause": f"the campaign's Step Functions execution is {status}"})
+    return camp_repo.get_unscoped(campaign["campaign_id"]) or campaign
+
+
+# ================================================================================= cancel (staff)
+
+def cancel(principal: Principal, campaign_id: str, reason: str) -> dict[str, Any]:
+    """Staff abandon a campaign that is not confirmed (running, awaiting confirmation or failed: a stuck or
+    failed one that is not to be resumed). Returns the campaign, ``cancelled``.
+
+    One transaction moves the campaign to ``cancelled`` (conditioned on its status and on no confirmation:
+    a confirmation and a cancellation cannot both succeed) with the audit record (``reason``) and releases the
+    village's lock if the campaign holds it. Then its not-yet-effective ratings are withdrawn and its proposed
+    lines withdrawn, releasing their households' line slots, and its execution is stopped. A workflow step still
+    in flight cannot add to it: the rating writes are conditioned on the campaign not being cancelled
+    (:func:`_counter_update`), and so are the campaign's other workflow updates (:data:`WORKFLOW_STATUSES`).
+
+    Idempotent: cancelling a cancelled campaign withdraws what an interrupted earlier cancellation left and
+    returns it. Scoped: NotFound ``CAMPAIGN_NOT_FOUND`` outside the caller's organisation. Raises Conflict
+    ``CAMPAIGN_CONFIRMED`` (confirmed: its lines are, or are being, activated) and ``CAMPAIGN_CLOSED`` (completed
+    or expired)."""
+    c = camp_repo.get(principal, campaign_id)
+    if c["status"] != "cancelled":
+        if c.get("confirmed_by") or c["status"] in ("activating", "completed"):
+            raise Conflict(f"the campaign is confirmed ({c['status']}); it cannot be cancelled",
+                           code="CAMPAIGN_CONFIRMED", field="status")
+        if c["status"] not in vc.CAMPAIGN_CANCELLABLE_STATUSES:
+            raise Conflict(f"the campaign is {c['status']} already", code="CAMPAIGN_CLOSED", field="status")
+        raced = Conflict("the campaign changed while it was being cancelled", code="CANCELLATION_RACED")
+        try:
+            update_campaign(campaign_id, {"status": "cancelled", "cancelled_by": principal.user_id,
+                                          "cancelled_at": utc_now_iso(), "cancellation_reason": reason},
+                            actor=principal.user_id, action="campaign.cancelled", reason=reason,
+                            expect_status=vc.CAMPAIGN_CANCELLABLE_STATUSES, remove=("task_token",),
+                            condition="attribute_not_exists(confirmed_by)", on_fail=raced)
+        except Conflict as exc:
+            if exc.code != raced.code:
+                raise
+            now = camp_repo.get_unscoped(campaign_id) or {}
+            if now.get("status") != "cancelled":  # confirmed or closed meanwhile: say which
+                return cancel(principal, campaign_id, reason)
+    _withdraw_proposals(campaign_id, rating_status="withdrawn", reason_code="CAMPAIGN_CANCELLED",
+                        actor=principal.user_id, why=reason)
+    _stop_execution(c)
+    return camp_repo.get_unscoped(campaign_id) or c
+
+
+def _stop_execution(campaign: dict[str, Any]) -> None:
+    """Stop the campaign's execution (``campaign`` as read before the cancellation, with its ``task_token`` if it
+    was waiting for the confirmation). The waiting task is also failed with its token: on AWS the stop has ended
+    the execution already and the call is refused (ignored); moto's executor notices a stop only when the task
+    it waits on returns, and then ends the execution without running its failure step."""
+    from botocore.exceptions import ClientError
+
+    arn = campaign.get("execution_arn")
+    if not arn or execution_status(campaign) != "RUNNING":
+        return
+    calls = [lambda: _sfn().stop_execution(executionArn=arn, error="CampaignCancelled", cause="cancelled by staff")]
+    if campaign.get("task_token"):
+        calls.append(lambda: _sfn().send_task_failure(taskToken=campaign["task_token"], error="CampaignCancelled",
+                                                      cause="cancelled by staff"))
+    for call in calls:
+        try:
+            call()
+        except ClientError as exc:  # ended meanwhile
+            _log().info("the cancelled campaign's execution: a stop call was refused",
+                        extra={"campaign_id": campaign["campaign_id"], "code": exc.response["Error"]["Code"]})
