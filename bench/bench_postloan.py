@@ -110,7 +110,7 @@ class _Counter:
 
 
 def _timed(job: str, day: date, counter: _Counter) -> dict[str, Any]:
-    from chalicelib.postloan.service.postloan import run_job
+    from chalicelib.postloan.service.jobs import run_job
 
     counter.ops.clear()
     ctx = SimpleNamespace(aws_request_id=uuid.uuid4().hex, get_remaining_time_in_millis=lambda: 10 ** 9)

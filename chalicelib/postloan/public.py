@@ -21,9 +21,9 @@ def on_loan_opened(loan: dict[str, Any]) -> str | None:
     """Right after a loan account is opened (outside its transaction): plan its first inspection and note the draw
     for the cycling check. Never raises (the daily jobs catch up); returns the first inspection's task id, or
     ``None``. ``loan``: the loan as the loans context stored it (``loan_id``, ``household_id``, ``start_date``, ...)."""
-    from chalicelib.postloan.service import postloan
+    from chalicelib.postloan.service import inspections
 
-    return postloan.on_loan_opened(loan)
+    return inspections.on_loan_opened(loan)
 
 
 def open_red_warnings(household_id: str) -> int:

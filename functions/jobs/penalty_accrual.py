@@ -10,6 +10,6 @@ from typing import Any
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from chalicelib.postloan.service.postloan import run_job
+    from chalicelib.postloan.service.jobs import run_job
 
     return run_job("penalty_accrual", event, context)

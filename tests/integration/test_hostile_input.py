@@ -54,16 +54,25 @@ def _b64(obj) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
 
+def _postloan_partitions() -> tuple[str, str]:
+    from chalicelib.postloan.data.models import LoanState, WarningSignal
+
+    return WarningSignal.active_partition("JL-220122"), LoanState.risk_partition("JL-220122")
+
+
+_ACTIVE, _AT_RISK = _postloan_partitions()  # the partitions of 农安's active warnings and at-risk loans
+
+
 @pytest.mark.parametrize("path,cursor", [
     ("/postloan/warnings", {"u": -3, "c": None}),
     ("/postloan/warnings", {"u": 5, "c": None}),
-    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": "WARNACT#JL-220122"})}),
-    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": "WARNACT#JL-220122", "GSI3SK": "/JL/", "PK": "x"})}),
+    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": _ACTIVE})}),
+    ("/postloan/warnings", {"u": 0, "c": _b64({"GSI3PK": _ACTIVE, "GSI3SK": "/JL/", "PK": "x"})}),
     ("/postloan/overdue", {"u": -30, "c": None}),
-    ("/postloan/overdue", {"u": 0, "c": _b64({"GSI1PK": "PLRISK#JL-220122"})}),
-    ("/postloan/overdue", {"u": 0, "c": _b64({"PK": "x", "SK": "y", "GSI1PK": "PLRISK#JL-220122", "GSI1SK": "zz"})}),
+    ("/postloan/overdue", {"u": 0, "c": _b64({"GSI1PK": _AT_RISK})}),
+    ("/postloan/overdue", {"u": 0, "c": _b64({"PK": "x", "SK": "y", "GSI1PK": _AT_RISK, "GSI1SK": "zz"})}),
     ("/postloan/classification?category=npl", {"u": -30, "c": None}),
-    ("/postloan/classification?category=loss", {"u": 0, "c": _b64({"GSI1PK": "PLRISK#JL-220122"})}),
+    ("/postloan/classification?category=loss", {"u": 0, "c": _b64({"GSI1PK": _AT_RISK})}),
     ("/audit/warning/W1", {"PK": "warning#W1"}),
     ("/audit/warning/W1", {"PK": "warning#W1", "SK": ""}),
     ("/villages/220122102202/households", {"GSI1PK": "VILLAGE#220122102202"}),
@@ -79,9 +88,11 @@ def test_an_inbox_cursor_made_by_the_client_is_a_400_even_inside_the_listing(cli
     """Cursors are sealed by the server (decision 0050): a key the client writes itself is refused, whether it
     lies outside the listing's sort-key range or inside it (the inner check is in tests/unit/test_cursors.py)."""
     me = client.as_user("am.nongan").get("/me").json()["user_id"]
-    pk = f"AMQ#{me}#INSP"
-    for key in ({"GSI2PK": pk}, {"PK": "INSP#I1", "SK": "TASK", "GSI2PK": pk, "GSI2SK": "Z#2026-01-01#I1"},
-                {"PK": "INSP#I1", "SK": "TASK", "GSI2PK": pk, "GSI2SK": "A#2026-01-01#I1"}):
+    from chalicelib.postloan.data.models import InspectionTask
+
+    pk, (tpk, tsk) = InspectionTask.assignee_partition(me), InspectionTask.key("I1")
+    for key in ({"GSI2PK": pk}, {"PK": tpk, "SK": tsk, "GSI2PK": pk, "GSI2SK": "Z#2026-01-01#I1"},
+                {"PK": tpk, "SK": tsk, "GSI2PK": pk, "GSI2SK": "A#2026-01-01#I1"}):
         r = client.as_user("am.nongan").get(f"/postloan/inspections?status=open&cursor={_b64(key)}")
         assert r.status_code == 400 and r.json()["error"]["code"] == "INVALID_CURSOR", r.text
 

@@ -429,19 +429,19 @@ def _a_late_run_of_a_past_date_never_turns_the_clock_back(stack, client, world):
 def _the_portfolio_comparison_falls_back_to_the_newest_snapshot_of_the_week_before(world):
     """The account-manager rule compares with the snapshot of 30 days before; when the scan did not run
     that day (none ran on 2026-02-13), the newest snapshot of the 7 days before it is used (2026-02-11)."""
-    from chalicelib.postloan.data import postloan
+    from chalicelib.postloan.data import scan
 
-    scope = f"AM#{world['me']['am.nongan']}"
-    assert postloan.snapshot(scope, date(2026, 2, 13)) is None
-    near = postloan.snapshot_near(scope, date(2026, 2, 13), earliest=date(2026, 2, 6))
+    me = world["me"]["am.nongan"]
+    assert scan.snapshot("manager", me, date(2026, 2, 13)) is None
+    near = scan.snapshot_near("manager", me, date(2026, 2, 13), earliest=date(2026, 2, 6))
     assert near is not None and near["business_date"] == B361.isoformat()
-    assert postloan.snapshot_near(scope, date(2026, 2, 9), earliest=date(2026, 2, 9)) is None
+    assert scan.snapshot_near("manager", me, date(2026, 2, 9), earliest=date(2026, 2, 9)) is None
 
 
 # ------------------------------------------------------------------------------------------------ crash and resume
 def _a_crashed_run_resumes_from_its_checkpoint(stack, client, world):
     from chalicelib.admin.data import job_runs
-    from chalicelib.postloan.service import postloan as svc
+    from chalicelib.postloan.service import classification as svc
 
     day = date(2026, 3, 20)
     hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="F")
@@ -514,7 +514,7 @@ def test_a_non_job_event_is_refused_without_touching_aws():
 
 
 def _the_loan_opened_hook_plans_the_first_inspection_at_once(stack, client, world):
-    from chalicelib.postloan.service.postloan import on_loan_opened
+    from chalicelib.postloan.public import on_loan_opened
 
     hh = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="H")
     loan = make_loan(hh, start=date(2026, 3, 25), manager=world["me"]["am.nongan"])
@@ -546,7 +546,7 @@ def _error(r, status: int, code: str, field: str | None = None) -> None:
 
 
 def _visit_fields_are_validated_and_only_the_assignee_records_a_visit(stack, client, world):
-    from chalicelib.postloan.service.postloan import on_loan_opened
+    from chalicelib.postloan.public import on_loan_opened
 
     am, am2 = client.as_user("am.nongan"), client.as_user("am2.nongan")
     hh_g = make_household(VILLAGE, manager=world["me"]["am.nongan"], tag="G")
@@ -720,7 +720,7 @@ def _the_lists_page_through_with_their_cursors(client):
 def _draws_repaid_between_two_scans_still_count_as_cycling(stack, client, world):
     """Three loans drawn and repaid within days, none ever active at a daily scan: the disbursement hook
     noted each draw, so the next scan finds the household and raises the cycling signal."""
-    from chalicelib.postloan.service.postloan import on_loan_opened
+    from chalicelib.postloan.public import on_loan_opened
 
     day = date(2026, 9, 15)
     z = make_household(OTHER_VILLAGE, manager=world["me"]["am2.nongan"], tag="Z")

@@ -23,7 +23,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
@@ -74,9 +74,9 @@ def nongan(stack, client) -> dict[str, Any]:
     from chalicelib.loans.data import drawdowns, loan_tasks, reconciliations
     from chalicelib.platform import dynamo
     from chalicelib.platform.settings import get_settings
-    from chalicelib.postloan.data import inspections, notifications, warnings
     from tests.factories import rating as rating_factory
     from tests.factories.admin import completed_job_run
+    from tests.factories.postloan import planned_inspection, raised_warning, sent_notification
     from tests.integration.test_customers_entities import entity, make_uscc
 
     s = get_settings()
@@ -129,14 +129,8 @@ def nongan(stack, client) -> dict[str, Any]:
                                "requested_on": "2031-01-05"}, actor_id=am_id)
         loan = make_loan({"household_id": hid, "org_path": org_path, "line_id": line_id, "village": VILLAGE},
                          start=date(2030, 1, 15), manager=am_id)
-        outcome, signal = warnings.raise_signal(
-            rule_id="OVERDUE", level="yellow", reason="逾期", rule_set="scope-test", rule_version=None,
-            subject_type="loan", subject_id=loan["loan_id"], org_path=org_path, day=day, evidence={"dpd": 3},
-            assignee_id=am_id, loan_id=loan["loan_id"], household_id=hid, village_code=VILLAGE)
-        assert outcome == "raised", outcome
-        inspection = inspections.create(inspections.new_task(loan, kind="first", due_on=day + timedelta(days=30),
-                                                             category="pass", day=day, assignee_id=am_id),
-                                        actor_id="test")
+        signal = raised_warning(loan, day=day, assignee_id=am_id, rule_set="scope-test")
+        inspection = planned_inspection(loan, day=day, assignee_id=am_id)
     task = loan_tasks.open_task(dd, "investigation", "token-" + uuid.uuid4().hex, 3600)
     proposal_id = reconciliations.new_id()  # a reconciliation proposal waiting for a second person
     tx = dynamo.TxBuilder()
@@ -146,9 +140,7 @@ def nongan(stack, client) -> dict[str, Any]:
                                     "core": {"status": "unknown"}, "proposed_by": am_id,
                                     "proposed_at": "2031-01-07T01:00:00.000Z"})
     tx.commit()
-    notifications.send_once(template="repayment_due_t7", channel="sms", recipient_type="household",
-                            recipient_id=hid, reference=loan["loan_id"], about="scope-test", day=day,
-                            text="【吉林农安农村商业银行】测试", org_path=org_path, household_id=hid)
+    sent_notification(household_id=hid, org_path=org_path, reference=loan["loan_id"], day=day, about="scope-test")
     tx = dynamo.TxBuilder()  # a second audit record of every audited object (a trail of more than one page)
     for kind, eid in (("household", hid), ("agri_entity", ent.json()["entity_id"]), ("drawdown", dd["drawdown_id"]),
                       ("loan", loan["loan_id"]), ("warning", signal["signal_id"]),

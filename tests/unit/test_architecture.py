@@ -15,17 +15,9 @@ MAX_FUNCTION_LINES = 60
 #: modules over MAX_MODULE_LINES today → who splits them
 LARGE_MODULES = {
     "platform/identity.py": "Phase C (lead): ID numbers, USCC and phone numbers apart",
-    "postloan/api/routes.py": "Phase B (postloan): one module per resource",
-    "postloan/service/postloan.py": "Phase B (postloan): classification, reminders, inspections, warning_scan/, penalty",
 }
 #: functions over MAX_FUNCTION_LINES today → who splits them
 LONG_FUNCTIONS = {
-    "postloan/data/warnings.py:raise_signal": "Phase B (postloan)",
-    "postloan/service/postloan.py:inspections_job": "Phase B (postloan)",
-    "postloan/service/postloan.py:record_visit": "Phase B (postloan)",
-    "postloan/service/postloan.py:warning_scan_job": "Phase B (postloan): one function per rule family",
-    "postloan/service/postloan.py:reminders_job": "Phase B (postloan)",
-    "postloan/service/postloan.py:households_phase": "Phase B (postloan)",
 }
 #: what domain code must not touch: files and the environment (import-linter forbids the AWS SDK, pynamodb and
 #: chalice). In-memory buffers (io.BytesIO for a roster's bytes or a PDF being rendered) are no file.
