@@ -187,6 +187,10 @@ def _request_handler():
 
     class ApiRequestHandler(ChaliceRequestHandler):
         request_version: str  # set by parse_request (http.server)
+        # every read of the connection (request line, headers, body, the next request of a kept-alive connection)
+        # gives up after this: a client that starts a request and stops no longer holds a server thread for ever
+        # (http.server closes the connection on the timeout)
+        timeout = BODY_TIMEOUT_SECONDS
 
         def __init__(self, request, client_address, server, app_object, config):
             self._routes = app_object.routes
@@ -242,7 +246,7 @@ def _request_handler():
             except TimeoutError:
                 body = None
             finally:
-                self.connection.settimeout(None)
+                self.connection.settimeout(self.timeout)
             if body is None or len(body) < length:
                 self._refuse(408, "REQUEST_TIMEOUT", f"the body did not arrive ({length} bytes announced)")
                 raise _Answered

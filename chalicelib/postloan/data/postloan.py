@@ -22,7 +22,6 @@ from chalicelib.postloan.domain.classification import Category
 from chalicelib.postloan.domain.postloan import institution_of
 
 
-
 def _table() -> str:
     from chalicelib.platform.settings import get_settings
 

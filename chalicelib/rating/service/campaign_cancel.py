@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.platform import dynamo
 from chalicelib.platform.access import Principal
 from chalicelib.platform.clock import utc_now_iso
 from chalicelib.platform.errors import Conflict
@@ -48,8 +49,13 @@ def cancel(principal: Principal, campaign_id: str, reason: str) -> dict[str, Any
             now = camp_repo.get_unscoped(campaign_id) or {}
             if now.get("status") != "cancelled":  # confirmed or closed meanwhile: say which
                 return cancel(principal, campaign_id, reason)
-    withdraw_proposals(campaign_id, rating_status="withdrawn", reason_code="CAMPAIGN_CANCELLED",
-                       actor=principal.user_id, why=reason)
+    # Concurrent cancellations (a client's retry, two staff) withdraw the same proposals: the one that loses a
+    # household's transaction reads again and skips what the other withdrew (the withdrawals are idempotent), so
+    # every cancellation answers the cancelled campaign instead of a stale-version conflict.
+    dynamo.retry_conflicts(
+        lambda: withdraw_proposals(campaign_id, rating_status="withdrawn", reason_code="CAMPAIGN_CANCELLED",
+                                   actor=principal.user_id, why=reason),
+        codes=(*dynamo.RETRYABLE_CONFLICTS, "CREDIT_LINE_STATE_CONFLICT"))
     _stop_execution(c)
     return camp_repo.get_unscoped(campaign_id) or c
 
