@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.platform.identity import organisation_code_check_char, uscc_check_char
+from chalicelib.platform.uscc import organisation_code_check_char, uscc_check_char
 from tests.integration.customers_support import SHOWCASE, create
 
 pytestmark = pytest.mark.stack

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.customers.domain.agri_entities import AgriEntityIn, validate
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.platform.identity import organisation_code_check_char, uscc_check_char
+from chalicelib.platform.uscc import organisation_code_check_char, uscc_check_char
 
 
 def uscc(prefix: str, org8: str = "MA07X3K1", region: str = "220122") -> str:

@@ -16,13 +16,12 @@ from chalicelib.platform.errors import ValidationFailed
 from chalicelib.platform.identity import (
     EARLIEST_BIRTH_DATE,
     ResidentId,
-    Uscc,
     mask_phone,
     mask_resident_id,
     parse_mobile_phone,
     parse_resident_id,
-    parse_uscc,
 )
+from chalicelib.platform.uscc import Uscc, parse_uscc
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "id_uscc_published_examples.json"
 EXAMPLES = json.loads(FIXTURE.read_text(encoding="utf-8"))

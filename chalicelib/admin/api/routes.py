@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 
 from chalice import Response
 from pydantic import BaseModel, Field
@@ -121,13 +121,20 @@ PARAMETER_ERROR_CODES = ("PARAMETER_VALUE", "LPR_TABLE_INVALID", "PRODUCTS_INVAL
                          "WARNING_RULES_INVALID")
 
 
+if TYPE_CHECKING:
+    VersionComment: TypeAlias = str  # mypy sees what the field holds once validated
+else:
+    #: why a parameter version was added: 2 to 500 characters, line breaks kept (the text rule of the platform)
+    VersionComment = text(min_length=2, max_length=500, multiline=True)
+
+
 class NewParameterVersion(RequestModel):
     value: Annotated[dict[str, Any], parsed_by("chalicelib.platform.parameters.check_document")] = Field(
         description="the document; numbers are kept exactly (parsed as decimals) and must fit a DynamoDB number "
                     "(at most 38 significant digits); the document must satisfy its parameter's model (the "
                     "refusal names the field at fault)")
     effective_from: IsoDate
-    comment: text(min_length=2, max_length=500, multiline=True) = Field(
+    comment: VersionComment = Field(
         description="why this version (a lone surrogate, a control or invisible character is refused: "
                     "TEXT_INVISIBLE_CHARACTER)")
 
@@ -193,7 +200,7 @@ def openapi_document(req: Request) -> Response:
 @api.route("/me", "GET", summary="The caller: role, organisation, permissions", permission="me:read",
            response=Me)
 def me(req: Request) -> Me:
-    p = req.principal
+    p = req.caller
     return Me(user_id=p.user_id, username=p.username, role=p.role, org_id=p.org_id, org_path=p.org_path,
               household_id=p.household_id, permissions=sorted(p.permissions))
 
@@ -201,31 +208,25 @@ def me(req: Request) -> Me:
 @api.route("/orgs/{org_id}", "GET", summary="One organisation in the caller's scope", permission="org:read",
            response=Org, errors=("ORG_NOT_FOUND",))
 def get_org(req: Request, org_id: str) -> Org:
-    from chalicelib.admin.data import orgs
+    from chalicelib.admin.service import organisations
 
-    item = orgs.get_org(org_id)
-    p = req.principal
-    if item is None or not (p.can_see(org_path=item["org_path"]) or item["org_path"] in p.org_path):
-        from chalicelib.platform.errors import NotFound
-
-        raise NotFound("organisation not found", code="ORG_NOT_FOUND", field="org_id")
-    return Org.model_validate(item)
+    return Org.model_validate(organisations.organisation(req.caller, org_id))
 
 
 @api.route("/orgs/{org_id}/children", "GET", summary="Child organisations in the caller's scope",
            permission="org:read", response=OrgList, errors=("ORG_NOT_FOUND",))
 def org_children(req: Request, org_id: str) -> OrgList:
-    from chalicelib.admin.data import orgs
+    from chalicelib.admin.service import organisations
 
-    return OrgList(items=[Org.model_validate(i) for i in orgs.list_children(req.principal, org_id)])
+    return OrgList(items=[Org.model_validate(i) for i in organisations.children(req.caller, org_id)])
 
 
 @api.route("/institutions/{institution_id}/villages", "GET", summary="Villages served, in the caller's scope",
            permission="org:read", query=PageQuery, response=VillagePage, errors=("ORG_NOT_FOUND", "INVALID_CURSOR"))
 def institution_villages(req: Request, institution_id: str) -> VillagePage:
-    from chalicelib.admin.data import orgs
+    from chalicelib.admin.service import organisations
 
-    page = orgs.list_villages(req.principal, institution_id, limit=req.query.limit, cursor=req.query.cursor)
+    page = organisations.villages(req.caller, institution_id, limit=req.query.limit, cursor=req.query.cursor)
     return VillagePage(items=[Village.model_validate(i) for i in page.items], cursor=page.cursor)
 
 
@@ -269,7 +270,7 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
                                details={"earliest": today.isoformat()})
     parameters.check_document(name, req.body.value, effective_from=req.body.effective_from)
     return ParameterVersion.model_validate(parameters.put_version(
-        name, req.body.value, effective_from=req.body.effective_from, actor=req.principal, comment=req.body.comment))
+        name, req.body.value, effective_from=req.body.effective_from, actor=req.caller, comment=req.body.comment))
 
 
 @api.route("/audit/{entity_type}/{entity_id}", "GET", summary="Audit trail of one entity (append-only)",
@@ -277,5 +278,5 @@ def add_parameter_version(req: Request, name: str) -> ParameterVersion:
 def audit_trail(req: Request, entity_type: str, entity_id: str) -> AuditPage:
     from chalicelib.platform import audit
 
-    page = audit.trail(req.principal, entity_type, entity_id, limit=req.query.limit, cursor=req.query.cursor)
+    page = audit.trail(req.caller, entity_type, entity_id, limit=req.query.limit, cursor=req.query.cursor)
     return AuditPage(items=[AuditRecord.model_validate(i) for i in page.items], cursor=page.cursor)

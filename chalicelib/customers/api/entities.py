@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import api, caller
+from chalicelib.customers.api.base import api
 from chalicelib.customers.domain.agri_entities import AgriEntityIn
 from chalicelib.platform.http.routing import NextCursor, PageCursor, Request
 from chalicelib.platform.inputs import RequestModel
@@ -53,7 +53,7 @@ def _entity_out(item: dict[str, Any]) -> AgriEntityOut:
 def create_entity(req: Request) -> AgriEntityOut:
     from chalicelib.customers.service import entities
 
-    return _entity_out(entities.create(caller(req), req.body))
+    return _entity_out(entities.create(req.caller, req.body))
 
 
 @api.route("/agri-entities/{entity_id}", "GET", summary="An agricultural entity", permission="household:read",
@@ -61,7 +61,7 @@ def create_entity(req: Request) -> AgriEntityOut:
 def get_entity(req: Request, entity_id: str) -> AgriEntityOut:
     from chalicelib.customers.service import entities
 
-    return _entity_out(entities.get(caller(req), entity_id))
+    return _entity_out(entities.get(req.caller, entity_id))
 
 
 @api.route("/agri-entities/{entity_id}", "PUT", summary="Replace an agricultural entity (optimistic lock)",
@@ -71,7 +71,7 @@ def update_entity(req: Request, entity_id: str) -> AgriEntityOut:
     from chalicelib.customers.service import entities
 
     inp = AgriEntityIn.model_validate(req.body.model_dump(exclude={"version"}))
-    return _entity_out(entities.update(caller(req), entity_id, inp, expected_version=req.body.version))
+    return _entity_out(entities.update(req.caller, entity_id, inp, expected_version=req.body.version))
 
 
 @api.route("/villages/{village_code}/agri-entities", "GET", summary="A village's agricultural entities",
@@ -80,5 +80,5 @@ def update_entity(req: Request, entity_id: str) -> AgriEntityOut:
 def village_entities(req: Request, village_code: str) -> AgriEntityPage:
     from chalicelib.customers.service import entities
 
-    page = entities.village_page(caller(req), village_code, limit=req.query.limit, cursor=req.query.cursor)
+    page = entities.village_page(req.caller, village_code, limit=req.query.limit, cursor=req.query.cursor)
     return AgriEntityPage(items=[_entity_out(i) for i in page.items], cursor=page.cursor)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import NOT_FOUND, WRITE_ERRORS, api, caller
+from chalicelib.customers.api.base import NOT_FOUND, WRITE_ERRORS, api
 from chalicelib.customers.api.views import HouseholdOut, household_out
 from chalicelib.customers.domain.households import HouseholdIn
 from chalicelib.customers.domain.texts import Text32
@@ -63,7 +63,7 @@ class VersionBody(RequestModel):
 def _maybe_reveal(req: Request, item: dict[str, Any], reveal: bool) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(item, households.reveal(caller(req), item) if reveal else None)
+    return household_out(item, households.reveal(req.caller, item) if reveal else None)
 
 
 def _summary(item: dict[str, Any]) -> HouseholdSummary:
@@ -78,7 +78,7 @@ def _summary(item: dict[str, Any]) -> HouseholdSummary:
 def create_household(req: Request) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(households.create(caller(req), req.body))
+    return household_out(households.create(req.caller, req.body))
 
 
 @api.route("/households/{household_id}", "GET", summary="A household file (personal numbers masked)",
@@ -87,7 +87,7 @@ def create_household(req: Request) -> HouseholdOut:
 def get_household(req: Request, household_id: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return _maybe_reveal(req, households.get(caller(req), household_id), req.query.reveal)
+    return _maybe_reveal(req, households.get(req.caller, household_id), req.query.reveal)
 
 
 @api.route("/households/{household_id}", "PUT", summary="Replace a household file (optimistic lock on version)",
@@ -96,7 +96,7 @@ def update_household(req: Request, household_id: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
     inp = HouseholdIn.model_validate(req.body.model_dump(exclude={"version"}, exclude_unset=True))
-    return household_out(households.update(caller(req), household_id, inp, expected_version=req.body.version))
+    return household_out(households.update(req.caller, household_id, inp, expected_version=req.body.version))
 
 
 @api.route("/households/search", "POST", summary="Find the household of a person by resident ID number",
@@ -105,7 +105,7 @@ def update_household(req: Request, household_id: str) -> HouseholdOut:
 def search_household(req: Request) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return _maybe_reveal(req, households.find_by_resident_id(caller(req), req.body.resident_id), req.body.reveal)
+    return _maybe_reveal(req, households.find_by_resident_id(req.caller, req.body.resident_id), req.body.reveal)
 
 
 @api.route("/villages/{village_code}/households", "GET", summary="A village's households (paged, filtered)",
@@ -115,7 +115,7 @@ def village_households(req: Request, village_code: str) -> HouseholdPage:
     from chalicelib.customers.service import households
 
     q = req.query
-    page = households.village_page(caller(req), village_code, status=q.status, collected_by=q.collected_by,
+    page = households.village_page(req.caller, village_code, status=q.status, collected_by=q.collected_by,
                                    limit=q.limit, cursor=q.cursor)
     return HouseholdPage(items=[_summary(i) for i in page.items], cursor=page.cursor)
 
@@ -123,7 +123,7 @@ def village_households(req: Request, village_code: str) -> HouseholdPage:
 def _set_status(req: Request, household_id: str, target: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(households.set_status(caller(req), household_id, target,
+    return household_out(households.set_status(req.caller, household_id, target,
                                                expected_version=req.body.version))
 
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import NOT_FOUND, api, caller
+from chalicelib.customers.api.base import NOT_FOUND, api
 from chalicelib.platform.geo import GeoPoint
 from chalicelib.platform.http.routing import Request
 from chalicelib.platform.inputs import IsoDateTime, RequestModel
@@ -63,7 +63,7 @@ def create_image(req: Request, household_id: str) -> ImageOut:
     from chalicelib.platform.clock import iso_utc
 
     b = req.body
-    item, post = images.create(caller(req), household_id, kind=b.kind, content_type=b.content_type, size=b.size,
+    item, post = images.create(req.caller, household_id, kind=b.kind, content_type=b.content_type, size=b.size,
                                sha256=b.sha256, gps=b.gps.stored() if b.gps else None,
                                taken_at=iso_utc(b.taken_at) if b.taken_at else None)
     return _image_out(item, upload=PresignedPost.model_validate(post))
@@ -75,7 +75,7 @@ def create_image(req: Request, household_id: str) -> ImageOut:
 def confirm_image(req: Request, household_id: str, image_id: str) -> ImageOut:
     from chalicelib.customers.service import images
 
-    return _image_out(images.confirm(caller(req), household_id, image_id))
+    return _image_out(images.confirm(req.caller, household_id, image_id))
 
 
 @api.route("/households/{household_id}/images", "GET", summary="A household's images (metadata)",
@@ -83,7 +83,7 @@ def confirm_image(req: Request, household_id: str, image_id: str) -> ImageOut:
 def list_images(req: Request, household_id: str) -> ImageList:
     from chalicelib.customers.service import images
 
-    return ImageList(items=[_image_out(i) for i in images.list_for(caller(req), household_id)])
+    return ImageList(items=[_image_out(i) for i in images.list_for(req.caller, household_id)])
 
 
 @api.route("/households/{household_id}/images/{image_id}", "GET",
@@ -93,5 +93,5 @@ def list_images(req: Request, household_id: str) -> ImageList:
 def get_image(req: Request, household_id: str, image_id: str) -> ImageOut:
     from chalicelib.customers.service import images
 
-    item, url = images.get(caller(req), household_id, image_id)
+    item, url = images.get(req.caller, household_id, image_id)
     return _image_out(item, **({"download_url": url} if url else {}))

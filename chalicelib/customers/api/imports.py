@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import api, caller
+from chalicelib.customers.api.base import api
 from chalicelib.platform.http.routing import Request
 from chalicelib.platform.inputs import RequestModel, VillageCode
 from chalicelib.platform.text import text
@@ -71,7 +71,7 @@ def create_import(req: Request) -> ImportOut:
     from chalicelib.customers.service import imports
 
     b = req.body
-    job, ticket = imports.create(caller(req), village_code=b.village_code, filename=b.filename,
+    job, ticket = imports.create(req.caller, village_code=b.village_code, filename=b.filename,
                                  content_type=b.content_type)
     return _import_out(job, upload=UploadTicket.model_validate(ticket))
 
@@ -83,7 +83,7 @@ def create_import(req: Request) -> ImportOut:
 def start_import(req: Request, import_id: str) -> ImportOut:
     from chalicelib.customers.service import imports
 
-    return _import_out(imports.start(caller(req), import_id))
+    return _import_out(imports.start(req.caller, import_id))
 
 
 @api.route("/imports/{import_id}", "GET", summary="Import status: progress, counts and the per-row report",
@@ -91,5 +91,5 @@ def start_import(req: Request, import_id: str) -> ImportOut:
 def get_import(req: Request, import_id: str) -> ImportOut:
     from chalicelib.customers.service import imports
 
-    job, report_url = imports.get(caller(req), import_id)
+    job, report_url = imports.get(req.caller, import_id)
     return _import_out(job, **({"report_url": report_url} if report_url else {}))

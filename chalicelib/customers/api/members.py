@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import NOT_FOUND, WRITE_ERRORS, api, caller
+from chalicelib.customers.api.base import NOT_FOUND, WRITE_ERRORS, api
 from chalicelib.customers.api.views import HouseholdOut, household_out
 from chalicelib.customers.domain.households import MemberIn, Relation
 from chalicelib.platform.http.routing import Request
@@ -42,7 +42,7 @@ class MoveResult(BaseModel):
 def add_member(req: Request, household_id: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(households.add_member(caller(req), household_id,
+    return household_out(households.add_member(req.caller, household_id,
                                                req.body.member.model_dump(exclude_unset=True),
                                                expected_version=req.body.version))
 
@@ -53,7 +53,7 @@ def add_member(req: Request, household_id: str) -> HouseholdOut:
 def update_member(req: Request, household_id: str, member_id: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(households.update_member(caller(req), household_id, member_id,
+    return household_out(households.update_member(req.caller, household_id, member_id,
                                                   req.body.member.model_dump(exclude_unset=True),
                                                   expected_version=req.body.version))
 
@@ -64,7 +64,7 @@ def update_member(req: Request, household_id: str, member_id: str) -> HouseholdO
 def remove_member(req: Request, household_id: str, member_id: str) -> HouseholdOut:
     from chalicelib.customers.service import households
 
-    return household_out(households.remove_member(caller(req), household_id, member_id,
+    return household_out(households.remove_member(req.caller, household_id, member_id,
                                                   expected_version=req.query.version))
 
 
@@ -76,7 +76,7 @@ def move_member(req: Request, household_id: str, member_id: str) -> MoveResult:
     from chalicelib.customers.service import households
 
     b = req.body
-    src, dst = households.move_member(caller(req), household_id, member_id,
+    src, dst = households.move_member(req.caller, household_id, member_id,
                                       target_household_id=b.target_household_id, relation=b.relation,
                                       expected_version=b.version, target_expected_version=b.target_version)
     return MoveResult(source=household_out(src), target=household_out(dst))

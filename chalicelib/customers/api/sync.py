@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from chalicelib.customers.api.base import api, caller
+from chalicelib.customers.api.base import api
 from chalicelib.customers.api.views import HouseholdOut, household_out
 from chalicelib.customers.domain.households import HouseholdIn
 from chalicelib.platform.http.routing import Request
@@ -62,7 +62,7 @@ def sync_households(req: Request) -> SyncResponse:
 
     results = []
     for rec in req.body.records:
-        out = sync.apply_record(caller(req), device_id=req.body.device_id, op_id=str(rec.op_id),
+        out = sync.apply_record(req.caller, device_id=req.body.device_id, op_id=str(rec.op_id),
                                 household_id=str(rec.household_id), base_version=rec.base_version,
                                 household=rec.household)
         result: dict[str, Any] = {"op_id": str(rec.op_id), "household_id": str(rec.household_id),

@@ -2,7 +2,7 @@
 agricultural companies (农业企业) and village collective economic organisations (村集体经济组织).
 
 Identified by their unified social credit code (统一社会信用代码, GB 32100-2015, validated by
-``chalicelib.platform.identity.parse_uscc``, which accepts the N-prefixed collectives). The legal
+``chalicelib.platform.uscc.parse_uscc``, which accepts the N-prefixed collectives). The legal
 representative (法定代表人) is a person filed in a household: the entity links to that household
 member, it does not copy the person's ID number. Pure domain code.
 
@@ -88,7 +88,7 @@ class AgriEntityIn(RequestModel):
 def validate(inp: AgriEntityIn, *, today: date) -> str:
     """Check the USCC, its consistency with the kind, the village code and the registration date;
     return the normalised USCC. Raises ``ValidationFailed`` ``AGRI_ENTITY_INVALID``."""
-    from chalicelib.platform.identity import parse_uscc
+    from chalicelib.platform.uscc import parse_uscc
     from chalicelib.reference.divisions import get_village
 
     errors: list[FieldError] = []

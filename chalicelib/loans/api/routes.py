@@ -23,7 +23,6 @@ from chalicelib.loans.api.models import (
     TaskList,
     TaskOut,
 )
-from chalicelib.platform.access import Principal
 from chalicelib.platform.http.routing import Api, Request
 
 api = Api("loans", tag="business management")
@@ -34,20 +33,13 @@ _CORE_409 = ("RECONCILIATION_CONTRADICTS_CORE: the answer contradicts the core s
              "IDEMPOTENCY_IN_PROGRESS")
 
 
-def _caller(req: Request) -> Principal:
-    """The authenticated caller: every route of this module names a permission, so the route layer has
-    authenticated the caller before the handler runs."""
-    if req.principal is None:
-        raise RuntimeError("a loans route ran without an authenticated caller")
-    return req.principal
-
 
 def _household_of(req: Request) -> str:
     """The ``household_id`` a listing is for: the query's, else the calling farmer's own household. Raises
     ValidationFailed ``REQUEST_VALIDATION`` (field ``household_id``, ``FIELD_REQUIRED``) for staff without it."""
     from chalicelib.platform.errors import FieldError, ValidationFailed
 
-    household_id = req.query.household_id or _caller(req).household_id
+    household_id = req.query.household_id or req.caller.household_id
     if not household_id:
         raise ValidationFailed("the query is not valid", code="REQUEST_VALIDATION", fields=[FieldError(
             "household_id", "FIELD_REQUIRED", "household_id is required (only a farmer's own household is implied)")])
@@ -73,7 +65,7 @@ def list_products(req: Request) -> ProductList:
 def create_face_verification(req: Request) -> FaceOut:
     from chalicelib.loans.service import drawdowns
 
-    return FaceOut.model_validate(drawdowns.verify_face(_caller(req), req.body.image))
+    return FaceOut.model_validate(drawdowns.verify_face(req.caller, req.body.image))
 
 
 @api.route("/drawdowns", "POST", summary="Draw on a credit line (用信申请); decided by rules or people",
@@ -85,7 +77,7 @@ def create_face_verification(req: Request) -> FaceOut:
 def create_drawdown(req: Request) -> DrawdownOut:
     from chalicelib.loans.service import drawdowns
 
-    return DrawdownOut.model_validate(drawdowns.request(_caller(req), req.body))
+    return DrawdownOut.model_validate(drawdowns.request(req.caller, req.body))
 
 
 @api.route("/drawdowns", "GET", summary="A household's drawdowns, newest first", permission="loan:read",
@@ -93,7 +85,7 @@ def create_drawdown(req: Request) -> DrawdownOut:
 def list_drawdowns(req: Request) -> DrawdownPage:
     from chalicelib.loans.service import drawdowns
 
-    page = drawdowns.for_household(_caller(req), _household_of(req), limit=req.query.limit, cursor=req.query.cursor)
+    page = drawdowns.for_household(req.caller, _household_of(req), limit=req.query.limit, cursor=req.query.cursor)
     return DrawdownPage(items=[DrawdownOut.model_validate(i) for i in page.items], cursor=page.cursor)
 
 
@@ -102,7 +94,7 @@ def list_drawdowns(req: Request) -> DrawdownPage:
 def get_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
     from chalicelib.loans.service import drawdowns
 
-    return DrawdownOut.model_validate(drawdowns.view(_caller(req), drawdown_id))
+    return DrawdownOut.model_validate(drawdowns.view(req.caller, drawdown_id))
 
 
 @api.route("/drawdowns/{drawdown_id}/disburse", "POST", summary="Disburse a signed drawdown (exactly once)",
@@ -111,7 +103,7 @@ def get_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
 def disburse_drawdown(req: Request, drawdown_id: str) -> DrawdownOut:
     from chalicelib.loans.service import disbursement
 
-    return DrawdownOut.model_validate(disbursement.start(drawdown_id, _caller(req).user_id, _caller(req)))
+    return DrawdownOut.model_validate(disbursement.start(drawdown_id, req.caller.user_id, req.caller))
 
 
 @api.route("/drawdowns/{drawdown_id}/reconciliation", "POST", summary="Reconcile a disbursement whose core-banking "
@@ -132,7 +124,7 @@ def reconcile_drawdown(req: Request, drawdown_id: str) -> tuple[int, Reconciliat
     from chalicelib.loans.service import reconciliation
 
     b = req.body
-    result = reconciliation.settle(_caller(req), drawdown_id, posted=b.posted, core_ref=b.core_ref, comment=b.comment,
+    result = reconciliation.settle(req.caller, drawdown_id, posted=b.posted, core_ref=b.core_ref, comment=b.comment,
                                    evidence=b.evidence.model_dump() if b.evidence else None)
     return (202 if result["outcome"] == "proposed" else 200), ReconciliationOut.model_validate(result)
 
@@ -153,7 +145,7 @@ def decide_reconciliation(req: Request, drawdown_id: str, proposal_id: str) -> R
     from chalicelib.loans.service import reconciliation
 
     return ReconciliationOut.model_validate(reconciliation.decide(
-        _caller(req), drawdown_id, proposal_id, outcome=req.body.outcome, comment=req.body.comment))
+        req.caller, drawdown_id, proposal_id, outcome=req.body.outcome, comment=req.body.comment))
 
 
 @api.route("/drawdowns/{drawdown_id}/contract", "GET", summary="The signed contract: hash, signatures verified, "
@@ -162,7 +154,7 @@ def decide_reconciliation(req: Request, drawdown_id: str, proposal_id: str) -> R
 def get_contract(req: Request, drawdown_id: str) -> ContractOut:
     from chalicelib.loans.service import contracts
 
-    return ContractOut.model_validate(contracts.view(_caller(req), drawdown_id))
+    return ContractOut.model_validate(contracts.view(req.caller, drawdown_id))
 
 
 @api.route("/tasks", "GET", summary="My tasks: approval steps I may decide now", permission="task:decide",
@@ -170,7 +162,7 @@ def get_contract(req: Request, drawdown_id: str) -> ContractOut:
 def my_tasks(req: Request) -> TaskList:
     from chalicelib.loans.service import approval
 
-    return TaskList(items=[TaskOut.model_validate(approval.task_view(t)) for t in approval.my_tasks(_caller(req))])
+    return TaskList(items=[TaskOut.model_validate(approval.task_view(t)) for t in approval.my_tasks(req.caller)])
 
 
 @api.route("/tasks/{task_id}", "GET", summary="One approval task", permission="task:decide", response=TaskOut,
@@ -178,7 +170,7 @@ def my_tasks(req: Request) -> TaskList:
 def get_task(req: Request, task_id: str) -> TaskOut:
     from chalicelib.loans.service import approval
 
-    return TaskOut.model_validate(approval.task_view(approval.get_task(_caller(req), task_id)))
+    return TaskOut.model_validate(approval.task_view(approval.get_task(req.caller, task_id)))
 
 
 @api.route("/tasks/{task_id}/decision", "POST", summary="Decide an approval step, with a comment",
@@ -188,7 +180,7 @@ def get_task(req: Request, task_id: str) -> TaskOut:
 def decide_task(req: Request, task_id: str) -> TaskOut:
     from chalicelib.loans.service import approval
 
-    task = approval.decide(_caller(req), task_id, req.body.outcome, req.body.comment)
+    task = approval.decide(req.caller, task_id, req.body.outcome, req.body.comment)
     return TaskOut.model_validate(approval.task_view(task))
 
 
@@ -197,7 +189,7 @@ def decide_task(req: Request, task_id: str) -> TaskOut:
 def list_loans(req: Request) -> LoanList:
     from chalicelib.loans.service import accounts
 
-    return LoanList(items=[LoanOut.model_validate(i) for i in accounts.for_household(_caller(req), _household_of(req))])
+    return LoanList(items=[LoanOut.model_validate(i) for i in accounts.for_household(req.caller, _household_of(req))])
 
 
 @api.route("/loans/{loan_id}", "GET", summary="A loan with its schedule, repayments and today's quote",
@@ -205,7 +197,7 @@ def list_loans(req: Request) -> LoanList:
 def get_loan(req: Request, loan_id: str) -> LoanOut:
     from chalicelib.loans.service import repayments
 
-    return LoanOut.model_validate(repayments.loan_view(_caller(req), loan_id))
+    return LoanOut.model_validate(repayments.loan_view(req.caller, loan_id))
 
 
 @api.route("/loans/{loan_id}/repayments", "POST", summary="Repay: what is due, or early (partial or full)",
@@ -217,5 +209,5 @@ def create_repayment(req: Request, loan_id: str) -> RepaymentOut:
     from chalicelib.loans.service import repayments
 
     b = req.body
-    return RepaymentOut.model_validate(repayments.repay(_caller(req), loan_id, kind=b.kind, amount=b.amount,
+    return RepaymentOut.model_validate(repayments.repay(req.caller, loan_id, kind=b.kind, amount=b.amount,
                                                         principal_amount=b.principal_amount))

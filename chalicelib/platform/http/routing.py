@@ -92,6 +92,14 @@ class Request:
     correlation_id: str
     raw: Any = field(repr=False, default=None)
 
+    @property
+    def caller(self) -> Principal:
+        """The authenticated caller. A route that names a permission is only dispatched after the route layer
+        authenticated one, so its handler always has it; raises RuntimeError on a public route (no caller)."""
+        if self.principal is None:
+            raise RuntimeError("the route has no authenticated caller (a public route?)")
+        return self.principal
+
 
 class Api:
     """A subsystem's routes: records a :class:`RouteSpec` and handler per route; :meth:`blueprint`

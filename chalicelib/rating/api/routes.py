@@ -9,8 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.platform.access import Principal
-from chalicelib.platform.errors import Unauthenticated
 from chalicelib.platform.http.routing import Api, Request
 from chalicelib.rating.api.models import (
     Adjust,
@@ -39,12 +37,6 @@ from chalicelib.rating.api.models import (
 
 api = Api("rating", tag="rating management")
 
-
-def _caller(req: Request) -> Principal:
-    """The authenticated caller (every route here has a permission, so the route layer has verified one)."""
-    if req.principal is None:
-        raise Unauthenticated("authentication required")
-    return req.principal
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -79,7 +71,7 @@ def start_campaign(req: Request) -> tuple[int, Campaign]:
     from chalicelib.rating.service import campaign as svc
 
     b = req.body
-    item, created = svc.start_campaign(_caller(req), b.village_code, period=b.period,
+    item, created = svc.start_campaign(req.caller, b.village_code, period=b.period,
                                        challenger=b.challenger.model_dump() if b.challenger else None)
     return (202 if created else 200), _campaign_view(item, created=created)
 
@@ -89,7 +81,7 @@ def start_campaign(req: Request) -> tuple[int, Campaign]:
 def get_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import queries
 
-    return _campaign_view(queries.campaign(_caller(req), campaign_id))
+    return _campaign_view(queries.campaign(req.caller, campaign_id))
 
 
 @api.route("/villages/{village_code}/campaigns", "GET", summary="A village's campaigns", permission="campaign:read",
@@ -98,7 +90,7 @@ def village_campaigns(req: Request, village_code: str) -> CampaignList:
     from chalicelib.rating.service import queries
 
     return CampaignList(items=[_campaign_view(i, with_failures=False)
-                               for i in queries.village_campaigns(_caller(req), village_code)])
+                               for i in queries.village_campaigns(req.caller, village_code)])
 
 
 @api.route("/campaigns/{campaign_id}/notice", "GET", summary="Download link of the public notice list (CSV or PDF)",
@@ -108,7 +100,7 @@ def village_campaigns(req: Request, village_code: str) -> CampaignList:
 def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
     from chalicelib.rating.service import campaign as svc
 
-    return NoticeLink.model_validate(svc.notice_url(_caller(req), campaign_id, req.query.format))
+    return NoticeLink.model_validate(svc.notice_url(req.caller, campaign_id, req.query.format))
 
 
 @api.route("/campaigns/{campaign_id}/confirm", "POST", summary="The institution confirms the posted list: the "
@@ -118,7 +110,7 @@ def campaign_notice(req: Request, campaign_id: str) -> NoticeLink:
 def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
-    return _campaign_view(svc.confirm(_caller(req), campaign_id, req.body.comment), with_failures=False)
+    return _campaign_view(svc.confirm(req.caller, campaign_id, req.body.comment), with_failures=False)
 
 
 @api.route("/campaigns/{campaign_id}/cancel", "POST", summary="Abandon a campaign that is not confirmed (running, "
@@ -130,7 +122,7 @@ def confirm_campaign(req: Request, campaign_id: str) -> Campaign:
 def cancel_campaign(req: Request, campaign_id: str) -> Campaign:
     from chalicelib.rating.service import campaign as svc
 
-    return _campaign_view(svc.cancel(_caller(req), campaign_id, req.body.reason))
+    return _campaign_view(svc.cancel(req.caller, campaign_id, req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "POST", summary="Record an objection to a household on the posted "
@@ -141,7 +133,7 @@ def record_objection(req: Request, campaign_id: str) -> Objection:
 
     b = req.body
     return Objection.model_validate(rating_review.record_objection(
-        _caller(req), campaign_id, household_id=b.household_id, raised_by=b.raised_by, reason=b.reason))
+        req.caller, campaign_id, household_id=b.household_id, raised_by=b.raised_by, reason=b.reason))
 
 
 @api.route("/campaigns/{campaign_id}/objections", "GET", summary="Objections of a campaign",
@@ -149,7 +141,7 @@ def record_objection(req: Request, campaign_id: str) -> Objection:
 def list_objections(req: Request, campaign_id: str) -> ObjectionList:
     from chalicelib.rating.service import queries
 
-    return ObjectionList(items=[Objection.model_validate(o) for o in queries.objections(_caller(req), campaign_id)])
+    return ObjectionList(items=[Objection.model_validate(o) for o in queries.objections(req.caller, campaign_id)])
 
 
 @api.route("/campaigns/{campaign_id}/objections/{objection_id}/decision", "POST", summary="Uphold or dismiss an "
@@ -161,7 +153,7 @@ def decide_objection(req: Request, campaign_id: str, objection_id: str) -> Objec
     from chalicelib.rating.service import rating_review
 
     return Objection.model_validate(rating_review.decide_objection(
-        _caller(req), campaign_id, objection_id, decision=req.body.decision, reason=req.body.reason))
+        req.caller, campaign_id, objection_id, decision=req.body.decision, reason=req.body.reason))
 
 
 @api.route("/campaigns/{campaign_id}/ratings", "GET", summary="The ratings of a campaign (paged)",
@@ -169,7 +161,7 @@ def decide_objection(req: Request, campaign_id: str, objection_id: str) -> Objec
 def campaign_ratings(req: Request, campaign_id: str) -> RatingPage:
     from chalicelib.rating.service import queries
 
-    page = queries.campaign_ratings(_caller(req), campaign_id, limit=req.query.limit, cursor=req.query.cursor)
+    page = queries.campaign_ratings(req.caller, campaign_id, limit=req.query.limit, cursor=req.query.cursor)
     items = [RatingSummary.model_validate({**i, "challenger_score": (i.get("challenger") or {}).get("score")})
              for i in page.items]
     return RatingPage(items=items, cursor=page.cursor)
@@ -182,7 +174,7 @@ def campaign_ratings(req: Request, campaign_id: str) -> RatingPage:
 def get_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.rating.service import queries
 
-    return Rating.model_validate(queries.rating(_caller(req), rating_id))
+    return Rating.model_validate(queries.rating(req.caller, rating_id))
 
 
 @api.route("/households/{household_id}/rating", "GET", summary="A household's current (newest) rating",
@@ -190,7 +182,7 @@ def get_rating(req: Request, rating_id: str) -> Rating:
 def household_rating(req: Request, household_id: str) -> Rating:
     from chalicelib.rating.service import queries
 
-    return Rating.model_validate(queries.current_rating(_caller(req), household_id))
+    return Rating.model_validate(queries.current_rating(req.caller, household_id))
 
 
 @api.route("/households/{household_id}/ratings", "GET", summary="A household's ratings, oldest first",
@@ -198,7 +190,7 @@ def household_rating(req: Request, household_id: str) -> Rating:
 def household_ratings(req: Request, household_id: str) -> RatingList:
     from chalicelib.rating.service import queries
 
-    return RatingList(items=[Rating.model_validate(i) for i in queries.rating_history(_caller(req), household_id)])
+    return RatingList(items=[Rating.model_validate(i) for i in queries.rating_history(req.caller, household_id)])
 
 
 @api.route("/ratings/{rating_id}/adjust", "POST", summary="Adjust a rating by at most one grade, with a reason",
@@ -210,7 +202,7 @@ def adjust_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.rating.service import rating_review
 
     b = req.body
-    return Rating.model_validate(rating_review.adjust(_caller(req), rating_id, target_grade=b.target_grade,
+    return Rating.model_validate(rating_review.adjust(req.caller, rating_id, target_grade=b.target_grade,
                                                       reason=b.reason, expected_version=b.version))
 
 
@@ -220,7 +212,7 @@ def adjust_rating(req: Request, rating_id: str) -> Rating:
 def approve_rating(req: Request, rating_id: str) -> Rating:
     from chalicelib.rating.service import rating_review
 
-    return Rating.model_validate(rating_review.approve(_caller(req), rating_id, comment=req.body.comment,
+    return Rating.model_validate(rating_review.approve(req.caller, rating_id, comment=req.body.comment,
                                                        expected_version=req.body.version))
 
 
@@ -231,7 +223,7 @@ def approve_rating(req: Request, rating_id: str) -> Rating:
 def get_line(req: Request, line_id: str) -> CreditLine:
     from chalicelib.rating.service import queries
 
-    return CreditLine.model_validate(queries.line(_caller(req), line_id))
+    return CreditLine.model_validate(queries.line(req.caller, line_id))
 
 
 @api.route("/households/{household_id}/lines", "GET", summary="A household's credit lines",
@@ -240,7 +232,7 @@ def household_lines(req: Request, household_id: str) -> CreditLineList:
     from chalicelib.rating.service import queries
 
     return CreditLineList(items=[CreditLine.model_validate(i)
-                                 for i in queries.household_lines(_caller(req), household_id)])
+                                 for i in queries.household_lines(req.caller, household_id)])
 
 
 # ------------------------------------------------------------------------------------------ evaluations
@@ -251,7 +243,7 @@ def village_evaluations(req: Request, village_code: str) -> EvaluationList:
     from chalicelib.rating.service import queries
 
     return EvaluationList(items=[Evaluation.model_validate(i)
-                                 for i in queries.village_evaluations(_caller(req), village_code)])
+                                 for i in queries.village_evaluations(req.caller, village_code)])
 
 
 @api.route("/townships/{township_code}/evaluations", "GET", summary="Credit township evaluations (history)",
@@ -260,4 +252,4 @@ def township_evaluations(req: Request, township_code: str) -> EvaluationList:
     from chalicelib.rating.service import queries
 
     return EvaluationList(items=[Evaluation.model_validate(i)
-                                 for i in queries.township_evaluations(_caller(req), township_code)])
+                                 for i in queries.township_evaluations(req.caller, township_code)])
