@@ -6,8 +6,8 @@ whose members appear on the list of dishonest judgment debtors, each with ``case
 province's data-sharing platform), matched by the members' resident ID numbers; the batch form keeps a
 daily scan of every borrower to one call per page of loans.
 
-Sandbox: the list is the items ``SANDBOX#judicial#LIST`` / ``HH#<household_id>`` written by
-:func:`sandbox_add` (local and test stages only); read once per scan and cached for a minute.
+Sandbox: the list is the sandbox's list of this adapter (:func:`chalicelib.adapters.sandbox.list_entries`), one
+entry per household written by :func:`sandbox_add` (local and test stages only); read once per scan and cached for a minute.
 """
 from __future__ import annotations
 
@@ -15,23 +15,16 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.adapters import require_sandbox_stage
-from chalicelib.platform import dynamo
+from chalicelib.adapters import require_sandbox_stage, sandbox
 
 ADAPTER = "judicial"
 _CACHE: dict[str, Any] = {"at": 0.0, "entries": {}}
 _TTL_SECONDS = 60.0
 
 
-def _table() -> str:
-    from chalicelib.platform.settings import get_settings
-
-    return get_settings().core_table
-
-
 def _entries() -> dict[str, dict[str, Any]]:
     if time.monotonic() - _CACHE["at"] > _TTL_SECONDS:
-        items = dynamo.query_all(_table(), pk_value=f"SANDBOX#{ADAPTER}#LIST", consistent=True)
+        items = sandbox.list_entries(ADAPTER)
         _CACHE.update(at=time.monotonic(), entries={i["household_id"]: i for i in items})
     return _CACHE["entries"]
 
@@ -50,7 +43,6 @@ def sandbox_add(household_id: str, *, case_no: str, court: str, listed_on: str) 
 
     if get_settings().stage not in CONTROL_STAGES:
         raise RuntimeError("the sandbox list can only be changed in the local and test stages")
-    dynamo.batch_put(_table(), [{"PK": f"SANDBOX#{ADAPTER}#LIST", "SK": f"HH#{household_id}",
-                                 "household_id": household_id, "case_no": case_no, "court": court,
-                                 "listed_on": listed_on}])
+    sandbox.put_list_entry(ADAPTER, household_id, {"household_id": household_id, "case_no": case_no,
+                                                   "court": court, "listed_on": listed_on})
     _CACHE["at"] = 0.0

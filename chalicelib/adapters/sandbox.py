@@ -68,3 +68,16 @@ def records(adapter: str, prefix: str = "") -> list[dict[str, Any]]:
     """What the sandbox ``adapter`` did, optionally only keys starting with ``prefix``."""
     return dynamo.query_all(_table(), pk_value=f"SANDBOX#{adapter}#LOG", sk_prefix=prefix or None,
                             consistent=True)
+
+
+def put_list_entry(adapter: str, key: str, entry: dict[str, Any]) -> None:
+    """Put ``entry`` on the sandbox ``adapter``'s list under ``key`` (replacing an entry with that key): the data
+    a list-shaped sandbox (the judicial enforcement list) answers from. Local and test stages only (the caller
+    checks)."""
+    dynamo.batch_put(_table(), [{"PK": f"SANDBOX#{adapter}#LIST", "SK": key, **entry}])
+
+
+def list_entries(adapter: str) -> list[dict[str, Any]]:
+    """Every entry of the sandbox ``adapter``'s list (consistent read)."""
+    return [{k: v for k, v in item.items() if k not in ("PK", "SK")}
+            for item in dynamo.query_all(_table(), pk_value=f"SANDBOX#{adapter}#LIST", consistent=True)]
