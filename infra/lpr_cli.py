@@ -2,7 +2,8 @@
 
 ``lpr add DATE --one-year R --five-year R`` adds a published fixing the way operations do every month (a new
 version of ``lpr_fixings`` through ``POST /parameters/lpr_fixings/versions`` as province staff, effective from the
-fixing's date or the business date, whichever is later). ``lpr status`` judges the table in force against the
+business date; a DATE after the business date is refused: a fixing is not known before it is published).
+``lpr status`` judges the table in force against the
 publication calendar (:func:`chalicelib.loans.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past the
 shipped table, the fixings due up to the business date as the last published rates carried forward, marked in the
 document as *not published* (``unpublished_fixings``) and in the version's comment: it never invents a rate that
@@ -117,10 +118,12 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
         force: bool = typer.Option(False, "--force", help="take DATE although the publication calendar expects the "
                                                           "month's fixing on another day (CFETS moved it)"),
         user: str = typer.Option("province.admin", "--as", help="province staff (parameter:write)")) -> None:
-    """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later).
+    """Add a published LPR fixing (a new lpr_fixings version, effective from the business date).
 
-    DATE must be the month's publication day by the calendar (the 20th, or the next working day after a weekend or
-    holiday): another date is refused (LPR_DATE_NOT_PUBLICATION_DAY, exit 2) unless --force, for the day CFETS
+    DATE must not be after the stack's business date (a fixing is known only once it is published: refused with
+    LPR_DATE_IN_FUTURE, exit 2; on the local stack move the clock first, `village-credit clock set DATE`). It must be
+    the month's publication day by the calendar (the 20th, or the next working day after a weekend or holiday):
+    another date is refused (LPR_DATE_NOT_PUBLICATION_DAY, exit 2) unless --force, for the day CFETS
     publishes off the calendar. A fixing already in the table with the same rates changes nothing ("unchanged");
     with other rates it is refused (LPR_FIXING_EXISTS). A published fixing replaces a carried-forward demo row of
     its date (`lpr demo-fill`) and says so."""
@@ -132,6 +135,8 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
     if not force:
         publication_day_argument(fixing_day)
     api = StackApi.of(stack_state())
+    today = api.business_date()
+    not_in_future(fixing_day, today)
     current = api.call("GET", f"/parameters/{PARAMETER}", user)
     document = with_fixing(current["value"], fixing_day, one, five)
     if document == current["value"]:
@@ -139,12 +144,26 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
                    f"version {current['version']}")
         return
     replaced = fixing_day.isoformat() in (current["value"].get(UNPUBLISHED_KEY) or [])
-    effective = max(fixing_day, api.business_date())
-    stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
+    stored = store(api, user, document, today, comment or f"LPR fixing of {fixing_day}")
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
                f"{fixing_day} 1Y {one} % 5Y {five} %"
                + (" (replaces the carried-forward row of that date, which was not a published rate)"
                   if replaced else ""))
+
+
+def not_in_future(day: date, today: date) -> None:
+    """Nothing when ``day`` is on or before the business date ``today``; else CannotStart ``LPR_DATE_IN_FUTURE``.
+
+    A fixing is published on its day (CFETS, PBOC 公告〔2019〕第15号): before that day no rate for it exists. Accepting one would store
+    a version effective on a future day holding a copy of today's table, which later versions could not correct and
+    which would make a conflicting rate for the same day look new (ADR 0041)."""
+    from infra.cli_support import CannotStart
+
+    if day > today:
+        raise CannotStart("LPR_DATE_IN_FUTURE",
+                          f"DATE {day} is after the business date {today}: a fixing is known only once it is "
+                          f"published; add it on {day} or later (local stack: `village-credit clock set {day}` "
+                          "first)")
 
 
 def publication_day_argument(day: date) -> None:
