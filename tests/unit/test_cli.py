@@ -183,3 +183,14 @@ def test_the_readme_says_how_many_households_each_example_roster_has(village):
         numbers = {row["户编号"] for row in csv.DictReader(f)}  # one 户编号 per household, on each member's row
     said = re.search(rf"`docs/examples/roster_{village}\.csv`, (\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
     assert said and int(said.group(1)) == len(numbers) == roster_households(path.read_bytes())
+
+
+def test_campaign_run_names_the_failed_credit_village_criteria_as_codes():
+    from infra.campaign_cli import credit_village_verdict
+
+    assert credit_village_verdict({"is_credit_village": True, "failed": []}) == "yes"
+    assert credit_village_verdict({"is_credit_village": False, "failed": ["CREDIT_HOUSEHOLD_RATIO_LOW"]}) == (
+        "no: CREDIT_HOUSEHOLD_RATIO_LOW")
+    assert credit_village_verdict({"is_credit_village": False, "failed": [
+        "CREDIT_HOUSEHOLD_RATIO_LOW", "NPL_RATIO_TOO_HIGH"]}) == "no: CREDIT_HOUSEHOLD_RATIO_LOW, NPL_RATIO_TOO_HIGH"
+    assert credit_village_verdict({}) == "no"
