@@ -187,7 +187,6 @@ def publication_day_argument(day: date) -> None:
 def status(user: str = typer.Option("province.admin", "--as")) -> None:
     """How current the LPR table in force is: last fixing, missing fixings, from when pricing is refused."""
     from chalicelib.loans.domain.products import load_products
-    from chalicelib.loans.domain.rates import assess, parse_lpr_table
     from infra.cli_support import StackApi, stack_state
 
     api = StackApi.of(stack_state())
@@ -196,15 +195,34 @@ def status(user: str = typer.Option("province.admin", "--as")) -> None:
     products = api.call("GET", "/parameters/products", user)["value"]
     graces = [p.pricing.lpr_grace_days for p in load_products(products).values()
               if p.pricing.default_mode == "lpr_spread"]
-    s = assess(parse_lpr_table(current["value"]), today, min(graces) if graces else None)
-    typer.echo(f"lpr_fixings version {current['version']}: last fixing {s.last_fixing}, business date {today}")
+    for line in status_lines(current["value"], current["version"], today, min(graces) if graces else None):
+        typer.echo(line)
+
+
+def status_lines(document: dict[str, Any], version: int, today: date, grace_days: int | None) -> list[str]:
+    """What ``lpr status`` prints for the ``lpr_fixings`` ``document`` (stored as ``version``) on the business date
+    ``today``: the last fixing, the fixings missing by the publication calendar and from when LPR pricing is refused
+    (:func:`chalicelib.loans.domain.rates.assess`, ``grace_days`` = the shortest ``pricing.lpr_grace_days`` of the
+    LPR-priced products, None for none), and the rows carried forward by ``lpr demo-fill`` (``unpublished_fixings``):
+    a table "current" only thanks to them holds rates nobody published."""
+    from chalicelib.loans.domain.rates import assess, parse_lpr_table
+
+    s = assess(parse_lpr_table(document), today, grace_days)
+    lines = [f"lpr_fixings version {version}: last fixing {s.last_fixing}, business date {today}"]
+    dates = {r[0] for r in document.get("fixings") or []}
+    carried = sorted(d for d in document.get(UNPUBLISHED_KEY) or [] if d in dates)
     if not s.missing:
-        typer.echo("current: no published fixing is missing")
-        return
-    typer.echo(f"missing: {', '.join(d.isoformat() for d in s.missing)} (overdue since {s.overdue_since}); "
-               f"LPR pricing {'refused since' if s.refused else 'refused from'} {s.refused_from}")
+        lines.append("current: no fixing is missing" + (", counting the carried-forward rows" if carried else ""))
+    else:
+        lines.append(f"missing: {', '.join(d.isoformat() for d in s.missing)} (overdue since {s.overdue_since}); "
+                     f"LPR pricing {'refused since' if s.refused else 'refused from'} {s.refused_from}")
+    if carried:
+        lines.append(f"carried forward, NOT published rates: {len(carried)} row{'s' if len(carried) > 1 else ''} "
+                     f"({', '.join(carried)}; demo data from `lpr demo-fill`: `lpr add` each published fixing to "
+                     "replace its row)")
     if not s.exact:
-        typer.echo("note: the holiday calendar does not cover every day looked at; weekends only were skipped")
+        lines.append("note: the holiday calendar does not cover every day looked at; weekends only were skipped")
+    return lines
 
 
 @lpr_app.command("demo-fill")
