@@ -235,7 +235,7 @@ def _summary(console: Any, api: Any, user: str, c: dict[str, Any], seconds: floa
     table.add_row("credit household ratio", _pct(ev.get("credit_household_ratio")))
     table.add_row("borrowers without arrears", _pct(ev.get("borrowers_without_arrears_ratio")))
     table.add_row("NPL ratio", _pct(ev.get("npl_ratio")))
-    table.add_row("credit village (信用村)", "yes" if ev.get("is_credit_village") else f"no {ev.get('failed', [])}")
+    table.add_row("credit village (信用村)", credit_village_verdict(ev))
     town = ev.get("township") or {}
     if town:
         table.add_row("credit villages in township", f"{town['credit_village_count']}/{town['village_count']}")
@@ -297,6 +297,16 @@ def _credit_households_without_line(api: Any, user: str, ratings: list[dict[str,
         out.append(f"  {len(items)}: {key}")
         out += [f"      {i}" for i in items[:5]] + ([f"      … and {len(items) - 5} more"] if len(items) > 5 else [])
     return out
+
+
+def credit_village_verdict(evaluation: dict[str, Any]) -> str:
+    """The village evaluation's verdict for people: ``"yes"``, or ``"no: CODE, CODE"`` with the codes of the criteria
+    it failed (``evaluation["failed"]``, e.g. ``CREDIT_HOUSEHOLD_RATIO_LOW``, in the evaluation's order); ``"no"``
+    alone when none are named."""
+    if evaluation.get("is_credit_village"):
+        return "yes"
+    failed = evaluation.get("failed") or []
+    return f"no: {', '.join(failed)}" if failed else "no"
 
 
 def _pct(value: Any) -> str:

@@ -2,7 +2,8 @@
 
 ``lpr add DATE --one-year R --five-year R`` adds a published fixing the way operations do every month (a new
 version of ``lpr_fixings`` through ``POST /parameters/lpr_fixings/versions`` as province staff, effective from the
-fixing's date or the business date, whichever is later). ``lpr status`` judges the table in force against the
+business date; a DATE after the business date is refused: a fixing is not known before it is published).
+``lpr status`` judges the table in force against the
 publication calendar (:func:`chalicelib.loans.domain.rates.assess`). ``lpr demo-fill`` adds, for a demo on a date past the
 shipped table, the fixings due up to the business date as the last published rates carried forward, marked in the
 document as *not published* (``unpublished_fixings``) and in the version's comment: it never invents a rate that
@@ -117,10 +118,12 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
         force: bool = typer.Option(False, "--force", help="take DATE although the publication calendar expects the "
                                                           "month's fixing on another day (CFETS moved it)"),
         user: str = typer.Option("province.admin", "--as", help="province staff (parameter:write)")) -> None:
-    """Add a published LPR fixing (a new lpr_fixings version, effective from DATE or today if later).
+    """Add a published LPR fixing (a new lpr_fixings version, effective from the business date).
 
-    DATE must be the month's publication day by the calendar (the 20th, or the next working day after a weekend or
-    holiday): another date is refused (LPR_DATE_NOT_PUBLICATION_DAY, exit 2) unless --force, for the day CFETS
+    DATE must not be after the stack's business date (a fixing is known only once it is published: refused with
+    LPR_DATE_IN_FUTURE, exit 2; on the local stack move the clock first, `village-credit clock set DATE`). It must be
+    the month's publication day by the calendar (the 20th, or the next working day after a weekend or holiday):
+    another date is refused (LPR_DATE_NOT_PUBLICATION_DAY, exit 2) unless --force, for the day CFETS
     publishes off the calendar. A fixing already in the table with the same rates changes nothing ("unchanged");
     with other rates it is refused (LPR_FIXING_EXISTS). A published fixing replaces a carried-forward demo row of
     its date (`lpr demo-fill`) and says so."""
@@ -132,6 +135,8 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
     if not force:
         publication_day_argument(fixing_day)
     api = StackApi.of(stack_state())
+    today = api.business_date()
+    not_in_future(fixing_day, today)
     current = api.call("GET", f"/parameters/{PARAMETER}", user)
     document = with_fixing(current["value"], fixing_day, one, five)
     if document == current["value"]:
@@ -139,12 +144,26 @@ def add(day: str = typer.Argument(..., metavar="DATE", help="publication date of
                    f"version {current['version']}")
         return
     replaced = fixing_day.isoformat() in (current["value"].get(UNPUBLISHED_KEY) or [])
-    effective = max(fixing_day, api.business_date())
-    stored = store(api, user, document, effective, comment or f"LPR fixing of {fixing_day}")
+    stored = store(api, user, document, today, comment or f"LPR fixing of {fixing_day}")
     typer.echo(f"lpr_fixings version {stored['version']} effective {stored['effective_from']}: "
                f"{fixing_day} 1Y {one} % 5Y {five} %"
                + (" (replaces the carried-forward row of that date, which was not a published rate)"
                   if replaced else ""))
+
+
+def not_in_future(day: date, today: date) -> None:
+    """Nothing when ``day`` is on or before the business date ``today``; else CannotStart ``LPR_DATE_IN_FUTURE``.
+
+    A fixing is published on its day (CFETS, PBOC 公告〔2019〕第15号): before that day no rate for it exists. Accepting one would store
+    a version effective on a future day holding a copy of today's table, which later versions could not correct and
+    which would make a conflicting rate for the same day look new (ADR 0041)."""
+    from infra.cli_support import CannotStart
+
+    if day > today:
+        raise CannotStart("LPR_DATE_IN_FUTURE",
+                          f"DATE {day} is after the business date {today}: a fixing is known only once it is "
+                          f"published; add it on {day} or later (local stack: `village-credit clock set {day}` "
+                          "first)")
 
 
 def publication_day_argument(day: date) -> None:
@@ -168,7 +187,6 @@ def publication_day_argument(day: date) -> None:
 def status(user: str = typer.Option("province.admin", "--as")) -> None:
     """How current the LPR table in force is: last fixing, missing fixings, from when pricing is refused."""
     from chalicelib.loans.domain.products import load_products
-    from chalicelib.loans.domain.rates import assess, parse_lpr_table
     from infra.cli_support import StackApi, stack_state
 
     api = StackApi.of(stack_state())
@@ -177,15 +195,34 @@ def status(user: str = typer.Option("province.admin", "--as")) -> None:
     products = api.call("GET", "/parameters/products", user)["value"]
     graces = [p.pricing.lpr_grace_days for p in load_products(products).values()
               if p.pricing.default_mode == "lpr_spread"]
-    s = assess(parse_lpr_table(current["value"]), today, min(graces) if graces else None)
-    typer.echo(f"lpr_fixings version {current['version']}: last fixing {s.last_fixing}, business date {today}")
+    for line in status_lines(current["value"], current["version"], today, min(graces) if graces else None):
+        typer.echo(line)
+
+
+def status_lines(document: dict[str, Any], version: int, today: date, grace_days: int | None) -> list[str]:
+    """What ``lpr status`` prints for the ``lpr_fixings`` ``document`` (stored as ``version``) on the business date
+    ``today``: the last fixing, the fixings missing by the publication calendar and from when LPR pricing is refused
+    (:func:`chalicelib.loans.domain.rates.assess`, ``grace_days`` = the shortest ``pricing.lpr_grace_days`` of the
+    LPR-priced products, None for none), and the rows carried forward by ``lpr demo-fill`` (``unpublished_fixings``):
+    a table "current" only thanks to them holds rates nobody published."""
+    from chalicelib.loans.domain.rates import assess, parse_lpr_table
+
+    s = assess(parse_lpr_table(document), today, grace_days)
+    lines = [f"lpr_fixings version {version}: last fixing {s.last_fixing}, business date {today}"]
+    dates = {r[0] for r in document.get("fixings") or []}
+    carried = sorted(d for d in document.get(UNPUBLISHED_KEY) or [] if d in dates)
     if not s.missing:
-        typer.echo("current: no published fixing is missing")
-        return
-    typer.echo(f"missing: {', '.join(d.isoformat() for d in s.missing)} (overdue since {s.overdue_since}); "
-               f"LPR pricing {'refused since' if s.refused else 'refused from'} {s.refused_from}")
+        lines.append("current: no fixing is missing" + (", counting the carried-forward rows" if carried else ""))
+    else:
+        lines.append(f"missing: {', '.join(d.isoformat() for d in s.missing)} (overdue since {s.overdue_since}); "
+                     f"LPR pricing {'refused since' if s.refused else 'refused from'} {s.refused_from}")
+    if carried:
+        lines.append(f"carried forward, NOT published rates: {len(carried)} row{'s' if len(carried) > 1 else ''} "
+                     f"({', '.join(carried)}; demo data from `lpr demo-fill`: `lpr add` each published fixing to "
+                     "replace its row)")
     if not s.exact:
-        typer.echo("note: the holiday calendar does not cover every day looked at; weekends only were skipped")
+        lines.append("note: the holiday calendar does not cover every day looked at; weekends only were skipped")
+    return lines
 
 
 @lpr_app.command("demo-fill")

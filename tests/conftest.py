@@ -65,6 +65,19 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=lambda item: item.get_closest_marker("fuzz") is not None)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """When pytest-randomly shuffled the order, end with its seed and the command that repeats that order: ``addopts``
+    has ``-q``, which hides the plugin's own header line (``Using --randomly-seed=N``). Nothing with
+    ``-p no:randomly``. The option is pytest-randomly's ``--randomly-seed`` (an int once its pytest_configure ran;
+    under xdist the controller's seed is the workers')."""
+    if not config.pluginmanager.hasplugin("randomly"):
+        return
+    seed = config.getoption("randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"pytest-randomly seed {seed}: rerun in this order with --randomly-seed={seed} "
+                                    "(-p no:randomly runs in the written order)")
+
+
 class _Contract:
     """docs/openapi.json as the integration tests see it: every answer :class:`ApiClient` receives for a
     documented operation must have a documented status, and every error the one error body. The whole

@@ -530,6 +530,11 @@ def test_farmers_see_only_their_own_rating_and_line(client, scenario, stack):
     from infra.seed import DemoUser, login, seed_users
 
     own, other = scenario["special"]["top"], scenario["special"]["black"]
+    # the scenario only starts the campaign: run alone, this test must wait until it has rated the village (run after
+    # the story, the campaign is further on: any status past "running" has the ratings and proposed lines)
+    c = _wait_status(client, scenario["cid"], {"awaiting_confirmation", "activating", "completed", "expired",
+                                                         "failed"})
+    assert c["status"] != "failed", c.get("error")
     username = f"farmer.{uuid.uuid4().hex[:8]}"
     seed_users(stack.endpoint, stack.env["USER_POOL_ID"], [DemoUser(username, "farmer", scenario["am"].org_id, own)])
     hdr = {"Authorization": f"Bearer {login(stack.endpoint, stack.env['USER_POOL_CLIENT_ID'], username)}"}

@@ -37,9 +37,32 @@ def test_an_api_refusal_is_its_code_and_message(stack_file, capsys, restore_cloc
     assert capsys.readouterr().out.startswith("unchanged: the fixing of 2026-08-20 (1Y 3.00 %, 5Y 3.50 %) is already in")
     assert cli.main(["lpr", "add", "2026-08-21", "--one-year", "9.99", "--five-year", "30"]) == 2
     assert _one_error_line(capsys).startswith("ERROR LPR_RATE_INVALID: --five-year '30'")
-    assert cli.main(["lpr", "add", "2026-09-20", "--one-year", "3.00", "--five-year", "3.50", "--as", "am.nongan"]) == 1
+    assert cli.main(["lpr", "add", "2026-07-20", "--one-year", "3.00", "--five-year", "3.50", "--as", "am.nongan"]) == 1
     assert _one_error_line(capsys) == ("ERROR PERMISSION_DENIED: role account_manager may not parameter:read "
                                        "[GET /parameters/lpr_fixings → 403]")
+
+
+def test_lpr_add_refuses_a_fixing_dated_after_the_business_date_and_stores_nothing(stack_file, capsys, restore_clock,
+                                                                                   client):
+    admin = client.as_user("province.admin")
+
+    def versions() -> list[dict]:
+        return admin.get("/parameters/lpr_fixings/versions").json()["items"]
+
+    before = versions()
+    assert cli.main(["clock", "set", "2026-09-19"]) == 0
+    capsys.readouterr()
+    # 2026-09-20 is the September publication day by the calendar, one day after the business date
+    assert cli.main(["lpr", "add", "2026-09-20", "--one-year", "3.00", "--five-year", "3.50"]) == 2
+    assert _one_error_line(capsys) == (
+        "ERROR LPR_DATE_IN_FUTURE: DATE 2026-09-20 is after the business date 2026-09-19: a fixing is known only once "
+        "it is published; add it on 2026-09-20 or later (local stack: `village-credit clock set 2026-09-20` first)")
+    # the business date's own day is not the future: the fixing of 2026-08-20 again, at 2026-08-20, is unchanged
+    assert cli.main(["clock", "set", "2026-08-20"]) == 0
+    capsys.readouterr()
+    assert cli.main(["lpr", "add", "2026-08-20", "--one-year", "3.00", "--five-year", "3.50"]) == 0
+    assert capsys.readouterr().out.startswith("unchanged: the fixing of 2026-08-20")
+    assert versions() == before
 
 
 def test_clock_commands_move_the_stacks_business_date(stack_file, capsys, restore_clock, client):

@@ -4,7 +4,7 @@ table, so `lpr demo-fill` is part of it). It must end with a disbursed loan, an 
 restored, and use a village `village-credit demo` never takes (the two are independent)."""
 from __future__ import annotations
 
-import ast
+import json
 import os
 import subprocess
 from decimal import Decimal
@@ -48,7 +48,8 @@ def test_the_readme_walkthrough_runs_as_written(stack_file, api_url, client, res
                           timeout=HANG_GUARD_SECONDS)
     assert done.returncode == 0, f"stdout:\n{done.stdout[-3000:]}\nstderr:\n{done.stderr[-3000:]}"
     out = done.stdout.splitlines()
-    restored = ast.literal_eval(out[-2])  # line_restored of the repayment, as `get` prints it
+    restored = json.loads(out[-2])  # line_restored of the repayment, as `get` prints it: JSON
+    assert isinstance(json.loads(out[-3]), dict), out[-6:]  # the first installment: JSON too, not a Python repr
     available = Decimal(out[-1])
     assert Decimal(restored["sub_available"]) == available, out[-6:]
 

@@ -183,3 +183,36 @@ def test_the_readme_says_how_many_households_each_example_roster_has(village):
         numbers = {row["户编号"] for row in csv.DictReader(f)}  # one 户编号 per household, on each member's row
     said = re.search(rf"`docs/examples/roster_{village}\.csv`, (\d+)", (ROOT / "README.md").read_text(encoding="utf-8"))
     assert said and int(said.group(1)) == len(numbers) == roster_households(path.read_bytes())
+
+
+def test_campaign_run_names_the_failed_credit_village_criteria_as_codes():
+    from infra.campaign_cli import credit_village_verdict
+
+    assert credit_village_verdict({"is_credit_village": True, "failed": []}) == "yes"
+    assert credit_village_verdict({"is_credit_village": False, "failed": ["CREDIT_HOUSEHOLD_RATIO_LOW"]}) == (
+        "no: CREDIT_HOUSEHOLD_RATIO_LOW")
+    assert credit_village_verdict({"is_credit_village": False, "failed": [
+        "CREDIT_HOUSEHOLD_RATIO_LOW", "NPL_RATIO_TOO_HIGH"]}) == "no: CREDIT_HOUSEHOLD_RATIO_LOW, NPL_RATIO_TOO_HIGH"
+    assert credit_village_verdict({}) == "no"
+
+
+def test_lpr_status_names_the_carried_forward_rows_that_make_the_table_current():
+    from chalicelib.platform import parameters
+    from infra.lpr_cli import carried_forward, status_lines, with_fixing
+
+    shipped = parameters.default_document("lpr_fixings")  # ends with the fixing of 2026-08-20
+    assert status_lines(shipped, 1, date(2026, 8, 25), 10)[1:] == ["current: no fixing is missing"]
+    # demo-fill on 2026-12-08: the publication days since are 2026-09-20 (a working Sunday in the holiday
+    # calendar), Tuesday 2026-10-20 and Friday 2026-11-20
+    filled, added = carried_forward(shipped, date(2026, 12, 8))
+    assert added == ["2026-09-20", "2026-10-20", "2026-11-20"]
+    note = "; demo data from `lpr demo-fill`: `lpr add` each published fixing to replace its row)"
+    assert status_lines(filled, 2, date(2026, 12, 8), 10) == [
+        "lpr_fixings version 2: last fixing 2026-11-20, business date 2026-12-08",
+        "current: no fixing is missing, counting the carried-forward rows",
+        "carried forward, NOT published rates: 3 rows (2026-09-20, 2026-10-20, 2026-11-20" + note]
+    # the published fixing of 2026-11-20 replaces its row; on 2026-12-22 December's is missing as well
+    published = with_fixing(filled, date(2026, 11, 20), "3.00", "3.50")
+    lines = status_lines(published, 3, date(2026, 12, 22), 10)
+    assert lines[1].startswith("missing: 2026-12-21 (overdue since 2026-12-22)")
+    assert lines[2] == "carried forward, NOT published rates: 2 rows (2026-09-20, 2026-10-20" + note
