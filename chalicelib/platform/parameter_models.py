@@ -27,7 +27,15 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, ValidationInfo
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
 from chalicelib.platform.errors import ValidationFailed
 
@@ -49,6 +57,29 @@ class ParameterDocument(BaseModel):
     def document(self) -> dict[str, Any]:
         """The validated document as a plain dict (numbers as the store gives them back)."""
         return self._document
+
+
+class DomainParsed(ParameterDocument):
+    """A document whose rules live in a domain parser (``domain_parser``: the document → the domain object, raising
+    ValidationFailed with the document's own code, e.g. ``SCORECARD_INVALID``): the parser runs before the model's
+    own fields are checked, and its result is kept as :attr:`parsed`. A subclass names the parser
+    (``domain_parser = staticmethod(load_scorecard)``) and may give ``parsed`` a domain name (``scorecard``)."""
+
+    domain_parser: ClassVar[Any]  # a function: document → domain object
+    _parsed_value: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _parse_domain(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        value = cls.domain_parser(data)
+        model = handler(data)
+        model._parsed_value = value
+        return model
+
+    @property
+    def parsed(self) -> Any:
+        """What :attr:`domain_parser` made of the document."""
+        return self._parsed_value
 
 
 D = TypeVar("D", bound=ParameterDocument)

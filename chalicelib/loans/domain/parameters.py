@@ -31,7 +31,14 @@ from pydantic import (
 from chalicelib.loans.domain.products import LoanProduct, load_products
 from chalicelib.loans.domain.rates import LprTable, parse_lpr_table
 from chalicelib.platform.errors import NotFound, ValidationFailed
-from chalicelib.platform.parameter_models import ParameterDocument, brief, effective_from, parameter_document, refuse
+from chalicelib.platform.parameter_models import (
+    DomainParsed,
+    ParameterDocument,
+    brief,
+    effective_from,
+    parameter_document,
+    refuse,
+)
 from chalicelib.platform.rules import compiled_decision
 
 #: Plausible LPR fixings, in percent a year. Every fixing since the reform of 2019-08-20 lies well inside:
@@ -82,29 +89,21 @@ class LprFixings(ParameterDocument):
 
 
 @parameter_document("products")
-class Products(ParameterDocument):
+class Products(DomainParsed):
     """The product catalogue: the lending terms of every product with their sanity bounds
     (:func:`chalicelib.loans.domain.products.load_products`: rates, spreads, day count, allocation order, penalty
     uplift, grace, amounts, terms; ``PRODUCTS_INVALID`` with ``products[i].<field>``), as :attr:`catalogue`."""
 
-    _catalogue: dict[str, LoanProduct] = PrivateAttr()
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _parsed(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        catalogue = load_products(data)
-        model = handler(data)
-        model._catalogue = catalogue
-        return model
+    domain_parser = staticmethod(load_products)
 
     @property
     def catalogue(self) -> dict[str, LoanProduct]:
         """Products by code."""
-        return self._catalogue
+        return self.parsed  # what domain_parser returns
 
     def product(self, code: str) -> LoanProduct:
         """The product ``code``; NotFound ``PRODUCT_NOT_FOUND`` if the catalogue has none."""
-        found = self._catalogue.get(code)
+        found = self.catalogue.get(code)
         if found is None:
             raise NotFound(f"no product {code}", code="PRODUCT_NOT_FOUND", field="product_code")
         return found

@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from chalicelib.platform.errors import ValidationFailed
-from chalicelib.platform.parameter_models import ParameterDocument, parameter_document, parameter_view
+from chalicelib.platform.parameter_models import DomainParsed, ParameterDocument, parameter_document, parameter_view
 from chalicelib.rating.domain.credit_line import CreditLinePolicy, Product, load_policy
 from chalicelib.rating.domain.evaluation import EvaluationPolicy, load_evaluation_policy
 from chalicelib.rating.domain.scorecard import Scorecard, load_scorecard
@@ -37,62 +37,38 @@ SCORECARD_PREFIX = "scorecard_"
 
 
 @parameter_document(SCORECARD_PREFIX, prefix=True)
-class ScorecardDocument(ParameterDocument):
+class ScorecardDocument(DomainParsed):
     """A scorecard document: :class:`chalicelib.rating.domain.scorecard.Scorecard` (indicator bins, knock-outs,
     grades; its own rules), as :attr:`scorecard`."""
 
-    _scorecard: Scorecard = PrivateAttr()
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _parsed(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        card = load_scorecard(data)
-        model = handler(data)
-        model._scorecard = card
-        return model
+    domain_parser = staticmethod(load_scorecard)
 
     @property
     def scorecard(self) -> Scorecard:
-        return self._scorecard
+        return self.parsed  # what domain_parser returns
 
 
 @parameter_document("credit_line_policy")
-class CreditLinePolicyDocument(ParameterDocument):
+class CreditLinePolicyDocument(DomainParsed):
     """The credit-line policy: :class:`chalicelib.rating.domain.credit_line.CreditLinePolicy`, as :attr:`policy`."""
 
-    _policy: CreditLinePolicy = PrivateAttr()
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _parsed(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        policy = load_policy(data)
-        model = handler(data)
-        model._policy = policy
-        return model
+    domain_parser = staticmethod(load_policy)
 
     @property
     def policy(self) -> CreditLinePolicy:
-        return self._policy
+        return self.parsed  # what domain_parser returns
 
 
 @parameter_document("credit_evaluation")
-class CreditEvaluationDocument(ParameterDocument):
+class CreditEvaluationDocument(DomainParsed):
     """Credit household / village / township rules: :class:`chalicelib.rating.domain.evaluation.EvaluationPolicy`,
     as :attr:`policy`."""
 
-    _policy: EvaluationPolicy = PrivateAttr()
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _parsed(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        policy = load_evaluation_policy(data)
-        model = handler(data)
-        model._policy = policy
-        return model
+    domain_parser = staticmethod(load_evaluation_policy)
 
     @property
     def policy(self) -> EvaluationPolicy:
-        return self._policy
+        return self.parsed  # what domain_parser returns
 
 
 @parameter_view("products")
